@@ -1,0 +1,259 @@
+package org.convgrad.engine;
+
+import java.util.Arrays;
+import java.util.function.Consumer;
+import org.convgrad.engine.tensor.Shape;
+import org.convgrad.engine.tensor.Tensor;
+
+/**
+ * The problem descriptor of {@code conv2d_backprop_input}: TensorFlow's arguments, validated once
+ * with every check TensorFlow makes (in TensorFlow's order and, where it is clear, its wording), and
+ * the geometry computed once. Immutable; every kernel takes one.
+ */
+public final class Conv2dBackpropInput {
+  private static final String OP = "Conv2DBackpropInput";
+
+  private final ConvParams params;
+  private final DType dtype;
+  private final Shape inputShape;
+  private final Shape filterShape;
+  private final Shape outBackpropShape;
+  private final ConvGeometry geometry;
+
+  private Conv2dBackpropInput(
+      ConvParams params, DType dtype, Shape inputShape, Shape filterShape, Shape outBackpropShape, ConvGeometry geometry) {
+    this.params = params;
+    this.dtype = dtype;
+    this.inputShape = inputShape;
+    this.filterShape = filterShape;
+    this.outBackpropShape = outBackpropShape;
+    this.geometry = geometry;
+  }
+
+  /**
+   * Validates a problem.
+   *
+   * @param inputSizes the convolution input's shape: 4 values in data_format order, or 2 spatial
+   *     values (batch then comes from out_backprop, depth from the filter)
+   * @param filterShape {@code [fh, fw, in_depth / groups, out_depth]}
+   * @param filterType the filter's element type
+   * @param outBackpropShape {@code [n, oh, ow, out_depth]} (NHWC) or {@code [n, out_depth, oh, ow]}
+   * @param outBackpropType out_backprop's element type, which must be the filter's
+   * @throws InvalidArgumentException for every input TensorFlow rejects
+   */
+  public static Conv2dBackpropInput of(
+      long[] inputSizes,
+      Shape filterShape,
+      DType filterType,
+      Shape outBackpropShape,
+      DType outBackpropType,
+      ConvParams params) {
+    if (filterType != outBackpropType) {
+      throw new InvalidArgumentException(
+          OP + ": filter and out_backprop must have the same dtype, but filter is " + filterType.tfName()
+              + " and out_backprop is " + outBackpropType.tfName());
+    }
+    DataFormat format = params.dataFormat();
+    checkWindowAttribute("strides", "strides", params.strides(), format);
+    checkWindowAttribute("dilations", "dilations", params.dilations(), format);
+    for (long d : params.dilations()) {
+      if (d <= 0) {
+        throw new InvalidArgumentException(
+            "Dilated rates should be larger than 0, but dilations is " + Arrays.toString(params.dilations()));
+      }
+    }
+    checkPaddings(params, format);
+    if (filterShape.rank() != 4) {
+      throw new InvalidArgumentException(
+          OP + ": filter must be 4-dimensional [filter_height, filter_width, in_depth, out_depth], but its shape is "
+              + filterShape);
+    }
+    if (outBackpropShape.rank() != 4) {
+      throw new InvalidArgumentException(
+          OP + ": out_backprop must be 4-dimensional, but its shape is " + outBackpropShape + " (expected "
+              + format + ")");
+    }
+    Shape inputShape = inputShapeFrom(inputSizes, filterShape, outBackpropShape, format);
+    ConvGeometry geometry = computeGeometry(inputShape, filterShape, outBackpropShape, params);
+    inputShape.checkedArrayLength("the result (input_sizes)");
+    filterShape.checkedArrayLength("filter");
+    outBackpropShape.checkedArrayLength("out_backprop");
+    return new Conv2dBackpropInput(params, filterType, inputShape, filterShape, outBackpropShape, geometry);
+  }
+
+  /** Validates the problem of these tensors. */
+  public static Conv2dBackpropInput of(long[] inputSizes, Tensor filter, Tensor outBackprop, ConvParams params) {
+    return of(inputSizes, filter.shape(), filter.dtype(), outBackprop.shape(), outBackprop.dtype(), params);
+  }
+
+  /** Validates the problem of these tensors with parameters built by {@code spec}. */
+  public static Conv2dBackpropInput of(
+      long[] inputSizes, Tensor filter, Tensor outBackprop, Consumer<ConvParams.Builder> spec) {
+    return of(inputSizes, filter, outBackprop, ConvParams.of(spec));
+  }
+
+  public ConvParams params() {
+    return params;
+  }
+
+  public DType dtype() {
+    return dtype;
+  }
+
+  /** The result's shape: the convolution input's, 4 values in data_format order. */
+  public Shape inputShape() {
+    return inputShape;
+  }
+
+  public Shape filterShape() {
+    return filterShape;
+  }
+
+  public Shape outBackpropShape() {
+    return outBackpropShape;
+  }
+
+  public ConvGeometry geometry() {
+    return geometry;
+  }
+
+  /** Rejects tensors whose shape or dtype differ from the ones this problem was validated for. */
+  public void checkOperands(Tensor filter, Tensor outBackprop) {
+    if (!filter.shape().equals(filterShape) || filter.dtype() != dtype) {
+      throw new InvalidArgumentException(
+          OP + ": filter is " + filter + " but the problem was built for " + dtype + " " + filterShape);
+    }
+    if (!outBackprop.shape().equals(outBackpropShape) || outBackprop.dtype() != dtype) {
+      throw new InvalidArgumentException(
+          OP + ": out_backprop is " + outBackprop + " but the problem was built for " + dtype + " "
+              + outBackpropShape);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return OP + "(input=" + inputShape + ", filter=" + filterShape + ", out_backprop=" + outBackpropShape + ", "
+        + dtype + ", " + params + ")";
+  }
+
+  private static void checkWindowAttribute(String what, String plural, long[] values, DataFormat format) {
+    if (values.length != 4) {
+      throw new InvalidArgumentException(
+          "Sliding window " + what + " field must specify 4 dimensions (or 1 or 2 spatial values), but "
+              + plural + " is " + Arrays.toString(values));
+    }
+    if (values[format.batchDim()] != 1 || values[format.channelDim()] != 1) {
+      throw new InvalidArgumentException(
+          "Current implementation does not yet support " + plural + " in the batch and depth dimensions: "
+              + plural + " is " + Arrays.toString(values) + " (" + format + "), batch and depth entries must be 1");
+    }
+  }
+
+  private static void checkPaddings(ConvParams params, DataFormat format) {
+    long[] pads = params.explicitPaddings();
+    if (params.padding() != Padding.EXPLICIT) {
+      if (pads.length != 0) {
+        throw new InvalidArgumentException(
+            "explicit_paddings attribute must be empty if the padding attribute is not EXPLICIT, but padding is "
+                + params.padding() + " and explicit_paddings is " + Arrays.toString(pads));
+      }
+      return;
+    }
+    if (pads.length != 8) {
+      throw new InvalidArgumentException(
+          "explicit_paddings attribute must contain 8 values, but got: " + pads.length + " "
+              + Arrays.toString(pads));
+    }
+    for (long p : pads) {
+      if (p < 0) {
+        throw new InvalidArgumentException(
+            "All elements of explicit_paddings must be nonnegative, but explicit_paddings is " + Arrays.toString(pads));
+      }
+    }
+    int n = format.batchDim();
+    int c = format.channelDim();
+    if (pads[2 * n] != 0 || pads[2 * n + 1] != 0 || pads[2 * c] != 0 || pads[2 * c + 1] != 0) {
+      throw new InvalidArgumentException(
+          "Nonzero explicit padding in the batch or depth dimensions is not supported: explicit_paddings is "
+              + Arrays.toString(pads) + " (" + format + ")");
+    }
+  }
+
+  private static Shape inputShapeFrom(
+      long[] inputSizes, Shape filterShape, Shape outBackpropShape, DataFormat format) {
+    if (inputSizes.length == 4) {
+      for (long d : inputSizes) {
+        if (d < 0) {
+          throw new InvalidArgumentException(
+              OP + ": input_sizes " + Arrays.toString(inputSizes) + ": Dimension " + d + " must be >= 0");
+        }
+      }
+      return Shape.of(inputSizes);
+    }
+    if (inputSizes.length == 2) {
+      for (long d : inputSizes) {
+        if (d < 0) {
+          throw new InvalidArgumentException(
+              OP + ": input_sizes " + Arrays.toString(inputSizes) + ": Dimension " + d + " must be >= 0");
+        }
+      }
+      long batch = outBackpropShape.get(format.batchDim());
+      return Shape.of(format.order(batch, inputSizes[0], inputSizes[1], filterShape.get(2)));
+    }
+    throw new InvalidArgumentException(
+        OP + " requires input_sizes to contain 4 values or 2 values, but got: " + inputSizes.length + " "
+            + Arrays.toString(inputSizes));
+  }
+
+  private static ConvGeometry computeGeometry(
+      Shape input, Shape filter, Shape outBackprop, ConvParams params) {
+    DataFormat f = params.dataFormat();
+    long batch = input.get(f.batchDim());
+    if (batch != outBackprop.get(f.batchDim())) {
+      throw new InvalidArgumentException(
+          OP + ": input and out_backprop must have the same batch size. Input batch: " + batch
+              + ", outbackprop batch: " + outBackprop.get(f.batchDim()) + ", batch_dim: " + f.batchDim());
+    }
+    long inDepth = input.get(f.channelDim());
+    long filterInDepth = filter.get(2);
+    if (filterInDepth <= 0) {
+      throw new InvalidArgumentException(
+          OP + ": filter depth must be strictly greater than zero, but the filter's shape is " + filter);
+    }
+    if (inDepth % filterInDepth != 0) {
+      throw new InvalidArgumentException(
+          OP + ": input depth must be evenly divisible by filter depth: input depth " + inDepth
+              + ", filter depth " + filterInDepth);
+    }
+    long outDepth = filter.get(3);
+    if (outDepth != outBackprop.get(f.channelDim())) {
+      throw new InvalidArgumentException(
+          OP + ": filter and out_backprop must have the same out_depth: filter out_depth " + outDepth
+              + ", out_backprop depth " + outBackprop.get(f.channelDim()));
+    }
+    long groups = inDepth / filterInDepth;
+    if (groups > 1 && outDepth % groups != 0) {
+      throw new InvalidArgumentException(
+          OP + ": output depth must be evenly divisible by number of groups: " + outDepth + " vs " + groups
+              + " (groups = input depth " + inDepth + " / filter depth " + filterInDepth + ")");
+    }
+    long[] strides = params.strides();
+    long[] dilations = params.dilations();
+    long[] pads = params.explicitPaddings();
+    long[][] dim = new long[2][];
+    int[] spatial = {f.heightDim(), f.widthDim()};
+    for (int i = 0; i < 2; i++) {
+      int d = spatial[i];
+      dim[i] =
+          SpatialDim.resolve(
+              input.get(d), filter.get(i), outBackprop.get(d), strides[d], dilations[d], params.padding(),
+              pads.length == 8 ? pads[2 * d] : 0, pads.length == 8 ? pads[2 * d + 1] : 0, d);
+    }
+    return new ConvGeometry(
+        batch, input.get(f.heightDim()), input.get(f.widthDim()), inDepth,
+        outBackprop.get(f.heightDim()), outBackprop.get(f.widthDim()), outDepth,
+        filter.get(0), filter.get(1), filterInDepth, groups,
+        strides[f.heightDim()], strides[f.widthDim()], dilations[f.heightDim()], dilations[f.widthDim()],
+        dim[0][0], dim[0][1], dim[1][0], dim[1][1], f);
+  }
+}

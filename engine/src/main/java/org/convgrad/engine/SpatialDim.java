@@ -1,0 +1,91 @@
+package org.convgrad.engine;
+
+/**
+ * TensorFlow's windowed-output rule for one spatial dimension ({@code GetWindowedOutputSizeVerbose}),
+ * in integer arithmetic that truncates toward zero as C++ does.
+ */
+final class SpatialDim {
+  private SpatialDim() {}
+
+  /** The output size of a dimension, with the pads SAME or EXPLICIT give; {@code [out, before, after]}. */
+  static long[] windowedOutput(
+      long input, long filter, long stride, long dilation, Padding padding, long explicitBefore, long explicitAfter) {
+    long effectiveFilter = (filter - 1) * dilation + 1;
+    switch (padding) {
+      case VALID:
+        return new long[] {(input - effectiveFilter + stride) / stride, 0, 0};
+      case EXPLICIT:
+        return new long[] {
+          (input + explicitBefore + explicitAfter - effectiveFilter + stride) / stride, explicitBefore, explicitAfter
+        };
+      default: {
+        long out = (input + stride - 1) / stride;
+        long needed = Math.max(0, (out - 1) * stride + effectiveFilter - input);
+        return new long[] {out, needed / 2, needed - needed / 2};
+      }
+    }
+  }
+
+  /**
+   * Checks one dimension of a problem and returns its {@code [pad_before, pad_after]}.
+   *
+   * @param dim the dimension's index in data_format order, as TensorFlow's messages name it
+   */
+  static long[] resolve(
+      long input, long filter, long actualOutput, long stride, long dilation, Padding padding,
+      long explicitBefore, long explicitAfter, int dim) {
+    if (stride <= 0) {
+      throw new InvalidArgumentException("Stride must be > 0, but got " + stride + " (strides[" + dim + "])");
+    }
+    if (dilation < 1) {
+      throw new InvalidArgumentException("Dilation rate must be >= 1, but got " + dilation + " (dilations[" + dim + "])");
+    }
+    long[] w = windowedOutput(input, filter, stride, dilation, padding, explicitBefore, explicitAfter);
+    long effectiveFilter = (filter - 1) * dilation + 1;
+    if (w[0] < 0) {
+      throw new InvalidArgumentException(
+          "Computed output size would be negative: " + w[0] + " [input_size: " + input + ", effective_filter_size: "
+              + effectiveFilter + ", stride: " + stride + "]");
+    }
+    if (w[0] != actualOutput) {
+      throw new InvalidArgumentException(
+          "Conv2DBackpropInput: Size of out_backprop doesn't match computed: actual = " + actualOutput
+              + ", computed = " + w[0] + " spatial_dim: " + dim + " input: " + input + " filter: " + filter
+              + " output: " + actualOutput + " stride: " + stride + " dilation: " + dilation + ". "
+              + consistentInputs(filter, actualOutput, stride, dilation, padding, explicitBefore, explicitAfter));
+    }
+    return new long[] {w[1], w[2]};
+  }
+
+  /**
+   * Which input sizes give this out_backprop size. With stride s several do (TensorFlow issue
+   * #2118): the forward convolution's input size is not recoverable from its output size alone.
+   */
+  static String consistentInputs(
+      long filter, long output, long stride, long dilation, Padding padding, long before, long after) {
+    // The output size never decreases as the input grows, so two binary searches bound the range.
+    long lo = firstInputReaching(output, filter, stride, dilation, padding, before, after);
+    long hi = firstInputReaching(output + 1, filter, stride, dilation, padding, before, after) - 1;
+    if (lo > hi) {
+      return "No input size gives an out_backprop of size " + output + " with this filter, stride and padding.";
+    }
+    String sizes = lo == hi ? "input size " + lo : "input sizes " + lo + " to " + hi;
+    return "This out_backprop is consistent with " + sizes + " in this dimension (" + padding
+        + ", stride " + stride + "); pass the forward convolution's input size in input_sizes.";
+  }
+
+  private static long firstInputReaching(
+      long output, long filter, long stride, long dilation, Padding padding, long before, long after) {
+    long lo = 0;
+    long hi = 1L << 40;
+    while (lo < hi) {
+      long mid = (lo + hi) >>> 1;
+      if (windowedOutput(mid, filter, stride, dilation, padding, before, after)[0] >= output) {
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    return lo;
+  }
+}
