@@ -55,6 +55,12 @@ public final class Conv2dBackpropInput {
     }
     DataFormat format = params.dataFormat();
     checkWindowAttribute("strides", "strides", params.strides(), format);
+    for (long s : params.strides()) {
+      if (s <= 0) {
+        throw new InvalidArgumentException(
+            "Row and column strides should be larger than 0, but strides is " + Arrays.toString(params.strides()));
+      }
+    }
     checkWindowAttribute("dilations", "dilations", params.dilations(), format);
     for (long d : params.dilations()) {
       if (d <= 0) {
