@@ -1,0 +1,120 @@
+package org.convgrad.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.LongStream;
+import org.convgrad.engine.DType;
+import org.convgrad.engine.DataFormat;
+import org.convgrad.engine.tensor.Tensor;
+import org.convgrad.engine.testing.Problem;
+import org.convgrad.engine.testing.ScatterOracle;
+import org.convgrad.engine.testing.Tolerance;
+import org.convgrad.engine.tf.TensorFlowReference;
+import org.convgrad.io.npy.Npy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line through the real launcher, {@code bin/convgrad}, in a separate JVM. */
+class ConvgradCliIT {
+  @TempDir Path dir;
+
+  @Test
+  void givesTensorFlowsAnswersOnFiles() throws Exception {
+    // Seeds far from the engine tests' ones: configurations those tests did not see.
+    for (long seed : new long[] {90_001, 90_002, 90_003, 90_004}) {
+      DType dtype = seed % 2 == 0 ? DType.FLOAT32 : DType.FLOAT64;
+      DataFormat format = seed % 4 < 2 ? DataFormat.NHWC : DataFormat.NCHW;
+      Problem p = Problem.random(seed, dtype, format, true);
+      Path w = dir.resolve(seed + "-w.npy");
+      Path dy = dir.resolve(seed + "-dy.npy");
+      Path dx = dir.resolve(seed + "-dx.npy");
+      Npy.write(w, p.filter);
+      Npy.write(dy, p.outBackprop);
+      Launcher.Run run = Launcher.convgrad(opArgs(p, w, dy, dx));
+      assertEquals(0, run.exit(), p + "\n" + run.err());
+      Tensor expected = TensorFlowReference.backpropInput(p.op, p.inputSizes, p.filter, p.outBackprop);
+      Tolerance.assertClose(expected, Npy.read(dx), ScatterOracle.compute(p.op, p.filter, p.outBackprop).magnitude, p.toString());
+    }
+  }
+
+  @Test
+  void rejectedArgumentExitsTwoWithOneLine() throws Exception {
+    Problem p = Problem.random(7, DType.FLOAT32, DataFormat.NHWC, false);
+    Path w = dir.resolve("w.npy");
+    Path dy = dir.resolve("dy.npy");
+    Npy.write(w, p.filter);
+    Npy.write(dy, p.outBackprop);
+    Path dx = dir.resolve("dx.npy");
+    Launcher.Run run = Launcher.convgrad("backprop-input", "--input-sizes", "1,2,3", "--filter", w.toString(),
+        "--out-backprop", dy.toString(), "--padding", "SAME", "--output", dx.toString());
+    assertEquals(2, run.exit());
+    assertTrue(run.err().startsWith("InvalidArgument: Conv2DBackpropInput requires input_sizes to contain 4 values or 2 values"), run.err());
+    assertEquals(1, run.err().lines().count(), run.err());
+    assertFalse(Files.exists(dx));
+
+    Launcher.Run badPadding = Launcher.convgrad("backprop-input", "--input-sizes", "1,2,3,4", "--filter", w.toString(),
+        "--out-backprop", dy.toString(), "--padding", "FULL", "--output", dx.toString());
+    assertEquals(2, badPadding.exit());
+    assertTrue(badPadding.err().startsWith("InvalidArgument:") && badPadding.err().contains("SAME, VALID or EXPLICIT"), badPadding.err());
+  }
+
+  @Test
+  void truncatedNpyExitsTwoAndLeavesNoOutput() throws Exception {
+    Problem p = Problem.random(11, DType.FLOAT32, DataFormat.NHWC, false);
+    Path w = dir.resolve("w.npy");
+    Path dy = dir.resolve("dy.npy");
+    Npy.write(w, p.filter);
+    Npy.write(dy, p.outBackprop);
+    byte[] whole = Files.readAllBytes(dy);
+    Files.write(dy, Arrays.copyOf(whole, whole.length - 3));
+    Path dx = dir.resolve("dx.npy");
+    Launcher.Run run = Launcher.convgrad(opArgs(p, w, dy, dx));
+    assertEquals(2, run.exit(), run.err());
+    assertTrue(run.err().contains(dy.toString()), "the message names the file: " + run.err());
+    assertEquals(1, run.err().lines().count(), run.err());
+    try (var files = Files.list(dir)) {
+      assertEquals(2, files.count(), "no output and no temporary file is left");
+    }
+  }
+
+  @Test
+  void demoRunsAndChecksTheAdjointIdentity() throws Exception {
+    Launcher.Run run = Launcher.convgrad("demo", "--batch", "1", "--threads", "2");
+    assertEquals(0, run.exit(), run.out() + run.err());
+    assertTrue(run.out().contains("adjoint identity on sample 0") && run.out().strip().endsWith("OK"), run.out());
+  }
+
+  @Test
+  void helpExplainsEveryOption() throws Exception {
+    Launcher.Run run = Launcher.convgrad("backprop-input", "--help");
+    assertEquals(0, run.exit());
+    for (String option : new String[] {"--input-sizes", "--filter", "--out-backprop", "--strides", "--padding",
+        "--explicit-paddings", "--dilations", "--data-format", "--engine", "--threads", "--repeat", "--output", "Example"}) {
+      assertTrue(run.out().contains(option), "help mentions " + option);
+    }
+  }
+
+  /** The command line that runs problem {@code p} on files. */
+  private static String[] opArgs(Problem p, Path w, Path dy, Path dx) {
+    List<String> args = new ArrayList<>(List.of(
+        "backprop-input", "--input-sizes", csv(p.inputSizes), "--filter", w.toString(), "--out-backprop", dy.toString(),
+        "--strides", csv(p.params.strides()), "--padding", p.params.padding().name(),
+        "--dilations", csv(p.params.dilations()), "--data-format", p.params.dataFormat().name(), "--output", dx.toString()));
+    if (p.params.explicitPaddings().length > 0) {
+      args.addAll(List.of("--explicit-paddings", csv(p.params.explicitPaddings())));
+    }
+    return args.toArray(new String[0]);
+  }
+
+  private static String csv(long[] values) {
+    return LongStream.of(values).mapToObj(Long::toString).collect(Collectors.joining(","));
+  }
+}
