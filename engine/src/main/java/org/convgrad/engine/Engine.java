@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.function.Consumer;
 import org.convgrad.engine.kernel.BackpropInputKernel;
 import org.convgrad.engine.kernel.KernelRegistry;
+import org.convgrad.engine.kernel.PackedFilter;
 import org.convgrad.engine.kernel.WorkPool;
 import org.convgrad.engine.tensor.Tensor;
 
@@ -57,6 +58,42 @@ public final class Engine implements AutoCloseable {
     op.checkOperands(filter, outBackprop);
     Tensor result = Tensor.zeros(op.dtype(), op.inputShape());
     kernelFor(op).compute(op, filter, outBackprop, result, pool);
+    return result;
+  }
+
+  /**
+   * Lays {@code filter} out once for the kernel this engine runs for {@code op}, for any number of
+   * {@link #backpropInput(Conv2dBackpropInput, PackedFilter, Tensor)} calls with problems of the
+   * same filter shape, dtype and group count (batch and spatial sizes may differ). A Spark
+   * executor packs the broadcast filter once per task set. {@link PackedFilter#bytes()} is its size.
+   */
+  public PackedFilter pack(Conv2dBackpropInput op, Tensor filter) {
+    if (!filter.shape().equals(op.filterShape()) || filter.dtype() != op.dtype()) {
+      throw new InvalidArgumentException(
+          "Conv2DBackpropInput: filter is " + filter + " but the problem was built for " + op.dtype() + " "
+              + op.filterShape());
+    }
+    return kernelFor(op).pack(op, filter);
+  }
+
+  /**
+   * The input gradient of {@code op} with a filter packed by {@link #pack}, by the kernel that
+   * packed it; the same bits as {@link #backpropInput(Conv2dBackpropInput, Tensor, Tensor)} with that
+   * kernel.
+   */
+  public Tensor backpropInput(Conv2dBackpropInput op, PackedFilter filter, Tensor outBackprop) {
+    if (!filter.fits(op)) {
+      throw new InvalidArgumentException(
+          "Conv2DBackpropInput: " + filter + " does not fit " + op
+              + " (pack the filter for a problem with the same filter shape, dtype and groups)");
+    }
+    if (!outBackprop.shape().equals(op.outBackpropShape()) || outBackprop.dtype() != op.dtype()) {
+      throw new InvalidArgumentException(
+          "Conv2DBackpropInput: out_backprop is " + outBackprop + " but the problem was built for " + op.dtype()
+              + " " + op.outBackpropShape());
+    }
+    Tensor result = Tensor.zeros(op.dtype(), op.inputShape());
+    filter.kernel().compute(op, filter, outBackprop, result, pool);
     return result;
   }
 

@@ -16,4 +16,22 @@ public interface BackpropInputKernel {
    * The operands have been checked against {@code op}.
    */
   void compute(Conv2dBackpropInput op, Tensor filter, Tensor outBackprop, Tensor result, WorkPool pool);
+
+  /**
+   * Lays {@code filter} out for this kernel, once, for any number of {@link #compute(Conv2dBackpropInput,
+   * PackedFilter, Tensor, Tensor, WorkPool)} calls. The default keeps a copy of the filter as it is.
+   */
+  default PackedFilter pack(Conv2dBackpropInput op, Tensor filter) {
+    Tensor copy = Tensor.fromDoubles(filter.dtype(), filter.shape(), filter.toDoubleArray().clone());
+    return new PackedFilter(this, op, copy, (long) filter.size() * filter.dtype().byteSize());
+  }
+
+  /**
+   * As {@link #compute(Conv2dBackpropInput, Tensor, Tensor, Tensor, WorkPool)} with a filter this
+   * kernel packed; {@code filter.fits(op)} has been checked.
+   */
+  default void compute(
+      Conv2dBackpropInput op, PackedFilter filter, Tensor outBackprop, Tensor result, WorkPool pool) {
+    compute(op, (Tensor) filter.payload(), outBackprop, result, pool);
+  }
 }

@@ -15,7 +15,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 /** {@code <conv2d(x, w), dy> == <x, conv2d_backprop_input(dy, w)>}, in float64, for every engine kind. */
 class AdjointIdentityTest {
   @ParameterizedTest
-  @EnumSource(value = EngineKind.class, names = {"SCALAR", "AUTO"})
+  @EnumSource(value = EngineKind.class, names = {"SCALAR", "AUTO", "SIMD"})
   void holdsOnRandomProblems(EngineKind kind) {
     try (Engine engine = Engine.create(b -> b.kind(kind).threads(2))) {
       for (long seed = 0; seed < 200; seed++) {

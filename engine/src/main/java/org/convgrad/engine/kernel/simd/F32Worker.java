@@ -1,0 +1,204 @@
+package org.convgrad.engine.kernel.simd;
+
+import java.util.Arrays;
+import org.convgrad.engine.DType;
+import org.convgrad.engine.tensor.BFloat16;
+import org.convgrad.engine.tensor.Float16;
+import org.convgrad.engine.tensor.Tensor;
+
+/**
+ * A worker for float32, half and bfloat16 problems. float32 NHWC is computed in place; half and
+ * bfloat16 (widened to float32, rounded once at the end, as the reference does) and NCHW are staged:
+ * the out_backprop rows a result row reads are converted or transposed into {@code stage}
+ * ({@code fh * ow * oc} floats), and the result row is computed into {@code rowBuf} ({@code w *
+ * ic} floats) and written out.
+ */
+final class F32Worker extends RowWorker {
+  private static final int NB = F32Tiles.NB;
+
+  private final Packed f;
+  private final boolean staged;
+  private final DType dtype;
+  private final Tensor dyT;
+  private final Tensor dxT;
+  private final float[] dy;
+  private final float[] dx;
+  private final float[] stage;
+  private final int[] tA;
+  private final int[] tB;
+  private final float[] tmp = new float[F32Tiles.L];
+
+  F32Worker(Plan p, Packed f, Tensor dyT, Tensor dxT) {
+    super(p);
+    this.f = f;
+    this.dtype = dyT.dtype();
+    this.dyT = dyT;
+    this.dxT = dxT;
+    this.staged = !(dtype == DType.FLOAT32 && p.nhwc);
+    this.stage = staged ? new float[p.fh * p.ow * p.oc] : new float[0];
+    this.dy = staged ? stage : dyT.float32Data();
+    this.dx = staged ? new float[p.w * p.ic] : dxT.float32Data();
+    this.tA = new int[p.fh * p.fw];
+    this.tB = new int[p.fh * p.fw];
+  }
+
+  /** The float32 filter layout: block panels or, for few in channels, HWIO as it is. */
+  static final class Packed {
+    final boolean dot;
+    final int blocks;
+    final float[] data;
+
+    Packed(boolean dot, int blocks, float[] data) {
+      this.dot = dot;
+      this.blocks = blocks;
+      this.data = data;
+    }
+  }
+
+  /**
+   * Packs HWIO {@code w} ({@code w[((ky * fw + kx) * fid + c) * oc + co]}). Block layout: for each
+   * group g, in-channel block cb of {@link F32Tiles#NB}, tap t and out channel co of the group, the
+   * NB in channels {@code cb * NB + j} (zero past fid): {@code [g][cb][t][co][j]}.
+   */
+  static Packed pack(Plan p, float[] w, boolean dot) {
+    if (dot) {
+      return new Packed(true, 0, w.clone());
+    }
+    int taps = p.fh * p.fw;
+    int blocks = (p.fid + NB - 1) / NB;
+    float[] out = new float[p.groups * blocks * taps * p.cg * NB];
+    for (int g = 0; g < p.groups; g++) {
+      for (int cb = 0; cb < blocks; cb++) {
+        for (int t = 0; t < taps; t++) {
+          int base = ((g * blocks + cb) * taps + t) * p.cg * NB;
+          for (int co = 0; co < p.cg; co++) {
+            for (int j = 0; j < NB && cb * NB + j < p.fid; j++) {
+              out[base + co * NB + j] = w[(t * p.fid + cb * NB + j) * p.oc + g * p.cg + co];
+            }
+          }
+        }
+      }
+    }
+    return new Packed(false, blocks, out);
+  }
+
+  @Override
+  void stageRows(int b, int nky) {
+    int rowLen = p.ow * p.oc;
+    for (int i = 0; i < nky; i++) {
+      int oy = slotOy[i];
+      if (!staged) {
+        slotOff[i] = (b * p.oh + oy) * rowLen;
+        continue;
+      }
+      int off = i * rowLen;
+      slotOff[i] = off;
+      if (p.nhwc) {
+        Tensor.loadFloats(dyT, (b * p.oh + oy) * rowLen, stage, off, rowLen);
+      } else if (dtype == DType.FLOAT32) {
+        float[] src = dyT.float32Data();
+        for (int co = 0; co < p.oc; co++) {
+          int s = ((b * p.oc + co) * p.oh + oy) * p.ow;
+          for (int ox = 0; ox < p.ow; ox++) {
+            stage[off + ox * p.oc + co] = src[s + ox];
+          }
+        }
+      } else {
+        short[] src = dyT.bits16Data();
+        boolean half = dtype == DType.HALF;
+        for (int co = 0; co < p.oc; co++) {
+          int s = ((b * p.oc + co) * p.oh + oy) * p.ow;
+          for (int ox = 0; ox < p.ow; ox++) {
+            short v = src[s + ox];
+            stage[off + ox * p.oc + co] = half ? Float16.toFloat(v) : BFloat16.toFloat(v);
+          }
+        }
+      }
+    }
+  }
+
+  @Override
+  int beginRow(int b, int y) {
+    return staged ? 0 : (b * p.h + y) * p.w * p.ic;
+  }
+
+  @Override
+  void endRow(int b, int y) {
+    if (!staged) {
+      return;
+    }
+    int rowLen = p.w * p.ic;
+    if (p.nhwc) {
+      Tensor.storeFloats(dx, 0, dxT, (b * p.h + y) * rowLen, rowLen);
+    } else if (dtype == DType.FLOAT32) {
+      float[] out = dxT.float32Data();
+      for (int ci = 0; ci < p.ic; ci++) {
+        int d = ((b * p.ic + ci) * p.h + y) * p.w;
+        for (int x = 0; x < p.w; x++) {
+          out[d + x] = dx[x * p.ic + ci];
+        }
+      }
+    } else {
+      short[] out = dxT.bits16Data();
+      boolean half = dtype == DType.HALF;
+      for (int ci = 0; ci < p.ic; ci++) {
+        int d = ((b * p.ic + ci) * p.h + y) * p.w;
+        for (int x = 0; x < p.w; x++) {
+          float v = dx[x * p.ic + ci];
+          out[d + x] = half ? Float16.fromFloat(v) : BFloat16.fromFloat(v);
+        }
+      }
+    }
+  }
+
+  @Override
+  void zero(int off, int n, int pix) {
+    for (int q = 0; q < n; q++) {
+      Arrays.fill(dx, off + q * pix, off + q * pix + p.ic, 0f);
+    }
+  }
+
+  @Override
+  void run(int n, int dxOff, int dxPix, int nt) {
+    int aPix = p.oc;
+    int taps = p.fh * p.fw;
+    if (f.dot) {
+      for (int g = 0; g < p.groups; g++) {
+        for (int c0 = 0; c0 < p.fid; c0 += 3) {
+          int cis = Math.min(3, p.fid - c0);
+          for (int t = 0; t < nt; t++) {
+            tA[t] = tapDy[t] + g * p.cg;
+            tB[t] = (tapK[t] * p.fid + c0) * p.oc + g * p.cg;
+          }
+          int cOff = dxOff + g * p.fid + c0;
+          for (int q = 0; q < n; q += 4) {
+            F32Tiles.dot4x3(dy, tA, q * aPix, aPix, nt, p.cg, f.data, tB, p.oc, cis, Math.min(4, n - q), dx,
+                cOff + q * dxPix, dxPix, tmp);
+          }
+        }
+      }
+      return;
+    }
+    for (int g = 0; g < p.groups; g++) {
+      for (int cb = 0; cb < f.blocks; cb++) {
+        int width = Math.min(NB, p.fid - cb * NB);
+        int base = (g * f.blocks + cb) * taps;
+        for (int t = 0; t < nt; t++) {
+          tA[t] = tapDy[t] + g * p.cg;
+          tB[t] = (base + tapK[t]) * p.cg * NB;
+        }
+        int cOff = dxOff + g * p.fid + cb * NB;
+        int q = 0;
+        for (; q + 6 <= n; q += 6) {
+          F32Tiles.tile6(dy, tA, q * aPix, aPix, nt, p.cg, f.data, tB, dx, cOff + q * dxPix, dxPix, 6, width);
+        }
+        int rest = n - q;
+        if (rest > 3) {
+          F32Tiles.tile6(dy, tA, q * aPix, aPix, nt, p.cg, f.data, tB, dx, cOff + q * dxPix, dxPix, rest, width);
+        } else if (rest > 0) {
+          F32Tiles.tile3(dy, tA, q * aPix, aPix, nt, p.cg, f.data, tB, dx, cOff + q * dxPix, dxPix, rest, width);
+        }
+      }
+    }
+  }
+}

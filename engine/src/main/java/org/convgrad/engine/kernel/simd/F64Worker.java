@@ -1,0 +1,163 @@
+package org.convgrad.engine.kernel.simd;
+
+import java.util.Arrays;
+import org.convgrad.engine.tensor.Tensor;
+
+/**
+ * A worker for float64 problems: NHWC in place; NCHW staged (out_backprop rows transposed into
+ * {@code stage}, {@code fh * ow * oc} doubles; the result row computed into {@code rowBuf}, {@code
+ * w * ic} doubles, and transposed out).
+ */
+final class F64Worker extends RowWorker {
+  private static final int NB = F64Tiles.NB;
+
+  private final Packed f;
+  private final boolean staged;
+  private final Tensor dyT;
+  private final Tensor dxT;
+  private final double[] dy;
+  private final double[] dx;
+  private final double[] stage;
+  private final int[] tA;
+  private final int[] tB;
+  private final double[] tmp = new double[F64Tiles.L];
+
+  F64Worker(Plan p, Packed f, Tensor dyT, Tensor dxT) {
+    super(p);
+    this.f = f;
+    this.dyT = dyT;
+    this.dxT = dxT;
+    this.staged = !p.nhwc;
+    this.stage = staged ? new double[p.fh * p.ow * p.oc] : new double[0];
+    this.dy = staged ? stage : dyT.float64Data();
+    this.dx = staged ? new double[p.w * p.ic] : dxT.float64Data();
+    this.tA = new int[p.fh * p.fw];
+    this.tB = new int[p.fh * p.fw];
+  }
+
+  /** The float64 filter layout, as {@link F32Worker.Packed}'s with {@link F64Tiles#NB}. */
+  static final class Packed {
+    final boolean dot;
+    final int blocks;
+    final double[] data;
+
+    Packed(boolean dot, int blocks, double[] data) {
+      this.dot = dot;
+      this.blocks = blocks;
+      this.data = data;
+    }
+  }
+
+  static Packed pack(Plan p, double[] w, boolean dot) {
+    if (dot) {
+      return new Packed(true, 0, w.clone());
+    }
+    int taps = p.fh * p.fw;
+    int blocks = (p.fid + NB - 1) / NB;
+    double[] out = new double[p.groups * blocks * taps * p.cg * NB];
+    for (int g = 0; g < p.groups; g++) {
+      for (int cb = 0; cb < blocks; cb++) {
+        for (int t = 0; t < taps; t++) {
+          int base = ((g * blocks + cb) * taps + t) * p.cg * NB;
+          for (int co = 0; co < p.cg; co++) {
+            for (int j = 0; j < NB && cb * NB + j < p.fid; j++) {
+              out[base + co * NB + j] = w[(t * p.fid + cb * NB + j) * p.oc + g * p.cg + co];
+            }
+          }
+        }
+      }
+    }
+    return new Packed(false, blocks, out);
+  }
+
+  @Override
+  void stageRows(int b, int nky) {
+    int rowLen = p.ow * p.oc;
+    for (int i = 0; i < nky; i++) {
+      int oy = slotOy[i];
+      if (!staged) {
+        slotOff[i] = (b * p.oh + oy) * rowLen;
+        continue;
+      }
+      int off = i * rowLen;
+      slotOff[i] = off;
+      double[] src = dyT.float64Data();
+      for (int co = 0; co < p.oc; co++) {
+        int s = ((b * p.oc + co) * p.oh + oy) * p.ow;
+        for (int ox = 0; ox < p.ow; ox++) {
+          stage[off + ox * p.oc + co] = src[s + ox];
+        }
+      }
+    }
+  }
+
+  @Override
+  int beginRow(int b, int y) {
+    return staged ? 0 : (b * p.h + y) * p.w * p.ic;
+  }
+
+  @Override
+  void endRow(int b, int y) {
+    if (!staged) {
+      return;
+    }
+    double[] out = dxT.float64Data();
+    for (int ci = 0; ci < p.ic; ci++) {
+      int d = ((b * p.ic + ci) * p.h + y) * p.w;
+      for (int x = 0; x < p.w; x++) {
+        out[d + x] = dx[x * p.ic + ci];
+      }
+    }
+  }
+
+  @Override
+  void zero(int off, int n, int pix) {
+    for (int q = 0; q < n; q++) {
+      Arrays.fill(dx, off + q * pix, off + q * pix + p.ic, 0.0);
+    }
+  }
+
+  @Override
+  void run(int n, int dxOff, int dxPix, int nt) {
+    int aPix = p.oc;
+    int taps = p.fh * p.fw;
+    if (f.dot) {
+      for (int g = 0; g < p.groups; g++) {
+        for (int c0 = 0; c0 < p.fid; c0 += 3) {
+          int cis = Math.min(3, p.fid - c0);
+          for (int t = 0; t < nt; t++) {
+            tA[t] = tapDy[t] + g * p.cg;
+            tB[t] = (tapK[t] * p.fid + c0) * p.oc + g * p.cg;
+          }
+          int cOff = dxOff + g * p.fid + c0;
+          for (int q = 0; q < n; q += 4) {
+            F64Tiles.dot4x3(dy, tA, q * aPix, aPix, nt, p.cg, f.data, tB, p.oc, cis, Math.min(4, n - q), dx,
+                cOff + q * dxPix, dxPix, tmp);
+          }
+        }
+      }
+      return;
+    }
+    for (int g = 0; g < p.groups; g++) {
+      for (int cb = 0; cb < f.blocks; cb++) {
+        int width = Math.min(NB, p.fid - cb * NB);
+        int base = (g * f.blocks + cb) * taps;
+        for (int t = 0; t < nt; t++) {
+          tA[t] = tapDy[t] + g * p.cg;
+          tB[t] = (base + tapK[t]) * p.cg * NB;
+        }
+        int cOff = dxOff + g * p.fid + cb * NB;
+        int q = 0;
+        for (; q + 6 <= n; q += 6) {
+          F64Tiles.tile6(dy, tA, q * aPix, aPix, nt, p.cg, f.data, tB, dx, cOff + q * dxPix, dxPix, 6, width);
+        }
+        int rest = n - q;
+        if (rest > 3) {
+          F64Tiles.tile6(dy, tA, q * aPix, aPix, nt, p.cg, f.data, tB, dx, cOff + q * dxPix, dxPix, rest, width);
+        } else if (rest > 0) {
+          F64Tiles.tile3(dy, tA, q * aPix, aPix, nt, p.cg, f.data, tB, dx, cOff + q * dxPix, dxPix, rest, width);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,111 @@
+package org.convgrad.engine.kernel.simd;
+
+import org.convgrad.engine.Conv2dBackpropInput;
+import org.convgrad.engine.ConvGeometry;
+import org.convgrad.engine.DataFormat;
+
+/**
+ * One problem's geometry as ints, and the stride-phase decomposition of a result row that every
+ * row shares: the result pixels of one row are split by phase ({@code (x + padLeft) mod
+ * strideW}), and each phase into runs of consecutive same-phase pixels that the same filter
+ * columns reach. Along a run, each tap's out_backprop pixel advances by one, so a run is the row
+ * block of a small GEMM whose A rows are read in place (an implicit GEMM).
+ */
+final class Plan {
+  final int batch;
+  final int h;
+  final int w;
+  final int ic;
+  final int oh;
+  final int ow;
+  final int oc;
+  final int fh;
+  final int fw;
+  final int fid;
+  final int groups;
+  final int cg;
+  final int sh;
+  final int sw;
+  final int dh;
+  final int dw;
+  final int padTop;
+  final int padLeft;
+  final boolean nhwc;
+  /** 1x1 filter, stride 1, no padding: result pixel i reads out_backprop pixel i only. */
+  final boolean pointwise;
+
+  /** Runs of one result row: first pixel, pixel count, bit kx set of the filter columns reaching it. */
+  final int[] runX0;
+  final int[] runN;
+  final long[] runMask;
+  final int runs;
+
+  Plan(Conv2dBackpropInput op) {
+    ConvGeometry g = op.geometry();
+    batch = (int) g.batch();
+    h = (int) g.inHeight();
+    w = (int) g.inWidth();
+    ic = (int) g.inDepth();
+    oh = (int) g.outHeight();
+    ow = (int) g.outWidth();
+    oc = (int) g.outDepth();
+    fh = (int) g.filterHeight();
+    fw = (int) g.filterWidth();
+    fid = (int) g.filterInDepth();
+    groups = (int) g.groups();
+    cg = (int) g.outDepthPerGroup();
+    sh = (int) g.strideH();
+    sw = (int) g.strideW();
+    dh = (int) g.dilationH();
+    dw = (int) g.dilationW();
+    padTop = (int) g.padTop();
+    padLeft = (int) g.padLeft();
+    nhwc = g.dataFormat() == DataFormat.NHWC;
+    pointwise =
+        fh == 1 && fw == 1 && sh == 1 && sw == 1 && g.padTop() == 0 && g.padBottom() == 0 && g.padLeft() == 0
+            && g.padRight() == 0;
+
+    int[] x0 = new int[Math.max(1, w)];
+    int[] n = new int[x0.length];
+    long[] m = new long[x0.length];
+    int count = 0;
+    for (int phase = 0; phase < Math.min(sw, w); phase++) {
+      int x = phase;
+      while (x < w) {
+        long mask = columns(x);
+        int start = x;
+        int len = 1;
+        x += sw;
+        while (x < w && columns(x) == mask) {
+          len++;
+          x += sw;
+        }
+        x0[count] = start;
+        n[count] = len;
+        m[count] = mask;
+        count++;
+      }
+    }
+    runX0 = x0;
+    runN = n;
+    runMask = m;
+    runs = count;
+  }
+
+  /** The filter columns kx (as bits) whose taps reach result column x. */
+  private long columns(int x) {
+    long mask = 0;
+    for (int kx = 0; kx < fw; kx++) {
+      long tx = (long) x + padLeft - (long) kx * dw;
+      if (tx >= 0 && tx % sw == 0 && tx / sw < ow) {
+        mask |= 1L << kx;
+      }
+    }
+    return mask;
+  }
+
+  /** The out_backprop column of the first pixel of a run starting at x0, for filter column kx. */
+  int firstOx(int x0, int kx) {
+    return (x0 + padLeft - kx * dw) / sw;
+  }
+}

@@ -1,0 +1,167 @@
+package org.convgrad.engine.kernel.simd;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import org.convgrad.engine.Conv2dBackpropInput;
+import org.convgrad.engine.DType;
+import org.convgrad.engine.kernel.BackpropInputKernel;
+import org.convgrad.engine.kernel.PackedFilter;
+import org.convgrad.engine.kernel.WorkPool;
+import org.convgrad.engine.tensor.Shape;
+import org.convgrad.engine.tensor.Tensor;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * conv2d_backprop_input on the Vector API: stride-phase decomposition into implicit GEMMs, a
+ * packed filter, register tiles, and a thread per worker over result rows.
+ *
+ * <p><b>Algorithm.</b> Result row (b, y) is reached by the filter rows ky with {@code y + padTop -
+ * ky*dh} a multiple of the stride inside out_backprop. The row's pixels are split by stride phase
+ * into runs ({@link Plan}); a run of n pixels with T taps is a GEMM of {@code [n, T*cg] x [T*cg,
+ * fid]} per group, whose A rows are out_backprop pixels read in place (one offset per tap) and
+ * whose B is the packed filter ({@code [g][in-channel block][tap][co][NB]}, NB = two vectors).
+ * Register tiles of 6 (or 3) pixels x NB channels broadcast dy and FMA with packed rows; in-channel
+ * tails are masked. Problems with few in channels per group (S3: 3) vectorize over the out
+ * channels instead (the "dot" tiles) and use the filter as it is.
+ *
+ * <p><b>Dtypes and layouts.</b> float32 and float64 are computed natively; half and bfloat16 are
+ * widened to float32 row by row into scratch, accumulated in float32 and rounded once, as the
+ * reference kernel does. NCHW rows are transposed into scratch in the same way. Groups and
+ * dilations take the same path (they only change offsets and tap lists).
+ *
+ * <p><b>Determinism.</b> Each result element is one FMA chain over its taps (ky, kx order) and out
+ * channels (ascending; dot tiles: lane-strided, then lanes added in a fixed order), computed by one
+ * thread: bitwise the same for any thread count. (It rounds differently from the reference, which
+ * multiplies and adds separately: compare with a tolerance.)
+ *
+ * <p><b>Memory.</b> Beyond the result, one call holds the packed filter ({@code groups *
+ * ceil(fid/NB)*NB * fh*fw * cg} elements, i.e. the filter with its in channels rounded up to NB =
+ * 2 vector lengths (16 floats or 8 doubles with 256-bit vectors); the filter itself for dot tiles)
+ * plus per worker thread {@code 2*fh*fw} ints of tap lists and, only for NCHW, half and bfloat16
+ * problems, {@code fh*ow*oc + w*ic} elements of staging (float, or double for float64). No
+ * im2col-sized buffer: see {@link #scratchBytesPerThread}.
+ */
+public final class SimdBackpropInputKernel implements BackpropInputKernel {
+  /** Pointwise problems are cut into blocks of this many pixels (a multiple of the 6-pixel tile). */
+  private static final int PIXEL_BLOCK = 48;
+
+  /**
+   * Why the Vector API cannot run here at useful speed, or null when it can. Called by {@code
+   * SimdSupport} before it offers this kernel.
+   */
+  public static @Nullable String unusableReason() {
+    int floats = FloatVector.SPECIES_PREFERRED.length();
+    if (floats < 4) {
+      return "the preferred float vector has " + floats + " lanes (no usable SIMD hardware)";
+    }
+    if (DoubleVector.SPECIES_PREFERRED.length() < 2) {
+      return "the preferred double vector has fewer than 2 lanes";
+    }
+    return null;
+  }
+
+  @Override
+  public String name() {
+    return "simd";
+  }
+
+  @Override
+  public boolean supports(Conv2dBackpropInput op) {
+    var g = op.geometry();
+    if (g.filterWidth() > 64) { // a run's filter columns are a 64-bit set
+      return false;
+    }
+    long nb = op.dtype() == DType.FLOAT64 ? F64Tiles.NB : F32Tiles.NB;
+    long blocks = (g.filterInDepth() + nb - 1) / nb;
+    long packed = g.groups() * blocks * nb * g.filterHeight() * g.filterWidth() * g.outDepthPerGroup();
+    return packed <= Shape.MAX_ELEMENTS
+        && g.filterHeight() * g.outWidth() * g.outDepth() <= Shape.MAX_ELEMENTS
+        && g.inWidth() * g.inDepth() <= Shape.MAX_ELEMENTS;
+  }
+
+  /**
+   * Extra bytes one worker thread holds during a call, beyond the packed filter: tap lists, and
+   * the staging rows for NCHW, half and bfloat16.
+   */
+  public static long scratchBytesPerThread(Conv2dBackpropInput op) {
+    var g = op.geometry();
+    long taps = g.filterHeight() * g.filterWidth();
+    long bytes = taps * 4 * 4 + g.filterHeight() * 4 * 3 + 64;
+    boolean f64 = op.dtype() == DType.FLOAT64;
+    boolean staged = g.dataFormat() != org.convgrad.engine.DataFormat.NHWC
+        || (op.dtype() != DType.FLOAT32 && !f64);
+    if (staged) {
+      bytes += (g.filterHeight() * g.outWidth() * g.outDepth() + g.inWidth() * g.inDepth()) * (f64 ? 8 : 4);
+    }
+    return bytes;
+  }
+
+  /** Whether {@code op} runs the dot tiles (vectorized over out channels) rather than the block tiles. */
+  static boolean useDot(int fid, int cg, int lanes, int nb) {
+    if (cg == 0) {
+      return false;
+    }
+    double block = fid / (double) (((fid + nb - 1) / nb) * nb);
+    double dot = 0.7 * cg / (double) (((cg + lanes - 1) / lanes) * lanes);
+    return dot > block;
+  }
+
+  /** Which tiles run {@code op}: "block" or "dot" (for verbose output and benchmarks). */
+  public static String strategy(Conv2dBackpropInput op) {
+    Plan p = new Plan(op);
+    boolean f64 = op.dtype() == DType.FLOAT64;
+    boolean dot = f64 ? useDot(p.fid, p.cg, F64Tiles.L, F64Tiles.NB) : useDot(p.fid, p.cg, F32Tiles.L, F32Tiles.NB);
+    return (dot ? "dot" : "block") + (f64 ? "-f64" : "-f32") + "x" + (f64 ? F64Tiles.L : F32Tiles.L);
+  }
+
+  @Override
+  public PackedFilter pack(Conv2dBackpropInput op, Tensor filter) {
+    Plan p = new Plan(op);
+    if (op.dtype() == DType.FLOAT64) {
+      F64Worker.Packed packed =
+          F64Worker.pack(p, filter.float64Data(), useDot(p.fid, p.cg, F64Tiles.L, F64Tiles.NB));
+      return new PackedFilter(this, op, packed, 8L * packed.data.length);
+    }
+    float[] w = filter.toFloatArray();
+    F32Worker.Packed packed = F32Worker.pack(p, w, useDot(p.fid, p.cg, F32Tiles.L, F32Tiles.NB));
+    return new PackedFilter(this, op, packed, 4L * packed.data.length);
+  }
+
+  @Override
+  public void compute(Conv2dBackpropInput op, Tensor filter, Tensor outBackprop, Tensor result, WorkPool pool) {
+    compute(op, pack(op, filter), outBackprop, result, pool);
+  }
+
+  @Override
+  public void compute(
+      Conv2dBackpropInput op, PackedFilter filter, Tensor outBackprop, Tensor result, WorkPool pool) {
+    if (result.size() == 0) {
+      return;
+    }
+    Plan p = new Plan(op);
+    boolean f64 = op.dtype() == DType.FLOAT64;
+    boolean inPlace = p.nhwc && (f64 || op.dtype() == DType.FLOAT32);
+    int pixels = p.batch * p.h * p.w;
+    boolean pointwise = p.pointwise && inPlace;
+    int tasks = pointwise ? (pixels + PIXEL_BLOCK - 1) / PIXEL_BLOCK : p.batch * p.h;
+    AtomicInteger next = new AtomicInteger();
+    Object packed = filter.payload();
+    pool.parallelFor(
+        Math.min(pool.threads(), tasks),
+        worker -> {
+          RowWorker wk =
+              f64
+                  ? new F64Worker(p, (F64Worker.Packed) packed, outBackprop, result)
+                  : new F32Worker(p, (F32Worker.Packed) packed, outBackprop, result);
+          for (int t = next.getAndIncrement(); t < tasks; t = next.getAndIncrement()) {
+            if (pointwise) {
+              int p0 = t * PIXEL_BLOCK;
+              wk.pixels(p0, Math.min(PIXEL_BLOCK, pixels - p0));
+            } else {
+              wk.row(t);
+            }
+          }
+        });
+  }
+}

@@ -1,0 +1,303 @@
+package org.convgrad.engine.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.convgrad.engine.Conv2dBackpropInput;
+import org.convgrad.engine.ConvParams;
+import org.convgrad.engine.DType;
+import org.convgrad.engine.DataFormat;
+import org.convgrad.engine.Engine;
+import org.convgrad.engine.EngineKind;
+import org.convgrad.engine.Padding;
+import org.convgrad.engine.tensor.Shape;
+import org.convgrad.engine.tensor.Tensor;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The SIMD kernel against the reference kernel over awkward problems (every tail of the tiles, every
+ * stride phase, padding, dilation, group count, layout and dtype), and its bitwise determinism
+ * across thread counts.
+ */
+class SimdKernelTest {
+  private static BackpropInputKernel simd;
+  private static final ReferenceKernel REFERENCE = new ReferenceKernel();
+
+  @BeforeAll
+  static void findKernel() {
+    assumeTrue(SimdSupport.available(), "the Vector API is not available in this JVM");
+    simd = SimdSupport.kernels().get(0);
+  }
+
+  /** One problem: sizes, filter, strides, dilations, padding, layout, dtype. */
+  record Case(
+      int n, int h, int w, int ic, int fh, int fw, int fid, int oc, int sh, int sw, int dh, int dw,
+      Padding padding, long[] explicit, DataFormat format, DType dtype) {
+    static Case of(int n, int h, int w, int ic, int f, int oc, int s, Padding padding) {
+      return new Case(n, h, w, ic, f, f, ic, oc, s, s, 1, 1, padding, new long[0], DataFormat.NHWC, DType.FLOAT32);
+    }
+
+    Case with(DataFormat f) {
+      return new Case(n, h, w, ic, fh, fw, fid, oc, sh, sw, dh, dw, padding, explicit, f, dtype);
+    }
+
+    Case with(DType t) {
+      return new Case(n, h, w, ic, fh, fw, fid, oc, sh, sw, dh, dw, padding, explicit, format, t);
+    }
+
+    Case dilated(int d) {
+      return new Case(n, h, w, ic, fh, fw, fid, oc, sh, sw, d, d, padding, explicit, format, dtype);
+    }
+
+    Case grouped(int groups) {
+      return new Case(n, h, w, ic, fh, fw, ic / groups, oc, sh, sw, dh, dw, padding, explicit, format, dtype);
+    }
+
+    ConvParams params() {
+      return ConvParams.of(
+          b -> {
+            b.dataFormat(format).padding(padding).strides(sh, sw).dilations(dh, dw);
+            if (padding == Padding.EXPLICIT) {
+              b.explicitPaddings(explicit);
+            }
+          });
+    }
+
+    long outSize(long i, long k, long s, long d, long before, long after) {
+      long ek = (k - 1) * d + 1;
+      switch (padding) {
+        case VALID:
+          return (i - ek + s) / s;
+        case EXPLICIT:
+          return (i + before + after - ek + s) / s;
+        default:
+          return (i + s - 1) / s;
+      }
+    }
+
+    Conv2dBackpropInput op() {
+      int hd = format.heightDim();
+      int wd = format.widthDim();
+      long oh = outSize(h, fh, sh, dh, explicit.length == 8 ? explicit[2 * hd] : 0, explicit.length == 8 ? explicit[2 * hd + 1] : 0);
+      long ow = outSize(w, fw, sw, dw, explicit.length == 8 ? explicit[2 * wd] : 0, explicit.length == 8 ? explicit[2 * wd + 1] : 0);
+      return Conv2dBackpropInput.of(
+          format.order(n, h, w, ic), Shape.of(fh, fw, fid, oc), dtype, Shape.of(format.order(n, oh, ow, oc)), dtype,
+          params());
+    }
+
+    @Override
+    public String toString() {
+      return n + "x" + h + "x" + w + "x" + ic + " f" + fh + "x" + fw + "x" + fid + "x" + oc + " s" + sh + "," + sw
+          + " d" + dh + "," + dw + " " + padding + (explicit.length > 0 ? java.util.Arrays.toString(explicit) : "")
+          + " " + format + " " + dtype;
+    }
+  }
+
+  static Stream<Case> cases() {
+    List<Case> c = new ArrayList<>();
+    // Channel counts around the vector widths, on small images.
+    for (int ic : new int[] {1, 3, 15, 16, 17, 33}) {
+      for (int oc : new int[] {1, 3, 16, 17}) {
+        c.add(Case.of(2, 7, 7, ic, 3, oc, 1, Padding.SAME));
+        c.add(Case.of(1, 7, 7, ic, 3, oc, 2, Padding.VALID));
+      }
+    }
+    // Large channel counts on a tiny image.
+    c.add(Case.of(1, 2, 2, 1000, 1, 7, 1, Padding.VALID));
+    c.add(Case.of(1, 2, 3, 17, 2, 1000, 1, Padding.SAME));
+    c.add(Case.of(1, 1, 2, 1000, 1, 1000, 1, Padding.VALID));
+    // Spatial sizes 1, 2, 7, 31; strides 1-4; paddings.
+    for (int size : new int[] {1, 2, 7, 31}) {
+      for (int s = 1; s <= 4; s++) {
+        for (Padding pad : new Padding[] {Padding.SAME, Padding.VALID}) {
+          if (pad == Padding.VALID && size < 3) {
+            continue;
+          }
+          c.add(Case.of(1, size, size, 5, 3, 6, s, pad));
+        }
+      }
+    }
+    c.add(new Case(2, 9, 11, 18, 3, 4, 18, 20, 2, 3, 1, 1, Padding.EXPLICIT,
+        new long[] {0, 0, 2, 1, 0, 3, 0, 0}, DataFormat.NHWC, DType.FLOAT32));
+    c.add(new Case(1, 13, 10, 16, 5, 2, 16, 8, 3, 1, 1, 1, Padding.EXPLICIT,
+        new long[] {0, 0, 4, 0, 1, 5, 0, 0}, DataFormat.NHWC, DType.FLOAT32));
+    // Filter larger than the input; an empty out_backprop (VALID, i=1, k=5, s=3 gives 0).
+    c.add(Case.of(1, 3, 3, 4, 7, 5, 1, Padding.SAME));
+    c.add(Case.of(1, 3, 3, 4, 7, 5, 2, Padding.SAME));
+    c.add(Case.of(2, 1, 1, 4, 5, 3, 3, Padding.VALID));
+    // Pointwise (the flat path), with a tail of the pixel block.
+    c.add(Case.of(3, 7, 5, 33, 1, 19, 1, Padding.VALID));
+    c.add(Case.of(2, 14, 14, 40, 1, 24, 1, Padding.VALID));
+    // Dilations, also with strides.
+    c.add(Case.of(2, 12, 13, 17, 3, 9, 1, Padding.SAME).dilated(2));
+    c.add(Case.of(1, 15, 15, 4, 3, 20, 2, Padding.SAME).dilated(3));
+    c.add(Case.of(1, 9, 9, 18, 2, 5, 3, Padding.VALID).dilated(2));
+    // Groups: depthwise-like, few and many channels per group.
+    c.add(Case.of(2, 9, 9, 8, 3, 8, 1, Padding.SAME).grouped(8));
+    c.add(Case.of(1, 9, 9, 34, 3, 6, 2, Padding.SAME).grouped(2));
+    c.add(Case.of(1, 8, 8, 6, 3, 48, 1, Padding.SAME).grouped(3));
+    c.add(Case.of(1, 7, 7, 64, 3, 32, 2, Padding.VALID).grouped(4));
+    // The small-in-channel path (S3-like).
+    c.add(Case.of(2, 23, 22, 3, 7, 64, 2, Padding.SAME));
+    c.add(Case.of(1, 11, 11, 2, 5, 37, 2, Padding.SAME));
+    c.add(Case.of(1, 11, 11, 7, 3, 70, 1, Padding.SAME));
+    // Every layout and dtype over a few of the shapes.
+    List<Case> base = List.of(
+        Case.of(2, 9, 8, 17, 3, 19, 2, Padding.SAME),
+        Case.of(1, 11, 11, 3, 7, 40, 2, Padding.SAME),
+        Case.of(2, 6, 6, 12, 3, 9, 1, Padding.SAME).grouped(3).dilated(2),
+        Case.of(2, 5, 6, 33, 1, 16, 1, Padding.VALID));
+    for (Case b : base) {
+      for (DataFormat f : DataFormat.values()) {
+        for (DType t : DType.values()) {
+          c.add(b.with(f).with(t));
+        }
+      }
+    }
+    c.add(Case.of(1, 31, 31, 17, 4, 16, 3, Padding.SAME).with(DataFormat.NCHW).with(DType.FLOAT64));
+    c.add(Case.of(1, 1, 1, 3, 5, 4, 3, Padding.VALID).with(DataFormat.NCHW).with(DType.HALF));
+    return c.stream();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("cases")
+  void matchesReference(Case c) {
+    Conv2dBackpropInput op = c.op();
+    assertTrue(simd.supports(op), "simd declines " + c);
+    SplittableRandom rnd = new SplittableRandom(c.toString().hashCode());
+    Tensor w = random(op.dtype(), op.filterShape(), rnd);
+    Tensor dy = random(op.dtype(), op.outBackpropShape(), rnd);
+    Tensor expected = Tensor.zeros(op.dtype(), op.inputShape());
+    Tensor actual = Tensor.zeros(op.dtype(), op.inputShape());
+    // Poison the result: every element must be written.
+    Tensor poisoned = Tensor.fromDoubles(op.dtype(), op.inputShape(), filled(actual.size(), Double.NaN));
+    try (WorkPool one = new WorkPool(1); WorkPool two = new WorkPool(2)) {
+      REFERENCE.compute(op, w, dy, expected, one);
+      simd.compute(op, w, dy, actual, two);
+      simd.compute(op, w, dy, poisoned, one);
+      Tensor bound = sumOfAbsTerms(op, w, dy, one);
+      double rel = tolerance(op.dtype());
+      for (int i = 0; i < expected.size(); i++) {
+        double e = expected.getFlat(i);
+        double a = actual.getFlat(i);
+        double limit = rel * bound.getFlat(i) + 1e-30;
+        if (!(Math.abs(e - a) <= limit)) {
+          throw new AssertionError(c + ": element " + i + " is " + a + ", reference " + e + " (limit " + limit + ")");
+        }
+        assertEquals(
+            Double.doubleToRawLongBits(a), Double.doubleToRawLongBits(poisoned.getFlat(i)), () -> c + " threads");
+      }
+    }
+  }
+
+  @Test
+  void bitwiseDeterministicAcrossThreadCounts() {
+    List<Case> problems = List.of(
+        Case.of(3, 31, 29, 33, 3, 40, 2, Padding.SAME),
+        Case.of(2, 23, 22, 3, 7, 64, 2, Padding.SAME),
+        Case.of(4, 14, 14, 20, 1, 50, 1, Padding.VALID),
+        Case.of(2, 17, 17, 16, 3, 24, 1, Padding.SAME).with(DataFormat.NCHW).with(DType.BFLOAT16),
+        Case.of(2, 17, 17, 16, 3, 24, 2, Padding.SAME).with(DType.FLOAT64));
+    for (Case c : problems) {
+      Conv2dBackpropInput op = c.op();
+      SplittableRandom rnd = new SplittableRandom(7);
+      Tensor w = random(op.dtype(), op.filterShape(), rnd);
+      Tensor dy = random(op.dtype(), op.outBackpropShape(), rnd);
+      double[] first = null;
+      for (int threads : new int[] {1, 2, 3, 7}) {
+        try (Engine e = Engine.create(b -> b.kind(EngineKind.SIMD).threads(threads))) {
+          assertEquals("simd", e.kernelFor(op).name());
+          double[] got = e.backpropInput(op, w, dy).toDoubleArray();
+          if (first == null) {
+            first = got;
+          } else {
+            assertArrayEquals(first, got, 0.0, c + " with " + threads + " threads");
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void packedFilterIsReusedAcrossBatchAndSpatialSizes() {
+    try (Engine e = Engine.create(b -> b.kind(EngineKind.SIMD).threads(2))) {
+      Conv2dBackpropInput small = Case.of(2, 9, 9, 20, 3, 24, 2, Padding.SAME).op();
+      Conv2dBackpropInput large = Case.of(5, 13, 11, 20, 3, 24, 2, Padding.SAME).op();
+      SplittableRandom rnd = new SplittableRandom(3);
+      Tensor w = random(DType.FLOAT32, small.filterShape(), rnd);
+      PackedFilter packed = e.pack(small, w);
+      assertTrue(packed.bytes() >= 4L * w.size());
+      for (Conv2dBackpropInput op : List.of(small, large)) {
+        Tensor dy = random(DType.FLOAT32, op.outBackpropShape(), rnd);
+        assertArrayEquals(
+            e.backpropInput(op, w, dy).float32Data(), e.backpropInput(op, packed, dy).float32Data(), op.toString());
+      }
+    }
+  }
+
+  @Test
+  void autoAndSimdPickTheSimdKernelScalarPicksTheReference() {
+    Conv2dBackpropInput op = Case.of(1, 5, 5, 3, 3, 4, 1, Padding.SAME).op();
+    try (Engine auto = Engine.create(b -> b.kind(EngineKind.AUTO));
+        Engine simdEngine = Engine.create(b -> b.kind(EngineKind.SIMD));
+        Engine scalar = Engine.create(b -> b.kind(EngineKind.SCALAR))) {
+      assertEquals("simd", auto.kernelFor(op).name());
+      assertEquals("simd", simdEngine.kernelFor(op).name());
+      assertEquals("reference", scalar.kernelFor(op).name());
+    }
+  }
+
+  private static double tolerance(DType t) {
+    switch (t) {
+      case FLOAT64:
+        return 1e-13;
+      case FLOAT32:
+        return 1e-5;
+      case HALF:
+        return 2e-3;
+      default:
+        return 1.6e-2;
+    }
+  }
+
+  /** sum over the terms of |w * dy| per element, by the reference kernel in float64. */
+  private static Tensor sumOfAbsTerms(Conv2dBackpropInput op, Tensor w, Tensor dy, WorkPool pool) {
+    Conv2dBackpropInput op64 = Conv2dBackpropInput.of(
+        op.inputShape().toArray(), op.filterShape(), DType.FLOAT64, op.outBackpropShape(), DType.FLOAT64,
+        op.params());
+    Tensor out = Tensor.zeros(DType.FLOAT64, op.inputShape());
+    REFERENCE.compute(op64, abs(w), abs(dy), out, pool);
+    return out;
+  }
+
+  private static Tensor abs(Tensor t) {
+    double[] v = t.toDoubleArray().clone();
+    for (int i = 0; i < v.length; i++) {
+      v[i] = Math.abs(v[i]);
+    }
+    return Tensor.fromDoubles(DType.FLOAT64, t.shape(), v);
+  }
+
+  private static double[] filled(int n, double v) {
+    double[] out = new double[n];
+    java.util.Arrays.fill(out, v);
+    return out;
+  }
+
+  static Tensor random(DType dtype, Shape shape, SplittableRandom rnd) {
+    double[] v = new double[(int) shape.elementCount()];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = rnd.nextDouble(-1, 1);
+    }
+    return Tensor.fromDoubles(dtype, shape, v);
+  }
+}
