@@ -54,8 +54,12 @@ final class DemoCommand implements Callable<Integer> {
     try (Engine e = engine.build()) {
       out.printf("convgrad demo: %s%n", op);
       out.printf("kernel %s, %d thread(s)%n", e.kernelFor(op).name(), e.threads());
-      e.backpropInput(op, filter, dy); // the first run includes JIT compilation
-      Timing.Result<Tensor> timing = Timing.repeat(Math.max(engine.repeat, 3), () -> e.backpropInput(op, filter, dy));
+      // Kernels run slowly until the JIT has compiled them: warm up for a second before timing.
+      long warmUpEnd = System.nanoTime() + 1_000_000_000L;
+      do {
+        e.backpropInput(op, filter, dy);
+      } while (System.nanoTime() < warmUpEnd);
+      Timing.Result<Tensor> timing = Timing.repeat(Math.max(engine.repeat, 5), () -> e.backpropInput(op, filter, dy));
       out.printf("result %s %s%n", timing.value().dtype(), timing.value().shape());
       out.println(timing.describe(op.geometry().flops()));
       double[] identity = adjointOnFirstSample(op, filter, dy, timing.value(), random);
