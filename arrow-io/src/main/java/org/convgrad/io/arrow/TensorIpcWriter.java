@@ -139,10 +139,24 @@ public final class TensorIpcWriter implements AutoCloseable {
    * vectors are not changed.
    */
   public void write(long[] idValues, Tensor batch, List<? extends FieldVector> carriedColumns) throws IOException {
+    write(idValues, batch, 0, rows(batch), carriedColumns);
+  }
+
+  /**
+   * Writes rows {@code [firstRow, firstRow + rowCount)} of {@code batch} with the given ids (one
+   * per row written) and carried columns (vectors of {@code rowCount} rows, one per carried field).
+   */
+  public void write(long[] idValues, Tensor batch, long firstRow, int rowCount,
+      List<? extends FieldVector> carriedColumns) throws IOException {
     checkOpen();
-    int n = rows(batch);
+    int rows = rows(batch);
+    if (firstRow < 0 || rowCount < 0 || firstRow > rows || rowCount > rows - firstRow) {
+      throw new IndexOutOfBoundsException("rows [" + firstRow + ", " + firstRow + " + " + rowCount
+          + ") are outside the batch's " + rows + " rows");
+    }
+    int n = rowCount;
     if (idValues.length != n) {
-      throw new InvalidArgumentException(idValues.length + " ids for a batch of " + n + " rows");
+      throw new InvalidArgumentException(idValues.length + " ids for " + n + " rows");
     }
     if (carriedColumns.size() != carried.size()) {
       throw new InvalidArgumentException(carriedColumns.size() + " carried columns given, the schema has "
@@ -162,7 +176,7 @@ public final class TensorIpcWriter implements AutoCloseable {
     for (int first = 0; first < n; ) {
       int count = Math.min(maxBatchRows, n - first);
       try {
-        fill(idValues, batch, carriedColumns, first, count);
+        fill(idValues, batch, firstRow, carriedColumns, first, count);
         root.setRowCount(count);
         writer.writeBatch();
       } catch (RuntimeException e) {
@@ -175,8 +189,8 @@ public final class TensorIpcWriter implements AutoCloseable {
     }
   }
 
-  private void fill(long[] idValues, Tensor batch, List<? extends FieldVector> carriedColumns, int first,
-      int count) {
+  private void fill(long[] idValues, Tensor batch, long batchFirstRow, List<? extends FieldVector> carriedColumns,
+      int first, int count) {
     if (ids != null) {
       ids.allocateNew(count);
       if (count > 0) {
@@ -186,7 +200,7 @@ public final class TensorIpcWriter implements AutoCloseable {
       }
       ids.setValueCount(count);
     }
-    TensorVectors.write(batch, first, count, tensors);
+    TensorVectors.write(batch, batchFirstRow + first, count, tensors);
     for (int i = 0; i < carried.size(); i++) {
       FieldVector to = carried.get(i);
       to.clear();
