@@ -61,4 +61,18 @@ public final class TestTensors {
     }
     return out;
   }
+
+  /** The interop scripts' value at flat index i: exact in float16, float32 and float64. */
+  public static double interopValue(long i) {
+    return ((i * 7) % 97) * 0.25 - 12;
+  }
+
+  /** A tensor of {@link #interopValue} values. */
+  public static Tensor interopTensor(DType dtype, Shape shape) {
+    double[] v = new double[Math.toIntExact(shape.elementCount())];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = interopValue(i);
+    }
+    return Tensor.fromDoubles(dtype, shape, v);
+  }
 }
