@@ -1,0 +1,127 @@
+package org.convgrad.io;
+
+import static org.convgrad.io.TestTensors.assertSameTensor;
+import static org.convgrad.io.TestTensors.random;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.VarCharVector;
+import org.apache.arrow.vector.types.pojo.ArrowType;
+import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.FieldType;
+import org.convgrad.engine.DType;
+import org.convgrad.engine.DataFormat;
+import org.convgrad.engine.InvalidArgumentException;
+import org.convgrad.engine.tensor.Shape;
+import org.convgrad.engine.tensor.Tensor;
+import org.convgrad.io.arrow.TensorIpcReader;
+import org.convgrad.io.arrow.TensorIpcWriter;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class TensorFilesTest {
+  @TempDir Path dir;
+
+  @ParameterizedTest
+  @EnumSource(DataFormat.class)
+  void activationsRoundTripThroughBothFormats(DataFormat layout) throws IOException {
+    for (DType dtype : new DType[] {DType.HALF, DType.FLOAT32, DType.FLOAT64}) {
+      Tensor t = random(dtype, Shape.of(layout.order(3, 4, 5, 2)), 7);
+      for (String name : new String[] {"x.npy", "x.arrow"}) {
+        Path f = dir.resolve(name);
+        TensorFiles.write(f, t, layout, null);
+        TensorFile r = TensorFiles.read(f);
+        assertSameTensor(t, r.tensor());
+        if (name.endsWith(".arrow")) {
+          assertEquals(layout, r.layout());
+          assertArrayEquals(new long[] {0, 1, 2}, r.ids());
+          r.requireLayout(layout);
+          DataFormat other = layout == DataFormat.NHWC ? DataFormat.NCHW : DataFormat.NHWC;
+          InvalidArgumentException e = assertThrows(InvalidArgumentException.class, () -> r.requireLayout(other));
+          assertTrue(e.getMessage().contains("x.arrow"), e.getMessage());
+        } else {
+          assertNull(r.layout());
+        }
+      }
+    }
+  }
+
+  @Test
+  void filterIsOneRow() throws IOException {
+    Tensor w = random(DType.FLOAT32, Shape.of(3, 3, 2, 4), 3);
+    for (String name : new String[] {"w.npy", "w.arrow"}) {
+      Path f = dir.resolve(name);
+      TensorFiles.writeFilter(f, w);
+      assertSameTensor(w, TensorFiles.readFilter(f));
+    }
+    try (BufferAllocator a = new RootAllocator(); TensorIpcReader r = TensorIpcReader.openFile(dir.resolve("w.arrow"), a)) {
+      assertEquals(1, r.sampleCount());
+      assertEquals(TensorFiles.FILTER_DIM_NAMES, r.column().type().dimNames());
+    }
+    TensorFiles.write(dir.resolve("two.arrow"), random(DType.FLOAT32, Shape.of(2, 3), 1), null, null);
+    InvalidArgumentException e = assertThrows(InvalidArgumentException.class,
+        () -> TensorFiles.readFilter(dir.resolve("two.arrow")));
+    assertTrue(e.getMessage().contains("2 rows"), e.getMessage());
+  }
+
+  @Test
+  void carriesIdsAndOtherColumnsIntoTheResult() throws IOException {
+    Tensor dy = random(DType.FLOAT32, Shape.of(5, 2, 2, 3), 1);
+    Field label = new Field("label", FieldType.nullable(new ArrowType.Utf8()), null);
+    Path in = dir.resolve("dy.arrow");
+    try (BufferAllocator a = new RootAllocator(); VarCharVector labels = new VarCharVector("label", a)) {
+      labels.allocateNew();
+      for (int i = 0; i < 5; i++) {
+        labels.setSafe(i, ("sample-" + i).getBytes(StandardCharsets.UTF_8));
+      }
+      labels.setValueCount(5);
+      try (TensorIpcWriter w = TensorIpcWriter.builder(DataFormat.NHWC, 2, 2, 3, DType.FLOAT32)
+          .carriedFields(List.of(label)).maxBatchRows(2).openFile(in, a)) {
+        w.write(new long[] {40, 41, 42, 43, 44}, dy, List.of(labels));
+      }
+    }
+    TensorFile read = TensorFiles.read(in);
+    assertEquals(List.of(label), read.carriedFields());
+    Tensor dx = random(DType.FLOAT32, Shape.of(5, 4, 4, 1), 2);
+    Path out = dir.resolve("dx.arrow");
+    TensorFiles.write(out, dx, DataFormat.NHWC, read);
+    TensorFile result = TensorFiles.read(out);
+    assertSameTensor(dx, result.tensor());
+    assertArrayEquals(new long[] {40, 41, 42, 43, 44}, result.ids());
+    try (BufferAllocator a = new RootAllocator(); TensorIpcReader r = TensorIpcReader.openFile(out, a)) {
+      int row = 0;
+      while (r.loadNextBatch()) {
+        for (int i = 0; i < r.batchRowCount(); i++, row++) {
+          assertEquals("sample-" + row, r.root().getVector("label").getObject(i).toString());
+        }
+      }
+      assertEquals(5, row);
+    }
+    InvalidArgumentException e = assertThrows(InvalidArgumentException.class,
+        () -> TensorFiles.write(dir.resolve("bad.arrow"), random(DType.FLOAT32, Shape.of(4, 1), 1), null, read));
+    assertTrue(e.getMessage().contains("5 rows"), e.getMessage());
+  }
+
+  @Test
+  void rejectsUnknownExtensionsAndBfloat16() {
+    Tensor t = random(DType.FLOAT32, Shape.of(2), 1);
+    InvalidArgumentException e = assertThrows(InvalidArgumentException.class,
+        () -> TensorFiles.write(dir.resolve("x.csv"), t, null, null));
+    assertTrue(e.getMessage().contains(".npy or .arrow"), e.getMessage());
+    assertThrows(InvalidArgumentException.class, () -> TensorFiles.read(dir.resolve("x.txt")));
+    Tensor b = Tensor.zeros(DType.BFLOAT16, Shape.of(2, 2));
+    assertThrows(InvalidArgumentException.class, () -> TensorFiles.write(dir.resolve("b.arrow"), b, null, null));
+    assertThrows(InvalidArgumentException.class, () -> TensorFiles.write(dir.resolve("b.npy"), b, null, null));
+  }
+}
