@@ -10,6 +10,8 @@ import org.convgrad.engine.Engine;
 import org.convgrad.engine.EngineKind;
 import org.convgrad.engine.InvalidArgumentException;
 import org.convgrad.engine.tensor.Tensor;
+import org.convgrad.io.TensorFile;
+import org.convgrad.io.TensorFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -64,12 +66,15 @@ final class BackpropInputCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
     ConvParams params = op.toParams();
-    OperandFile filterFile = OperandFile.read(filter, "--filter");
-    OperandFile dyFile = OperandFile.read(outBackprop, "--out-backprop");
-    Conv2dBackpropInput problem = Conv2dBackpropInput.of(inputSizes, filterFile.tensor(), dyFile.tensor(), params);
+    TensorFiles.Format.of(output); // an unknown output type fails before any work
+    Tensor w = TensorFiles.readFilter(filter);
+    TensorFile dyFile = TensorFiles.read(outBackprop);
+    dyFile.requireLayout(params.dataFormat());
+    Tensor dy = dyFile.tensor();
+    Conv2dBackpropInput problem = Conv2dBackpropInput.of(inputSizes, w, dy, params);
     try (Engine e = engine.build()) {
-      Timing.Result<Tensor> timing = Timing.repeat(engine.repeat, () -> e.backpropInput(problem, filterFile.tensor(), dyFile.tensor()));
-      OperandFile.write(output, timing.value(), params.dataFormat(), dyFile);
+      Timing.Result<Tensor> timing = Timing.repeat(engine.repeat, () -> e.backpropInput(problem, w, dy));
+      TensorFiles.write(output, timing.value(), params.dataFormat(), dyFile);
       if (engine.verbose || engine.repeat > 1) {
         out.printf("%s -> %s %s %s, kernel %s, %d thread(s)%n", problem, output, timing.value().dtype(),
             timing.value().shape(), e.kernelFor(problem).name(), e.threads());

@@ -1,5 +1,6 @@
 package org.convgrad.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -18,6 +19,8 @@ import org.convgrad.engine.testing.Problem;
 import org.convgrad.engine.testing.ScatterOracle;
 import org.convgrad.engine.testing.Tolerance;
 import org.convgrad.engine.tf.TensorFlowReference;
+import org.convgrad.io.TensorFile;
+import org.convgrad.io.TensorFiles;
 import org.convgrad.io.npy.Npy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,6 +46,25 @@ class ConvgradCliIT {
       Tensor expected = TensorFlowReference.backpropInput(p.op, p.inputSizes, p.filter, p.outBackprop);
       Tolerance.assertClose(expected, Npy.read(dx), ScatterOracle.compute(p.op, p.filter, p.outBackprop).magnitude, p.toString());
     }
+  }
+
+  @Test
+  void arrowFilesGiveTheSameBitsAsNpyAndKeepTheIds() throws Exception {
+    Problem p = Problem.random(90_010, DType.FLOAT32, DataFormat.NCHW, true);
+    Path w = dir.resolve("w.arrow");
+    Path dy = dir.resolve("dy.arrow");
+    TensorFiles.writeFilter(w, p.filter);
+    TensorFiles.write(dy, p.outBackprop, DataFormat.NCHW, null);
+    Npy.write(dir.resolve("w.npy"), p.filter);
+    Npy.write(dir.resolve("dy.npy"), p.outBackprop);
+    Launcher.Run arrow = Launcher.convgrad(opArgs(p, w, dy, dir.resolve("dx.arrow")));
+    Launcher.Run npy = Launcher.convgrad(opArgs(p, dir.resolve("w.npy"), dir.resolve("dy.npy"), dir.resolve("dx.npy")));
+    assertEquals(0, arrow.exit(), arrow.err());
+    assertEquals(0, npy.exit(), npy.err());
+    TensorFile result = TensorFiles.read(dir.resolve("dx.arrow"));
+    assertEquals(DataFormat.NCHW, result.layout());
+    assertArrayEquals(Npy.read(dir.resolve("dx.npy")).float32Data(), result.tensor().float32Data());
+    assertArrayEquals(LongStream.range(0, p.op.geometry().batch()).toArray(), result.ids());
   }
 
   @Test
