@@ -1,0 +1,561 @@
+package org.convgrad.io.npy;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.convgrad.engine.DType;
+import org.convgrad.engine.InvalidArgumentException;
+import org.convgrad.engine.tensor.Shape;
+import org.convgrad.engine.tensor.Tensor;
+import org.convgrad.io.AtomicFile;
+
+/**
+ * NumPy {@code .npy} files (format versions 1.0, 2.0 and 3.0) of float16 ({@code <f2}, read as
+ * {@link DType#HALF}), float32 ({@code <f4}) and float64 ({@code <f8}) in C order.
+ *
+ * <p>Reading: little-endian type strings ({@code <}, {@code |}, {@code =}) are read as they are;
+ * big-endian ones ({@code >f4}) are converted while reading. Fortran-order files, other element
+ * types, and files that are truncated, lie about their shape or are not {@code .npy} files are
+ * rejected with an {@link NpyFormatException} that names the file and the problem. The data's size
+ * is checked against the file's size before anything is allocated.
+ *
+ * <p>Writing: {@code <f2}, {@code <f4} or {@code <f8}, C order, a version 1.0 header padded to a
+ * multiple of 64 bytes as NumPy writes it (2.0 only when the header does not fit 1.0), written to a
+ * temporary name and renamed into place ({@link AtomicFile}). bfloat16 has no NumPy type and is
+ * rejected; widen it to float32 first.
+ *
+ * <p>All data moves in bulk through a direct buffer (a few MiB), never an element at a time.
+ */
+public final class Npy {
+  private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
+  private static final int PREAMBLE_V1 = 10;
+  private static final int PREAMBLE_V2 = 12;
+  private static final int ALIGN = 64;
+  /** NumPy refuses headers over 10000 bytes by default; this reader allows more, up to 1 MiB. */
+  private static final int MAX_HEADER_BYTES = 1 << 20;
+  /** NumPy's spare room after the header so the first dimension can grow in place. */
+  private static final int GROWTH_AXIS_MAX_DIGITS = 21;
+  private static final int CHUNK_BYTES = 1 << 22;
+
+  private Npy() {}
+
+  // ---------------------------------------------------------------- reading
+
+  /** The header of {@code file}, without reading its data. */
+  public static NpyHeader readHeader(Path file) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      return readHeader(ch, file.toString());
+    }
+  }
+
+  /**
+   * The header of the {@code .npy} data in {@code channel} (from position 0, whatever the
+   * channel's position), checked against the channel's size. {@code source} names it in errors.
+   */
+  public static NpyHeader readHeader(SeekableByteChannel channel, String source) throws IOException {
+    long size = channel.size();
+    if (size == 0) {
+      throw new NpyFormatException(source, "empty file (0 bytes), not a .npy file");
+    }
+    ByteBuffer pre = ByteBuffer.allocate((int) Math.min(size, PREAMBLE_V2)).order(ByteOrder.LITTLE_ENDIAN);
+    readFully(channel, pre, 0, source, "the .npy preamble");
+    int magicSeen = Math.min(pre.limit(), MAGIC.length);
+    for (int i = 0; i < magicSeen; i++) {
+      if (pre.get(i) != MAGIC[i]) {
+        throw new NpyFormatException(source, "not a .npy file: it starts with "
+            + hex(pre, magicSeen) + ", not the .npy magic 93 4e 55 4d 50 59 (\\x93NUMPY)");
+      }
+    }
+    if (size < PREAMBLE_V1) {
+      throw new NpyFormatException(source, "truncated: " + size
+          + " bytes, shorter than the 10-byte .npy preamble");
+    }
+    int major = pre.get(6) & 0xff;
+    int minor = pre.get(7) & 0xff;
+    long headerLength;
+    int preamble;
+    if (major == 1 && minor == 0) {
+      headerLength = pre.getShort(8) & 0xffff;
+      preamble = PREAMBLE_V1;
+    } else if ((major == 2 || major == 3) && minor == 0) {
+      if (size < PREAMBLE_V2) {
+        throw new NpyFormatException(source, "truncated: " + size
+            + " bytes, shorter than the 12-byte preamble of .npy version " + major + ".0");
+      }
+      headerLength = pre.getInt(8) & 0xffff_ffffL;
+      preamble = PREAMBLE_V2;
+    } else {
+      throw new NpyFormatException(source, "unsupported .npy format version " + major + "." + minor
+          + " (convgrad reads 1.0, 2.0 and 3.0)");
+    }
+    if (headerLength > MAX_HEADER_BYTES) {
+      throw new NpyFormatException(source, "header length " + headerLength
+          + " bytes is over the limit of " + MAX_HEADER_BYTES + " bytes");
+    }
+    long dataOffset = preamble + headerLength;
+    if (dataOffset > size) {
+      throw new NpyFormatException(source, "truncated: the header needs " + headerLength
+          + " bytes after the " + preamble + "-byte preamble but the file has " + size + " bytes in all");
+    }
+    ByteBuffer hb = ByteBuffer.allocate((int) headerLength);
+    readFully(channel, hb, preamble, source, "the .npy header");
+    String text = new String(hb.array(), major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+    NpyHeader header = parseHeader(text, major, minor, dataOffset, source);
+    long dataBytes;
+    try {
+      dataBytes = header.dataBytes();
+    } catch (ArithmeticException | InvalidArgumentException e) {
+      throw new NpyFormatException(source, "shape " + header.shape() + " has more elements than a long counts");
+    }
+    if (dataBytes > size - dataOffset) {
+      throw new NpyFormatException(source, "truncated or the header lies: shape " + header.shape()
+          + " of '" + header.descr() + "' needs " + dataBytes + " data bytes after the header but the file has "
+          + (size - dataOffset));
+    }
+    return header;
+  }
+
+  /** The whole array in {@code file}. */
+  public static Tensor read(Path file) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      return read(ch, file.toString());
+    }
+  }
+
+  /** The whole array in {@code channel}; {@code source} names it in errors. */
+  public static Tensor read(SeekableByteChannel channel, String source) throws IOException {
+    NpyHeader h = readHeader(channel, source);
+    requireReadable(h, source);
+    Tensor t = allocate(h.dtype(), h.shape(), source);
+    readData(channel, source, h.dataOffset(), h.byteOrder(), t, 0, t.size());
+    return t;
+  }
+
+  /**
+   * Rows {@code [firstRow, firstRow + rowCount)} along axis 0 of the array in {@code file}, read
+   * with positioned reads without touching the rest of the file. The result has shape {@code
+   * [rowCount, d1, d2, ...]}.
+   */
+  public static Tensor readRange(Path file, long firstRow, long rowCount) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      return readRange(ch, file.toString(), firstRow, rowCount);
+    }
+  }
+
+  /** {@link #readRange(Path, long, long)} over a channel; {@code source} names it in errors. */
+  public static Tensor readRange(SeekableByteChannel channel, String source, long firstRow, long rowCount)
+      throws IOException {
+    NpyHeader h = readHeader(channel, source);
+    if (h.shape().rank() == 0) {
+      throw new NpyFormatException(source, "a scalar (shape ()) has no rows to read a range of");
+    }
+    requireReadable(h, source);
+    long rows = h.shape().get(0);
+    if (firstRow < 0 || rowCount < 0 || firstRow > rows || rowCount > rows - firstRow) {
+      throw new IndexOutOfBoundsException(source + ": rows [" + firstRow + ", " + firstRow + " + " + rowCount
+          + ") are outside the file's " + rows + " rows");
+    }
+    long[] dims = h.shape().toArray();
+    dims[0] = rowCount;
+    Shape shape = Shape.of(dims);
+    Tensor t = allocate(h.dtype(), shape, source);
+    long offset = h.dataOffset() + firstRow * h.rowElements() * h.dtype().byteSize();
+    readData(channel, source, offset, h.byteOrder(), t, 0, t.size());
+    return t;
+  }
+
+  private static void requireReadable(NpyHeader h, String source) throws NpyFormatException {
+    if (h.fortranOrder()) {
+      throw new NpyFormatException(source, "fortran_order is True (column-major data); convgrad reads"
+          + " C-order arrays only: save it with np.save(path, np.ascontiguousarray(a))");
+    }
+  }
+
+  private static Tensor allocate(DType dtype, Shape shape, String source) throws NpyFormatException {
+    long count = shape.elementCount();
+    if (count > Shape.MAX_ELEMENTS) {
+      throw new NpyFormatException(source, "shape " + shape + " has " + count
+          + " elements, more than one tensor holds (" + Shape.MAX_ELEMENTS
+          + "); read it in parts with Npy.readRange");
+    }
+    return Tensor.zeros(dtype, shape);
+  }
+
+  /** Reads {@code count} elements at byte {@code position} into {@code t} from element {@code at}. */
+  private static void readData(SeekableByteChannel ch, String source, long position, ByteOrder order,
+      Tensor t, int at, int count) throws IOException {
+    int width = t.dtype().byteSize();
+    ByteBuffer buf = ByteBuffer.allocateDirect((int) Math.min(CHUNK_BYTES, Math.max(8L, (long) count * width)));
+    int perChunk = buf.capacity() / width;
+    long pos = position;
+    int done = 0;
+    while (done < count) {
+      int n = Math.min(perChunk, count - done);
+      buf.clear().limit(n * width);
+      readFully(ch, buf, pos, source, "the array data");
+      buf.flip();
+      buf.order(order);
+      switch (t.dtype()) {
+        case FLOAT32:
+          buf.asFloatBuffer().get(t.float32Data(), at + done, n);
+          break;
+        case FLOAT64:
+          buf.asDoubleBuffer().get(t.float64Data(), at + done, n);
+          break;
+        default:
+          buf.asShortBuffer().get(t.bits16Data(), at + done, n);
+      }
+      done += n;
+      pos += (long) n * width;
+    }
+  }
+
+  private static void readFully(SeekableByteChannel ch, ByteBuffer buf, long position, String source,
+      String what) throws IOException {
+    long pos = position;
+    if (!(ch instanceof FileChannel)) {
+      ch.position(pos);
+    }
+    while (buf.hasRemaining()) {
+      int r = ch instanceof FileChannel ? ((FileChannel) ch).read(buf, pos) : ch.read(buf);
+      if (r < 0) {
+        throw new NpyFormatException(source, "truncated: the file ended at byte " + pos + " while reading " + what);
+      }
+      pos += r;
+    }
+  }
+
+  // ---------------------------------------------------------------- writing
+
+  /**
+   * Writes {@code tensor} to {@code file} as NumPy writes it ({@code np.save}): through a
+   * temporary file in the same directory, renamed onto {@code file} only when complete.
+   *
+   * @throws InvalidArgumentException for bfloat16, which has no NumPy type
+   */
+  public static void write(Path file, Tensor tensor) throws IOException {
+    byte[] header = headerBytes(tensor.dtype(), tensor.shape());
+    AtomicFile.write(file, ch -> writeBody(ch, header, tensor));
+  }
+
+  /** Writes {@code tensor} in {@code .npy} format to {@code channel} (not closed). */
+  public static void write(WritableByteChannel channel, Tensor tensor) throws IOException {
+    writeBody(channel, headerBytes(tensor.dtype(), tensor.shape()), tensor);
+  }
+
+  private static void writeBody(WritableByteChannel ch, byte[] header, Tensor t) throws IOException {
+    writeFully(ch, ByteBuffer.wrap(header));
+    int width = t.dtype().byteSize();
+    int count = t.size();
+    ByteBuffer buf = ByteBuffer.allocateDirect((int) Math.min(CHUNK_BYTES, Math.max(8L, (long) count * width)))
+        .order(ByteOrder.LITTLE_ENDIAN);
+    int perChunk = buf.capacity() / width;
+    for (int done = 0; done < count; ) {
+      int n = Math.min(perChunk, count - done);
+      buf.clear();
+      switch (t.dtype()) {
+        case FLOAT32:
+          buf.asFloatBuffer().put(t.float32Data(), done, n);
+          break;
+        case FLOAT64:
+          buf.asDoubleBuffer().put(t.float64Data(), done, n);
+          break;
+        default:
+          buf.asShortBuffer().put(t.bits16Data(), done, n);
+      }
+      buf.limit(n * width);
+      writeFully(ch, buf);
+      done += n;
+    }
+  }
+
+  private static void writeFully(WritableByteChannel ch, ByteBuffer buf) throws IOException {
+    while (buf.hasRemaining()) {
+      ch.write(buf);
+    }
+  }
+
+  /** NumPy's type string for {@code dtype}: {@code <f2}, {@code <f4} or {@code <f8}. */
+  public static String descr(DType dtype) {
+    switch (dtype) {
+      case HALF:
+        return "<f2";
+      case FLOAT32:
+        return "<f4";
+      case FLOAT64:
+        return "<f8";
+      default:
+        throw new InvalidArgumentException("bfloat16 has no NumPy dtype and cannot be written to .npy;"
+            + " widen it to float32 first, or write an .arrow file");
+    }
+  }
+
+  /**
+   * The preamble and header NumPy writes for a C-order array of {@code dtype} and {@code shape}:
+   * version 1.0 unless the header needs 2.0, total length a multiple of 64.
+   */
+  public static byte[] headerBytes(DType dtype, Shape shape) {
+    StringBuilder dict = new StringBuilder("{'descr': '").append(descr(dtype))
+        .append("', 'fortran_order': False, 'shape': (");
+    for (int i = 0; i < shape.rank(); i++) {
+      dict.append(i == 0 ? "" : ", ").append(shape.get(i));
+    }
+    dict.append(shape.rank() == 1 ? ",), }" : "), }");
+    if (shape.rank() > 0) {
+      dict.append(" ".repeat(GROWTH_AXIS_MAX_DIGITS - Long.toString(shape.get(0)).length()));
+    }
+    byte[] text = dict.toString().getBytes(StandardCharsets.ISO_8859_1);
+    int hlen = text.length + 1; // the closing newline
+    int preamble = PREAMBLE_V1;
+    int pad = ALIGN - (preamble + hlen) % ALIGN;
+    if (hlen + pad > 0xffff) {
+      preamble = PREAMBLE_V2;
+      pad = ALIGN - (preamble + hlen) % ALIGN;
+    }
+    int total = preamble + hlen + pad;
+    ByteBuffer out = ByteBuffer.allocate(total).order(ByteOrder.LITTLE_ENDIAN);
+    out.put(MAGIC);
+    if (preamble == PREAMBLE_V1) {
+      out.put((byte) 1).put((byte) 0).putShort((short) (hlen + pad));
+    } else {
+      out.put((byte) 2).put((byte) 0).putInt(hlen + pad);
+    }
+    out.put(text);
+    for (int i = 0; i < pad; i++) {
+      out.put((byte) ' ');
+    }
+    out.put((byte) '\n');
+    return out.array();
+  }
+
+  // ---------------------------------------------------------------- header parsing
+
+  private static NpyHeader parseHeader(String text, int major, int minor, long dataOffset, String source)
+      throws NpyFormatException {
+    Object parsed;
+    try {
+      HeaderParser p = new HeaderParser(text);
+      parsed = p.value();
+      p.skipSpace();
+      if (!p.atEnd()) {
+        throw p.error("unexpected text after the header dictionary");
+      }
+    } catch (IllegalStateException e) {
+      throw new NpyFormatException(source, "malformed header: " + e.getMessage() + " in " + quote(text));
+    }
+    if (!(parsed instanceof Map)) {
+      throw new NpyFormatException(source, "malformed header: not a dictionary: " + quote(text));
+    }
+    Map<?, ?> dict = (Map<?, ?>) parsed;
+    for (String key : new String[] {"descr", "fortran_order", "shape"}) {
+      if (!dict.containsKey(key)) {
+        throw new NpyFormatException(source, "header has no '" + key + "' key: " + quote(text));
+      }
+    }
+    if (dict.size() != 3) {
+      throw new NpyFormatException(source, "header has keys other than 'descr', 'fortran_order' and 'shape': "
+          + quote(text));
+    }
+    Object descrValue = dict.get("descr");
+    if (!(descrValue instanceof String)) {
+      throw new NpyFormatException(source, "unsupported dtype " + quote(text)
+          + ": structured arrays are not tensors; convgrad reads <f2, <f4 and <f8");
+    }
+    String descr = (String) descrValue;
+    ByteOrder order;
+    String kind;
+    char first = descr.isEmpty() ? ' ' : descr.charAt(0);
+    if (first == '<' || first == '|' || first == '=') {
+      order = ByteOrder.LITTLE_ENDIAN;
+      kind = descr.substring(1);
+    } else if (first == '>') {
+      order = ByteOrder.BIG_ENDIAN;
+      kind = descr.substring(1);
+    } else {
+      order = ByteOrder.LITTLE_ENDIAN;
+      kind = descr;
+    }
+    DType dtype;
+    switch (kind) {
+      case "f2":
+        dtype = DType.HALF;
+        break;
+      case "f4":
+        dtype = DType.FLOAT32;
+        break;
+      case "f8":
+        dtype = DType.FLOAT64;
+        break;
+      default:
+        throw new NpyFormatException(source, "unsupported dtype '" + descr
+            + "': convgrad reads float16, float32 and float64 ('<f2', '<f4', '<f8', or '>' big-endian)");
+    }
+    Object fortran = dict.get("fortran_order");
+    if (!(fortran instanceof Boolean)) {
+      throw new NpyFormatException(source, "header's 'fortran_order' is not True or False: " + quote(text));
+    }
+    Object shapeValue = dict.get("shape");
+    if (!(shapeValue instanceof List)) {
+      throw new NpyFormatException(source, "header's 'shape' is not a tuple of integers: " + quote(text));
+    }
+    List<?> dimsList = (List<?>) shapeValue;
+    long[] dims = new long[dimsList.size()];
+    for (int i = 0; i < dims.length; i++) {
+      Object d = dimsList.get(i);
+      if (!(d instanceof Long) || (Long) d < 0) {
+        throw new NpyFormatException(source, "header's 'shape' has " + d
+            + " where a non-negative integer belongs: " + quote(text));
+      }
+      dims[i] = (Long) d;
+    }
+    Shape shape = Shape.of(dims);
+    try {
+      Math.multiplyExact(shape.elementCount(), (long) dtype.byteSize());
+    } catch (ArithmeticException | InvalidArgumentException e) {
+      throw new NpyFormatException(source, "shape " + shape + " has more bytes than a long counts");
+    }
+    return new NpyHeader(major, minor, descr, dtype, order, shape, (Boolean) fortran, dataOffset);
+  }
+
+  private static String quote(String text) {
+    String t = text.strip();
+    return "\"" + (t.length() > 200 ? t.substring(0, 200) + "..." : t) + "\"";
+  }
+
+  private static String hex(ByteBuffer b, int n) {
+    StringBuilder s = new StringBuilder();
+    for (int i = 0; i < n; i++) {
+      s.append(i == 0 ? "" : " ").append(String.format("%02x", b.get(i) & 0xff));
+    }
+    return s.toString();
+  }
+
+  /** A parser of the Python literals a .npy header holds: dict, str, bool, int, tuple, list. */
+  private static final class HeaderParser {
+    private final String s;
+    private int i;
+
+    HeaderParser(String s) {
+      this.s = s;
+    }
+
+    boolean atEnd() {
+      return i >= s.length();
+    }
+
+    void skipSpace() {
+      while (i < s.length() && Character.isWhitespace(s.charAt(i))) {
+        i++;
+      }
+    }
+
+    IllegalStateException error(String what) {
+      return new IllegalStateException(what + " at character " + i);
+    }
+
+    Object value() {
+      skipSpace();
+      if (atEnd()) {
+        throw error("unexpected end");
+      }
+      char c = s.charAt(i);
+      if (c == '{') {
+        i++;
+        Map<Object, Object> map = new LinkedHashMap<>();
+        while (true) {
+          skipSpace();
+          if (peek('}')) {
+            i++;
+            return map;
+          }
+          Object key = value();
+          skipSpace();
+          expect(':');
+          Object v = value();
+          if (map.put(key, v) != null) {
+            throw error("duplicate key " + key);
+          }
+          skipSpace();
+          if (peek(',')) {
+            i++;
+          } else if (!peek('}')) {
+            throw error("expected ',' or '}'");
+          }
+        }
+      }
+      if (c == '(' || c == '[') {
+        char close = c == '(' ? ')' : ']';
+        i++;
+        List<Object> list = new ArrayList<>();
+        while (true) {
+          skipSpace();
+          if (peek(close)) {
+            i++;
+            return list;
+          }
+          list.add(value());
+          skipSpace();
+          if (peek(',')) {
+            i++;
+          } else if (!peek(close)) {
+            throw error("expected ',' or '" + close + "'");
+          }
+        }
+      }
+      if (c == '\'' || c == '"') {
+        int end = s.indexOf(c, i + 1);
+        if (end < 0) {
+          throw error("unterminated string");
+        }
+        String str = s.substring(i + 1, end);
+        i = end + 1;
+        return str;
+      }
+      if (s.startsWith("True", i)) {
+        i += 4;
+        return Boolean.TRUE;
+      }
+      if (s.startsWith("False", i)) {
+        i += 5;
+        return Boolean.FALSE;
+      }
+      if (Character.isDigit(c) || c == '-' || c == '+') {
+        int start = i++;
+        while (i < s.length() && Character.isDigit(s.charAt(i))) {
+          i++;
+        }
+        String digits = s.substring(start, i);
+        if (i < s.length() && (s.charAt(i) == 'L' || s.charAt(i) == 'l')) {
+          i++; // Python 2 long
+        }
+        try {
+          return Long.parseLong(digits);
+        } catch (NumberFormatException e) {
+          throw error("integer " + digits + " out of range");
+        }
+      }
+      throw error("unexpected '" + c + "'");
+    }
+
+    private boolean peek(char c) {
+      return i < s.length() && s.charAt(i) == c;
+    }
+
+    private void expect(char c) {
+      if (!peek(c)) {
+        throw error("expected '" + c + "'");
+      }
+      i++;
+    }
+  }
+}
