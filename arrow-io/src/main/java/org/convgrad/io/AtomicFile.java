@@ -13,17 +13,37 @@ import java.nio.file.StandardOpenOption;
  * it onto the target atomically, so that the final name holds either the old file or the whole
  * new one, never a partial file. On failure the temporary file is deleted.
  */
-public final class AtomicFile {
+public final class AtomicFile implements AutoCloseable {
   /** What writes the file's content. */
   @FunctionalInterface
   public interface Body {
     void write(FileChannel channel) throws IOException;
   }
 
-  private AtomicFile() {}
+  private final Path target;
+  private final Path tmp;
+  private final FileChannel channel;
+  private boolean finished;
+
+  private AtomicFile(Path target, Path tmp, FileChannel channel) {
+    this.target = target;
+    this.tmp = tmp;
+    this.channel = channel;
+  }
 
   /** Writes {@code target} through {@code body}, atomically (see the class comment). */
   public static void write(Path target, Body body) throws IOException {
+    try (AtomicFile f = begin(target)) {
+      body.write(f.channel());
+      f.commit();
+    }
+  }
+
+  /**
+   * Starts writing {@code target}: write to {@link #channel()}, then {@link #commit()}; {@link
+   * #close()} without a commit deletes the temporary file and leaves {@code target} as it was.
+   */
+  public static AtomicFile begin(Path target) throws IOException {
     Path absolute = target.toAbsolutePath();
     Path dir = absolute.getParent();
     if (dir == null) {
@@ -33,24 +53,56 @@ public final class AtomicFile {
       throw new IOException(target + ": is a directory");
     }
     Path tmp = Files.createTempFile(dir, "." + absolute.getFileName() + ".", ".tmp");
-    boolean done = false;
     try {
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE,
-          StandardOpenOption.TRUNCATE_EXISTING)) {
-        body.write(ch);
-        ch.force(true);
-      }
+      return new AtomicFile(absolute, tmp,
+          FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING));
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(tmp);
+      throw e;
+    }
+  }
+
+  /** The temporary file's channel. */
+  public FileChannel channel() {
+    return channel;
+  }
+
+  /** Forces the data to disk and renames the temporary file onto the target. */
+  public void commit() throws IOException {
+    if (finished) {
+      throw new IllegalStateException(target + ": already committed or aborted");
+    }
+    try {
+      channel.force(true);
+      channel.close();
       try {
-        Files.move(tmp, absolute, StandardCopyOption.ATOMIC_MOVE,
-            StandardCopyOption.REPLACE_EXISTING);
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {
         throw new IOException(target + ": the file system cannot rename atomically", e);
       }
-      done = true;
+      finished = true;
     } finally {
-      if (!done) {
-        Files.deleteIfExists(tmp);
+      if (!finished) {
+        abort();
       }
+    }
+  }
+
+  /** Discards the temporary file; the target is left as it was. Idempotent. */
+  public void abort() throws IOException {
+    finished = true;
+    try {
+      channel.close();
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  /** Aborts unless committed. */
+  @Override
+  public void close() throws IOException {
+    if (!finished) {
+      abort();
     }
   }
 }
