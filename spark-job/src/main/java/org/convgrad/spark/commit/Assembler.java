@@ -10,6 +10,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.convgrad.engine.DType;
+import org.convgrad.engine.DataFormat;
 import org.convgrad.engine.tensor.Shape;
 import org.convgrad.engine.tensor.Tensor;
 import org.convgrad.io.npy.Npy;
@@ -18,8 +19,8 @@ import org.convgrad.spark.io.DatasetException;
 
 /**
  * Writes a committed output's parts, in manifest order, as one file: {@code .npy} (streamed:
- * NumPy's header, then each part's data, never the whole array in memory) or {@code .arrow} (the
- * whole input gradient written as the single-process command line writes it). The file appears
+ * NumPy's header, then each part's data, never the whole array in memory) or {@code .arrow}
+ * (streamed too, regrouped into the record batches that writing the whole tensor at once gives). The file appears
  * under its name only when complete: it is written under a temporary name beside it and renamed.
  */
 public final class Assembler {
@@ -103,21 +104,12 @@ public final class Assembler {
   private static void writeArrow(Path outputDir, Manifest m, FileSystem fs, Path tmp, Configuration conf)
       throws IOException {
     DType dtype = dtype(m);
-    Tensor all = Tensor.zeros(dtype, Shape.of(m.shape));
-    long[] offset = {0};
-    for (Manifest.Part p : m.parts) {
-      ArrowParts.read(new Path(outputDir, p.file), conf, (ids, batch) -> {
-        Object src = dtype == DType.FLOAT32 ? batch.float32Data() : dtype == DType.FLOAT64 ? batch.float64Data()
-            : batch.bits16Data();
-        Object dst = dtype == DType.FLOAT32 ? all.float32Data() : dtype == DType.FLOAT64 ? all.float64Data()
-            : all.bits16Data();
-        System.arraycopy(src, 0, dst, (int) offset[0], batch.size());
-        offset[0] += batch.size();
-      });
-    }
     try (OutputStream out = fs.create(tmp, true);
-        WritableByteChannel ch = Channels.newChannel(out)) {
-      ArrowParts.writeTensor(all, ch);
+        ArrowParts.WholeWriter w = new ArrowParts.WholeWriter(Channels.newChannel(out), tmp.toString(), dtype,
+            Shape.of(m.shape), DataFormat.valueOf(m.dataFormat))) {
+      for (Manifest.Part p : m.parts) {
+        ArrowParts.read(new Path(outputDir, p.file), conf, w::write);
+      }
     }
   }
 }

@@ -14,6 +14,7 @@ import org.apache.hadoop.fs.Path;
 import org.convgrad.engine.DType;
 import org.convgrad.io.npy.Npy;
 import org.convgrad.io.npy.NpyHeader;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An out_backprop dataset, inspected on the driver without reading its data: either one
@@ -62,11 +63,19 @@ public final class SampleDataset implements Serializable {
   private final long[] sampleShape;
   private final DType dtype;
   private final long samples;
+  private final @Nullable String layout;
 
   public SampleDataset(String location, Format format, List<DataFile> files, long[] sampleShape, DType dtype) {
+    this(location, format, files, sampleShape, dtype, null);
+  }
+
+  /** {@code layout}: NHWC or NCHW when the files' dimension names say so, else null. */
+  public SampleDataset(
+      String location, Format format, List<DataFile> files, long[] sampleShape, DType dtype, @Nullable String layout) {
+    this.layout = layout;
     this.location = location;
     this.format = format;
-    this.files = List.copyOf(files);
+    this.files = new ArrayList<>(files);
     this.sampleShape = sampleShape.clone();
     this.dtype = dtype;
     long n = 0;
@@ -146,6 +155,11 @@ public final class SampleDataset implements Serializable {
   /** One sample's shape (out_backprop's shape without the batch dimension). */
   public long[] sampleShape() {
     return sampleShape.clone();
+  }
+
+  /** NHWC or NCHW when the dataset's dimension names say so, else null. */
+  public @Nullable String layout() {
+    return layout;
   }
 
   public DType dtype() {

@@ -68,8 +68,14 @@ public final class ConvgradConf {
           "spark.convgrad.test.slowFirstAttemptMillis", "0",
           "Tests only: the first attempt of shard 0 sleeps this long before it writes (for speculation).");
 
+  public static final Entry TEST_FAIL_SHARD =
+      new Entry(
+          "spark.convgrad.test.failShard", "-1",
+          "Tests only: every attempt of this shard fails halfway, so the job fails.");
+
   public static final List<Entry> ALL =
-      List.of(BATCH_MAX_BYTES, TEST_FAIL_FIRST_ATTEMPT, TEST_KILL_EXECUTOR_ONCE, TEST_SLOW_FIRST_ATTEMPT_MILLIS);
+      List.of(BATCH_MAX_BYTES, TEST_FAIL_FIRST_ATTEMPT, TEST_KILL_EXECUTOR_ONCE, TEST_SLOW_FIRST_ATTEMPT_MILLIS,
+          TEST_FAIL_SHARD);
 
   private ConvgradConf() {}
 

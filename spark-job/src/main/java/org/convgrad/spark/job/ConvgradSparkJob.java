@@ -132,6 +132,11 @@ public final class ConvgradSparkJob {
     // 1. Validate against the data before any task: the dataset's schema and the filter.
     SampleDataset dataset = SampleDataset.inspect(o.outBackprop, hadoop);
     Tensor filter = readFilter(o.filter, hadoop);
+    if (dataset.layout() != null && !dataset.layout().equals(args.dataFormat().name())) {
+      throw new InvalidArgumentException(
+          "out_backprop dataset " + o.outBackprop + " holds " + dataset.layout() + " samples (its dimension names say"
+              + " so) but --data-format is " + args.dataFormat());
+    }
     Conv2dBackpropInput whole =
         args.wholeOp(dataset.samples(), dataset.sampleShape(), filter.shape(), filter.dtype(), dataset.dtype());
     LOG.info("convgrad: {} over {}", whole, dataset);
@@ -149,7 +154,7 @@ public final class ConvgradSparkJob {
     JobSpec spec = new JobSpec(hadoop, jobId, args, dataset, filter, engine.name().toLowerCase(), threads,
         ConvgradConf.BATCH_MAX_BYTES.getLong(spark), committer.attemptDir().toString(),
         ConvgradConf.TEST_FAIL_FIRST_ATTEMPT.getBoolean(spark), ConvgradConf.TEST_KILL_EXECUTOR_ONCE.get(spark),
-        ConvgradConf.TEST_SLOW_FIRST_ATTEMPT_MILLIS.getLong(spark));
+        ConvgradConf.TEST_SLOW_FIRST_ATTEMPT_MILLIS.getLong(spark), ConvgradConf.TEST_FAIL_SHARD.getLong(spark));
     Broadcast<byte[]> broadcast = jsc.broadcast(spec.toBytes());
     LongAccumulator samples = jsc.sc().longAccumulator("convgrad samples");
     DoubleAccumulator flops = jsc.sc().doubleAccumulator("convgrad FLOPs");
@@ -184,7 +189,8 @@ public final class ConvgradSparkJob {
         Assembler.assemble(committer.output(), manifest, o.assemble, hadoop, jobId);
       }
       committer.markSuccess();
-    } catch (RuntimeException | IOException | Error e) {
+    } catch (Throwable e) { // SparkException is checked in Java's eyes but undeclared: catch all, rethrow as is
+      jsc.cancelJobGroup("convgrad-" + jobId); // stragglers of a failed job stop before the cleanup
       committer.abortJob();
       throw e;
     } finally {

@@ -51,7 +51,7 @@ public final class ExecutorEngines {
   private ExecutorEngines() {}
 
   /** This JVM's state for the job of {@code spec}, built on first use. */
-  public static synchronized Holder acquire(Broadcast<byte[]> spec) {
+  public static synchronized Holder acquire(Broadcast<byte[]> spec, org.apache.spark.util.LongAccumulator built) {
     if (current != null && current.broadcastId == spec.id()) {
       return current;
     }
@@ -60,6 +60,7 @@ public final class ExecutorEngines {
     }
     current = new Holder(spec.id(), JobSpec.fromBytes(spec.value()));
     BUILDS.incrementAndGet();
+    built.add(1);
     LOG.info("convgrad job {}: engine {} with {} thread(s) built for this executor",
         current.spec.jobId, current.spec.engine, current.engine.threads());
     return current;

@@ -35,12 +35,13 @@ public final class JobSpec implements Serializable {
   public final boolean testFailFirstAttempt;
   public final String testKillExecutorMarker;
   public final long testSlowFirstAttemptMillis;
+  public final long testFailShard;
   private final byte[] hadoopConf;
   private transient org.apache.hadoop.conf.@org.jspecify.annotations.Nullable Configuration conf;
 
   public JobSpec(org.apache.hadoop.conf.Configuration hadoopConf, String jobId, OpArgs op, SampleDataset dataset, Tensor filter, String engine, int threads,
       long batchMaxBytes, String attemptDir, boolean testFailFirstAttempt, String testKillExecutorMarker,
-      long testSlowFirstAttemptMillis) {
+      long testSlowFirstAttemptMillis, long testFailShard) {
     this.jobId = jobId;
     this.op = op;
     this.dataset = dataset;
@@ -55,6 +56,7 @@ public final class JobSpec implements Serializable {
     this.testFailFirstAttempt = testFailFirstAttempt;
     this.testKillExecutorMarker = testKillExecutorMarker;
     this.testSlowFirstAttemptMillis = testSlowFirstAttemptMillis;
+    this.testFailShard = testFailShard;
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
       hadoopConf.write(out);

@@ -60,9 +60,7 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
     if (shards.hasNext()) {
       throw new IllegalStateException("a convgrad task got more than one shard");
     }
-    int before = ExecutorEngines.builds();
-    ExecutorEngines.Holder h = ExecutorEngines.acquire(spec);
-    enginesBuilt.add(ExecutorEngines.builds() - before);
+    ExecutorEngines.Holder h = ExecutorEngines.acquire(spec, enginesBuilt);
     return Collections.singletonList(run(shard, h, TaskContext.get())).iterator();
   }
 
@@ -86,7 +84,7 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
     Path attempt = new Path(c.attemptPath);
     boolean done = false;
     try (SampleReader reader = job.dataset.open(shard.file(), conf);
-        PartWriter writer = ArrowParts.create(attempt, conf, job.dataset.dtype(), h.op(1).inputShape())) {
+        PartWriter writer = ArrowParts.create(attempt, conf, job.dataset.dtype(), h.op(1).inputShape(), job.op.dataFormat())) {
       if (job.testSlowFirstAttemptMillis > 0 && shard.index() == 0 && c.attemptNumber == 0 && !ctx.isInterrupted()) {
         sleep(job.testSlowFirstAttemptMillis);
       }
@@ -144,6 +142,9 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
     if (job.testFailFirstAttempt && c.attemptNumber == 0 && halfway) {
       throw new IOException("injected failure of the first attempt of shard " + shard.index()
           + " (spark.convgrad.test.failFirstAttempt)");
+    }
+    if (job.testFailShard == shard.index() && halfway) {
+      throw new IOException("injected failure of shard " + shard.index() + " (spark.convgrad.test.failShard)");
     }
     if (!job.testKillExecutorMarker.isEmpty() && halfway && SparkEnv.get() != null
         && !"driver".equals(SparkEnv.get().executorId())) {
