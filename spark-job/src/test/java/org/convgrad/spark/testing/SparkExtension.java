@@ -89,7 +89,7 @@ public final class SparkExtension
       if (eq <= 0) {
         throw new IllegalArgumentException("Spark test setting must be key=value, not '" + kv + "'");
       }
-      conf.set(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
+      conf.set(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim().replace(FAKE_GPU_SCRIPT, fakeGpuScript()));
     }
     SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
     current = new Shared(key, spark);
@@ -99,6 +99,28 @@ public final class SparkExtension
     // Stopped at the end of the run (or earlier, when a class needs other settings).
     context.getRoot().getStore(NS).put(new Object(), current);
     return spark;
+  }
+
+  /**
+   * In a setting's value, the path of a GPU discovery script that runs the project's
+   * conf/gpu-discovery.sh with {@code CONVGRAD_FAKE_GPUS=0}: one GPU, address "0", on any machine.
+   */
+  public static final String FAKE_GPU_SCRIPT = "${fakeGpuScript}";
+
+  private static String fakeGpuScript() {
+    try {
+      Path real = Path.of(System.getProperty("user.dir")).resolve("../conf/gpu-discovery.sh").normalize();
+      if (!Files.exists(real)) {
+        throw new IllegalStateException("no " + real);
+      }
+      Path script = tempDir("convgrad-gpu").resolve("fake-gpu-discovery.sh");
+      Files.writeString(script, "#!/usr/bin/env bash\nCONVGRAD_FAKE_GPUS=0 exec bash '" + real + "'\n");
+      script.toFile().setExecutable(true);
+      script.toFile().deleteOnExit();
+      return script.toString();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   /** Waits until {@code count} executors (besides the driver) have registered. */
