@@ -204,7 +204,7 @@ public final class ConvgradSparkJob {
     }
     JobResult result = new JobResult(manifest, parts, (System.nanoTime() - start) / 1e9, manifest.engine, fallbacks,
         enginesBuilt.value());
-    LOG.info(result.summary());
+
     return result;
   }
 
