@@ -1,0 +1,115 @@
+package org.convgrad.spark.commit;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.Channels;
+import java.nio.channels.WritableByteChannel;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.convgrad.engine.DType;
+import org.convgrad.engine.DataFormat;
+import org.convgrad.engine.tensor.Shape;
+import org.convgrad.engine.tensor.Tensor;
+import org.convgrad.io.npy.Npy;
+import org.convgrad.spark.io.ArrowParts;
+import org.convgrad.spark.io.DatasetException;
+
+/**
+ * Writes a committed output's parts, in manifest order, as one file: {@code .npy} (streamed:
+ * NumPy's header, then each part's data, never the whole array in memory) or {@code .arrow}
+ * (streamed too, regrouped into the record batches that writing the whole tensor at once gives). The file appears
+ * under its name only when complete: it is written under a temporary name beside it and renamed.
+ */
+public final class Assembler {
+  private Assembler() {}
+
+  public static void assemble(Path outputDir, Manifest manifest, String target, Configuration conf, String jobId)
+      throws IOException {
+    Path dst = new Path(target);
+    FileSystem fs = dst.getFileSystem(conf);
+    dst = fs.makeQualified(dst);
+    Path tmp = new Path(dst.getParent(), "." + dst.getName() + ".convgrad-" + jobId + ".tmp");
+    boolean done = false;
+    try {
+      if (target.endsWith(".npy")) {
+        writeNpy(outputDir, manifest, fs, tmp, conf);
+      } else if (target.endsWith(".arrow")) {
+        writeArrow(outputDir, manifest, fs, tmp, conf);
+      } else {
+        throw new DatasetException("--assemble " + target + ": expected a .npy or .arrow file name");
+      }
+      if (fs.exists(dst)) {
+        fs.delete(dst, false);
+      }
+      if (!fs.rename(tmp, dst)) {
+        throw new IOException("cannot rename " + tmp + " to " + dst);
+      }
+      done = true;
+    } finally {
+      if (!done) {
+        fs.delete(tmp, false);
+      }
+    }
+  }
+
+  private static DType dtype(Manifest m) {
+    for (DType d : DType.values()) {
+      if (d.tfName().equals(m.dtype)) {
+        return d;
+      }
+    }
+    throw new IllegalStateException("manifest dtype " + m.dtype);
+  }
+
+  private static void writeNpy(Path outputDir, Manifest m, FileSystem fs, Path tmp, Configuration conf)
+      throws IOException {
+    DType dtype = dtype(m);
+    try (OutputStream out = fs.create(tmp, true);
+        WritableByteChannel ch = Channels.newChannel(out)) {
+      ch.write(ByteBuffer.wrap(Npy.headerBytes(dtype, Shape.of(m.shape))));
+      for (Manifest.Part p : m.parts) {
+        ArrowParts.read(new Path(outputDir, p.file), conf, (ids, batch) -> writeData(batch, ch));
+      }
+    }
+  }
+
+  /** The tensor's elements, little-endian, as .npy stores them. */
+  static void writeData(Tensor t, WritableByteChannel ch) throws IOException {
+    int n = t.size();
+    int chunk = 1 << 18;
+    ByteBuffer buf = ByteBuffer.allocate(chunk * t.dtype().byteSize()).order(ByteOrder.LITTLE_ENDIAN);
+    for (int off = 0; off < n; off += chunk) {
+      int len = Math.min(chunk, n - off);
+      buf.clear();
+      switch (t.dtype()) {
+        case FLOAT32:
+          buf.asFloatBuffer().put(t.float32Data(), off, len);
+          break;
+        case FLOAT64:
+          buf.asDoubleBuffer().put(t.float64Data(), off, len);
+          break;
+        default:
+          buf.asShortBuffer().put(t.bits16Data(), off, len);
+      }
+      buf.limit(len * t.dtype().byteSize());
+      while (buf.hasRemaining()) {
+        ch.write(buf);
+      }
+    }
+  }
+
+  private static void writeArrow(Path outputDir, Manifest m, FileSystem fs, Path tmp, Configuration conf)
+      throws IOException {
+    DType dtype = dtype(m);
+    try (OutputStream out = fs.create(tmp, true);
+        ArrowParts.WholeWriter w = new ArrowParts.WholeWriter(Channels.newChannel(out), tmp.toString(), dtype,
+            Shape.of(m.shape), DataFormat.valueOf(m.dataFormat))) {
+      for (Manifest.Part p : m.parts) {
+        ArrowParts.read(new Path(outputDir, p.file), conf, w::write);
+      }
+    }
+  }
+}

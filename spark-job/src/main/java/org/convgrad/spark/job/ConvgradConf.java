@@ -1,0 +1,92 @@
+package org.convgrad.spark.job;
+
+import java.util.List;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * convgrad's own Spark settings ({@code spark.convgrad.*}), typed, with defaults and the
+ * documentation from which conf/spark-defaults.conf's list is written. Read on the driver from
+ * the session's configuration and shipped to the tasks inside the job's broadcast.
+ */
+public final class ConvgradConf {
+  /** One setting: key, default and what it does. */
+  public static final class Entry {
+    private final String key;
+    private final String defaultValue;
+    private final String doc;
+
+    Entry(String key, String defaultValue, String doc) {
+      this.key = key;
+      this.defaultValue = defaultValue;
+      this.doc = doc;
+    }
+
+    public String key() {
+      return key;
+    }
+
+    public String defaultValue() {
+      return defaultValue;
+    }
+
+    public String doc() {
+      return doc;
+    }
+
+    public String get(SparkSession spark) {
+      return spark.conf().get(key, defaultValue);
+    }
+
+    public long getLong(SparkSession spark) {
+      return parseBytesOrLong(get(spark));
+    }
+
+    public boolean getBoolean(SparkSession spark) {
+      return Boolean.parseBoolean(get(spark).trim());
+    }
+  }
+
+  public static final Entry BATCH_MAX_BYTES =
+      new Entry(
+          "spark.convgrad.batch.maxBytes", "64m",
+          "Memory one engine batch may use in a task (out_backprop plus input gradient); a task"
+              + " runs its shard in as many batches as this needs (at least one sample each).");
+
+  public static final Entry TEST_FAIL_FIRST_ATTEMPT =
+      new Entry(
+          "spark.convgrad.test.failFirstAttempt", "false",
+          "Tests only: every task's first attempt fails after writing half of its part.");
+
+  public static final Entry TEST_KILL_EXECUTOR_ONCE =
+      new Entry(
+          "spark.convgrad.test.killExecutorOnce", "",
+          "Tests only: a marker file path; the first task that creates it halts its executor's JVM"
+              + " in the middle of its shard.");
+
+  public static final Entry TEST_SLOW_FIRST_ATTEMPT_MILLIS =
+      new Entry(
+          "spark.convgrad.test.slowFirstAttemptMillis", "0",
+          "Tests only: the first attempt of shard 0 sleeps this long before it writes (for speculation).");
+
+  public static final Entry TEST_FAIL_SHARD =
+      new Entry(
+          "spark.convgrad.test.failShard", "-1",
+          "Tests only: every attempt of this shard fails halfway, so the job fails.");
+
+  public static final List<Entry> ALL =
+      List.of(BATCH_MAX_BYTES, TEST_FAIL_FIRST_ATTEMPT, TEST_KILL_EXECUTOR_ONCE, TEST_SLOW_FIRST_ATTEMPT_MILLIS,
+          TEST_FAIL_SHARD);
+
+  private ConvgradConf() {}
+
+  /** {@code 123}, {@code 64k}, {@code 64m}, {@code 1g}. */
+  static long parseBytesOrLong(String s) {
+    String v = s.trim().toLowerCase();
+    long mult = 1;
+    if (v.endsWith("k") || v.endsWith("m") || v.endsWith("g")) {
+      mult = v.endsWith("k") ? 1L << 10 : v.endsWith("m") ? 1L << 20 : 1L << 30;
+      v = v.substring(0, v.length() - 1);
+    }
+    return Math.multiplyExact(Long.parseLong(v), mult);
+  }
+}

@@ -1,0 +1,42 @@
+package org.convgrad.spark.job;
+
+import org.convgrad.engine.EngineKind;
+import org.convgrad.engine.InvalidArgumentException;
+import org.convgrad.engine.kernel.KernelRegistry;
+
+/** The job's {@code --engine}: auto, cpu or gpu. */
+public enum EngineChoice {
+  AUTO,
+  CPU,
+  GPU;
+
+  public static EngineChoice parse(String name) {
+    for (EngineChoice c : values()) {
+      if (c.name().equalsIgnoreCase(name.trim())) {
+        return c;
+      }
+    }
+    throw new InvalidArgumentException("Invalid engine: '" + name + "', expected one of auto, cpu, gpu");
+  }
+
+  /**
+   * Fails on the driver, before any task, when this choice cannot run anywhere: {@code gpu} while
+   * the build has no GPU backend.
+   */
+  public void checkAvailable() {
+    if (this == GPU) {
+      try {
+        KernelRegistry.kernelsFor(EngineKind.GPU);
+      } catch (InvalidArgumentException e) {
+        throw new InvalidArgumentException(
+            "--engine gpu: this build of convgrad has no GPU backend yet (" + e.getMessage()
+                + "); use --engine auto, which runs on the CPU and says so, or --engine cpu");
+      }
+    }
+  }
+
+  /** The engine kind a task builds on the CPU (no GPU backend exists yet: auto and cpu agree). */
+  public EngineKind cpuKind() {
+    return EngineKind.AUTO;
+  }
+}

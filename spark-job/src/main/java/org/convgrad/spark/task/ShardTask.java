@@ -1,0 +1,179 @@
+package org.convgrad.spark.task;
+
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Paths;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.resource.ResourceInformation;
+import org.apache.spark.util.DoubleAccumulator;
+import org.apache.spark.util.LongAccumulator;
+import org.convgrad.engine.Conv2dBackpropInput;
+import org.convgrad.engine.tensor.Tensor;
+import org.convgrad.spark.commit.JobCommitter;
+import org.convgrad.spark.io.ArrowParts;
+import org.convgrad.spark.io.PartWriter;
+import org.convgrad.spark.io.SampleBatch;
+import org.convgrad.spark.io.SampleReader;
+import org.convgrad.spark.io.Shard;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A task's work on its shard: read the samples straight from storage in batches bounded by
+ * {@code spark.convgrad.batch.maxBytes}, run the executor's shared engine on each batch, and
+ * write the input gradients with their sample ids as an Arrow IPC part under the attempt's own
+ * temporary name. Returns the attempt's {@link TaskCommit}; the driver decides what is committed.
+ */
+public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCommit> {
+  private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(ShardTask.class);
+
+  private final Broadcast<byte[]> spec;
+  private final LongAccumulator samples;
+  private final DoubleAccumulator flops;
+  private final LongAccumulator enginesBuilt;
+
+  public ShardTask(Broadcast<byte[]> spec, LongAccumulator samples, DoubleAccumulator flops, LongAccumulator enginesBuilt) {
+    this.spec = spec;
+    this.samples = samples;
+    this.flops = flops;
+    this.enginesBuilt = enginesBuilt;
+  }
+
+  @Override
+  public Iterator<TaskCommit> call(Iterator<Shard> shards) throws Exception {
+    if (!shards.hasNext()) {
+      return Collections.emptyIterator();
+    }
+    Shard shard = shards.next();
+    if (shards.hasNext()) {
+      throw new IllegalStateException("a convgrad task got more than one shard");
+    }
+    ExecutorEngines.Holder h = ExecutorEngines.acquire(spec, enginesBuilt);
+    return Collections.singletonList(run(shard, h, TaskContext.get())).iterator();
+  }
+
+  private TaskCommit run(Shard shard, ExecutorEngines.Holder h, TaskContext ctx) throws IOException {
+    long start = System.nanoTime();
+    JobSpec job = h.spec;
+    TaskCommit c = new TaskCommit();
+    c.shard = shard.index();
+    c.firstSample = shard.firstSample();
+    c.attemptNumber = ctx.attemptNumber();
+    c.taskAttemptId = ctx.taskAttemptId();
+    c.executorId = SparkEnv.get() == null ? "?" : SparkEnv.get().executorId();
+    c.gpuFallback = gpuFallback(ctx, job);
+    c.attemptPath = JobCommitter.attemptPath(job.attemptDir, shard.index(), c.attemptNumber, c.taskAttemptId);
+
+    long sampleBytes = job.dataset.sampleElements() * job.dataset.dtype().byteSize();
+    long gradBytes = h.op(1).inputShape().elementCount() * job.dataset.dtype().byteSize();
+    int batch = (int) Math.max(1, Math.min(shard.rows(), job.batchMaxBytes / Math.max(1, sampleBytes + gradBytes)));
+
+    Configuration conf = job.hadoopConf();
+    Path attempt = new Path(c.attemptPath);
+    boolean done = false;
+    try (SampleReader reader = job.dataset.open(shard.file(), conf);
+        PartWriter writer = ArrowParts.create(attempt, conf, job.dataset.dtype(), h.op(1).inputShape(), job.op.dataFormat())) {
+      if (job.testSlowFirstAttemptMillis > 0 && shard.index() == 0 && c.attemptNumber == 0 && !ctx.isInterrupted()) {
+        sleep(job.testSlowFirstAttemptMillis);
+      }
+      long firstId = 0;
+      long lastId = 0;
+      for (long row = 0; row < shard.rows(); row += batch) {
+        int rows = (int) Math.min(batch, shard.rows() - row);
+        SampleBatch in = reader.read(shard.firstRow() + row, rows);
+        Conv2dBackpropInput op = h.op(rows);
+        if (c.kernel.isEmpty()) {
+          c.kernel = h.engine.kernelFor(op).name();
+        }
+        Tensor dx = h.engine.backpropInput(op, h.filter, in.samples());
+        writer.write(in.ids(), dx);
+        if (row == 0) {
+          firstId = in.ids()[0];
+        }
+        lastId = in.ids()[rows - 1];
+        c.samples += rows;
+        c.flops += op.geometry().flops();
+        samples.add(rows);
+        flops.add(op.geometry().flops());
+        injectFaults(job, shard, c, row + rows);
+      }
+      c.firstId = firstId;
+      c.lastId = lastId;
+      writer.close();
+      c.bytes = writer.bytes();
+      c.crc32c = writer.crc32c();
+      done = true;
+    } finally {
+      if (!done) {
+        deleteQuietly(attempt, conf);
+      }
+    }
+    c.seconds = (System.nanoTime() - start) / 1e9;
+    return c;
+  }
+
+  /** The GPU Spark assigned to this task, when the task runs on the CPU anyway (no GPU backend yet). */
+  private static String gpuFallback(TaskContext ctx, JobSpec job) {
+    Map<String, ResourceInformation> resources = ctx.resourcesJMap();
+    ResourceInformation gpu = resources == null ? null : resources.get("gpu");
+    if (gpu == null || gpu.addresses().length == 0) {
+      return null;
+    }
+    String addresses = String.join(",", Arrays.asList(gpu.addresses()));
+    LOG.warn("convgrad task {}: Spark assigned gpu {} but convgrad has no GPU backend yet; running on the CPU",
+        ctx.taskAttemptId(), addresses);
+    return addresses;
+  }
+
+  private static void injectFaults(JobSpec job, Shard shard, TaskCommit c, long rowsDone) throws IOException {
+    boolean halfway = rowsDone >= (shard.rows() + 1) / 2;
+    if (job.testFailFirstAttempt && c.attemptNumber == 0 && halfway) {
+      throw new IOException("injected failure of the first attempt of shard " + shard.index()
+          + " (spark.convgrad.test.failFirstAttempt)");
+    }
+    if (job.testFailShard == shard.index() && halfway) {
+      throw new IOException("injected failure of shard " + shard.index() + " (spark.convgrad.test.failShard)");
+    }
+    if (!job.testKillExecutorMarker.isEmpty() && halfway && SparkEnv.get() != null
+        && !"driver".equals(SparkEnv.get().executorId())) {
+      try {
+        Files.createFile(Paths.get(job.testKillExecutorMarker));
+      } catch (FileAlreadyExistsException e) {
+        return; // another task already killed its executor
+      }
+      LOG.warn("convgrad: halting executor {} in the middle of shard {} (spark.convgrad.test.killExecutorOnce)",
+          SparkEnv.get().executorId(), shard.index());
+      Runtime.getRuntime().halt(137);
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+
+  private static void deleteQuietly(Path p, Configuration conf) {
+    try {
+      FileSystem fs = p.getFileSystem(conf);
+      fs.delete(p, false);
+    } catch (IOException | RuntimeException e) {
+      LOG.debug("could not delete {}", p, e);
+    }
+  }
+}

@@ -1,0 +1,31 @@
+package org.convgrad.spark.task;
+
+import java.io.Serializable;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What a task attempt reports to the driver when it has written its part under its temporary
+ * name: the driver commits exactly the attempt whose report Spark accepted for the shard.
+ */
+public final class TaskCommit implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  public int shard;
+  public String attemptPath = "";
+  public long samples;
+  public long firstSample;
+  public long firstId;
+  public long lastId;
+  public long bytes;
+  public String crc32c = "";
+  public int attemptNumber;
+  public long taskAttemptId;
+  public String executorId = "";
+  public String kernel = "";
+  /** GPU addresses Spark assigned to the task, when it ran on the CPU all the same. */
+  public @Nullable String gpuFallback;
+  public double seconds;
+  public double flops;
+
+  public TaskCommit() {}
+}

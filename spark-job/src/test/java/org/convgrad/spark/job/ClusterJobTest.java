@@ -1,0 +1,94 @@
+package org.convgrad.spark.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerTaskStart;
+import org.apache.spark.sql.SparkSession;
+import org.convgrad.engine.DType;
+import org.convgrad.engine.DataFormat;
+import org.convgrad.spark.task.TaskCommit;
+import org.convgrad.spark.testing.JobFixture;
+import org.convgrad.spark.testing.SparkClusterTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The job on local-cluster[2,1,1024] (executors in their own JVMs), with speculation on: results
+ * bit for bit the single-process engine's, an executor killed mid-job, a speculated slow task.
+ */
+@SparkClusterTest(conf = {
+    "spark.speculation=true",
+    "spark.speculation.interval=100ms",
+    "spark.speculation.quantile=0.5",
+    "spark.speculation.multiplier=2",
+    "spark.speculation.minTaskRuntime=200ms"})
+class ClusterJobTest {
+  @TempDir Path dir;
+
+  @Test
+  void resultIsBitIdenticalAcrossExecutorJvms(SparkSession spark) throws Exception {
+    for (DataFormat format : DataFormat.values()) {
+      Path sub = Files.createDirectories(dir.resolve(format.name()));
+      JobFixture f = new JobFixture(sub, format, DType.FLOAT32);
+      JobOptions o = f.options("out");
+      o.samplesPerTask = 2;
+      JobResult r = ConvgradSparkJob.run(o, spark);
+      f.assertCommitted("out");
+      f.assertAssembledNpy("out");
+      Set<String> executors = new HashSet<>();
+      for (TaskCommit c : r.parts) {
+        executors.add(c.executorId);
+      }
+      assertTrue(r.enginesBuilt <= 2 + 1, "an engine per executor JVM, not per task: " + r.enginesBuilt);
+      assertTrue(!executors.contains("driver"), executors.toString());
+    }
+  }
+
+  @Test
+  void anExecutorKilledMidJobLosesAndDuplicatesNothing(SparkSession spark) throws Exception {
+    JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
+    spark.conf().set(ConvgradConf.TEST_KILL_EXECUTOR_ONCE.key(), dir.resolve("killed").toString());
+    spark.conf().set(ConvgradConf.BATCH_MAX_BYTES.key(), "1k");
+    JobOptions o = f.options("out");
+    o.samplesPerTask = 3;
+    ConvgradSparkJob.run(o, spark);
+    assertTrue(Files.exists(dir.resolve("killed")), "no executor was killed");
+    f.assertCommitted("out");
+    f.assertAssembledNpy("out");
+  }
+
+  @Test
+  void aSpeculatedSlowTaskIsCommittedOnce(SparkSession spark) throws Exception {
+    AtomicInteger speculative = new AtomicInteger();
+    SparkListener l = new SparkListener() {
+      @Override
+      public void onTaskStart(SparkListenerTaskStart e) {
+        if (e.taskInfo().speculative()) {
+          speculative.incrementAndGet();
+        }
+      }
+    };
+    spark.sparkContext().addSparkListener(l);
+    try {
+      JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
+      spark.conf().set(ConvgradConf.TEST_SLOW_FIRST_ATTEMPT_MILLIS.key(), "4000");
+      JobOptions o = f.options("out");
+      o.samplesPerTask = 1;
+      JobResult r = ConvgradSparkJob.run(o, spark);
+      f.assertCommitted("out");
+      f.assertAssembledNpy("out");
+      System.out.println("speculative task attempts: " + speculative.get() + "; shard 0 committed attempt "
+          + r.parts.get(0).attemptNumber + " in " + r.seconds + " s");
+      assertEquals(12, r.samples);
+    } finally {
+      spark.sparkContext().removeSparkListener(l);
+    }
+  }
+}

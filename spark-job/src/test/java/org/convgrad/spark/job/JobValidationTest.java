@@ -1,0 +1,137 @@
+package org.convgrad.spark.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerJobStart;
+import org.apache.spark.sql.SparkSession;
+import org.convgrad.engine.DType;
+import org.convgrad.engine.InvalidArgumentException;
+import org.convgrad.spark.io.DatasetException;
+import org.convgrad.spark.testing.SparkTest;
+import org.convgrad.spark.testing.TestData;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Everything wrong is refused on the driver, in seconds, before any Spark job or task runs. */
+@SparkTest
+class JobValidationTest {
+  @TempDir Path dir;
+  private final AtomicInteger jobs = new AtomicInteger();
+  private final SparkListener listener =
+      new SparkListener() {
+        @Override
+        public void onJobStart(SparkListenerJobStart jobStart) {
+          jobs.incrementAndGet();
+        }
+      };
+
+  @BeforeEach
+  void listen(SparkSession spark) {
+    spark.sparkContext().addSparkListener(listener);
+  }
+
+  @AfterEach
+  void unlisten(SparkSession spark) {
+    spark.sparkContext().removeSparkListener(listener);
+  }
+
+  private JobOptions options(String dy, String filter) {
+    JobOptions o = new JobOptions();
+    o.outBackprop = dy;
+    o.filter = filter;
+    o.inputSizes = List.of(6L, 6L);
+    o.padding = "SAME";
+    o.output = dir.resolve("out").toString();
+    return o;
+  }
+
+  private Path dy(long n, long c) throws Exception {
+    return TestData.npy(dir.resolve("dy.npy"), TestData.random(DType.FLOAT32, 1, n, 6, 6, c));
+  }
+
+  private Path filter(long in, long out) throws Exception {
+    return TestData.npy(dir.resolve("w.npy"), TestData.random(DType.FLOAT32, 2, 3, 3, in, out));
+  }
+
+  private void assertNothingRan() {
+    assertEquals(0, jobs.get(), "a Spark job started");
+    assertFalse(Files.exists(dir.resolve("out")), "output directory left behind");
+  }
+
+  @Test
+  void inconsistentFilterFailsWithTheOpsMessage(SparkSession spark) throws Exception {
+    JobOptions o = options(dy(4, 5).toString(), filter(2, 3).toString());
+    InvalidArgumentException e = assertThrows(InvalidArgumentException.class, () -> ConvgradSparkJob.run(o, spark));
+    assertTrue(e.getMessage().contains("filter and out_backprop must have the same out_depth"), e.getMessage());
+    assertNothingRan();
+  }
+
+  @Test
+  void inputSizesOfAnotherBatchFailWithTheOpsMessage(SparkSession spark) throws Exception {
+    JobOptions o = options(dy(4, 3).toString(), filter(2, 3).toString());
+    o.inputSizes = List.of(5L, 6L, 6L, 2L);
+    InvalidArgumentException e = assertThrows(InvalidArgumentException.class, () -> ConvgradSparkJob.run(o, spark));
+    assertTrue(e.getMessage().contains("must have the same batch size"), e.getMessage());
+    assertNothingRan();
+  }
+
+  @Test
+  void wrongOutputSizeFailsWithTheOpsMessage(SparkSession spark) throws Exception {
+    JobOptions o = options(dy(4, 3).toString(), filter(2, 3).toString());
+    o.strides = List.of(2L);
+    InvalidArgumentException e = assertThrows(InvalidArgumentException.class, () -> ConvgradSparkJob.run(o, spark));
+    assertNothingRan();
+  }
+
+  @Test
+  void missingDatasetAndFilterAreNamed(SparkSession spark) throws Exception {
+    JobOptions o = options(dir.resolve("nope").toString(), filter(2, 3).toString());
+    DatasetException e = assertThrows(DatasetException.class, () -> ConvgradSparkJob.run(o, spark));
+    assertTrue(e.getMessage().contains("does not exist") && e.getMessage().contains("nope"), e.getMessage());
+    JobOptions o2 = options(dy(4, 3).toString(), dir.resolve("w-missing.npy").toString());
+    DatasetException e2 = assertThrows(DatasetException.class, () -> ConvgradSparkJob.run(o2, spark));
+    assertTrue(e2.getMessage().contains("filter") && e2.getMessage().contains("does not exist"), e2.getMessage());
+    assertNothingRan();
+  }
+
+  @Test
+  void emptyDatasetIsRefused(SparkSession spark) throws Exception {
+    Files.createDirectories(dir.resolve("empty"));
+    JobOptions o = options(dir.resolve("empty").toString(), filter(2, 3).toString());
+    DatasetException e = assertThrows(DatasetException.class, () -> ConvgradSparkJob.run(o, spark));
+    assertTrue(e.getMessage().contains("empty"), e.getMessage());
+    JobOptions o2 = options(TestData.npy(dir.resolve("none.npy"),
+        TestData.random(DType.FLOAT32, 1, 0, 6, 6, 3)).toString(), filter(2, 3).toString());
+    DatasetException e2 = assertThrows(DatasetException.class, () -> ConvgradSparkJob.run(o2, spark));
+    assertTrue(e2.getMessage().contains("no samples"), e2.getMessage());
+    assertNothingRan();
+  }
+
+  @Test
+  void gpuEngineFailsFastWithAClearMessage(SparkSession spark) throws Exception {
+    JobOptions o = options(dy(4, 3).toString(), filter(2, 3).toString());
+    o.engine = "gpu";
+    InvalidArgumentException e = assertThrows(InvalidArgumentException.class, () -> ConvgradSparkJob.run(o, spark));
+    assertTrue(e.getMessage().contains("no GPU backend"), e.getMessage());
+    assertNothingRan();
+  }
+
+  @Test
+  void commandLineExitsWithStatus2AndOneLine() throws Exception {
+    String[] args = {"--out-backprop", dy(4, 5).toString(), "--filter", filter(2, 3).toString(), "--input-sizes", "6,6",
+        "--padding", "SAME", "--output", dir.resolve("out").toString()};
+    assertEquals(2, ConvgradSparkJob.run(args));
+    assertEquals(2, ConvgradSparkJob.run(new String[] {"--padding", "SAME"}));
+    assertNothingRan();
+  }
+}

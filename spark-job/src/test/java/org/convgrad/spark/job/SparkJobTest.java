@@ -1,0 +1,139 @@
+package org.convgrad.spark.job;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.spark.sql.SparkSession;
+import org.convgrad.engine.DType;
+import org.convgrad.engine.DataFormat;
+import org.convgrad.spark.io.ArrowParts;
+import org.convgrad.spark.io.DatasetException;
+import org.convgrad.spark.testing.JobFixture;
+import org.convgrad.spark.testing.SparkTest;
+import org.convgrad.spark.testing.TestData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The job on local[2]: results bit for bit the single-process engine's, faults, bad input. */
+@SparkTest
+class SparkJobTest {
+  @TempDir Path dir;
+
+  @ParameterizedTest(name = "{0}, {1} samples per task")
+  @CsvSource({"NHWC, 1", "NHWC, 2", "NHWC, 100", "NCHW, 3", "NCHW, 0"})
+  void resultIsBitIdenticalToTheSingleProcessEngine(String format, long perTask, SparkSession spark) throws Exception {
+    JobFixture f = new JobFixture(dir, DataFormat.valueOf(format), DType.FLOAT32);
+    JobOptions o = f.options("out");
+    o.samplesPerTask = perTask;
+    JobResult r = ConvgradSparkJob.run(o, spark);
+    f.assertCommitted("out");
+    f.assertAssembledNpy("out");
+    assertEquals(12, r.samples);
+    assertEquals(1, r.enginesBuilt, "one engine for all tasks of the JVM");
+    if (perTask == 1) {
+      assertEquals(12, r.parts.size());
+    }
+    if (perTask == 100) {
+      assertEquals(3, r.parts.size(), "shards never span files");
+    }
+    assertTrue(r.summary().contains("12 samples") && r.summary().contains("GFLOP/s"), r.summary());
+  }
+
+  @Test
+  void assembledArrowIsBitIdenticalAndFloat64Works(SparkSession spark) throws Exception {
+    JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT64);
+    JobOptions o = f.options("out");
+    o.assemble = dir.resolve("dx.arrow").toString();
+    o.samplesPerTask = 2;
+    ConvgradSparkJob.run(o, spark);
+    f.assertCommitted("out");
+    assertArrayEquals(Files.readAllBytes(f.expectedArrow()), Files.readAllBytes(dir.resolve("dx.arrow")));
+  }
+
+  @Test
+  void npyDatasetGivesRowNumbersAsIds(SparkSession spark) throws Exception {
+    JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
+    JobOptions o = f.options("out");
+    o.outBackprop = TestData.npy(dir.resolve("dy.npy"), f.dy).toString();
+    o.samplesPerTask = 5;
+    JobResult r = ConvgradSparkJob.run(o, spark);
+    f.assertAssembledNpy("out");
+    assertEquals(0, r.manifest.parts.get(0).firstId);
+    assertEquals(11, r.manifest.parts.get(2).lastId);
+  }
+
+  @Test
+  void firstAttemptsThatFailAreRetriedAndNothingIsDuplicated(SparkSession spark) throws Exception {
+    spark.conf().set(ConvgradConf.TEST_FAIL_FIRST_ATTEMPT.key(), "true");
+    spark.conf().set(ConvgradConf.BATCH_MAX_BYTES.key(), "1k"); // several batches per task: fail halfway
+    JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
+    JobOptions o = f.options("out");
+    o.samplesPerTask = 4;
+    JobResult r = ConvgradSparkJob.run(o, spark);
+    f.assertCommitted("out");
+    f.assertAssembledNpy("out");
+    for (var c : r.parts) {
+      assertTrue(c.attemptNumber >= 1, "shard " + c.shard + " committed its failed first attempt");
+    }
+  }
+
+  @Test
+  void corruptArrowFileAmongGoodOnesIsRefusedWithoutOutput(SparkSession spark) throws Exception {
+    JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
+    byte[] good = Files.readAllBytes(f.dataset.resolve("dy-1.arrow"));
+    Files.write(f.dataset.resolve("dy-1.arrow"), java.util.Arrays.copyOf(good, good.length / 2));
+    JobOptions o = f.options("out");
+    DatasetException e = assertThrows(DatasetException.class, () -> ConvgradSparkJob.run(o, spark));
+    assertTrue(e.getMessage().contains("dy-1.arrow"), e.getMessage());
+    assertFalse(Files.exists(dir.resolve("out")));
+    assertFalse(Files.exists(dir.resolve("out.npy")));
+  }
+
+  @Test
+  void mixedSampleShapesAreRefused(SparkSession spark) throws Exception {
+    JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
+    ArrowParts.writeSamples(f.dataset.resolve("dy-9.arrow"), 5000, TestData.random(DType.FLOAT32, 3, 2, 5, 5, 3),
+        DataFormat.NHWC);
+    JobOptions o = f.options("out");
+    DatasetException e = assertThrows(DatasetException.class, () -> ConvgradSparkJob.run(o, spark));
+    assertTrue(e.getMessage().contains("dy-9.arrow"), e.getMessage());
+    assertFalse(Files.exists(dir.resolve("out")));
+  }
+
+  @Test
+  void aFailingJobLeavesNoSuccessAndNoAssembledFile(SparkSession spark) throws Exception {
+    JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
+    JobOptions o = f.options("out");
+    o.samplesPerTask = 3;
+    spark.conf().set(ConvgradConf.TEST_FAIL_SHARD.key(), "2"); // fails on every attempt
+    assertThrows(org.apache.spark.SparkException.class, () -> ConvgradSparkJob.run(o, spark));
+    assertFalse(Files.exists(dir.resolve("out").resolve("_SUCCESS")));
+    assertFalse(Files.exists(dir.resolve("out.npy")));
+    assertFalse(Files.exists(dir.resolve("out")), () -> "the job's output directory is removed: " + listing(dir.resolve("out")));
+  }
+
+  private static String listing(Path p) {
+    try (var walk = Files.walk(p)) {
+      return walk.map(Path::toString).toList().toString();
+    } catch (java.io.IOException e) {
+      return e.toString();
+    }
+  }
+
+  @Test
+  void outputThatExistsIsRefused(SparkSession spark) throws Exception {
+    JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
+    Files.createDirectories(dir.resolve("out"));
+    Files.writeString(dir.resolve("out").resolve("x"), "x");
+    assertThrows(DatasetException.class, () -> ConvgradSparkJob.run(f.options("out"), spark));
+    assertEquals(List.of(dir.resolve("out").resolve("x")), Files.list(dir.resolve("out")).toList());
+  }
+}
