@@ -17,10 +17,8 @@ import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.ipc.ArrowFileReader;
 import org.apache.arrow.vector.ipc.ArrowReader;
 import org.apache.arrow.vector.ipc.ArrowStreamReader;
-import org.apache.arrow.vector.ipc.ReadChannel;
 import org.apache.arrow.vector.ipc.message.ArrowBlock;
 import org.apache.arrow.vector.ipc.message.MessageMetadataResult;
-import org.apache.arrow.vector.ipc.message.MessageSerializer;
 import org.apache.arrow.vector.types.pojo.Schema;
 import org.convgrad.engine.tensor.Shape;
 import org.convgrad.engine.tensor.Tensor;
@@ -62,9 +60,14 @@ public final class TensorIpcReader implements AutoCloseable {
       if (size == 0) {
         throw new TensorFormatException(source, "empty file (0 bytes), not an Arrow IPC " + (file ? "file" : "stream"));
       }
+      if (file) {
+        checkFileMagic((SeekableByteChannel) channel, size, source);
+      }
       long limit = size < 0 ? Long.MAX_VALUE : Math.min(Long.MAX_VALUE / 4, size) * 2 + (16L << 20);
       child = allocator.newChildAllocator("TensorIpcReader " + source, 0, limit);
-      r = file ? new ArrowFileReader((SeekableByteChannel) channel, child) : new ArrowStreamReader(channel, child);
+      r = file ? new ArrowFileReader((SeekableByteChannel) channel, child)
+          : new ArrowStreamReader(BoundedMessages.reader(channel, child,
+              size < 0 ? BoundedMessages.MAX_METADATA : Math.min(size, BoundedMessages.MAX_METADATA)), child);
       this.schema = wrap(r::getVectorSchemaRoot).getSchema();
       if (file) {
         List<ArrowBlock> b = wrap(((ArrowFileReader) r)::getRecordBlocks);
@@ -83,11 +86,47 @@ public final class TensorIpcReader implements AutoCloseable {
       }
       this.column = TensorColumnInfo.of(schema, source);
     } catch (IOException | RuntimeException e) {
+      TensorFormatException failure = e instanceof TensorFormatException ? (TensorFormatException) e : format(e);
+      if (String.valueOf(e.getMessage()).contains(FixedShapeTensorType.EXTENSION_NAME)
+          && channel instanceof SeekableByteChannel && channel.isOpen()) {
+        String field = SchemaProbe.badTensorField((SeekableByteChannel) channel, file);
+        if (field != null) {
+          failure = new TensorFormatException(source, "bad " + FixedShapeTensorType.EXTENSION_NAME + " column: "
+              + field, e);
+        }
+      }
       closeQuietly(r, child, channel);
-      throw e instanceof TensorFormatException ? (TensorFormatException) e : format(e);
+      throw failure;
     }
     this.allocator = child;
     this.reader = r;
+  }
+
+  private static final byte[] MAGIC = {'A', 'R', 'R', 'O', 'W', '1'};
+
+  private static void checkFileMagic(SeekableByteChannel ch, long size, String source) throws IOException {
+    byte[] head = readAt(ch, 0, (int) Math.min(size, 8));
+    boolean headOk = head.length >= 6 && java.util.Arrays.equals(java.util.Arrays.copyOf(head, 6), MAGIC);
+    if (!headOk) {
+      boolean stream = head.length >= 4 && head[0] == -1 && head[1] == -1 && head[2] == -1 && head[3] == -1;
+      throw new TensorFormatException(source, stream
+          ? "an Arrow IPC stream, not an IPC file (it does not start with ARROW1); read it as a stream"
+          : "not an Arrow IPC file: it does not start with the magic ARROW1");
+    }
+    byte[] tail = readAt(ch, Math.max(0, size - 6), (int) Math.min(size, 6));
+    if (size < 8 + 10 || !java.util.Arrays.equals(tail, MAGIC)) {
+      throw new TensorFormatException(source, "truncated: the Arrow IPC file (" + size
+          + " bytes) does not end with its footer and the magic ARROW1");
+    }
+  }
+
+  private static byte[] readAt(SeekableByteChannel ch, long position, int n) throws IOException {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(n);
+    ch.position(position);
+    while (b.hasRemaining() && ch.read(b) >= 0) {
+      // fill
+    }
+    return java.util.Arrays.copyOf(b.array(), b.position());
   }
 
   /** An IPC file at {@code path}. */
@@ -151,7 +190,7 @@ public final class TensorIpcReader implements AutoCloseable {
         ArrowBlock block = b.get(i);
         try {
           ch.position(block.getOffset());
-          MessageMetadataResult m = MessageSerializer.readMessage(new ReadChannel(ch));
+          MessageMetadataResult m = BoundedMessages.readMessage(ch, block.getMetadataLength());
           if (m == null || m.headerType() != org.apache.arrow.flatbuf.MessageHeader.RecordBatch) {
             throw new TensorFormatException(source, "record batch " + i + " at byte " + block.getOffset()
                 + " is not a record batch message");

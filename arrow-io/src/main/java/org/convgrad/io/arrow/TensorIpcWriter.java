@@ -33,7 +33,7 @@ import org.jspecify.annotations.Nullable;
  * id} column (int64, unless turned off), the tensor column ({@code arrow.fixed_shape_tensor}) and
  * optionally other columns carried from elsewhere. A batch tensor of any size is cut into record
  * batches of at most {@link Builder#maxBatchRows} rows, so the writer holds at most one record
- * batch of Arrow memory at a time.
+ * batch of Arrow memory at a time (kept and reused from batch to batch until {@link #close()}).
  *
  * <p>A file written to a {@link Path} goes to a temporary name and is renamed into place by
  * {@link #close()}; {@link #abort()} (or a failure) leaves nothing under the final name.
@@ -209,8 +209,9 @@ public final class TensorIpcWriter implements AutoCloseable {
     }
   }
 
+  /** Drops the carried columns' transferred buffers; the tensor buffers are kept for the next batch. */
   private void release() {
-    for (FieldVector v : root.getFieldVectors()) {
+    for (FieldVector v : carried) {
       v.clear();
     }
   }

@@ -122,7 +122,8 @@ public final class TensorVectors {
 
   /**
    * Replaces {@code dst}'s content with rows {@code [firstRow, firstRow + rowCount)} of {@code
-   * batch}; {@code dst} then has {@code rowCount} values, none null.
+   * batch}; {@code dst} then has {@code rowCount} values, none null. Buffers large enough are
+   * reused, so filling one vector batch after batch allocates once.
    *
    * @throws InvalidArgumentException when {@code batch} is not {@code [n, ...dst's shape]} of
    *     {@code dst}'s type
@@ -143,12 +144,14 @@ public final class TensorVectors {
     FixedSizeListVector list = dst.getUnderlyingVector();
     BaseFixedWidthVector child = (BaseFixedWidthVector) list.getDataVector();
     long count = (long) rowCount * type.listSize();
-    list.clear();
-    list.setInitialCapacity(rowCount);
-    list.allocateNew();
-    while (child.getValueCapacity() < count) {
-      child.reAlloc();
-    }
+    if (list.getValueCapacity() < rowCount || child.getValueCapacity() < count) {
+      list.clear();
+      list.setInitialCapacity(rowCount);
+      list.allocateNew();
+      while (child.getValueCapacity() < count) {
+        child.reAlloc();
+      }
+    } // else: reuse the buffers; every byte and bit of the rows written is overwritten below
     copyIn(batch, firstRow * type.listSize(), count, child.getDataBuffer());
     setAllValid(child.getValidityBuffer(), count);
     setAllValid(list.getValidityBuffer(), rowCount);
