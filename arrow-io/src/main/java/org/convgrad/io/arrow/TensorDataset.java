@@ -27,7 +27,11 @@ import org.jspecify.annotations.Nullable;
  * that hold them, one at a time: memory is the result plus one record batch.
  *
  * <p>Files are read through {@link Source}s, so a Spark job can read a Hadoop file system through
- * an adapter that returns a {@link SeekableByteChannel}.
+ * an adapter that returns a {@link SeekableByteChannel} (see {@link
+ * org.convgrad.io.PositionedChannel}).
+ *
+ * <p>Not thread-safe: it keeps the file being read open between calls. Use one per thread (or per
+ * Spark task); {@link #close()} closes that file.
  */
 public final class TensorDataset implements AutoCloseable {
   /** One file of the dataset. */

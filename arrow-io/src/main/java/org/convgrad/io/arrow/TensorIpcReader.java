@@ -35,7 +35,7 @@ import org.jspecify.annotations.Nullable;
  * record batch of a file is checked against the file's size before it is read, so a lying header
  * cannot make it allocate more.
  *
- * <p>The reader owns the channel it reads and closes it.
+ * <p>The reader owns the channel it reads and closes it. Not thread-safe.
  */
 public final class TensorIpcReader implements AutoCloseable {
   private final String source;
