@@ -10,7 +10,7 @@ set -e
 cd "$(dirname "$0")/.."
 LOCK=""
 if command -v flock >/dev/null 2>&1; then LOCK="flock /tmp/mvn.lock"; fi
-$LOCK mvn -B -q -pl arrow-io -am test-compile dependency:build-classpath \
+$LOCK ./mvnw -B -q -pl arrow-io -am test-compile dependency:build-classpath \
   -Dmdep.includeScope=test -Dmdep.outputFile=target/bench-classpath.txt
 FLAGS=$(sed -n 's:.*<convgrad.jvm.flags>\(.*\)</convgrad.jvm.flags>.*:\1:p' pom.xml)
 # shellcheck disable=SC2086
