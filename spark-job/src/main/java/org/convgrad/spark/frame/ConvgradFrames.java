@@ -77,7 +77,7 @@ public final class ConvgradFrames {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(df.sparkSession().sparkContext());
     SampleDataset described = new SampleDataset("dataframe column " + inputColumn, SampleDataset.Format.ARROW,
         List.of(), sampleShape, dtype);
-    JobSpec spec = new JobSpec(new Configuration(false), "frame", op, described, filter, "auto", 1, 64L << 20, "",
+    JobSpec spec = new JobSpec(new Configuration(false), "frame", op, described, filter, "auto", 0, 64L << 20, "",
         false, "", 0, -1);
     Broadcast<byte[]> b = jsc.broadcast(spec.toBytes());
     LongAccumulator built = jsc.sc().longAccumulator("convgrad engines built");
@@ -140,7 +140,7 @@ public final class ConvgradFrames {
         }
       }
     }
-    Tensor dx = h.engine.backpropInput(h.op(n), h.filter, dy);
+    Tensor dx = h.backpropInput(h.op(n), dy);
     samples.add(n);
     int per = dx.size() / n;
     List<Row> result = new ArrayList<>(n);
