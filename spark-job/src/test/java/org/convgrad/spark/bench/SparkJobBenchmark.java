@@ -61,7 +61,11 @@ import org.convgrad.spark.job.ShardPlanner;
  *   org.convgrad.spark.bench.SparkJobBenchmark --samples 2000
  * </pre>
  *
- * Options: {@code --samples N} (default 2000), {@code --file-samples N} (samples per Arrow file,
+ * To run it on another JDK (the SIMD kernel is far faster on JDK 25 than on 17 on an AVX2
+ * machine), set {@code JAVA_HOME} too and call that JDK's java: local-cluster executors start with
+ * {@code $JAVA_HOME/bin/java}. spark-job/benchmarks/latest.md says which JDK gave its numbers.
+ *
+ * <p>Options: {@code --samples N} (default 2000), {@code --file-samples N} (samples per Arrow file,
  * default 100), {@code --modes single,local,cluster}, {@code --out FILE}, {@code --tmp DIR}.
  */
 public final class SparkJobBenchmark {
