@@ -1,22 +1,29 @@
 package org.convgrad.spark.frame;
 
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
+import java.util.NoSuchElementException;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.catalyst.expressions.JoinedRow;
+import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
+import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.Metadata;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.unsafe.Platform;
 import org.apache.spark.util.LongAccumulator;
 import org.convgrad.engine.Conv2dBackpropInput;
 import org.convgrad.engine.DType;
@@ -39,13 +46,16 @@ import org.convgrad.spark.task.JobSpec;
  *
  * The input column is {@code array<float>} (float32) or {@code array<double>} (float64), one
  * sample per row in C order; the result adds {@code outputColumn} of the same type holding the
- * sample's input gradient, flattened. Each partition is computed in batches of whole rows
- * (bounded in memory) by the executor's shared engine, built once per executor JVM; the filter is
- * broadcast once. The op is validated on the driver first (TensorFlow's message). A row whose
- * array has the wrong length fails its task with a message naming the expected shape.
+ * sample's input gradient, flattened. The op is validated on the driver first (TensorFlow's
+ * message); the filter is broadcast once. A row whose array has the wrong length, is null or holds
+ * a null fails its task with a message naming the expected shape.
  *
- * <p>Limitation: values cross the Row boundary element by element (Spark's public Row API boxes
- * array elements); the batch itself is one tensor.
+ * <p>No value is boxed: each partition is read as Spark's internal rows ({@code
+ * queryExecution().toRdd()}), a batch of whole rows (at most 64 MiB of in + out data) is copied in
+ * bulk from the rows' arrays into one tensor, the executor's shared engine (built, with the filter
+ * packed, once per executor JVM) computes it, and each output row is the input row joined with a
+ * slice of the result copied in bulk into an {@code UnsafeArrayData}. The result DataFrame is
+ * made from those rows directly ({@code SparkSession.internalCreateDataFrame}).
  */
 public final class ConvgradFrames {
   private ConvgradFrames() {}
@@ -57,9 +67,21 @@ public final class ConvgradFrames {
 
   public static Dataset<Row> backpropInput(Dataset<Row> df, String inputColumn, String outputColumn, Tensor filter,
       long[] sampleShape, OpArgs op) {
+    return backpropInput(df, inputColumn, outputColumn, filter, sampleShape, op, 0);
+  }
+
+  /** As above, with at most {@code maxBatchRows} rows per engine batch (0: by memory alone). */
+  public static Dataset<Row> backpropInput(Dataset<Row> df, String inputColumn, String outputColumn, Tensor filter,
+      long[] sampleShape, OpArgs op, int maxBatchRows) {
     StructType schema = df.schema();
     int idx = schema.fieldIndex(inputColumn);
-    DataType el = ((ArrayType) schema.fields()[idx].dataType()).elementType();
+    DataType type = schema.fields()[idx].dataType();
+    if (!(type instanceof ArrayType)) {
+      throw new InvalidArgumentException("column " + inputColumn + " is " + type.simpleString()
+          + "; expected array<float> or array<double>");
+    }
+    ArrayType arrayType = (ArrayType) type;
+    DataType el = arrayType.elementType();
     DType dtype;
     if (el.equals(DataTypes.FloatType)) {
       dtype = DType.FLOAT32;
@@ -73,94 +95,154 @@ public final class ConvgradFrames {
     long sampleElements = Shape.of(sampleShape).elementCount();
     long gradElements = one.inputShape().elementCount();
     int batch = batchRows(sampleElements, gradElements, dtype.byteSize());
+    if (maxBatchRows > 0) {
+      batch = Math.min(batch, maxBatchRows);
+    }
 
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(df.sparkSession().sparkContext());
+    org.apache.spark.sql.classic.SparkSession session = (org.apache.spark.sql.classic.SparkSession) df.sparkSession();
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(session.sparkContext());
     SampleDataset described = new SampleDataset("dataframe column " + inputColumn, SampleDataset.Format.ARROW,
         List.of(), sampleShape, dtype);
-    JobSpec spec = new JobSpec(new Configuration(false), "frame", op, described, filter, "auto", 1, 64L << 20, "",
+    JobSpec spec = new JobSpec(new Configuration(false), "frame", op, described, filter, "auto", 0, 64L << 20, "",
         false, "", 0, -1);
     Broadcast<byte[]> b = jsc.broadcast(spec.toBytes());
     LongAccumulator built = jsc.sc().longAccumulator("convgrad engines built");
     LongAccumulator samples = jsc.sc().longAccumulator("convgrad samples");
     StructType out = schema.add(new StructField(outputColumn, DataTypes.createArrayType(el, false), true,
-        org.apache.spark.sql.types.Metadata.empty()));
-    int per = (int) sampleElements;
-    MapPartitionsFunction<Row, Row> f = rows -> new Iterator<Row>() {
-      private Iterator<Row> current = Collections.emptyIterator();
+        Metadata.empty()));
 
-      @Override
-      public boolean hasNext() {
-        if (current.hasNext()) {
-          return true;
-        }
-        if (!rows.hasNext()) {
-          return false;
-        }
-        current = compute(rows, b, built, samples, idx, batch, per, sampleShape, dtype);
-        return current.hasNext();
-      }
-
-      @Override
-      public Row next() {
-        if (!hasNext()) {
-          throw new java.util.NoSuchElementException();
-        }
-        return current.next();
-      }
-    };
-    return df.mapPartitions(f, Encoders.row(out));
+    RDD<InternalRow> rows = df.queryExecution().toRdd();
+    PartitionFunction f = new PartitionFunction(b, built, samples, idx, arrayType.containsNull(), batch,
+        (int) sampleElements, sampleShape, dtype, inputColumn);
+    RDD<InternalRow> result = rows.toJavaRDD().mapPartitions(f, true).rdd();
+    return session.internalCreateDataFrame(result, out, false);
   }
 
-  private static Iterator<Row> compute(Iterator<Row> rows, Broadcast<byte[]> b, LongAccumulator built,
-      LongAccumulator samples, int idx, int batch, int sampleElements, long[] sampleShape, DType dtype) {
-    ExecutorEngines.Holder h = ExecutorEngines.acquire(b, built);
-    List<Row> in = new ArrayList<>(batch);
-    while (in.size() < batch && rows.hasNext()) {
-      in.add(rows.next());
+  /** One partition: batches of whole rows through the executor's engine. */
+  private static final class PartitionFunction implements FlatMapFunction<Iterator<InternalRow>, InternalRow> {
+    private static final long serialVersionUID = 1L;
+
+    private final Broadcast<byte[]> spec;
+    private final LongAccumulator built;
+    private final LongAccumulator samples;
+    private final int idx;
+    private final boolean containsNull;
+    private final int batch;
+    private final int sampleElements;
+    private final long[] sampleShape;
+    private final DType dtype;
+    private final String column;
+
+    PartitionFunction(Broadcast<byte[]> spec, LongAccumulator built, LongAccumulator samples, int idx,
+        boolean containsNull, int batch, int sampleElements, long[] sampleShape, DType dtype, String column) {
+      this.spec = spec;
+      this.built = built;
+      this.samples = samples;
+      this.idx = idx;
+      this.containsNull = containsNull;
+      this.batch = batch;
+      this.sampleElements = sampleElements;
+      this.sampleShape = sampleShape;
+      this.dtype = dtype;
+      this.column = column;
     }
-    int n = in.size();
-    Tensor dy = Tensor.zeros(dtype, OpArgs.batchShape(n, sampleShape));
-    for (int r = 0; r < n; r++) {
-      List<Object> values = in.get(r).getList(idx);
-      if (values == null || values.size() != sampleElements) {
-        throw new InvalidArgumentException("a row has " + (values == null ? "no" : values.size())
-            + " values in column " + idx + "; a sample of shape " + java.util.Arrays.toString(sampleShape) + " needs "
+
+    @Override
+    public Iterator<InternalRow> call(Iterator<InternalRow> rows) {
+      if (!rows.hasNext()) {
+        return Collections.emptyIterator();
+      }
+      ExecutorEngines.Holder h = ExecutorEngines.acquire(spec, built);
+      return new Iterator<InternalRow>() {
+        private InternalRow[] in = new InternalRow[0];
+        private Tensor dx;
+        private int n;
+        private int next;
+
+        @Override
+        public boolean hasNext() {
+          if (next < n) {
+            return true;
+          }
+          if (!rows.hasNext()) {
+            in = new InternalRow[0];
+            dx = null;
+            return false;
+          }
+          computeBatch(rows, h);
+          return next < n;
+        }
+
+        @Override
+        public InternalRow next() {
+          if (!hasNext()) {
+            throw new NoSuchElementException();
+          }
+          int r = next++;
+          int per = dx.size() / n;
+          UnsafeArrayData values = dtype == DType.FLOAT32
+              ? UnsafeArrayData.fromPrimitiveArray(dx.float32Data(), Math.toIntExact(Platform.FLOAT_ARRAY_OFFSET + (long) r * per * 4), per, 4)
+              : UnsafeArrayData.fromPrimitiveArray(dx.float64Data(), Math.toIntExact(Platform.DOUBLE_ARRAY_OFFSET + (long) r * per * 8), per, 8);
+          InternalRow row = in[r];
+          in[r] = null;
+          return new JoinedRow(row, new GenericInternalRow(new Object[] {values}));
+        }
+
+        private void computeBatch(Iterator<InternalRow> source, ExecutorEngines.Holder holder) {
+          // Rows of toRdd() may be reused by the iterator: keep copies (bytes, not values).
+          InternalRow[] kept = new InternalRow[batch];
+          int count = 0;
+          while (count < batch && source.hasNext()) {
+            kept[count++] = source.next().copy();
+          }
+          if (count < batch) {
+            kept = Arrays.copyOf(kept, count);
+          }
+          Tensor dy = Tensor.zeros(dtype, OpArgs.batchShape(count, sampleShape));
+          float[] f32 = dtype == DType.FLOAT32 ? dy.float32Data() : null;
+          double[] f64 = dtype == DType.FLOAT64 ? dy.float64Data() : null;
+          for (int r = 0; r < count; r++) {
+            copySample(kept[r], r, f32, f64);
+          }
+          dx = holder.backpropInput(holder.op(count), dy);
+          samples.add(count);
+          in = kept;
+          n = count;
+          next = 0;
+        }
+      };
+    }
+
+    /** Copies row {@code r}'s sample into the batch, in bulk. */
+    private void copySample(InternalRow row, int r, float[] f32, double[] f64) {
+      ArrayData values = row.isNullAt(idx) ? null : row.getArray(idx);
+      if (values == null || values.numElements() != sampleElements) {
+        throw new InvalidArgumentException("a row has " + (values == null ? "no" : values.numElements())
+            + " values in column " + column + "; a sample of shape " + Arrays.toString(sampleShape) + " needs "
             + sampleElements);
       }
-      int base = r * sampleElements;
-      if (dtype == DType.FLOAT32) {
-        float[] d = dy.float32Data();
+      if (containsNull) {
         for (int i = 0; i < sampleElements; i++) {
-          d[base + i] = (Float) values.get(i);
-        }
-      } else {
-        double[] d = dy.float64Data();
-        for (int i = 0; i < sampleElements; i++) {
-          d[base + i] = (Double) values.get(i);
+          if (values.isNullAt(i)) {
+            throw new InvalidArgumentException("a row holds a null at index " + i + " of column " + column
+                + "; samples must not hold nulls");
+          }
         }
       }
-    }
-    Tensor dx = h.engine.backpropInput(h.op(n), h.filter, dy);
-    samples.add(n);
-    int per = dx.size() / n;
-    List<Row> result = new ArrayList<>(n);
-    for (int r = 0; r < n; r++) {
-      Row row = in.get(r);
-      Object[] values = new Object[row.length() + 1];
-      for (int i = 0; i < row.length(); i++) {
-        values[i] = row.get(i);
-      }
-      if (dtype == DType.FLOAT32) {
-        float[] v = new float[per];
-        System.arraycopy(dx.float32Data(), r * per, v, 0, per);
-        values[row.length()] = v;
+      long base = (long) r * sampleElements;
+      if (values instanceof UnsafeArrayData) {
+        UnsafeArrayData u = (UnsafeArrayData) values;
+        long src = u.getBaseOffset() + UnsafeArrayData.calculateHeaderPortionInBytes(sampleElements);
+        if (f32 != null) {
+          Platform.copyMemory(u.getBaseObject(), src, f32, Platform.FLOAT_ARRAY_OFFSET + base * 4, sampleElements * 4L);
+        } else {
+          Platform.copyMemory(u.getBaseObject(), src, f64, Platform.DOUBLE_ARRAY_OFFSET + base * 8, sampleElements * 8L);
+        }
+      } else if (f32 != null) {
+        System.arraycopy(values.toFloatArray(), 0, f32, (int) base, sampleElements);
       } else {
-        double[] v = new double[per];
-        System.arraycopy(dx.float64Data(), r * per, v, 0, per);
-        values[row.length()] = v;
+        System.arraycopy(values.toDoubleArray(), 0, f64, (int) base, sampleElements);
       }
-      result.add(RowFactory.create(values));
     }
-    return result.iterator();
   }
 }

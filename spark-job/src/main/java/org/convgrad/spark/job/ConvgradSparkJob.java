@@ -150,7 +150,7 @@ public final class ConvgradSparkJob {
     String jobId = "job-" + UUID.randomUUID().toString().substring(0, 8);
     JobCommitter committer = new JobCommitter(o.output, hadoop, jobId);
     committer.setupJob();
-    int threads = o.threads > 0 ? o.threads : Integer.parseInt(spark.conf().get("spark.task.cpus", "1"));
+    int threads = o.threads; // 0: each executor decides (its cores / the tasks it runs at once)
     JobSpec spec = new JobSpec(hadoop, jobId, args, dataset, filter, engine.name().toLowerCase(), threads,
         ConvgradConf.BATCH_MAX_BYTES.getLong(spark), committer.attemptDir().toString(),
         ConvgradConf.TEST_FAIL_FIRST_ATTEMPT.getBoolean(spark), ConvgradConf.TEST_KILL_EXECUTOR_ONCE.get(spark),

@@ -35,8 +35,13 @@ public enum EngineChoice {
     }
   }
 
-  /** The engine kind a task builds on the CPU (no GPU backend exists yet: auto and cpu agree). */
+  /**
+   * The engine kind a task builds while it runs on the CPU (no GPU backend exists yet): {@code cpu}
+   * is {@link EngineKind#SIMD}, CPU kernels only (the SIMD kernel falls back to the reference kernel
+   * by itself where the Vector API is unusable); {@code auto} stays {@link EngineKind#AUTO}, which
+   * will take a GPU when the engine has one.
+   */
   public EngineKind cpuKind() {
-    return EngineKind.AUTO;
+    return this == CPU ? EngineKind.SIMD : EngineKind.AUTO;
   }
 }

@@ -70,7 +70,8 @@ public final class JobOptions {
       description = "auto: the GPU Spark assigns a task when a GPU backend exists, else the CPU; cpu; gpu (default auto).")
   public String engine = "auto";
 
-  @Option(names = "--threads", paramLabel = "N", description = "Engine threads per task (default: spark.task.cpus).")
+  @Option(names = "--threads", paramLabel = "N", description = "Engine threads per task (default: the executor's cores / the tasks it runs at once,"
+          + " i.e. spark.task.cpus).")
   public int threads = 0;
 
   static long[] toArray(List<Long> values) {

@@ -3,18 +3,37 @@ package org.convgrad.spark.task;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.spark.SparkConf;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.TaskContext;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.util.LongAccumulator;
 import org.convgrad.engine.Conv2dBackpropInput;
 import org.convgrad.engine.Engine;
+import org.convgrad.engine.kernel.PackedFilter;
 import org.convgrad.engine.tensor.Tensor;
 import org.convgrad.spark.job.EngineChoice;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What each executor JVM builds once per job and shares between its tasks: the decoded job
- * description, the filter and the engine (with its threads), keyed by the job's broadcast. A new
- * job's broadcast replaces (and closes) the previous job's engine.
+ * What each executor JVM builds once per job and shares between all its tasks and all their
+ * batches: the decoded job description, the filter, the engine (with its threads) and the filter
+ * packed for the engine's kernel, keyed by the job's broadcast. A new job's broadcast replaces the
+ * previous job's state, which is closed once its last running task has finished.
+ *
+ * <p><b>Threads.</b> At most {@code K = executor cores / spark.task.cpus} tasks run at once in an
+ * executor. Each task gets {@code T} engine threads: {@code --threads} when given, otherwise
+ * {@code executor cores / K} (that is, {@code spark.task.cpus}, plus a share of any cores that do
+ * not divide evenly). The one shared engine has a pool of {@code K*(T-1) + 1} threads: the engine
+ * counts the calling thread as one of its threads, each of the K running tasks brings its own, and
+ * the {@code K*(T-1)} helper threads they share make {@code K*T} threads in all, the executor's cores.
+ * A task that runs alone (the last one, a straggler) may use idle helpers too. Results do not
+ * depend on the thread count (every result element is computed by one thread in a fixed order).
+ * On {@code local[2]} and {@code local-cluster[2,1,m]}: T = 1, a pool of 1 (no helper threads).
  */
 public final class ExecutorEngines {
   private static final Logger LOG = LoggerFactory.getLogger(ExecutorEngines.class);
@@ -22,22 +41,41 @@ public final class ExecutorEngines {
   /** Engines built in this JVM since it started (tests check that tasks share one). */
   static final AtomicInteger BUILDS = new AtomicInteger();
 
-  private static Holder current;
+  /** Filters packed in this JVM since it started. */
+  static final AtomicInteger PACKS = new AtomicInteger();
 
-  /** One job's executor-side state. */
+  private static @Nullable Holder current;
+
+  /** One job's executor-side state. Thread-safe. */
   public static final class Holder {
     final long broadcastId;
     public final JobSpec spec;
     public final Tensor filter;
     public final Engine engine;
+    /** The filter packed once for the kernel the engine runs for this job's problems. */
+    public final PackedFilter packed;
+    /** Engine threads per task (T). */
+    public final int threadsPerTask;
+    /** Tasks this executor runs at once (K). */
+    public final int concurrentTasks;
     private final ConcurrentMap<Long, Conv2dBackpropInput> ops = new ConcurrentHashMap<>();
+    private int users; // guarded by ExecutorEngines.class
+    private boolean retired; // guarded by ExecutorEngines.class
 
-    Holder(long broadcastId, JobSpec spec) {
+    Holder(long broadcastId, JobSpec spec, int executorCores, int taskCpus) {
       this.broadcastId = broadcastId;
       this.spec = spec;
       this.filter = spec.filter();
-      int threads = Math.max(1, spec.threads);
-      this.engine = Engine.create(b -> b.kind(EngineChoice.parse(spec.engine).cpuKind()).threads(threads));
+      this.concurrentTasks = Math.max(1, executorCores / Math.max(1, taskCpus));
+      this.threadsPerTask = spec.threads > 0 ? spec.threads : Math.max(1, executorCores / concurrentTasks);
+      int poolThreads = concurrentTasks * (threadsPerTask - 1) + 1;
+      this.engine = Engine.create(b -> b.kind(EngineChoice.parse(spec.engine).cpuKind()).threads(poolThreads));
+      try {
+        this.packed = engine.pack(op(1), filter);
+      } catch (RuntimeException e) {
+        engine.close();
+        throw e;
+      }
     }
 
     /** The validated problem of a batch of {@code batch} samples (cached per batch size). */
@@ -46,28 +84,116 @@ public final class ExecutorEngines {
           batch,
           n -> spec.op.op(n, spec.dataset.sampleShape(), filter.shape(), filter.dtype(), spec.dataset.dtype()));
     }
+
+    /** The kernel that computes batches of {@code op}'s kind. */
+    public String kernel(Conv2dBackpropInput op) {
+      return packed.fits(op) ? packed.kernel().name() : engine.kernelFor(op).name();
+    }
+
+    /**
+     * The input gradient of a batch, with the packed filter (the same bits as the engine gives with
+     * the plain filter, see {@link Engine#backpropInput(Conv2dBackpropInput, PackedFilter, Tensor)}).
+     */
+    public Tensor backpropInput(Conv2dBackpropInput op, Tensor outBackprop) {
+      if (packed.fits(op)) {
+        return engine.backpropInput(op, packed, outBackprop);
+      }
+      return engine.backpropInput(op, filter, outBackprop);
+    }
   }
 
   private ExecutorEngines() {}
 
-  /** This JVM's state for the job of {@code spec}, built on first use. */
-  public static synchronized Holder acquire(Broadcast<byte[]> spec, org.apache.spark.util.LongAccumulator built) {
-    if (current != null && current.broadcastId == spec.id()) {
-      return current;
+  /**
+   * This JVM's state for the job of {@code spec}, built on first use; inside a task it is held
+   * until the task completes.
+   */
+  public static Holder acquire(Broadcast<byte[]> spec, LongAccumulator built) {
+    TaskContext ctx = TaskContext.get();
+    Holder h = acquire(spec, built, ctx == null ? 1 : ctx.cpus(), ctx != null);
+    if (ctx != null) {
+      ctx.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) c -> release(h));
     }
-    if (current != null) {
-      current.engine.close();
+    return h;
+  }
+
+  private static synchronized Holder acquire(Broadcast<byte[]> spec, LongAccumulator built, int taskCpus,
+      boolean counted) {
+    Holder h = current;
+    if (h == null || h.broadcastId != spec.id()) {
+      if (h != null) {
+        retire(h);
+      }
+      int cores = executorCores();
+      h = new Holder(spec.id(), JobSpec.fromBytes(spec.value()), cores, taskCpus);
+      current = h;
+      BUILDS.incrementAndGet();
+      PACKS.incrementAndGet();
+      built.add(1);
+      LOG.info("convgrad job {}: engine {} built for this executor ({} cores, {} task(s) at once, {} thread(s) per"
+              + " task, a pool of {}), filter packed once: {}", h.spec.jobId, h.spec.engine, cores,
+          h.concurrentTasks, h.threadsPerTask, h.engine.threads(), h.packed);
     }
-    current = new Holder(spec.id(), JobSpec.fromBytes(spec.value()));
-    BUILDS.incrementAndGet();
-    built.add(1);
-    LOG.info("convgrad job {}: engine {} with {} thread(s) built for this executor",
-        current.spec.jobId, current.spec.engine, current.engine.threads());
-    return current;
+    if (counted) {
+      h.users++;
+    }
+    return h;
+  }
+
+  private static synchronized void release(Holder h) {
+    h.users--;
+    if (h.retired && h.users <= 0) {
+      h.engine.close();
+    }
+  }
+
+  private static void retire(Holder h) {
+    h.retired = true;
+    if (h.users <= 0) {
+      h.engine.close();
+    }
   }
 
   /** Engines built in this JVM so far. */
   public static int builds() {
     return BUILDS.get();
+  }
+
+  /** Filters packed in this JVM so far (one per engine: every batch of every task reuses it). */
+  public static int packs() {
+    return PACKS.get();
+  }
+
+  private static final Pattern LOCAL = Pattern.compile("local(?:\\[(\\*|\\d+)(?:,\\s*\\d+)?\\])?");
+  private static final Pattern LOCAL_CLUSTER = Pattern.compile("local-cluster\\[\\s*\\d+\\s*,\\s*(\\d+)\\s*,.*\\]");
+
+  /** The cores of this executor: what Spark schedules tasks on, not what the machine has. */
+  static int executorCores() {
+    SparkEnv env = SparkEnv.get();
+    if (env == null) {
+      return Runtime.getRuntime().availableProcessors();
+    }
+    return executorCores(env.conf(), env.executorId());
+  }
+
+  static int executorCores(SparkConf conf, String executorId) {
+    String master = conf.get("spark.master", "");
+    if ("driver".equals(executorId)) { // local mode: tasks run in the driver
+      Matcher m = LOCAL.matcher(master.trim());
+      if (m.matches()) {
+        String n = m.group(1);
+        return n == null ? 1 : "*".equals(n) ? Runtime.getRuntime().availableProcessors() : Integer.parseInt(n);
+      }
+    }
+    if (conf.contains("spark.executor.cores")) {
+      return Math.max(1, conf.getInt("spark.executor.cores", 1));
+    }
+    Matcher m = LOCAL_CLUSTER.matcher(master.trim());
+    if (m.matches()) {
+      return Integer.parseInt(m.group(1));
+    }
+    // Standalone executors take all of their worker's cores by default; YARN and Kubernetes
+    // default to 1 (and set spark.executor.cores when told otherwise).
+    return master.startsWith("spark://") ? Runtime.getRuntime().availableProcessors() : 1;
   }
 }

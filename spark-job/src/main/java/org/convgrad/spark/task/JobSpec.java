@@ -29,6 +29,7 @@ public final class JobSpec implements Serializable {
   /** float[], double[] or short[] (half, bfloat16 bits). */
   private final Object filterData;
   public final String engine;
+  /** Engine threads per task; 0: the executor's cores / the tasks it runs at once. */
   public final int threads;
   public final long batchMaxBytes;
   public final String attemptDir;

@@ -74,6 +74,7 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
     c.taskAttemptId = ctx.taskAttemptId();
     c.executorId = SparkEnv.get() == null ? "?" : SparkEnv.get().executorId();
     c.gpuFallback = gpuFallback(ctx, job);
+    c.threads = h.threadsPerTask;
     c.attemptPath = JobCommitter.attemptPath(job.attemptDir, shard.index(), c.attemptNumber, c.taskAttemptId);
 
     long sampleBytes = job.dataset.sampleElements() * job.dataset.dtype().byteSize();
@@ -95,9 +96,9 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
         SampleBatch in = reader.read(shard.firstRow() + row, rows);
         Conv2dBackpropInput op = h.op(rows);
         if (c.kernel.isEmpty()) {
-          c.kernel = h.engine.kernelFor(op).name();
+          c.kernel = h.kernel(op);
         }
-        Tensor dx = h.engine.backpropInput(op, h.filter, in.samples());
+        Tensor dx = h.backpropInput(op, in.samples());
         writer.write(in.ids(), dx);
         if (row == 0) {
           firstId = in.ids()[0];

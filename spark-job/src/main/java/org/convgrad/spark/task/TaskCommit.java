@@ -22,6 +22,8 @@ public final class TaskCommit implements Serializable {
   public long taskAttemptId;
   public String executorId = "";
   public String kernel = "";
+  /** Engine threads the task ran with (see ExecutorEngines). */
+  public int threads;
   /** GPU addresses Spark assigned to the task, when it ran on the CPU all the same. */
   public @Nullable String gpuFallback;
   public double seconds;

@@ -2,13 +2,18 @@ package org.convgrad.spark.frame;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.convgrad.engine.ConvParams;
@@ -23,40 +28,113 @@ import org.junit.jupiter.api.Test;
 
 @SparkTest
 class ConvgradFramesTest {
+  private static final long[] SAMPLE = {6, 6, 3};
+  private static final int PER = 6 * 6 * 3;
+  private static final int OUT_PER = 11 * 11 * 2;
+  private static final OpArgs OP = new OpArgs(new long[] {11, 11}, new long[] {2}, "SAME", new long[0], new long[] {1}, "NHWC");
+
+  /** Rows (id, dy) of samples [first, first + count) of {@code dy}, boxed here only (test data). */
+  private static List<Row> rows(Tensor dy, int first, int count) {
+    List<Row> rows = new ArrayList<>();
+    for (int i = first; i < first + count; i++) {
+      Object[] v = new Object[PER];
+      for (int j = 0; j < PER; j++) {
+        v[j] = dy.dtype() == DType.FLOAT32 ? (Object) dy.float32Data()[i * PER + j] : (Object) dy.float64Data()[i * PER + j];
+      }
+      rows.add(RowFactory.create((long) i, v)); // an array: createDataFrame(JavaRDD) takes no java.util.List
+    }
+    return rows;
+  }
+
+  private static StructType schema(DType dtype) {
+    DataType el = dtype == DType.FLOAT32 ? DataTypes.FloatType : DataTypes.DoubleType;
+    return new StructType().add("id", DataTypes.LongType).add("dy", DataTypes.createArrayType(el, false));
+  }
+
+  private static Tensor expected(Tensor w, Tensor dy) {
+    try (Engine e = Engine.create(b -> b.threads(1))) {
+      return e.backpropInput(new long[] {11, 11}, w, dy, ConvParams.of(p -> p.strides(2).padding(Padding.SAME)));
+    }
+  }
+
+  /** Every output row, ordered by id, equals the single-process engine's result bit for bit. */
+  private static void assertBitIdentical(Dataset<Row> out, Tensor expected, int n) {
+    List<Row> got = out.orderBy("id").collectAsList();
+    assertEquals(n, got.size());
+    for (int i = 0; i < n; i++) {
+      assertEquals((long) i, got.get(i).getLong(0));
+      List<Object> dx = got.get(i).getList(2);
+      assertEquals(OUT_PER, dx.size());
+      if (expected.dtype() == DType.FLOAT32) {
+        float[] a = new float[OUT_PER];
+        for (int j = 0; j < OUT_PER; j++) {
+          a[j] = (Float) dx.get(j);
+        }
+        assertArrayEquals(Arrays.copyOfRange(expected.float32Data(), i * OUT_PER, (i + 1) * OUT_PER), a, "row " + i);
+      } else {
+        double[] a = new double[OUT_PER];
+        for (int j = 0; j < OUT_PER; j++) {
+          a[j] = (Double) dx.get(j);
+        }
+        assertArrayEquals(Arrays.copyOfRange(expected.float64Data(), i * OUT_PER, (i + 1) * OUT_PER), a, "row " + i);
+      }
+    }
+  }
+
   @Test
   void addsTheInputGradientColumnBitForBit(SparkSession spark) {
     int n = 7;
     Tensor dy = TestData.random(DType.FLOAT32, 5, n, 6, 6, 3);
     Tensor w = TestData.random(DType.FLOAT32, 6, 3, 3, 2, 3);
-    int per = 6 * 6 * 3;
-    List<Row> rows = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      Float[] v = new Float[per];
-      for (int j = 0; j < per; j++) {
-        v[j] = dy.float32Data()[i * per + j];
+    Dataset<Row> df = spark.createDataFrame(rows(dy, 0, n), schema(DType.FLOAT32)).repartition(10); // more partitions than rows
+    Dataset<Row> out = ConvgradFrames.backpropInput(df, "dy", "dx", w, SAMPLE, OP);
+    assertEquals(schema(DType.FLOAT32).add("dx", DataTypes.createArrayType(DataTypes.FloatType, false)), out.schema());
+    assertBitIdentical(out, expected(w, dy), n);
+  }
+
+  @Test
+  void float64ColumnsGiveFloat64GradientsBitForBit(SparkSession spark) {
+    int n = 5;
+    Tensor dy = TestData.random(DType.FLOAT64, 7, n, 6, 6, 3);
+    Tensor w = TestData.random(DType.FLOAT64, 8, 3, 3, 2, 3);
+    Dataset<Row> df = spark.createDataFrame(rows(dy, 0, n), schema(DType.FLOAT64)).repartition(2);
+    Dataset<Row> out = ConvgradFrames.backpropInput(df, "dy", "dx", w, SAMPLE, OP);
+    assertEquals(DataTypes.createArrayType(DataTypes.DoubleType, false), out.schema().apply("dx").dataType());
+    assertBitIdentical(out, expected(w, dy), n);
+  }
+
+  @Test
+  void unevenPartitionsAndShortLastBatches(SparkSession spark, JavaSparkContext jsc) {
+    int n = 12;
+    Tensor dy = TestData.random(DType.FLOAT32, 9, n, 6, 6, 3);
+    Tensor w = TestData.random(DType.FLOAT32, 10, 3, 3, 2, 3);
+    StructType schema = schema(DType.FLOAT32);
+    // partitions of 1, 4, 5, 0 and 2 rows
+    Dataset<Row> df = spark.createDataFrame(jsc.parallelize(rows(dy, 0, 1), 1), schema)
+        .union(spark.createDataFrame(jsc.parallelize(rows(dy, 1, 9), 2), schema))
+        .union(spark.createDataFrame(jsc.parallelize(new ArrayList<Row>(), 1), schema))
+        .union(spark.createDataFrame(jsc.parallelize(rows(dy, 10, 2), 1), schema));
+    List<Integer> sizes = df.javaRDD().mapPartitions(it -> {
+      int c = 0;
+      for (; it.hasNext(); it.next()) {
+        c++;
       }
-      rows.add(RowFactory.create((long) i, java.util.Arrays.asList(v)));
-    }
-    StructType schema = new StructType().add("id", DataTypes.LongType)
-        .add("dy", DataTypes.createArrayType(DataTypes.FloatType, false));
-    Dataset<Row> df = spark.createDataFrame(rows, schema).repartition(10); // more partitions than rows
-    Dataset<Row> out = ConvgradFrames.backpropInput(df, "dy", "dx", w, new long[] {6, 6, 3},
-        new OpArgs(new long[] {11, 11}, new long[] {2}, "SAME", new long[0], new long[] {1}, "NHWC"));
-    List<Row> got = out.orderBy("id").collectAsList();
-    Tensor expected;
-    try (Engine e = Engine.create(b -> b.threads(1))) {
-      expected = e.backpropInput(new long[] {11, 11}, w, dy, ConvParams.of(p -> p.strides(2).padding(Padding.SAME)));
-    }
-    int outPer = 11 * 11 * 2;
-    assertEquals(n, got.size());
-    for (int i = 0; i < n; i++) {
-      List<Float> dx = got.get(i).getList(2);
-      float[] a = new float[outPer];
-      for (int j = 0; j < outPer; j++) {
-        a[j] = dx.get(j);
-      }
-      float[] e = java.util.Arrays.copyOfRange(expected.float32Data(), i * outPer, (i + 1) * outPer);
-      assertArrayEquals(e, a, "row " + i);
-    }
+      return List.of(c).iterator();
+    }).collect();
+    assertEquals(List.of(1, 4, 5, 0, 2), sizes);
+    Dataset<Row> out = ConvgradFrames.backpropInput(df, "dy", "dx", w, SAMPLE, OP, 2); // batches of <= 2 rows
+    assertEquals(5, out.javaRDD().getNumPartitions(), "partitions are kept");
+    assertBitIdentical(out, expected(w, dy), n);
+  }
+
+  @Test
+  void aRowOfTheWrongLengthFailsWithTheExpectedShape(SparkSession spark) {
+    List<Row> bad = List.of(RowFactory.create(0L, new Object[] {1f, 2f, 3f}));
+    Dataset<Row> df = spark.createDataFrame(bad, schema(DType.FLOAT32));
+    Tensor w = TestData.random(DType.FLOAT32, 6, 3, 3, 2, 3);
+    Exception e = assertThrows(Exception.class,
+        () -> ConvgradFrames.backpropInput(df, "dy", "dx", w, SAMPLE, OP).collectAsList());
+    String all = String.valueOf(e.getMessage()) + e.getCause();
+    assertTrue(all.contains("3 values in column dy") && all.contains("[6, 6, 3] needs 108"), all);
   }
 }

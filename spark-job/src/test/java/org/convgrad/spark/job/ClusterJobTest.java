@@ -1,15 +1,11 @@
 package org.convgrad.spark.job;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.spark.scheduler.SparkListener;
-import org.apache.spark.scheduler.SparkListenerTaskStart;
 import org.apache.spark.sql.SparkSession;
 import org.convgrad.engine.DType;
 import org.convgrad.engine.DataFormat;
@@ -20,15 +16,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The job on local-cluster[2,1,1024] (executors in their own JVMs), with speculation on: results
- * bit for bit the single-process engine's, an executor killed mid-job, a speculated slow task.
+ * The job on local-cluster[2,1,1024] (executors in their own JVMs): results bit for bit the
+ * single-process engine's, an executor killed mid-job. (Speculation needs executors on distinct
+ * hosts, which local-cluster does not give: see SpeculationJobTest.)
  */
-@SparkClusterTest(conf = {
-    "spark.speculation=true",
-    "spark.speculation.interval=100ms",
-    "spark.speculation.quantile=0.5",
-    "spark.speculation.multiplier=2",
-    "spark.speculation.minTaskRuntime=200ms"})
+@SparkClusterTest
 class ClusterJobTest {
   @TempDir Path dir;
 
@@ -62,33 +54,5 @@ class ClusterJobTest {
     assertTrue(Files.exists(dir.resolve("killed")), "no executor was killed");
     f.assertCommitted("out");
     f.assertAssembledNpy("out");
-  }
-
-  @Test
-  void aSpeculatedSlowTaskIsCommittedOnce(SparkSession spark) throws Exception {
-    AtomicInteger speculative = new AtomicInteger();
-    SparkListener l = new SparkListener() {
-      @Override
-      public void onTaskStart(SparkListenerTaskStart e) {
-        if (e.taskInfo().speculative()) {
-          speculative.incrementAndGet();
-        }
-      }
-    };
-    spark.sparkContext().addSparkListener(l);
-    try {
-      JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
-      spark.conf().set(ConvgradConf.TEST_SLOW_FIRST_ATTEMPT_MILLIS.key(), "4000");
-      JobOptions o = f.options("out");
-      o.samplesPerTask = 1;
-      JobResult r = ConvgradSparkJob.run(o, spark);
-      f.assertCommitted("out");
-      f.assertAssembledNpy("out");
-      System.out.println("speculative task attempts: " + speculative.get() + "; shard 0 committed attempt "
-          + r.parts.get(0).attemptNumber + " in " + r.seconds + " s");
-      assertEquals(12, r.samples);
-    } finally {
-      spark.sparkContext().removeSparkListener(l);
-    }
   }
 }

@@ -13,7 +13,9 @@ import org.apache.spark.sql.SparkSession;
 import org.convgrad.engine.DType;
 import org.convgrad.engine.DataFormat;
 import org.convgrad.spark.io.ArrowParts;
+import org.convgrad.engine.kernel.SimdSupport;
 import org.convgrad.spark.io.DatasetException;
+import org.convgrad.spark.task.ExecutorEngines;
 import org.convgrad.spark.testing.JobFixture;
 import org.convgrad.spark.testing.SparkTest;
 import org.convgrad.spark.testing.TestData;
@@ -45,6 +47,37 @@ class SparkJobTest {
       assertEquals(3, r.parts.size(), "shards never span files");
     }
     assertTrue(r.summary().contains("12 samples") && r.summary().contains("GFLOP/s"), r.summary());
+  }
+
+  @Test
+  void cpuEngineRunsTheSimdKernelWithOnePackedFilterPerJob(SparkSession spark) throws Exception {
+    JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
+    JobOptions o = f.options("out");
+    o.engine = "cpu";
+    o.samplesPerTask = 2;
+    spark.conf().set(ConvgradConf.BATCH_MAX_BYTES.key(), "1k"); // a batch per sample: many batches, one pack
+    int packs = ExecutorEngines.packs();
+    JobResult r = ConvgradSparkJob.run(o, spark);
+    f.assertCommitted("out");
+    f.assertAssembledNpy("out");
+    assertEquals(1, ExecutorEngines.packs() - packs, "the filter is packed once per executor JVM and job");
+    assertEquals(1, r.enginesBuilt);
+    for (var c : r.parts) {
+      assertEquals(SimdSupport.available() ? "simd" : "reference", c.kernel);
+      assertEquals(1, c.threads, "local[2]: 2 cores, 2 tasks at once, 1 thread each");
+    }
+  }
+
+  @Test
+  void threadsOptionSetsTheThreadsPerTask(SparkSession spark) throws Exception {
+    JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
+    JobOptions o = f.options("out");
+    o.threads = 2;
+    JobResult r = ConvgradSparkJob.run(o, spark);
+    f.assertAssembledNpy("out");
+    for (var c : r.parts) {
+      assertEquals(2, c.threads);
+    }
   }
 
   @Test

@@ -12,6 +12,7 @@ import java.util.Objects;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
@@ -42,18 +43,27 @@ public final class SparkExtension
   private static final class Shared implements ExtensionContext.Store.CloseableResource, AutoCloseable {
     final String key;
     final SparkSession spark;
+    /** The standalone cluster the session runs on, stopped after it; null for local modes. */
+    final StandaloneCluster cluster;
 
-    Shared(String key, SparkSession spark) {
+    Shared(String key, SparkSession spark, StandaloneCluster cluster) {
       this.key = key;
       this.spark = spark;
+      this.cluster = cluster;
     }
 
     @Override
     public void close() {
       synchronized (SparkExtension.class) {
-        spark.stop();
-        if (current == this) {
-          current = null;
+        try {
+          spark.stop();
+        } finally {
+          if (current == this) {
+            current = null;
+          }
+          if (cluster != null) {
+            cluster.close();
+          }
         }
       }
     }
@@ -67,12 +77,16 @@ public final class SparkExtension
   /** The session for the test class of {@code context}, started (or switched to) on demand. */
   public static synchronized SparkSession session(ExtensionContext context) {
     Class<?> type = context.getRequiredTestClass();
+    SparkStandaloneTest standalone = findAnnotation(type, SparkStandaloneTest.class);
     boolean cluster = findAnnotation(type, SparkClusterTest.class) != null;
     String[] extra =
-        cluster
-            ? findAnnotation(type, SparkClusterTest.class).conf()
-            : findAnnotation(type, SparkTest.class) == null ? new String[0] : findAnnotation(type, SparkTest.class).conf();
-    String master = cluster ? CLUSTER_MASTER : LOCAL_MASTER;
+        standalone != null
+            ? standalone.conf()
+            : cluster
+                ? findAnnotation(type, SparkClusterTest.class).conf()
+                : findAnnotation(type, SparkTest.class) == null ? new String[0] : findAnnotation(type, SparkTest.class).conf();
+    String master = standalone != null ? "standalone" + Arrays.toString(standalone.workers())
+        : cluster ? CLUSTER_MASTER : LOCAL_MASTER;
     String key = master + " " + Arrays.toString(extra);
     if (current != null && current.key.equals(key) && !current.spark.sparkContext().isStopped()) {
       return current.spark;
@@ -80,10 +94,25 @@ public final class SparkExtension
     if (current != null) {
       current.close();
     }
+    if (standalone != null) {
+      return standaloneSession(context, key, standalone, extra);
+    }
     SparkConf conf = baseConf(master);
     if (cluster) {
       clusterConf(conf);
     }
+    applyExtra(conf, extra);
+    SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
+    current = new Shared(key, spark, null);
+    if (cluster) {
+      awaitExecutors(spark, 2, 60_000);
+    }
+    // Stopped at the end of the run (or earlier, when a class needs other settings).
+    context.getRoot().getStore(NS).put(new Object(), current);
+    return spark;
+  }
+
+  private static void applyExtra(SparkConf conf, String[] extra) {
     for (String kv : extra) {
       int eq = kv.indexOf('=');
       if (eq <= 0) {
@@ -91,12 +120,42 @@ public final class SparkExtension
       }
       conf.set(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim().replace(FAKE_GPU_SCRIPT, fakeGpuScript()));
     }
-    SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
-    current = new Shared(key, spark);
-    if (cluster) {
-      awaitExecutors(spark, 2, 60_000);
+  }
+
+  /**
+   * A session on a standalone cluster of separate JVMs started for it: one Worker and one
+   * single-core executor per loopback address, every JVM stopped with the session.
+   */
+  private static SparkSession standaloneSession(ExtensionContext context, String key, SparkStandaloneTest standalone,
+      String[] extra) {
+    List<String> hosts = Arrays.asList(standalone.workers());
+    for (String h : hosts) {
+      Assumptions.assumeTrue(StandaloneCluster.isLoopback(h), () -> h + " is not a loopback address");
+      Assumptions.assumeTrue(StandaloneCluster.canBind(h),
+          () -> "cannot bind " + h + " on this machine (on macOS: sudo ifconfig lo0 alias " + h + ")");
     }
-    // Stopped at the end of the run (or earlier, when a class needs other settings).
+    StandaloneCluster cluster = StandaloneCluster.start(sparkHome(), hosts, 1, "1g");
+    SparkSession spark = null;
+    try {
+      SparkConf conf = baseConf(cluster.masterUrl());
+      clusterConf(conf);
+      // Each executor binds its Worker's address: no SPARK_LOCAL_IP from the driver.
+      conf.remove("spark.executorEnv.SPARK_LOCAL_IP");
+      conf.set("spark.executor.cores", "1")
+          .set("spark.executor.memory", "512m")
+          .set("spark.cores.max", String.valueOf(hosts.size()));
+      applyExtra(conf, extra);
+      spark = SparkSession.builder().config(conf).getOrCreate();
+      awaitExecutors(spark, hosts.size(), 90_000);
+    } catch (RuntimeException | Error e) {
+      if (spark != null) {
+        spark.stop();
+      }
+      String logs = cluster.logTails();
+      cluster.close();
+      throw new IllegalStateException("standalone cluster on " + hosts + " did not come up: " + e + "\n" + logs, e);
+    }
+    current = new Shared(key, spark, cluster);
     context.getRoot().getStore(NS).put(new Object(), current);
     return spark;
   }

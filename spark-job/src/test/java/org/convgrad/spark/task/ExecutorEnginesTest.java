@@ -1,0 +1,39 @@
+package org.convgrad.spark.task;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.apache.spark.SparkConf;
+import org.convgrad.engine.EngineKind;
+import org.convgrad.spark.job.EngineChoice;
+import org.junit.jupiter.api.Test;
+
+class ExecutorEnginesTest {
+  private static int cores(String master, String executorId, String... kv) {
+    SparkConf conf = new SparkConf(false).set("spark.master", master);
+    for (int i = 0; i < kv.length; i += 2) {
+      conf.set(kv[i], kv[i + 1]);
+    }
+    return ExecutorEngines.executorCores(conf, executorId);
+  }
+
+  @Test
+  void executorCoresFollowWhatSparkSchedulesOn() {
+    int machine = Runtime.getRuntime().availableProcessors();
+    assertEquals(1, cores("local", "driver"));
+    assertEquals(2, cores("local[2]", "driver"));
+    assertEquals(3, cores("local[3,4]", "driver"));
+    assertEquals(machine, cores("local[*]", "driver"));
+    assertEquals(1, cores("local-cluster[2,1,1024]", "0"));
+    assertEquals(3, cores("local-cluster[2, 3, 2048]", "1"));
+    assertEquals(4, cores("spark://127.0.0.1:7077", "0", "spark.executor.cores", "4"));
+    assertEquals(machine, cores("spark://127.0.0.1:7077", "0"));
+    assertEquals(1, cores("yarn", "3"));
+    assertEquals(5, cores("yarn", "3", "spark.executor.cores", "5"));
+  }
+
+  @Test
+  void cpuIsTheSimdEngineAndAutoStaysAuto() {
+    assertEquals(EngineKind.SIMD, EngineChoice.CPU.cpuKind());
+    assertEquals(EngineKind.AUTO, EngineChoice.AUTO.cpuKind());
+  }
+}
