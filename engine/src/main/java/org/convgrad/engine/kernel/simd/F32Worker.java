@@ -26,7 +26,7 @@ final class F32Worker extends RowWorker {
   private final float[] stage;
   private final int[] tA;
   private final int[] tB;
-  private final float[] tmp = new float[F32Tiles.L];
+  private final float[] tmp = new float[F32Tiles.ACC];
 
   F32Worker(Plan p, Packed f, Tensor dyT, Tensor dxT) {
     super(p);
@@ -190,13 +190,13 @@ final class F32Worker extends RowWorker {
         int cOff = dxOff + g * p.fid + cb * NB;
         int q = 0;
         for (; q + 6 <= n; q += 6) {
-          F32Tiles.tile6(dy, tA, q * aPix, aPix, nt, p.cg, f.data, tB, dx, cOff + q * dxPix, dxPix, 6, width);
+          F32Tiles.tile6(dy, tA, q * aPix, aPix, nt, p.cg, f.data, tB, dx, cOff + q * dxPix, dxPix, 6, width, tmp);
         }
         int rest = n - q;
         if (rest > 3) {
-          F32Tiles.tile6(dy, tA, q * aPix, aPix, nt, p.cg, f.data, tB, dx, cOff + q * dxPix, dxPix, rest, width);
+          F32Tiles.tile6(dy, tA, q * aPix, aPix, nt, p.cg, f.data, tB, dx, cOff + q * dxPix, dxPix, rest, width, tmp);
         } else if (rest > 0) {
-          F32Tiles.tile3(dy, tA, q * aPix, aPix, nt, p.cg, f.data, tB, dx, cOff + q * dxPix, dxPix, rest, width);
+          F32Tiles.tile3(dy, tA, q * aPix, aPix, nt, p.cg, f.data, tB, dx, cOff + q * dxPix, dxPix, rest, width, tmp);
         }
       }
     }

@@ -20,7 +20,7 @@ final class F64Worker extends RowWorker {
   private final double[] stage;
   private final int[] tA;
   private final int[] tB;
-  private final double[] tmp = new double[F64Tiles.L];
+  private final double[] tmp = new double[F64Tiles.ACC];
 
   F64Worker(Plan p, Packed f, Tensor dyT, Tensor dxT) {
     super(p);
@@ -149,13 +149,13 @@ final class F64Worker extends RowWorker {
         int cOff = dxOff + g * p.fid + cb * NB;
         int q = 0;
         for (; q + 6 <= n; q += 6) {
-          F64Tiles.tile6(dy, tA, q * aPix, aPix, nt, p.cg, f.data, tB, dx, cOff + q * dxPix, dxPix, 6, width);
+          F64Tiles.tile6(dy, tA, q * aPix, aPix, nt, p.cg, f.data, tB, dx, cOff + q * dxPix, dxPix, 6, width, tmp);
         }
         int rest = n - q;
         if (rest > 3) {
-          F64Tiles.tile6(dy, tA, q * aPix, aPix, nt, p.cg, f.data, tB, dx, cOff + q * dxPix, dxPix, rest, width);
+          F64Tiles.tile6(dy, tA, q * aPix, aPix, nt, p.cg, f.data, tB, dx, cOff + q * dxPix, dxPix, rest, width, tmp);
         } else if (rest > 0) {
-          F64Tiles.tile3(dy, tA, q * aPix, aPix, nt, p.cg, f.data, tB, dx, cOff + q * dxPix, dxPix, rest, width);
+          F64Tiles.tile3(dy, tA, q * aPix, aPix, nt, p.cg, f.data, tB, dx, cOff + q * dxPix, dxPix, rest, width, tmp);
         }
       }
     }
