@@ -17,41 +17,30 @@ OUT = os.path.join(HERE, "..", "java", "org", "convgrad", "engine", "kernel", "s
 def tile(rows):
     L = []
     L.append(f"""  /**
-   * A register tile of {rows} result pixels x {{@link #NB}} in channels: for each tap, for each out
-   * channel, broadcasts the out_backprop value of each pixel and FMAs it with the packed filter row.
-   * Pixels at and past {{@code rows}} repeat the last real one and are not stored; channels at and
-   * past {{@code width}} are computed with zero filter rows and not stored. The accumulators go
-   * through {{@code acc}} ({{@link #ACC}} elements) between taps.
+   * A register tile of {rows} result pixels x {{@link #NB}} in channels over one tap and {{@code k}}
+   * out channels: for each out channel, broadcasts the out_backprop value of each pixel (pixel r at
+   * {{@code a[a0 + r * aPix + kk]}}) and FMAs it with the packed filter row ({{@code b[bo + kk *
+   * NB]}}), adding to the accumulators kept in {{@code acc[accOff ..]}} (row r at {{@code r * NB}}).
+   * Pixels at and past {{@code rows}} repeat the last real one.
    */""")
-    L.append(f"  static void tile{rows}(float[] a, int[] tA, int aShift, int aPix, int nt, int k, float[] b, int[] tB,")
-    L.append(f"      float[] c, int cOff, int cPix, int rows, int width, float[] acc) {{")
-    L.append(f"    Arrays.fill(acc, 0, {rows * 2} * L, 0f);")
+    L.append(f"  static void tile{rows}(float[] a, int a0, int aPix, int rows, int k, float[] b, int bo, float[] acc, int accOff) {{")
     for r in range(1, rows):
-        L.append(f"    int s{r} = Math.min({r}, rows - 1) * aPix;")
-    L.append("    for (int t = 0; t < nt; t++) {")
+        L.append(f"    int a{r} = a0 + Math.min({r}, rows - 1) * aPix;")
     for r in range(rows):
         for j in range(2):
-            L.append(f"      FloatVector c{r}{j} = FloatVector.fromArray(S, acc, {r * 2 + j} * L);")
-    L.append("      int a0 = tA[t] + aShift;")
-    for r in range(1, rows):
-        L.append(f"      int a{r} = a0 + s{r};")
-    L.append("      int bo = tB[t];")
-    L.append("      for (int kk = 0; kk < k; kk++, bo += NB) {")
-    L.append("        FloatVector b0 = FloatVector.fromArray(S, b, bo);")
-    L.append("        FloatVector b1 = FloatVector.fromArray(S, b, bo + L);")
+            L.append(f"    FloatVector c{r}{j} = FloatVector.fromArray(S, acc, accOff + {r * 2 + j} * L);")
+    L.append("    for (int kk = 0; kk < k; kk++, bo += NB) {")
+    L.append("      FloatVector b0 = FloatVector.fromArray(S, b, bo);")
+    L.append("      FloatVector b1 = FloatVector.fromArray(S, b, bo + L);")
     for r in range(rows):
         v = "FloatVector x" if r == 0 else "x"
-        L.append(f"        {v} = FloatVector.broadcast(S, a[a{r} + kk]);")
-        L.append(f"        c{r}0 = x.fma(b0, c{r}0);")
-        L.append(f"        c{r}1 = x.fma(b1, c{r}1);")
-    L.append("      }")
+        L.append(f"      {v} = FloatVector.broadcast(S, a[a{r} + kk]);")
+        L.append(f"      c{r}0 = x.fma(b0, c{r}0);")
+        L.append(f"      c{r}1 = x.fma(b1, c{r}1);")
+    L.append("    }")
     for r in range(rows):
         for j in range(2):
-            L.append(f"      c{r}{j}.intoArray(acc, {r * 2 + j} * L);")
-    L.append("    }")
-    L.append("    for (int r = 0; r < rows; r++) {")
-    L.append("      System.arraycopy(acc, r * NB, c, cOff + r * cPix, width);")
-    L.append("    }")
+            L.append(f"    c{r}{j}.intoArray(acc, accOff + {r * 2 + j} * L);")
     L.append("  }")
     return "\n".join(L)
 
@@ -59,67 +48,53 @@ def tile(rows):
 def dot(P, C):
     L = []
     L.append(f"""  /**
-   * A tile of {P} result pixels x {C} in channels for few in channels: vectorizes over the out
-   * channels (the reduction), one accumulator per (pixel, channel) holding lane-wise partial sums
-   * over {{@code co mod L}}, whose lanes are then added in a fixed order. Pixels at and past {{@code
-   * rows}} and channels at and past {{@code cis}} repeat the last real one and are not stored. The
-   * accumulators go through {{@code acc}} ({{@link #ACC}} elements) between taps.
+   * A tile of {P} result pixels x {C} in channels over one tap, for few in channels: vectorizes over
+   * the {{@code k}} out channels (the reduction). One accumulator per (pixel p, channel j), kept in
+   * {{@code acc[accOff + (p * {C} + j) * L ..]}}, holds lane-wise partial sums over {{@code co mod
+   * L}} (the masked tail included); {{@link #sum}} adds the lanes at the end in a fixed order.
+   * Pixel p reads {{@code a[a0 + p * aPix + co]}}, channel j {{@code w[w0 + j * wCi + co]}}. Pixels
+   * at and past {{@code rows}} and channels at and past {{@code cis}} repeat the last real one.
    */""")
-    L.append(f"  static void dot{P}x{C}(float[] a, int[] tA, int aShift, int aPix, int nt, int k, float[] w, int[] tW,")
-    L.append(f"      int wCi, int cis, int rows, float[] c, int cOff, int cPix, float[] acc) {{")
-    L.append(f"    Arrays.fill(acc, 0, {P * C} * L, 0f);")
+    L.append(f"  static void dot{P}x{C}(float[] a, int a0, int aPix, int rows, int k, float[] w, int w0, int wCi, int cis,")
+    L.append(f"      float[] acc, int accOff) {{")
     for p in range(1, P):
-        L.append(f"    int s{p} = Math.min({p}, rows - 1) * aPix;")
+        L.append(f"    int a{p} = a0 + Math.min({p}, rows - 1) * aPix;")
     for j in range(1, C):
-        L.append(f"    int u{j} = Math.min({j}, cis - 1) * wCi;")
-    L.append("    int kv = S.loopBound(k);")
-    L.append("    for (int t = 0; t < nt; t++) {")
+        L.append(f"    int w{j} = w0 + Math.min({j}, cis - 1) * wCi;")
     for p in range(P):
         for j in range(C):
-            L.append(f"      FloatVector c{p}{j} = FloatVector.fromArray(S, acc, {p * C + j} * L);")
-    L.append("      int a0 = tA[t] + aShift;")
-    for p in range(1, P):
-        L.append(f"      int a{p} = a0 + s{p};")
-    L.append("      int w0 = tW[t];")
-    for j in range(1, C):
-        L.append(f"      int w{j} = w0 + u{j};")
+            L.append(f"    FloatVector c{p}{j} = FloatVector.fromArray(S, acc, accOff + {p * C + j} * L);")
+    L.append("    int kv = S.loopBound(k);")
 
     def body(masked):
         B = []
         mk = ", m" if masked else ""
         for j in range(C):
-            B.append(f"        FloatVector v{j} = FloatVector.fromArray(S, w, w{j} + kk{mk});")
+            B.append(f"      FloatVector v{j} = FloatVector.fromArray(S, w, w{j} + kk{mk});")
         for p in range(P):
             v = "FloatVector x" if p == 0 else "x"
-            B.append(f"        {v} = FloatVector.fromArray(S, a, a{p} + kk{mk});")
+            B.append(f"      {v} = FloatVector.fromArray(S, a, a{p} + kk{mk});")
             for j in range(C):
-                B.append(f"        c{p}{j} = x.fma(v{j}, c{p}{j});")
+                B.append(f"      c{p}{j} = x.fma(v{j}, c{p}{j});")
         return B
 
-    L.append("      for (int kk = 0; kk < kv; kk += L) {")
+    L.append("    for (int kk = 0; kk < kv; kk += L) {")
     L += body(False)
-    L.append("      }")
-    L.append("      if (kv < k) {")
-    L.append("        int kk = kv;")
-    L.append("        VectorMask<Float> m = S.indexInRange(kv, k);")
-    L += body(True)
-    L.append("      }")
+    L.append("    }")
+    L.append("    if (kv < k) {")
+    L.append("      int kk = kv;")
+    L.append("      VectorMask<Float> m = S.indexInRange(kv, k);")
+    L += ["  " + l for l in body(True)]
+    L.append("    }")
     for p in range(P):
         for j in range(C):
-            L.append(f"      c{p}{j}.intoArray(acc, {p * C + j} * L);")
-    L.append("    }")
-    L.append(f"    for (int p = 0; p < rows; p++) {{")
-    L.append(f"      for (int j = 0; j < cis; j++) {{")
-    L.append(f"        c[cOff + p * cPix + j] = sum(acc, (p * {C} + j) * L);")
-    L.append("      }")
-    L.append("    }")
+            L.append(f"    c{p}{j}.intoArray(acc, accOff + {p * C + j} * L);")
     L.append("  }")
     return "\n".join(L)
 
 
 HEAD = '''package org.convgrad.engine.kernel.simd;
 
-import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
@@ -140,9 +115,10 @@ final class F32Tiles {
   /** In channels per packed panel: two vectors. */
   static final int NB = 2 * L;
   /**
-   * Accumulator scratch a tile needs: 12 vectors. The accumulators are stored and reloaded around
-   * each tap's loop (exactly: float stores are exact) because JDK 17's C2 boxes vectors carried
-   * through nested loops (about 2 GFLOP/s instead of 70); one loop level keeps them in registers.
+   * Accumulator elements of one tile: 12 vectors. A tile works on one tap (and a chunk of out
+   * channels) at a time and keeps its accumulators in scratch between calls (exactly: stores are
+   * exact): JDK 17's C2 boxes vectors carried through nested loops (about 2 GFLOP/s instead of 70),
+   * and the caller can run every tile of a run over one chunk of packed filter while it is in L1.
    */
   static final int ACC = 12 * L;
 

@@ -1,6 +1,5 @@
 package org.convgrad.engine.kernel.simd;
 
-import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
@@ -21,197 +20,165 @@ final class F32Tiles {
   /** In channels per packed panel: two vectors. */
   static final int NB = 2 * L;
   /**
-   * Accumulator scratch a tile needs: 12 vectors. The accumulators are stored and reloaded around
-   * each tap's loop (exactly: float stores are exact) because JDK 17's C2 boxes vectors carried
-   * through nested loops (about 2 GFLOP/s instead of 70); one loop level keeps them in registers.
+   * Accumulator elements of one tile: 12 vectors. A tile works on one tap (and a chunk of out
+   * channels) at a time and keeps its accumulators in scratch between calls (exactly: stores are
+   * exact): JDK 17's C2 boxes vectors carried through nested loops (about 2 GFLOP/s instead of 70),
+   * and the caller can run every tile of a run over one chunk of packed filter while it is in L1.
    */
   static final int ACC = 12 * L;
 
   private F32Tiles() {}
 
   /**
-   * A register tile of 6 result pixels x {@link #NB} in channels: for each tap, for each out
-   * channel, broadcasts the out_backprop value of each pixel and FMAs it with the packed filter row.
-   * Pixels at and past {@code rows} repeat the last real one and are not stored; channels at and
-   * past {@code width} are computed with zero filter rows and not stored. The accumulators go
-   * through {@code acc} ({@link #ACC} elements) between taps.
+   * A register tile of 6 result pixels x {@link #NB} in channels over one tap and {@code k}
+   * out channels: for each out channel, broadcasts the out_backprop value of each pixel (pixel r at
+   * {@code a[a0 + r * aPix + kk]}) and FMAs it with the packed filter row ({@code b[bo + kk *
+   * NB]}), adding to the accumulators kept in {@code acc[accOff ..]} (row r at {@code r * NB}).
+   * Pixels at and past {@code rows} repeat the last real one.
    */
-  static void tile6(float[] a, int[] tA, int aShift, int aPix, int nt, int k, float[] b, int[] tB,
-      float[] c, int cOff, int cPix, int rows, int width, float[] acc) {
-    Arrays.fill(acc, 0, 12 * L, 0f);
-    int s1 = Math.min(1, rows - 1) * aPix;
-    int s2 = Math.min(2, rows - 1) * aPix;
-    int s3 = Math.min(3, rows - 1) * aPix;
-    int s4 = Math.min(4, rows - 1) * aPix;
-    int s5 = Math.min(5, rows - 1) * aPix;
-    for (int t = 0; t < nt; t++) {
-      FloatVector c00 = FloatVector.fromArray(S, acc, 0 * L);
-      FloatVector c01 = FloatVector.fromArray(S, acc, 1 * L);
-      FloatVector c10 = FloatVector.fromArray(S, acc, 2 * L);
-      FloatVector c11 = FloatVector.fromArray(S, acc, 3 * L);
-      FloatVector c20 = FloatVector.fromArray(S, acc, 4 * L);
-      FloatVector c21 = FloatVector.fromArray(S, acc, 5 * L);
-      FloatVector c30 = FloatVector.fromArray(S, acc, 6 * L);
-      FloatVector c31 = FloatVector.fromArray(S, acc, 7 * L);
-      FloatVector c40 = FloatVector.fromArray(S, acc, 8 * L);
-      FloatVector c41 = FloatVector.fromArray(S, acc, 9 * L);
-      FloatVector c50 = FloatVector.fromArray(S, acc, 10 * L);
-      FloatVector c51 = FloatVector.fromArray(S, acc, 11 * L);
-      int a0 = tA[t] + aShift;
-      int a1 = a0 + s1;
-      int a2 = a0 + s2;
-      int a3 = a0 + s3;
-      int a4 = a0 + s4;
-      int a5 = a0 + s5;
-      int bo = tB[t];
-      for (int kk = 0; kk < k; kk++, bo += NB) {
-        FloatVector b0 = FloatVector.fromArray(S, b, bo);
-        FloatVector b1 = FloatVector.fromArray(S, b, bo + L);
-        FloatVector x = FloatVector.broadcast(S, a[a0 + kk]);
-        c00 = x.fma(b0, c00);
-        c01 = x.fma(b1, c01);
-        x = FloatVector.broadcast(S, a[a1 + kk]);
-        c10 = x.fma(b0, c10);
-        c11 = x.fma(b1, c11);
-        x = FloatVector.broadcast(S, a[a2 + kk]);
-        c20 = x.fma(b0, c20);
-        c21 = x.fma(b1, c21);
-        x = FloatVector.broadcast(S, a[a3 + kk]);
-        c30 = x.fma(b0, c30);
-        c31 = x.fma(b1, c31);
-        x = FloatVector.broadcast(S, a[a4 + kk]);
-        c40 = x.fma(b0, c40);
-        c41 = x.fma(b1, c41);
-        x = FloatVector.broadcast(S, a[a5 + kk]);
-        c50 = x.fma(b0, c50);
-        c51 = x.fma(b1, c51);
-      }
-      c00.intoArray(acc, 0 * L);
-      c01.intoArray(acc, 1 * L);
-      c10.intoArray(acc, 2 * L);
-      c11.intoArray(acc, 3 * L);
-      c20.intoArray(acc, 4 * L);
-      c21.intoArray(acc, 5 * L);
-      c30.intoArray(acc, 6 * L);
-      c31.intoArray(acc, 7 * L);
-      c40.intoArray(acc, 8 * L);
-      c41.intoArray(acc, 9 * L);
-      c50.intoArray(acc, 10 * L);
-      c51.intoArray(acc, 11 * L);
+  static void tile6(float[] a, int a0, int aPix, int rows, int k, float[] b, int bo, float[] acc, int accOff) {
+    int a1 = a0 + Math.min(1, rows - 1) * aPix;
+    int a2 = a0 + Math.min(2, rows - 1) * aPix;
+    int a3 = a0 + Math.min(3, rows - 1) * aPix;
+    int a4 = a0 + Math.min(4, rows - 1) * aPix;
+    int a5 = a0 + Math.min(5, rows - 1) * aPix;
+    FloatVector c00 = FloatVector.fromArray(S, acc, accOff + 0 * L);
+    FloatVector c01 = FloatVector.fromArray(S, acc, accOff + 1 * L);
+    FloatVector c10 = FloatVector.fromArray(S, acc, accOff + 2 * L);
+    FloatVector c11 = FloatVector.fromArray(S, acc, accOff + 3 * L);
+    FloatVector c20 = FloatVector.fromArray(S, acc, accOff + 4 * L);
+    FloatVector c21 = FloatVector.fromArray(S, acc, accOff + 5 * L);
+    FloatVector c30 = FloatVector.fromArray(S, acc, accOff + 6 * L);
+    FloatVector c31 = FloatVector.fromArray(S, acc, accOff + 7 * L);
+    FloatVector c40 = FloatVector.fromArray(S, acc, accOff + 8 * L);
+    FloatVector c41 = FloatVector.fromArray(S, acc, accOff + 9 * L);
+    FloatVector c50 = FloatVector.fromArray(S, acc, accOff + 10 * L);
+    FloatVector c51 = FloatVector.fromArray(S, acc, accOff + 11 * L);
+    for (int kk = 0; kk < k; kk++, bo += NB) {
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + L);
+      FloatVector x = FloatVector.broadcast(S, a[a0 + kk]);
+      c00 = x.fma(b0, c00);
+      c01 = x.fma(b1, c01);
+      x = FloatVector.broadcast(S, a[a1 + kk]);
+      c10 = x.fma(b0, c10);
+      c11 = x.fma(b1, c11);
+      x = FloatVector.broadcast(S, a[a2 + kk]);
+      c20 = x.fma(b0, c20);
+      c21 = x.fma(b1, c21);
+      x = FloatVector.broadcast(S, a[a3 + kk]);
+      c30 = x.fma(b0, c30);
+      c31 = x.fma(b1, c31);
+      x = FloatVector.broadcast(S, a[a4 + kk]);
+      c40 = x.fma(b0, c40);
+      c41 = x.fma(b1, c41);
+      x = FloatVector.broadcast(S, a[a5 + kk]);
+      c50 = x.fma(b0, c50);
+      c51 = x.fma(b1, c51);
     }
-    for (int r = 0; r < rows; r++) {
-      System.arraycopy(acc, r * NB, c, cOff + r * cPix, width);
-    }
+    c00.intoArray(acc, accOff + 0 * L);
+    c01.intoArray(acc, accOff + 1 * L);
+    c10.intoArray(acc, accOff + 2 * L);
+    c11.intoArray(acc, accOff + 3 * L);
+    c20.intoArray(acc, accOff + 4 * L);
+    c21.intoArray(acc, accOff + 5 * L);
+    c30.intoArray(acc, accOff + 6 * L);
+    c31.intoArray(acc, accOff + 7 * L);
+    c40.intoArray(acc, accOff + 8 * L);
+    c41.intoArray(acc, accOff + 9 * L);
+    c50.intoArray(acc, accOff + 10 * L);
+    c51.intoArray(acc, accOff + 11 * L);
   }
 
   /**
-   * A register tile of 3 result pixels x {@link #NB} in channels: for each tap, for each out
-   * channel, broadcasts the out_backprop value of each pixel and FMAs it with the packed filter row.
-   * Pixels at and past {@code rows} repeat the last real one and are not stored; channels at and
-   * past {@code width} are computed with zero filter rows and not stored. The accumulators go
-   * through {@code acc} ({@link #ACC} elements) between taps.
+   * A register tile of 3 result pixels x {@link #NB} in channels over one tap and {@code k}
+   * out channels: for each out channel, broadcasts the out_backprop value of each pixel (pixel r at
+   * {@code a[a0 + r * aPix + kk]}) and FMAs it with the packed filter row ({@code b[bo + kk *
+   * NB]}), adding to the accumulators kept in {@code acc[accOff ..]} (row r at {@code r * NB}).
+   * Pixels at and past {@code rows} repeat the last real one.
    */
-  static void tile3(float[] a, int[] tA, int aShift, int aPix, int nt, int k, float[] b, int[] tB,
-      float[] c, int cOff, int cPix, int rows, int width, float[] acc) {
-    Arrays.fill(acc, 0, 6 * L, 0f);
-    int s1 = Math.min(1, rows - 1) * aPix;
-    int s2 = Math.min(2, rows - 1) * aPix;
-    for (int t = 0; t < nt; t++) {
-      FloatVector c00 = FloatVector.fromArray(S, acc, 0 * L);
-      FloatVector c01 = FloatVector.fromArray(S, acc, 1 * L);
-      FloatVector c10 = FloatVector.fromArray(S, acc, 2 * L);
-      FloatVector c11 = FloatVector.fromArray(S, acc, 3 * L);
-      FloatVector c20 = FloatVector.fromArray(S, acc, 4 * L);
-      FloatVector c21 = FloatVector.fromArray(S, acc, 5 * L);
-      int a0 = tA[t] + aShift;
-      int a1 = a0 + s1;
-      int a2 = a0 + s2;
-      int bo = tB[t];
-      for (int kk = 0; kk < k; kk++, bo += NB) {
-        FloatVector b0 = FloatVector.fromArray(S, b, bo);
-        FloatVector b1 = FloatVector.fromArray(S, b, bo + L);
-        FloatVector x = FloatVector.broadcast(S, a[a0 + kk]);
-        c00 = x.fma(b0, c00);
-        c01 = x.fma(b1, c01);
-        x = FloatVector.broadcast(S, a[a1 + kk]);
-        c10 = x.fma(b0, c10);
-        c11 = x.fma(b1, c11);
-        x = FloatVector.broadcast(S, a[a2 + kk]);
-        c20 = x.fma(b0, c20);
-        c21 = x.fma(b1, c21);
-      }
-      c00.intoArray(acc, 0 * L);
-      c01.intoArray(acc, 1 * L);
-      c10.intoArray(acc, 2 * L);
-      c11.intoArray(acc, 3 * L);
-      c20.intoArray(acc, 4 * L);
-      c21.intoArray(acc, 5 * L);
+  static void tile3(float[] a, int a0, int aPix, int rows, int k, float[] b, int bo, float[] acc, int accOff) {
+    int a1 = a0 + Math.min(1, rows - 1) * aPix;
+    int a2 = a0 + Math.min(2, rows - 1) * aPix;
+    FloatVector c00 = FloatVector.fromArray(S, acc, accOff + 0 * L);
+    FloatVector c01 = FloatVector.fromArray(S, acc, accOff + 1 * L);
+    FloatVector c10 = FloatVector.fromArray(S, acc, accOff + 2 * L);
+    FloatVector c11 = FloatVector.fromArray(S, acc, accOff + 3 * L);
+    FloatVector c20 = FloatVector.fromArray(S, acc, accOff + 4 * L);
+    FloatVector c21 = FloatVector.fromArray(S, acc, accOff + 5 * L);
+    for (int kk = 0; kk < k; kk++, bo += NB) {
+      FloatVector b0 = FloatVector.fromArray(S, b, bo);
+      FloatVector b1 = FloatVector.fromArray(S, b, bo + L);
+      FloatVector x = FloatVector.broadcast(S, a[a0 + kk]);
+      c00 = x.fma(b0, c00);
+      c01 = x.fma(b1, c01);
+      x = FloatVector.broadcast(S, a[a1 + kk]);
+      c10 = x.fma(b0, c10);
+      c11 = x.fma(b1, c11);
+      x = FloatVector.broadcast(S, a[a2 + kk]);
+      c20 = x.fma(b0, c20);
+      c21 = x.fma(b1, c21);
     }
-    for (int r = 0; r < rows; r++) {
-      System.arraycopy(acc, r * NB, c, cOff + r * cPix, width);
-    }
+    c00.intoArray(acc, accOff + 0 * L);
+    c01.intoArray(acc, accOff + 1 * L);
+    c10.intoArray(acc, accOff + 2 * L);
+    c11.intoArray(acc, accOff + 3 * L);
+    c20.intoArray(acc, accOff + 4 * L);
+    c21.intoArray(acc, accOff + 5 * L);
   }
 
   /**
-   * A tile of 4 result pixels x 3 in channels for few in channels: vectorizes over the out
-   * channels (the reduction), one accumulator per (pixel, channel) holding lane-wise partial sums
-   * over {@code co mod L}, whose lanes are then added in a fixed order. Pixels at and past {@code
-   * rows} and channels at and past {@code cis} repeat the last real one and are not stored. The
-   * accumulators go through {@code acc} ({@link #ACC} elements) between taps.
+   * A tile of 4 result pixels x 3 in channels over one tap, for few in channels: vectorizes over
+   * the {@code k} out channels (the reduction). One accumulator per (pixel p, channel j), kept in
+   * {@code acc[accOff + (p * 3 + j) * L ..]}, holds lane-wise partial sums over {@code co mod
+   * L} (the masked tail included); {@link #sum} adds the lanes at the end in a fixed order.
+   * Pixel p reads {@code a[a0 + p * aPix + co]}, channel j {@code w[w0 + j * wCi + co]}. Pixels
+   * at and past {@code rows} and channels at and past {@code cis} repeat the last real one.
    */
-  static void dot4x3(float[] a, int[] tA, int aShift, int aPix, int nt, int k, float[] w, int[] tW,
-      int wCi, int cis, int rows, float[] c, int cOff, int cPix, float[] acc) {
-    Arrays.fill(acc, 0, 12 * L, 0f);
-    int s1 = Math.min(1, rows - 1) * aPix;
-    int s2 = Math.min(2, rows - 1) * aPix;
-    int s3 = Math.min(3, rows - 1) * aPix;
-    int u1 = Math.min(1, cis - 1) * wCi;
-    int u2 = Math.min(2, cis - 1) * wCi;
+  static void dot4x3(float[] a, int a0, int aPix, int rows, int k, float[] w, int w0, int wCi, int cis,
+      float[] acc, int accOff) {
+    int a1 = a0 + Math.min(1, rows - 1) * aPix;
+    int a2 = a0 + Math.min(2, rows - 1) * aPix;
+    int a3 = a0 + Math.min(3, rows - 1) * aPix;
+    int w1 = w0 + Math.min(1, cis - 1) * wCi;
+    int w2 = w0 + Math.min(2, cis - 1) * wCi;
+    FloatVector c00 = FloatVector.fromArray(S, acc, accOff + 0 * L);
+    FloatVector c01 = FloatVector.fromArray(S, acc, accOff + 1 * L);
+    FloatVector c02 = FloatVector.fromArray(S, acc, accOff + 2 * L);
+    FloatVector c10 = FloatVector.fromArray(S, acc, accOff + 3 * L);
+    FloatVector c11 = FloatVector.fromArray(S, acc, accOff + 4 * L);
+    FloatVector c12 = FloatVector.fromArray(S, acc, accOff + 5 * L);
+    FloatVector c20 = FloatVector.fromArray(S, acc, accOff + 6 * L);
+    FloatVector c21 = FloatVector.fromArray(S, acc, accOff + 7 * L);
+    FloatVector c22 = FloatVector.fromArray(S, acc, accOff + 8 * L);
+    FloatVector c30 = FloatVector.fromArray(S, acc, accOff + 9 * L);
+    FloatVector c31 = FloatVector.fromArray(S, acc, accOff + 10 * L);
+    FloatVector c32 = FloatVector.fromArray(S, acc, accOff + 11 * L);
     int kv = S.loopBound(k);
-    for (int t = 0; t < nt; t++) {
-      FloatVector c00 = FloatVector.fromArray(S, acc, 0 * L);
-      FloatVector c01 = FloatVector.fromArray(S, acc, 1 * L);
-      FloatVector c02 = FloatVector.fromArray(S, acc, 2 * L);
-      FloatVector c10 = FloatVector.fromArray(S, acc, 3 * L);
-      FloatVector c11 = FloatVector.fromArray(S, acc, 4 * L);
-      FloatVector c12 = FloatVector.fromArray(S, acc, 5 * L);
-      FloatVector c20 = FloatVector.fromArray(S, acc, 6 * L);
-      FloatVector c21 = FloatVector.fromArray(S, acc, 7 * L);
-      FloatVector c22 = FloatVector.fromArray(S, acc, 8 * L);
-      FloatVector c30 = FloatVector.fromArray(S, acc, 9 * L);
-      FloatVector c31 = FloatVector.fromArray(S, acc, 10 * L);
-      FloatVector c32 = FloatVector.fromArray(S, acc, 11 * L);
-      int a0 = tA[t] + aShift;
-      int a1 = a0 + s1;
-      int a2 = a0 + s2;
-      int a3 = a0 + s3;
-      int w0 = tW[t];
-      int w1 = w0 + u1;
-      int w2 = w0 + u2;
-      for (int kk = 0; kk < kv; kk += L) {
-        FloatVector v0 = FloatVector.fromArray(S, w, w0 + kk);
-        FloatVector v1 = FloatVector.fromArray(S, w, w1 + kk);
-        FloatVector v2 = FloatVector.fromArray(S, w, w2 + kk);
-        FloatVector x = FloatVector.fromArray(S, a, a0 + kk);
-        c00 = x.fma(v0, c00);
-        c01 = x.fma(v1, c01);
-        c02 = x.fma(v2, c02);
-        x = FloatVector.fromArray(S, a, a1 + kk);
-        c10 = x.fma(v0, c10);
-        c11 = x.fma(v1, c11);
-        c12 = x.fma(v2, c12);
-        x = FloatVector.fromArray(S, a, a2 + kk);
-        c20 = x.fma(v0, c20);
-        c21 = x.fma(v1, c21);
-        c22 = x.fma(v2, c22);
-        x = FloatVector.fromArray(S, a, a3 + kk);
-        c30 = x.fma(v0, c30);
-        c31 = x.fma(v1, c31);
-        c32 = x.fma(v2, c32);
-      }
-      if (kv < k) {
-        int kk = kv;
-        VectorMask<Float> m = S.indexInRange(kv, k);
+    for (int kk = 0; kk < kv; kk += L) {
+      FloatVector v0 = FloatVector.fromArray(S, w, w0 + kk);
+      FloatVector v1 = FloatVector.fromArray(S, w, w1 + kk);
+      FloatVector v2 = FloatVector.fromArray(S, w, w2 + kk);
+      FloatVector x = FloatVector.fromArray(S, a, a0 + kk);
+      c00 = x.fma(v0, c00);
+      c01 = x.fma(v1, c01);
+      c02 = x.fma(v2, c02);
+      x = FloatVector.fromArray(S, a, a1 + kk);
+      c10 = x.fma(v0, c10);
+      c11 = x.fma(v1, c11);
+      c12 = x.fma(v2, c12);
+      x = FloatVector.fromArray(S, a, a2 + kk);
+      c20 = x.fma(v0, c20);
+      c21 = x.fma(v1, c21);
+      c22 = x.fma(v2, c22);
+      x = FloatVector.fromArray(S, a, a3 + kk);
+      c30 = x.fma(v0, c30);
+      c31 = x.fma(v1, c31);
+      c32 = x.fma(v2, c32);
+    }
+    if (kv < k) {
+      int kk = kv;
+      VectorMask<Float> m = S.indexInRange(kv, k);
         FloatVector v0 = FloatVector.fromArray(S, w, w0 + kk, m);
         FloatVector v1 = FloatVector.fromArray(S, w, w1 + kk, m);
         FloatVector v2 = FloatVector.fromArray(S, w, w2 + kk, m);
@@ -231,25 +198,19 @@ final class F32Tiles {
         c30 = x.fma(v0, c30);
         c31 = x.fma(v1, c31);
         c32 = x.fma(v2, c32);
-      }
-      c00.intoArray(acc, 0 * L);
-      c01.intoArray(acc, 1 * L);
-      c02.intoArray(acc, 2 * L);
-      c10.intoArray(acc, 3 * L);
-      c11.intoArray(acc, 4 * L);
-      c12.intoArray(acc, 5 * L);
-      c20.intoArray(acc, 6 * L);
-      c21.intoArray(acc, 7 * L);
-      c22.intoArray(acc, 8 * L);
-      c30.intoArray(acc, 9 * L);
-      c31.intoArray(acc, 10 * L);
-      c32.intoArray(acc, 11 * L);
     }
-    for (int p = 0; p < rows; p++) {
-      for (int j = 0; j < cis; j++) {
-        c[cOff + p * cPix + j] = sum(acc, (p * 3 + j) * L);
-      }
-    }
+    c00.intoArray(acc, accOff + 0 * L);
+    c01.intoArray(acc, accOff + 1 * L);
+    c02.intoArray(acc, accOff + 2 * L);
+    c10.intoArray(acc, accOff + 3 * L);
+    c11.intoArray(acc, accOff + 4 * L);
+    c12.intoArray(acc, accOff + 5 * L);
+    c20.intoArray(acc, accOff + 6 * L);
+    c21.intoArray(acc, accOff + 7 * L);
+    c22.intoArray(acc, accOff + 8 * L);
+    c30.intoArray(acc, accOff + 9 * L);
+    c31.intoArray(acc, accOff + 10 * L);
+    c32.intoArray(acc, accOff + 11 * L);
   }
 
   /** The L elements of tmp from off, added from the first up: a fixed order (reduceLanes has none). */
