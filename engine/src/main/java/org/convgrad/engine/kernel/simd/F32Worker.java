@@ -61,24 +61,41 @@ final class F32Worker extends RowWorker {
   }
 
   /**
-   * Packs HWIO {@code w} ({@code w[((ky * fw + kx) * fid + c) * oc + co]}). Block layout: for each
-   * group g, in-channel block cb of {@link F32Tiles#NB}, tap t and out channel co of the group, the
-   * NB in channels {@code cb * NB + j} (zero past fid): {@code [g][cb][t][co][j]}.
+   * Packs HWIO {@code w} ({@code w[((ky * fw + kx) * fid + c) * oc + co]}). Taps t are in packed
+   * order ({@link Plan#packedTap}). Block layout: for each group g, in-channel block cb of {@link
+   * F32Tiles#NB}, tap t and out channel co of the group, the NB in channels {@code cb * NB + j}
+   * (zero past fid): {@code [g][cb][t][co][j]}. Dot layout: {@code [g][c][t][co]}.
    */
   static Packed pack(Plan p, float[] w, boolean dot) {
-    if (dot) {
-      return new Packed(true, 0, w.clone());
-    }
     int taps = p.fh * p.fw;
+    if (dot) {
+      // [g][c][packed tap][co of the group]
+      float[] out = new float[p.groups * p.fid * taps * p.cg];
+      for (int g = 0; g < p.groups; g++) {
+        for (int c = 0; c < p.fid; c++) {
+          for (int ky = 0; ky < p.fh; ky++) {
+            for (int kx = 0; kx < p.fw; kx++) {
+              int base = ((g * p.fid + c) * taps + p.packedTap(ky, kx)) * p.cg;
+              int src = ((ky * p.fw + kx) * p.fid + c) * p.oc + g * p.cg;
+              System.arraycopy(w, src, out, base, p.cg);
+            }
+          }
+        }
+      }
+      return new Packed(true, 0, out);
+    }
     int blocks = (p.fid + NB - 1) / NB;
     float[] out = new float[p.groups * blocks * taps * p.cg * NB];
     for (int g = 0; g < p.groups; g++) {
       for (int cb = 0; cb < blocks; cb++) {
-        for (int t = 0; t < taps; t++) {
-          int base = ((g * blocks + cb) * taps + t) * p.cg * NB;
-          for (int co = 0; co < p.cg; co++) {
-            for (int j = 0; j < NB && cb * NB + j < p.fid; j++) {
-              out[base + co * NB + j] = w[(t * p.fid + cb * NB + j) * p.oc + g * p.cg + co];
+        for (int ky = 0; ky < p.fh; ky++) {
+          for (int kx = 0; kx < p.fw; kx++) {
+            int t = ky * p.fw + kx;
+            int base = ((g * blocks + cb) * taps + p.packedTap(ky, kx)) * p.cg * NB;
+            for (int co = 0; co < p.cg; co++) {
+              for (int j = 0; j < NB && cb * NB + j < p.fid; j++) {
+                out[base + co * NB + j] = w[(t * p.fid + cb * NB + j) * p.oc + g * p.cg + co];
+              }
             }
           }
         }
@@ -185,8 +202,9 @@ final class F32Worker extends RowWorker {
           for (int t = 0; t < nt; t++) {
             int aT = tapDy[t] + g * p.cg + q0 * aPix;
             int bT = (base + tapK[t]) * p.cg * NB;
-            for (int kc = 0; kc < p.cg; kc += KC) {
-              int kl = Math.min(KC, p.cg - kc);
+            int kt = tapLen[t] * p.cg;
+            for (int kc = 0; kc < kt; kc += KC) {
+              int kl = Math.min(KC, kt - kc);
               for (int i = 0; i < tiles; i++) {
                 int rows = Math.min(6, m - 6 * i);
                 if (rows > 3) {
@@ -207,6 +225,7 @@ final class F32Worker extends RowWorker {
 
   private void runDot(int n, int dxOff, int dxPix, int nt) {
     int aPix = p.oc;
+    int taps = p.fh * p.fw;
     int L = F32Tiles.L;
     for (int g = 0; g < p.groups; g++) {
       for (int c0 = 0; c0 < p.fid; c0 += 3) {
@@ -218,9 +237,10 @@ final class F32Worker extends RowWorker {
           Arrays.fill(acc, 0, tiles * ACC, 0f);
           for (int t = 0; t < nt; t++) {
             int aT = tapDy[t] + g * p.cg + q0 * aPix;
-            int wT = (tapK[t] * p.fid + c0) * p.oc + g * p.cg;
+            int wT = ((g * p.fid + c0) * taps + tapK[t]) * p.cg;
+            int kt = tapLen[t] * p.cg;
             for (int i = 0; i < tiles; i++) {
-              F32Tiles.dot4x3(dy, aT + 4 * i * aPix, aPix, Math.min(4, m - 4 * i), p.cg, f.data, wT, p.oc, cis, acc,
+              F32Tiles.dot4x3(dy, aT + 4 * i * aPix, aPix, Math.min(4, m - 4 * i), kt, f.data, wT, taps * p.cg, cis, acc,
                   i * ACC);
             }
           }

@@ -54,19 +54,35 @@ final class F64Worker extends RowWorker {
   }
 
   static Packed pack(Plan p, double[] w, boolean dot) {
-    if (dot) {
-      return new Packed(true, 0, w.clone());
-    }
     int taps = p.fh * p.fw;
+    if (dot) {
+      // [g][c][packed tap][co of the group]
+      double[] out = new double[p.groups * p.fid * taps * p.cg];
+      for (int g = 0; g < p.groups; g++) {
+        for (int c = 0; c < p.fid; c++) {
+          for (int ky = 0; ky < p.fh; ky++) {
+            for (int kx = 0; kx < p.fw; kx++) {
+              int base = ((g * p.fid + c) * taps + p.packedTap(ky, kx)) * p.cg;
+              int src = ((ky * p.fw + kx) * p.fid + c) * p.oc + g * p.cg;
+              System.arraycopy(w, src, out, base, p.cg);
+            }
+          }
+        }
+      }
+      return new Packed(true, 0, out);
+    }
     int blocks = (p.fid + NB - 1) / NB;
     double[] out = new double[p.groups * blocks * taps * p.cg * NB];
     for (int g = 0; g < p.groups; g++) {
       for (int cb = 0; cb < blocks; cb++) {
-        for (int t = 0; t < taps; t++) {
-          int base = ((g * blocks + cb) * taps + t) * p.cg * NB;
-          for (int co = 0; co < p.cg; co++) {
-            for (int j = 0; j < NB && cb * NB + j < p.fid; j++) {
-              out[base + co * NB + j] = w[(t * p.fid + cb * NB + j) * p.oc + g * p.cg + co];
+        for (int ky = 0; ky < p.fh; ky++) {
+          for (int kx = 0; kx < p.fw; kx++) {
+            int t = ky * p.fw + kx;
+            int base = ((g * blocks + cb) * taps + p.packedTap(ky, kx)) * p.cg * NB;
+            for (int co = 0; co < p.cg; co++) {
+              for (int j = 0; j < NB && cb * NB + j < p.fid; j++) {
+                out[base + co * NB + j] = w[(t * p.fid + cb * NB + j) * p.oc + g * p.cg + co];
+              }
             }
           }
         }
@@ -144,8 +160,9 @@ final class F64Worker extends RowWorker {
           for (int t = 0; t < nt; t++) {
             int aT = tapDy[t] + g * p.cg + q0 * aPix;
             int bT = (base + tapK[t]) * p.cg * NB;
-            for (int kc = 0; kc < p.cg; kc += KC) {
-              int kl = Math.min(KC, p.cg - kc);
+            int kt = tapLen[t] * p.cg;
+            for (int kc = 0; kc < kt; kc += KC) {
+              int kl = Math.min(KC, kt - kc);
               for (int i = 0; i < tiles; i++) {
                 int rows = Math.min(6, m - 6 * i);
                 if (rows > 3) {
@@ -166,6 +183,7 @@ final class F64Worker extends RowWorker {
 
   private void runDot(int n, int dxOff, int dxPix, int nt) {
     int aPix = p.oc;
+    int taps = p.fh * p.fw;
     int L = F64Tiles.L;
     for (int g = 0; g < p.groups; g++) {
       for (int c0 = 0; c0 < p.fid; c0 += 3) {
@@ -177,9 +195,10 @@ final class F64Worker extends RowWorker {
           Arrays.fill(acc, 0, tiles * ACC, 0.0);
           for (int t = 0; t < nt; t++) {
             int aT = tapDy[t] + g * p.cg + q0 * aPix;
-            int wT = (tapK[t] * p.fid + c0) * p.oc + g * p.cg;
+            int wT = ((g * p.fid + c0) * taps + tapK[t]) * p.cg;
+            int kt = tapLen[t] * p.cg;
             for (int i = 0; i < tiles; i++) {
-              F64Tiles.dot4x3(dy, aT + 4 * i * aPix, aPix, Math.min(4, m - 4 * i), p.cg, f.data, wT, p.oc, cis, acc,
+              F64Tiles.dot4x3(dy, aT + 4 * i * aPix, aPix, Math.min(4, m - 4 * i), kt, f.data, wT, taps * p.cg, cis, acc,
                   i * ACC);
             }
           }
