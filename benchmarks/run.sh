@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 JAVA="${JAVA:-java}"
 LOCK=""
 if command -v flock >/dev/null 2>&1; then LOCK="flock /tmp/mvn.lock"; fi
-$LOCK ./mvnw -B -q -pl benchmarks -am package -DskipTests
+$LOCK ./mvnw -B -q -Pbench -pl benchmarks -am package -DskipTests
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}"
 exec $LOCK "$JAVA" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
   -XX:+IgnoreUnrecognizedVMOptions -Djava.awt.headless=true -Xmx8g \
