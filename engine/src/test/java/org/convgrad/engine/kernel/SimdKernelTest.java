@@ -244,6 +244,58 @@ class SimdKernelTest {
     }
   }
 
+  /**
+   * Measures what a call allocates (one thread: everything on this thread) against the bound the
+   * kernel's javadoc states: result + packed filter + per-thread and per-call scratch, far below an
+   * im2col buffer.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("memoryCases")
+  void allocatesNoMoreThanTheStatedBound(Case c) {
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    Conv2dBackpropInput op = c.op();
+    SplittableRandom rnd = new SplittableRandom(5);
+    Tensor w = random(op.dtype(), op.filterShape(), rnd);
+    Tensor dy = random(op.dtype(), op.outBackpropShape(), rnd);
+    long elem = op.dtype().byteSize();
+    long result = op.inputShape().elementCount() * elem;
+    long bound =
+        result
+            + org.convgrad.engine.kernel.simd.SimdBackpropInputKernel.scratchBytesPerThread(op)
+            + org.convgrad.engine.kernel.simd.SimdBackpropInputKernel.scratchBytesPerCall(op)
+            + 16 * 1024; // small objects: the plan, workers, lambdas
+    long im2col = op.inputShape().elementCount() * op.filterShape().get(0) * op.filterShape().get(1)
+        * op.geometry().outDepthPerGroup() * elem;
+    try (Engine e = Engine.create(b -> b.kind(EngineKind.SIMD).threads(1))) {
+      PackedFilter packed = e.pack(op, w);
+      for (int i = 0; i < 3; i++) {
+        e.backpropInput(op, packed, dy); // warm up (class loading allocates too)
+      }
+      long before = threads.getCurrentThreadAllocatedBytes();
+      e.backpropInput(op, packed, dy);
+      long used = threads.getCurrentThreadAllocatedBytes() - before;
+      assertTrue(used <= bound, c + ": allocated " + used + " bytes, bound " + bound);
+      assertTrue(used < im2col / 4, c + ": allocated " + used + " bytes, im2col would be " + im2col);
+      long beforePack = threads.getCurrentThreadAllocatedBytes();
+      e.backpropInput(op, w, dy);
+      long usedWithPack = threads.getCurrentThreadAllocatedBytes() - beforePack;
+      // Packing a half or bfloat16 filter widens it to float32 first: one filter-sized buffer.
+      long widened = op.dtype().byteSize() == 2 ? 4 * op.filterShape().elementCount() : 0;
+      assertTrue(usedWithPack <= bound + packed.bytes() + widened + 1024,
+          c + ": allocated " + usedWithPack + " bytes with packing, bound " + (bound + packed.bytes()));
+    }
+  }
+
+  static Stream<Case> memoryCases() {
+    return Stream.of(
+        Case.of(2, 32, 32, 32, 3, 32, 1, Padding.SAME),
+        Case.of(2, 32, 32, 32, 3, 32, 2, Padding.SAME).with(DataFormat.NCHW),
+        Case.of(2, 32, 32, 32, 3, 32, 1, Padding.SAME).with(DType.HALF),
+        Case.of(2, 40, 40, 3, 7, 64, 2, Padding.SAME),
+        Case.of(2, 16, 16, 32, 3, 48, 1, Padding.SAME).with(DType.FLOAT64));
+  }
+
   @Test
   void autoAndSimdPickTheSimdKernelScalarPicksTheReference() {
     Conv2dBackpropInput op = Case.of(1, 5, 5, 3, 3, 4, 1, Padding.SAME).op();

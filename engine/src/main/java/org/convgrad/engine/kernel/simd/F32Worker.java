@@ -15,6 +15,11 @@ import org.convgrad.engine.tensor.Tensor;
  */
 final class F32Worker extends RowWorker {
   private static final int NB = F32Tiles.NB;
+  private static final int ACC = F32Tiles.ACC;
+  /** Out channels per chunk of packed filter (KC * NB elements, 8 KiB with 256-bit vectors). */
+  private static final int KC = 128;
+  /** Tiles whose accumulators are kept at once (16 * 12 vectors: 6 KiB with 256-bit vectors). */
+  static final int GROUP_TILES = 16;
 
   private final Packed f;
   private final boolean staged;
@@ -26,7 +31,7 @@ final class F32Worker extends RowWorker {
   private final float[] stage;
   private final int[] tA;
   private final int[] tB;
-  private final float[] tmp = new float[F32Tiles.L];
+  private final float[] acc = new float[GROUP_TILES * ACC];
 
   F32Worker(Plan p, Packed f, Tensor dyT, Tensor dxT) {
     super(p);
@@ -56,24 +61,41 @@ final class F32Worker extends RowWorker {
   }
 
   /**
-   * Packs HWIO {@code w} ({@code w[((ky * fw + kx) * fid + c) * oc + co]}). Block layout: for each
-   * group g, in-channel block cb of {@link F32Tiles#NB}, tap t and out channel co of the group, the
-   * NB in channels {@code cb * NB + j} (zero past fid): {@code [g][cb][t][co][j]}.
+   * Packs HWIO {@code w} ({@code w[((ky * fw + kx) * fid + c) * oc + co]}). Taps t are in packed
+   * order ({@link Plan#packedTap}). Block layout: for each group g, in-channel block cb of {@link
+   * F32Tiles#NB}, tap t and out channel co of the group, the NB in channels {@code cb * NB + j}
+   * (zero past fid): {@code [g][cb][t][co][j]}. Dot layout: {@code [g][c][t][co]}.
    */
   static Packed pack(Plan p, float[] w, boolean dot) {
-    if (dot) {
-      return new Packed(true, 0, w.clone());
-    }
     int taps = p.fh * p.fw;
+    if (dot) {
+      // [g][c][packed tap][co of the group]
+      float[] out = new float[p.groups * p.fid * taps * p.cg];
+      for (int g = 0; g < p.groups; g++) {
+        for (int c = 0; c < p.fid; c++) {
+          for (int ky = 0; ky < p.fh; ky++) {
+            for (int kx = 0; kx < p.fw; kx++) {
+              int base = ((g * p.fid + c) * taps + p.packedTap(ky, kx)) * p.cg;
+              int src = ((ky * p.fw + kx) * p.fid + c) * p.oc + g * p.cg;
+              System.arraycopy(w, src, out, base, p.cg);
+            }
+          }
+        }
+      }
+      return new Packed(true, 0, out);
+    }
     int blocks = (p.fid + NB - 1) / NB;
     float[] out = new float[p.groups * blocks * taps * p.cg * NB];
     for (int g = 0; g < p.groups; g++) {
       for (int cb = 0; cb < blocks; cb++) {
-        for (int t = 0; t < taps; t++) {
-          int base = ((g * blocks + cb) * taps + t) * p.cg * NB;
-          for (int co = 0; co < p.cg; co++) {
-            for (int j = 0; j < NB && cb * NB + j < p.fid; j++) {
-              out[base + co * NB + j] = w[(t * p.fid + cb * NB + j) * p.oc + g * p.cg + co];
+        for (int ky = 0; ky < p.fh; ky++) {
+          for (int kx = 0; kx < p.fw; kx++) {
+            int t = ky * p.fw + kx;
+            int base = ((g * blocks + cb) * taps + p.packedTap(ky, kx)) * p.cg * NB;
+            for (int co = 0; co < p.cg; co++) {
+              for (int j = 0; j < NB && cb * NB + j < p.fid; j++) {
+                out[base + co * NB + j] = w[(t * p.fid + cb * NB + j) * p.oc + g * p.cg + co];
+              }
             }
           }
         }
@@ -160,43 +182,73 @@ final class F32Worker extends RowWorker {
 
   @Override
   void run(int n, int dxOff, int dxPix, int nt) {
-    int aPix = p.oc;
-    int taps = p.fh * p.fw;
     if (f.dot) {
-      for (int g = 0; g < p.groups; g++) {
-        for (int c0 = 0; c0 < p.fid; c0 += 3) {
-          int cis = Math.min(3, p.fid - c0);
-          for (int t = 0; t < nt; t++) {
-            tA[t] = tapDy[t] + g * p.cg;
-            tB[t] = (tapK[t] * p.fid + c0) * p.oc + g * p.cg;
-          }
-          int cOff = dxOff + g * p.fid + c0;
-          for (int q = 0; q < n; q += 4) {
-            F32Tiles.dot4x3(dy, tA, q * aPix, aPix, nt, p.cg, f.data, tB, p.oc, cis, Math.min(4, n - q), dx,
-                cOff + q * dxPix, dxPix, tmp);
-          }
-        }
-      }
+      runDot(n, dxOff, dxPix, nt);
       return;
     }
+    int aPix = p.oc;
+    int taps = p.fh * p.fw;
     for (int g = 0; g < p.groups; g++) {
       for (int cb = 0; cb < f.blocks; cb++) {
         int width = Math.min(NB, p.fid - cb * NB);
         int base = (g * f.blocks + cb) * taps;
-        for (int t = 0; t < nt; t++) {
-          tA[t] = tapDy[t] + g * p.cg;
-          tB[t] = (base + tapK[t]) * p.cg * NB;
-        }
         int cOff = dxOff + g * p.fid + cb * NB;
-        int q = 0;
-        for (; q + 6 <= n; q += 6) {
-          F32Tiles.tile6(dy, tA, q * aPix, aPix, nt, p.cg, f.data, tB, dx, cOff + q * dxPix, dxPix, 6, width);
+        // Groups of up to GROUP_TILES tiles: their accumulators stay in L1 while each chunk of
+        // KC packed filter rows of each tap is swept over all of them.
+        for (int q0 = 0; q0 < n; q0 += 6 * GROUP_TILES) {
+          int m = Math.min(n - q0, 6 * GROUP_TILES);
+          int tiles = (m + 5) / 6;
+          Arrays.fill(acc, 0, tiles * ACC, 0f);
+          for (int t = 0; t < nt; t++) {
+            int aT = tapDy[t] + g * p.cg + q0 * aPix;
+            int bT = (base + tapK[t]) * p.cg * NB;
+            int kt = tapLen[t] * p.cg;
+            for (int kc = 0; kc < kt; kc += KC) {
+              int kl = Math.min(KC, kt - kc);
+              for (int i = 0; i < tiles; i++) {
+                int rows = Math.min(6, m - 6 * i);
+                if (rows > 3) {
+                  F32Tiles.tile6(dy, aT + 6 * i * aPix + kc, aPix, rows, kl, f.data, bT + kc * NB, acc, i * ACC);
+                } else {
+                  F32Tiles.tile3(dy, aT + 6 * i * aPix + kc, aPix, rows, kl, f.data, bT + kc * NB, acc, i * ACC);
+                }
+              }
+            }
+          }
+          for (int q = 0; q < m; q++) {
+            System.arraycopy(acc, (q / 6) * ACC + (q % 6) * NB, dx, cOff + (q0 + q) * dxPix, width);
+          }
         }
-        int rest = n - q;
-        if (rest > 3) {
-          F32Tiles.tile6(dy, tA, q * aPix, aPix, nt, p.cg, f.data, tB, dx, cOff + q * dxPix, dxPix, rest, width);
-        } else if (rest > 0) {
-          F32Tiles.tile3(dy, tA, q * aPix, aPix, nt, p.cg, f.data, tB, dx, cOff + q * dxPix, dxPix, rest, width);
+      }
+    }
+  }
+
+  private void runDot(int n, int dxOff, int dxPix, int nt) {
+    int aPix = p.oc;
+    int taps = p.fh * p.fw;
+    int L = F32Tiles.L;
+    for (int g = 0; g < p.groups; g++) {
+      for (int c0 = 0; c0 < p.fid; c0 += 3) {
+        int cis = Math.min(3, p.fid - c0);
+        int cOff = dxOff + g * p.fid + c0;
+        for (int q0 = 0; q0 < n; q0 += 4 * GROUP_TILES) {
+          int m = Math.min(n - q0, 4 * GROUP_TILES);
+          int tiles = (m + 3) / 4;
+          Arrays.fill(acc, 0, tiles * ACC, 0f);
+          for (int t = 0; t < nt; t++) {
+            int aT = tapDy[t] + g * p.cg + q0 * aPix;
+            int wT = ((g * p.fid + c0) * taps + tapK[t]) * p.cg;
+            int kt = tapLen[t] * p.cg;
+            for (int i = 0; i < tiles; i++) {
+              F32Tiles.dot4x3(dy, aT + 4 * i * aPix, aPix, Math.min(4, m - 4 * i), kt, f.data, wT, taps * p.cg, cis, acc,
+                  i * ACC);
+            }
+          }
+          for (int q = 0; q < m; q++) {
+            for (int j = 0; j < cis; j++) {
+              dx[cOff + (q0 + q) * dxPix + j] = F32Tiles.sum(acc, (q / 4) * ACC + ((q % 4) * 3 + j) * L);
+            }
+          }
         }
       }
     }

@@ -34,6 +34,16 @@ final class Plan {
   /** 1x1 filter, stride 1, no padding: result pixel i reads out_backprop pixel i only. */
   final boolean pointwise;
 
+  /**
+   * The order of the filter columns in the packed filter and in every tap list: by {@code kx mod
+   * strideW}, then descending. Along that order the taps of a run read consecutive out_backprop
+   * pixels (with dilation 1), so consecutive taps of one filter row merge into one longer
+   * reduction over contiguous memory (see {@link RowWorker}). {@code kxOrder[pos] = kx}, {@code
+   * kxPos[kx] = pos}.
+   */
+  final int[] kxOrder;
+  final int[] kxPos;
+
   /** Runs of one result row: first pixel, pixel count, bit kx set of the filter columns reaching it. */
   final int[] runX0;
   final int[] runN;
@@ -64,6 +74,19 @@ final class Plan {
     pointwise =
         fh == 1 && fw == 1 && sh == 1 && sw == 1 && g.padTop() == 0 && g.padBottom() == 0 && g.padLeft() == 0
             && g.padRight() == 0;
+
+    kxOrder = new int[fw];
+    kxPos = new int[fw];
+    int pos = 0;
+    for (int c = 0; c < Math.min(sw, fw); c++) {
+      for (int kx = fw - 1; kx >= 0; kx--) {
+        if (kx % sw == c) {
+          kxOrder[pos] = kx;
+          kxPos[kx] = pos;
+          pos++;
+        }
+      }
+    }
 
     int[] x0 = new int[Math.max(1, w)];
     int[] n = new int[x0.length];
@@ -102,6 +125,11 @@ final class Plan {
       }
     }
     return mask;
+  }
+
+  /** The packed tap index of filter tap (ky, kx). */
+  int packedTap(int ky, int kx) {
+    return ky * fw + kxPos[kx];
   }
 
   /** The out_backprop column of the first pixel of a run starting at x0, for filter column kx. */

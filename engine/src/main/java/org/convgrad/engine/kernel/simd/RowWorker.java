@@ -16,8 +16,14 @@ abstract class RowWorker {
   final int[] slotOy;
   /** Offset, in the out_backprop source, of out_backprop row {@code slotOy[i]}'s first pixel. */
   final int[] slotOff;
+  /**
+   * The run's taps, merged into segments: segment i reads {@code tapLen[i]} taps of out_backprop
+   * from {@code tapDy[i]} on (contiguous: {@code tapLen[i] * oc} elements for the first pixel; the
+   * next pixel is {@code oc} further) and the packed filter from packed tap {@code tapK[i]} on.
+   */
   final int[] tapDy;
   final int[] tapK;
+  final int[] tapLen;
 
   RowWorker(Plan p) {
     this.p = p;
@@ -26,6 +32,7 @@ abstract class RowWorker {
     slotOff = new int[p.fh];
     tapDy = new int[p.fh * p.fw];
     tapK = new int[p.fh * p.fw];
+    tapLen = new int[p.fh * p.fw];
   }
 
   /** Computes result row {@code r} = (b, y). */
@@ -55,15 +62,28 @@ abstract class RowWorker {
         zero(dxOff, n, dxPix);
         continue;
       }
+      // Taps in packed order; a tap that continues the previous one in both out_backprop and the
+      // packed filter extends its segment (only without groups: a group's channels are a slice).
       int nt = 0;
+      boolean merge = p.groups == 1;
       for (int i = 0; i < nky; i++) {
         int rowOff = slotOff[i];
         int kyBase = slotKy[i] * p.fw;
-        for (long m = mask; m != 0; m &= m - 1) {
-          int kx = Long.numberOfTrailingZeros(m);
-          tapDy[nt] = rowOff + p.firstOx(x0, kx) * p.oc;
-          tapK[nt] = kyBase + kx;
-          nt++;
+        for (int pos = 0; pos < p.fw; pos++) {
+          int kx = p.kxOrder[pos];
+          if ((mask & (1L << kx)) == 0) {
+            continue;
+          }
+          int dyOff = rowOff + p.firstOx(x0, kx) * p.oc;
+          int k = kyBase + pos;
+          if (merge && nt > 0 && dyOff == tapDy[nt - 1] + tapLen[nt - 1] * p.oc && k == tapK[nt - 1] + tapLen[nt - 1]) {
+            tapLen[nt - 1]++;
+          } else {
+            tapDy[nt] = dyOff;
+            tapK[nt] = k;
+            tapLen[nt] = 1;
+            nt++;
+          }
         }
       }
       run(n, dxOff, dxPix, nt);
@@ -75,6 +95,7 @@ abstract class RowWorker {
   final void pixels(int p0, int n) {
     tapDy[0] = p0 * p.oc;
     tapK[0] = 0;
+    tapLen[0] = 1;
     run(n, p0 * p.ic, p.ic, 1);
   }
 
@@ -91,9 +112,8 @@ abstract class RowWorker {
   abstract void zero(int off, int n, int pix);
 
   /**
-   * Computes a run of {@code n} result pixels, {@code dxPix} apart from {@code dxOff}, whose
-   * {@code nt} taps read out_backprop from {@code tapDy[t]} (first pixel; the next pixel is
-   * {@code oc} further) with filter tap {@code tapK[t]} = ky * fw + kx.
+   * Computes a run of {@code n} result pixels, {@code dxPix} apart from {@code dxOff}, over its
+   * {@code nt} tap segments ({@link #tapDy}, {@link #tapK}, {@link #tapLen}) in order.
    */
   abstract void run(int n, int dxOff, int dxPix, int nt);
 }

@@ -5,6 +5,7 @@ import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import org.convgrad.engine.Conv2dBackpropInput;
 import org.convgrad.engine.DType;
+import org.convgrad.engine.DataFormat;
 import org.convgrad.engine.kernel.BackpropInputKernel;
 import org.convgrad.engine.kernel.PackedFilter;
 import org.convgrad.engine.kernel.WorkPool;
@@ -36,11 +37,15 @@ import org.jspecify.annotations.Nullable;
  * multiplies and adds separately: compare with a tolerance.)
  *
  * <p><b>Memory.</b> Beyond the result, one call holds the packed filter ({@code groups *
- * ceil(fid/NB)*NB * fh*fw * cg} elements, i.e. the filter with its in channels rounded up to NB =
- * 2 vector lengths (16 floats or 8 doubles with 256-bit vectors); the filter itself for dot tiles)
- * plus per worker thread {@code 2*fh*fw} ints of tap lists and, only for NCHW, half and bfloat16
- * problems, {@code fh*ow*oc + w*ic} elements of staging (float, or double for float64). No
- * im2col-sized buffer: see {@link #scratchBytesPerThread}.
+ * ceil(fid/NB)*NB * fh*fw * cg} elements: the filter with its in channels rounded up to NB = 2
+ * vector lengths, 16 floats or 8 doubles with 256-bit vectors; for dot tiles a copy of the filter),
+ * which {@link org.convgrad.engine.Engine#pack} lets a caller keep across calls (packing a half or
+ * bfloat16 filter first widens it into a filter-sized float32 buffer, dropped after), plus per worker
+ * thread a fixed scratch: {@code 16 * 12} vectors of accumulators (6 KiB with 256-bit vectors),
+ * tap lists of {@code 4*fh*fw} ints and, only for NCHW, half and bfloat16 problems, staging rows
+ * of {@code fh*ow*oc + w*ic} elements; plus {@code 16*w} bytes of run lists per call. No
+ * im2col-sized buffer. {@link #scratchBytesPerThread} gives the exact figure, and SimdKernelTest
+ * measures a call's allocations against it.
  */
 public final class SimdBackpropInputKernel implements BackpropInputKernel {
   /** Pointwise problems are cut into blocks of this many pixels (a multiple of the 6-pixel tile). */
@@ -81,20 +86,28 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
   }
 
   /**
-   * Extra bytes one worker thread holds during a call, beyond the packed filter: tap lists, and
-   * the staging rows for NCHW, half and bfloat16.
+   * Bytes one worker thread allocates during a call, beyond the packed filter and the result: its
+   * accumulators, tap lists and, for NCHW, half and bfloat16, its staging rows. A call allocates
+   * this per thread, plus {@link #scratchBytesPerCall}.
    */
   public static long scratchBytesPerThread(Conv2dBackpropInput op) {
     var g = op.geometry();
-    long taps = g.filterHeight() * g.filterWidth();
-    long bytes = taps * 4 * 4 + g.filterHeight() * 4 * 3 + 64;
     boolean f64 = op.dtype() == DType.FLOAT64;
-    boolean staged = g.dataFormat() != org.convgrad.engine.DataFormat.NHWC
-        || (op.dtype() != DType.FLOAT32 && !f64);
+    int elem = f64 ? 8 : 4;
+    long acc = (long) F32Worker.GROUP_TILES * (f64 ? F64Tiles.ACC : F32Tiles.ACC) * elem;
+    long taps = g.filterHeight() * g.filterWidth();
+    long ints = 4 * taps + 3 * g.filterHeight();
+    long bytes = acc + 4 * ints;
+    boolean staged = g.dataFormat() != DataFormat.NHWC || (op.dtype() != DType.FLOAT32 && !f64);
     if (staged) {
-      bytes += (g.filterHeight() * g.outWidth() * g.outDepth() + g.inWidth() * g.inDepth()) * (f64 ? 8 : 4);
+      bytes += (g.filterHeight() * g.outWidth() * g.outDepth() + g.inWidth() * g.inDepth()) * elem;
     }
     return bytes;
+  }
+
+  /** Bytes a call allocates once, whatever its thread count: the run lists of a result row. */
+  public static long scratchBytesPerCall(Conv2dBackpropInput op) {
+    return 16 * Math.max(1, op.geometry().inWidth());
   }
 
   /** Whether {@code op} runs the dot tiles (vectorized over out channels) rather than the block tiles. */

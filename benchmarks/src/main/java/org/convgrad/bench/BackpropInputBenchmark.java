@@ -1,0 +1,344 @@
+package org.convgrad.bench;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import javax.imageio.ImageIO;
+import org.convgrad.engine.Conv2dBackpropInput;
+import org.convgrad.engine.ConvParams;
+import org.convgrad.engine.DType;
+import org.convgrad.engine.Engine;
+import org.convgrad.engine.EngineKind;
+import org.convgrad.engine.kernel.PackedFilter;
+import org.convgrad.engine.kernel.simd.SimdBackpropInputKernel;
+import org.convgrad.engine.tensor.Shape;
+import org.convgrad.engine.tensor.Tensor;
+
+/**
+ * convgrad's conv2d_backprop_input against its anchors in one process: TensorFlow's CPU kernel
+ * (TF Java 1.1.0 = TF 2.18) and oneDNN 3.6.1's convolution_backward_data, on the issue's shapes
+ * S1-S6, float32 NHWC, plus float64 on S1 and S4. Each engine is warmed up for at least
+ * {@code --warmup} seconds, then timed {@code --runs} times; the median counts. Writes a Markdown
+ * table and a PNG chart. Run it with {@code benchmarks/run.sh} (see benchmarks/README.md).
+ *
+ * <pre>
+ * options: --threads N (2)  --shapes S1,S3 (all)  --warmup SECONDS (1.0)  --runs N (7)
+ *          --engines simd,packed,reference,tf,onednn (all)  --out DIR (benchmarks/results)  --no-f64
+ * </pre>
+ */
+public final class BackpropInputBenchmark {
+  private static final double REFERENCE_MAX_FLOPS = 2e9;
+
+  private BackpropInputBenchmark() {}
+
+  public static void main(String[] args) throws IOException {
+    int threads = 2;
+    double warmup = 1.0;
+    int runs = 7;
+    List<String> shapes = new ArrayList<>();
+    List<String> engines = List.of("simd", "packed", "reference", "tf", "onednn");
+    Path out = Path.of("benchmarks", "results");
+    boolean f64 = true;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--threads" -> threads = Integer.parseInt(args[++i]);
+        case "--warmup" -> warmup = Double.parseDouble(args[++i]);
+        case "--runs" -> runs = Integer.parseInt(args[++i]);
+        case "--shapes" -> shapes = Arrays.asList(args[++i].split(","));
+        case "--engines" -> engines = Arrays.asList(args[++i].split(","));
+        case "--out" -> out = Path.of(args[++i]);
+        case "--no-f64" -> f64 = false;
+        default -> throw new IllegalArgumentException("unknown option " + args[i]);
+      }
+    }
+    String env = "JVM " + System.getProperty("java.vm.version") + ", " + Runtime.getRuntime().availableProcessors()
+        + " processors, " + threads + " threads (OMP_NUM_THREADS=" + System.getenv("OMP_NUM_THREADS") + ")";
+    System.out.println(env);
+    List<Row> rows = new ArrayList<>();
+    for (Shapes s : Shapes.ALL) {
+      if (!shapes.isEmpty() && !shapes.contains(s.name())) {
+        continue;
+      }
+      rows.add(runFloat32(s, threads, warmup, runs, engines));
+    }
+    if (f64) {
+      for (Shapes s : Shapes.ALL) {
+        if ((s.name().equals("S1") || s.name().equals("S4")) && (shapes.isEmpty() || shapes.contains(s.name()))) {
+          rows.add(runFloat64(s, threads, warmup, runs, engines));
+        }
+      }
+    }
+    Files.createDirectories(out);
+    String md = markdown(rows, env, threads, warmup, runs);
+    Files.writeString(out.resolve("latest.md"), md);
+    chart(rows, out.resolve("latest.png"));
+    System.out.println();
+    System.out.println(md);
+  }
+
+  /** One table row: GFLOP/s per engine, and notes. */
+  static final class Row {
+    final String shape;
+    final String dtype;
+    final double gflop;
+    final Map<String, Double> gflops = new LinkedHashMap<>();
+    final List<String> notes = new ArrayList<>();
+
+    Row(String shape, String dtype, double gflop) {
+      this.shape = shape;
+      this.dtype = dtype;
+      this.gflop = gflop;
+    }
+  }
+
+  private static Conv2dBackpropInput op(Shapes s, DType t) {
+    return Conv2dBackpropInput.of(
+        new long[] {s.n(), s.h(), s.w(), s.ic()}, Shape.of(s.fh(), s.fw(), s.ic(), s.oc()), t,
+        Shape.of(s.n(), s.outH(), s.outW(), s.oc()), t, ConvParams.of(b -> b.strides(s.stride()).padding(s.padding())));
+  }
+
+  private static float[] random(int n, long seed) {
+    SplittableRandom r = new SplittableRandom(seed);
+    float[] v = new float[n];
+    for (int i = 0; i < n; i++) {
+      v[i] = (float) r.nextDouble(-1, 1);
+    }
+    return v;
+  }
+
+  private static Row runFloat32(Shapes s, int threads, double warmup, int runs, List<String> engines) {
+    Conv2dBackpropInput op = op(s, DType.FLOAT32);
+    Row row = new Row(s.name(), "f32", s.flops() / 1e9);
+    System.out.printf(Locale.ROOT, "%n%s %s  %.2f GFLOP  (%s)%n", s.name(), s.describe(), row.gflop,
+        SimdBackpropInputKernel.strategy(op));
+    float[] w = random(s.fh() * s.fw() * s.ic() * s.oc(), 1);
+    float[] dyv = random(s.n() * s.outH() * s.outW() * s.oc(), 2);
+    Tensor filter = Tensor.ofFloat32(op.filterShape(), w);
+    Tensor dy = Tensor.ofFloat32(op.outBackpropShape(), dyv);
+    float[] mine = null;
+    try (Engine e = Engine.create(b -> b.kind(EngineKind.SIMD).threads(threads))) {
+      String kernel = e.kernelFor(op).name();
+      if (engines.contains("simd")) {
+        time(row, "convgrad " + kernel, () -> e.backpropInput(op, filter, dy), warmup, runs);
+      }
+      PackedFilter packed = e.pack(op, filter);
+      if (engines.contains("packed")) {
+        time(row, "convgrad packed", () -> e.backpropInput(op, packed, dy), warmup, runs);
+      }
+      mine = e.backpropInput(op, packed, dy).float32Data();
+    }
+    if (engines.contains("reference") && s.flops() <= REFERENCE_MAX_FLOPS) {
+      try (Engine e = Engine.create(b -> b.kind(EngineKind.SCALAR).threads(threads))) {
+        time(row, "convgrad reference", () -> e.backpropInput(op, filter, dy), 0, 2);
+      }
+    }
+    if (engines.contains("tf")) {
+      try (TfAnchor tf = new TfAnchor(s, threads, w, dyv)) {
+        time(row, "TensorFlow", tf::run, warmup, runs);
+        row.notes.add("max |convgrad - TF| / max|TF| = " + fmt(relDiff(mine, tf.resultFloats(mine.length))));
+      }
+    }
+    if (engines.contains("onednn")) {
+      try (OneDnn dnn = new OneDnn(s, w, dyv)) {
+        time(row, "oneDNN", dnn::runWithReorders, warmup, runs);
+        time(row, "oneDNN primitive", dnn::runPrimitive, warmup, runs);
+        dnn.runWithReorders();
+        row.notes.add("oneDNN " + dnn.implementation + ", " + dnn.reorders + " reorders per call");
+        row.notes.add("max |convgrad - oneDNN| / max|oneDNN| = " + fmt(relDiff(mine, dnn.result(mine.length))));
+      }
+    }
+    return row;
+  }
+
+  private static Row runFloat64(Shapes s, int threads, double warmup, int runs, List<String> engines) {
+    Conv2dBackpropInput op = op(s, DType.FLOAT64);
+    Row row = new Row(s.name(), "f64", s.flops() / 1e9);
+    System.out.printf(Locale.ROOT, "%n%s float64 %s  %.2f GFLOP  (%s)%n", s.name(), s.describe(), row.gflop,
+        SimdBackpropInputKernel.strategy(op));
+    double[] w = toDoubles(random(s.fh() * s.fw() * s.ic() * s.oc(), 1));
+    double[] dyv = toDoubles(random(s.n() * s.outH() * s.outW() * s.oc(), 2));
+    Tensor filter = Tensor.ofFloat64(op.filterShape(), w);
+    Tensor dy = Tensor.ofFloat64(op.outBackpropShape(), dyv);
+    try (Engine e = Engine.create(b -> b.kind(EngineKind.SIMD).threads(threads))) {
+      String kernel = e.kernelFor(op).name();
+      time(row, "convgrad " + kernel, () -> e.backpropInput(op, filter, dy), warmup, runs);
+      PackedFilter packed = e.pack(op, filter);
+      time(row, "convgrad packed", () -> e.backpropInput(op, packed, dy), warmup, runs);
+    }
+    if (engines.contains("tf")) {
+      try (TfAnchor tf = new TfAnchor(s, threads, w, dyv)) {
+        time(row, "TensorFlow", tf::run, warmup, runs);
+      } catch (RuntimeException ex) {
+        row.notes.add("TensorFlow float64: " + ex.getMessage());
+      }
+    }
+    return row;
+  }
+
+  private static double[] toDoubles(float[] v) {
+    double[] d = new double[v.length];
+    for (int i = 0; i < v.length; i++) {
+      d[i] = v[i];
+    }
+    return d;
+  }
+
+  private static double relDiff(float[] a, float[] b) {
+    double max = 0;
+    double diff = 0;
+    for (int i = 0; i < a.length; i++) {
+      max = Math.max(max, Math.abs(b[i]));
+      diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    }
+    return max == 0 ? diff : diff / max;
+  }
+
+  private static void time(Row row, String engine, Runnable call, double warmupSeconds, int runs) {
+    long start = System.nanoTime();
+    int warm = 0;
+    while (warm < 2 || System.nanoTime() - start < warmupSeconds * 1e9) {
+      call.run();
+      warm++;
+    }
+    double[] t = new double[runs];
+    for (int i = 0; i < runs; i++) {
+      long t0 = System.nanoTime();
+      call.run();
+      t[i] = (System.nanoTime() - t0) / 1e9;
+    }
+    Arrays.sort(t);
+    double median = runs % 2 == 1 ? t[runs / 2] : (t[runs / 2 - 1] + t[runs / 2]) / 2;
+    double gflops = row.gflop / median;
+    row.gflops.put(engine, gflops);
+    System.out.printf(Locale.ROOT, "  %-20s %8.2f ms  %7.1f GFLOP/s  (min %.2f ms, %d warm-up calls)%n", engine,
+        median * 1e3, gflops, t[0] * 1e3, warm);
+  }
+
+  private static String fmt(double v) {
+    return String.format(Locale.ROOT, "%.2e", v);
+  }
+
+  private static final List<String> COLUMNS =
+      List.of("convgrad simd", "convgrad packed", "convgrad reference", "TensorFlow", "oneDNN", "oneDNN primitive");
+
+  private static String markdown(List<Row> rows, String env, int threads, double warmup, int runs) {
+    StringBuilder sb = new StringBuilder();
+    sb.append("# conv2d_backprop_input benchmark\n\n");
+    sb.append("GFLOP/s (2 x multiply-adds of the dense convolution / median time), ").append(env)
+        .append(", warm-up >= ").append(warmup).append(" s and median of ").append(runs)
+        .append(" runs per engine. 'convgrad simd' packs the filter in every call; 'convgrad packed' reuses a ")
+        .append("packed filter; 'oneDNN' includes its reorders from nhwc/hwio and back in every call, ")
+        .append("'oneDNN primitive' is the primitive alone on data already in its layouts.\n\n");
+    sb.append("| shape | dtype | GFLOP |");
+    for (String c : COLUMNS) {
+      sb.append(' ').append(c).append(" |");
+    }
+    sb.append(" simd / oneDNN | simd / oneDNN prim. | simd / TF |\n|---|---|---|");
+    sb.append("---|".repeat(COLUMNS.size() + 3)).append('\n');
+    for (Row r : rows) {
+      sb.append("| ").append(r.shape).append(" | ").append(r.dtype).append(" | ")
+          .append(String.format(Locale.ROOT, "%.2f", r.gflop)).append(" |");
+      for (String c : COLUMNS) {
+        Double v = r.gflops.get(c);
+        sb.append(' ').append(v == null ? "-" : String.format(Locale.ROOT, "%.1f", v)).append(" |");
+      }
+      Double simd = r.gflops.get("convgrad simd");
+      for (String anchor : List.of("oneDNN", "oneDNN primitive", "TensorFlow")) {
+        Double a = r.gflops.get(anchor);
+        sb.append(' ').append(simd == null || a == null ? "-" : String.format(Locale.ROOT, "%.2f", simd / a))
+            .append(" |");
+      }
+      sb.append('\n');
+    }
+    sb.append('\n');
+    for (Row r : rows) {
+      for (String n : r.notes) {
+        sb.append("- ").append(r.shape).append(' ').append(r.dtype).append(": ").append(n).append('\n');
+      }
+    }
+    sb.append("\nShapes: ");
+    for (Shapes s : Shapes.ALL) {
+      sb.append(s.name()).append(" = ").append(s.describe()).append("; ");
+    }
+    sb.append('\n');
+    return sb.toString();
+  }
+
+  private static void chart(List<Row> rows, Path file) throws IOException {
+    System.setProperty("java.awt.headless", "true");
+    int width = 1200;
+    int height = 600;
+    BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = img.createGraphics();
+    g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+    g.setColor(Color.WHITE);
+    g.fillRect(0, 0, width, height);
+    Color[] colors = {
+      new Color(0x1f77b4), new Color(0x6baed6), new Color(0x999999), new Color(0xff7f0e), new Color(0x2ca02c),
+      new Color(0x98df8a)
+    };
+    double max = 1;
+    for (Row r : rows) {
+      for (double v : r.gflops.values()) {
+        max = Math.max(max, v);
+      }
+    }
+    max = Math.ceil(max / 50) * 50;
+    int left = 70;
+    int top = 50;
+    int bottom = height - 80;
+    int plotW = width - left - 20;
+    g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
+    g.setColor(Color.BLACK);
+    g.drawString("conv2d_backprop_input, GFLOP/s (higher is better)", left, 30);
+    g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+    for (double y = 0; y <= max; y += 50) {
+      int py = bottom - (int) ((bottom - top) * y / max);
+      g.setColor(new Color(0xdddddd));
+      g.drawLine(left, py, width - 20, py);
+      g.setColor(Color.BLACK);
+      g.drawString(String.format(Locale.ROOT, "%.0f", y), 30, py + 4);
+    }
+    int groupW = plotW / Math.max(1, rows.size());
+    int barW = Math.max(4, (groupW - 20) / COLUMNS.size());
+    for (int i = 0; i < rows.size(); i++) {
+      Row r = rows.get(i);
+      int x0 = left + i * groupW + 10;
+      for (int c = 0; c < COLUMNS.size(); c++) {
+        Double v = r.gflops.get(COLUMNS.get(c));
+        if (v == null) {
+          continue;
+        }
+        int h = (int) ((bottom - top) * v / max);
+        g.setColor(colors[c]);
+        g.fillRect(x0 + c * barW, bottom - h, barW - 2, h);
+      }
+      g.setColor(Color.BLACK);
+      g.drawString(r.shape + " " + r.dtype, x0 + groupW / 2 - 30, bottom + 18);
+    }
+    g.setStroke(new BasicStroke(1));
+    g.drawLine(left, bottom, width - 20, bottom);
+    for (int c = 0; c < COLUMNS.size(); c++) {
+      int lx = left + c * 180;
+      g.setColor(colors[c]);
+      g.fillRect(lx, height - 40, 14, 14);
+      g.setColor(Color.BLACK);
+      g.drawString(COLUMNS.get(c), lx + 20, height - 28);
+    }
+    g.dispose();
+    ImageIO.write(img, "png", file.toFile());
+  }
+}
