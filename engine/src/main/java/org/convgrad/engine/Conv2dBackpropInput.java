@@ -81,9 +81,11 @@ public final class Conv2dBackpropInput {
     }
     Shape inputShape = inputShapeFrom(inputSizes, filterShape, outBackpropShape, format);
     ConvGeometry geometry = computeGeometry(inputShape, filterShape, outBackpropShape, params);
-    inputShape.checkedArrayLength("the result (input_sizes)");
-    filterShape.checkedArrayLength("filter");
-    outBackpropShape.checkedArrayLength("out_backprop");
+    // Counts must fit a long; whether one tensor can hold them is checked where tensors are
+    // allocated, so that a dataset larger than one tensor can be validated as a whole.
+    inputShape.elementCount();
+    filterShape.elementCount();
+    outBackpropShape.elementCount();
     return new Conv2dBackpropInput(params, filterType, inputShape, filterShape, outBackpropShape, geometry);
   }
 
@@ -147,6 +149,14 @@ public final class Conv2dBackpropInput {
       throw new InvalidArgumentException(
           "Sliding window " + what + " field must specify 4 dimensions (or 1 or 2 spatial values), but "
               + plural + " is " + Arrays.toString(values));
+    }
+    for (long v : values) {
+      if (v > Integer.MAX_VALUE) {
+        // TensorFlow holds these attributes as int32.
+        throw new InvalidArgumentException(
+            "Attr " + plural + " has value " + v + " out of range for an int32: " + plural + " is "
+                + Arrays.toString(values));
+      }
     }
     if (values[format.batchDim()] != 1 || values[format.channelDim()] != 1) {
       throw new InvalidArgumentException(

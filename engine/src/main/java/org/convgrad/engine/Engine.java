@@ -55,8 +55,9 @@ public final class Engine implements AutoCloseable {
 
   /** The input gradient of {@code op}, a new tensor of shape {@code op.inputShape()}. */
   public Tensor backpropInput(Conv2dBackpropInput op, Tensor filter, Tensor outBackprop) {
+    op.inputShape().checkedArrayLength("the result (input_sizes)");
     op.checkOperands(filter, outBackprop);
-    Tensor result = Tensor.zeros(op.dtype(), op.inputShape());
+    Tensor result = newResult(op);
     kernelFor(op).compute(op, filter, outBackprop, result, pool);
     return result;
   }
@@ -92,9 +93,15 @@ public final class Engine implements AutoCloseable {
           "Conv2DBackpropInput: out_backprop is " + outBackprop + " but the problem was built for " + op.dtype()
               + " " + op.outBackpropShape());
     }
-    Tensor result = Tensor.zeros(op.dtype(), op.inputShape());
+    Tensor result = newResult(op);
     filter.kernel().compute(op, filter, outBackprop, result, pool);
     return result;
+  }
+
+  /** The result tensor, rejected before allocation when one tensor cannot hold it. */
+  private static Tensor newResult(Conv2dBackpropInput op) {
+    op.inputShape().checkedArrayLength("the result (input_sizes)");
+    return Tensor.zeros(op.dtype(), op.inputShape());
   }
 
   /** Validates and computes in one call, as TensorFlow's op does. */

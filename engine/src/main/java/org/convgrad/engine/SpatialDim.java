@@ -10,17 +10,19 @@ final class SpatialDim {
   /** The output size of a dimension, with the pads SAME or EXPLICIT give; {@code [out, before, after]}. */
   static long[] windowedOutput(
       long input, long filter, long stride, long dilation, Padding padding, long explicitBefore, long explicitAfter) {
-    long effectiveFilter = (filter - 1) * dilation + 1;
+    // Exact arithmetic: an intermediate that overflows a long is an ArithmeticException, never a
+    // wrapped size.
+    long effectiveFilter = Math.addExact(Math.multiplyExact(filter - 1, dilation), 1);
     switch (padding) {
       case VALID:
-        return new long[] {(input - effectiveFilter + stride) / stride, 0, 0};
-      case EXPLICIT:
-        return new long[] {
-          (input + explicitBefore + explicitAfter - effectiveFilter + stride) / stride, explicitBefore, explicitAfter
-        };
+        return new long[] {Math.addExact(Math.subtractExact(input, effectiveFilter), stride) / stride, 0, 0};
+      case EXPLICIT: {
+        long padded = Math.addExact(Math.addExact(input, explicitBefore), explicitAfter);
+        return new long[] {Math.addExact(Math.subtractExact(padded, effectiveFilter), stride) / stride, explicitBefore, explicitAfter};
+      }
       default: {
-        long out = (input + stride - 1) / stride;
-        long needed = Math.max(0, (out - 1) * stride + effectiveFilter - input);
+        long out = Math.addExact(input, stride - 1) / stride;
+        long needed = Math.max(0, Math.addExact(Math.multiplyExact(out - 1, stride), effectiveFilter) - input);
         return new long[] {out, needed / 2, needed - needed / 2};
       }
     }
@@ -40,7 +42,14 @@ final class SpatialDim {
     if (dilation < 1) {
       throw new InvalidArgumentException("Dilation rate must be >= 1, but got " + dilation + " (dilations[" + dim + "])");
     }
-    long[] w = windowedOutput(input, filter, stride, dilation, padding, explicitBefore, explicitAfter);
+    long[] w;
+    try {
+      w = windowedOutput(input, filter, stride, dilation, padding, explicitBefore, explicitAfter);
+    } catch (ArithmeticException e) {
+      throw new InvalidArgumentException(
+          "Sizes overflow a 64-bit integer in spatial dimension " + dim + ": input " + input + ", filter " + filter
+              + ", stride " + stride + ", dilation " + dilation + ", paddings " + explicitBefore + "/" + explicitAfter);
+    }
     long effectiveFilter = (filter - 1) * dilation + 1;
     if (w[0] < 0) {
       throw new InvalidArgumentException(
@@ -77,15 +86,25 @@ final class SpatialDim {
   private static long firstInputReaching(
       long output, long filter, long stride, long dilation, Padding padding, long before, long after) {
     long lo = 0;
-    long hi = 1L << 40;
+    long hi = 1L << 62;
     while (lo < hi) {
       long mid = (lo + hi) >>> 1;
-      if (windowedOutput(mid, filter, stride, dilation, padding, before, after)[0] >= output) {
+      if (reaches(mid, output, filter, stride, dilation, padding, before, after)) {
         hi = mid;
       } else {
         lo = mid + 1;
       }
     }
     return lo;
+  }
+
+  /** Whether input size {@code input} gives at least {@code output}; sizes past a long do. */
+  private static boolean reaches(
+      long input, long output, long filter, long stride, long dilation, Padding padding, long before, long after) {
+    try {
+      return windowedOutput(input, filter, stride, dilation, padding, before, after)[0] >= output;
+    } catch (ArithmeticException e) {
+      return true;
+    }
   }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.convgrad.engine.tensor.Shape;
+import org.convgrad.engine.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
 /** The descriptor's geometry and the checks TensorFlow's CPU kernel cannot show (it refuses NCHW, groups). */
@@ -92,14 +93,38 @@ class Conv2dBackpropInputTest {
 
   @Test
   void aResultTooLargeForOneTensorIsRejectedBeforeAllocation() {
-    InvalidArgumentException e = assertThrows(InvalidArgumentException.class,
-        () -> op(new long[] {1 << 20, 1 << 10, 1 << 10, 1}, new long[] {1, 1, 1, 1}, new long[] {1 << 20, 1 << 10, 1 << 10, 1},
-            ConvParams.of(p -> { })));
-    assertTrue(e.getMessage().contains("more than one tensor holds"), e.getMessage());
+    // A whole dataset may be validated at any size (the Spark job does so); one tensor cannot hold it.
+    Conv2dBackpropInput huge = op(new long[] {1 << 20, 1 << 10, 1 << 10, 1}, new long[] {1, 1, 1, 1},
+        new long[] {1 << 20, 1 << 10, 1 << 10, 1}, ConvParams.of(p -> { }));
+    Tensor filter = Tensor.zeros(DType.FLOAT32, Shape.of(1, 1, 1, 1));
+    Tensor dy = Tensor.zeros(DType.FLOAT32, Shape.of(1, 1, 1, 1));
+    try (Engine engine = Engine.create(b -> b.threads(1))) {
+      InvalidArgumentException e = assertThrows(InvalidArgumentException.class,
+          () -> engine.backpropInput(huge, filter, dy));
+      assertTrue(e.getMessage().startsWith("the result (input_sizes) of shape [1048576, 1024, 1024, 1]"), e.getMessage());
+    }
     InvalidArgumentException overflow = assertThrows(InvalidArgumentException.class,
         () -> op(new long[] {1L << 40, 1L << 40, 1, 1}, new long[] {1, 1, 1, 1}, new long[] {1L << 40, 1L << 40, 1, 1},
             ConvParams.of(p -> { })));
     assertTrue(overflow.getMessage().contains("more elements than a long can count"), overflow.getMessage());
+  }
+
+  @Test
+  void attributesOutsideInt32AndOverflowingSizesAreRejected() {
+    InvalidArgumentException stride = assertThrows(InvalidArgumentException.class,
+        () -> op(new long[] {1, 5, 5, 1}, new long[] {3, 3, 1, 1}, new long[] {1, 1, 1, 1}, ConvParams.of(p -> p.strides(1L << 31))));
+    assertTrue(stride.getMessage().startsWith("Attr strides has value 2147483648 out of range for an int32"), stride.getMessage());
+    InvalidArgumentException pads = assertThrows(InvalidArgumentException.class,
+        () -> op(new long[] {1, 5, 5, 1}, new long[] {3, 3, 1, 1}, new long[] {1, 1, 1, 1},
+            ConvParams.of(p -> p.padding(Padding.EXPLICIT).explicitPaddings(0, 0, Long.MAX_VALUE, Long.MAX_VALUE, 0, 0, 0, 0))));
+    assertTrue(pads.getMessage().startsWith("Sizes overflow a 64-bit integer in spatial dimension 1"), pads.getMessage());
+  }
+
+  @Test
+  void theSizeHintHoldsForHugeStrides() {
+    InvalidArgumentException e = assertThrows(InvalidArgumentException.class,
+        () -> op(new long[] {1, 5, 5, 1}, new long[] {1, 1, 1, 1}, new long[] {1, 2, 1, 1}, ConvParams.of(p -> p.strides(1 << 30))));
+    assertTrue(e.getMessage().contains("consistent with input sizes 1073741825 to 2147483648"), e.getMessage());
   }
 
   @Test
