@@ -55,9 +55,9 @@ public final class Engine implements AutoCloseable {
 
   /** The input gradient of {@code op}, a new tensor of shape {@code op.inputShape()}. */
   public Tensor backpropInput(Conv2dBackpropInput op, Tensor filter, Tensor outBackprop) {
-    op.inputShape().checkedArrayLength("the result (input_sizes)");
+    checkResultFits(op);
     op.checkOperands(filter, outBackprop);
-    Tensor result = newResult(op);
+    Tensor result = Tensor.zeros(op.dtype(), op.inputShape());
     kernelFor(op).compute(op, filter, outBackprop, result, pool);
     return result;
   }
@@ -83,6 +83,7 @@ public final class Engine implements AutoCloseable {
    * kernel.
    */
   public Tensor backpropInput(Conv2dBackpropInput op, PackedFilter filter, Tensor outBackprop) {
+    checkResultFits(op);
     if (!filter.fits(op)) {
       throw new InvalidArgumentException(
           "Conv2DBackpropInput: " + filter + " does not fit " + op
@@ -93,15 +94,14 @@ public final class Engine implements AutoCloseable {
           "Conv2DBackpropInput: out_backprop is " + outBackprop + " but the problem was built for " + op.dtype()
               + " " + op.outBackpropShape());
     }
-    Tensor result = newResult(op);
+    Tensor result = Tensor.zeros(op.dtype(), op.inputShape());
     filter.kernel().compute(op, filter, outBackprop, result, pool);
     return result;
   }
 
-  /** The result tensor, rejected before allocation when one tensor cannot hold it. */
-  private static Tensor newResult(Conv2dBackpropInput op) {
+  /** Rejects, before anything is allocated, a result one tensor cannot hold. */
+  private static void checkResultFits(Conv2dBackpropInput op) {
     op.inputShape().checkedArrayLength("the result (input_sizes)");
-    return Tensor.zeros(op.dtype(), op.inputShape());
   }
 
   /** Validates and computes in one call, as TensorFlow's op does. */
