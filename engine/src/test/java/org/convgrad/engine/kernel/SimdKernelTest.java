@@ -2,6 +2,7 @@ package org.convgrad.engine.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -305,6 +306,22 @@ class SimdKernelTest {
       assertEquals("simd", auto.kernelFor(op).name());
       assertEquals("simd", simdEngine.kernelFor(op).name());
       assertEquals("reference", scalar.kernelFor(op).name());
+    }
+  }
+
+  @Test
+  void geometriesBeyondIntIndexingAreLeftToTheReference() {
+    // TF accepts a stride of 2^31 - 1 and int64 paddings; the SIMD plans index in int.
+    Shape w = Shape.of(3, 3, 2, 4);
+    Shape dy = Shape.of(1, 1, 1, 4);
+    Conv2dBackpropInput huge = Conv2dBackpropInput.of(new long[] {1, 5, 5, 2}, w, DType.FLOAT32, dy, DType.FLOAT32,
+        ConvParams.of(p -> p.strides(Integer.MAX_VALUE).padding(Padding.SAME)));
+    Conv2dBackpropInput padded = Conv2dBackpropInput.of(new long[] {1, 5, 5, 2}, w, DType.FLOAT32, dy, DType.FLOAT32,
+        ConvParams.of(p -> p.strides(1, 1 << 30).padding(Padding.EXPLICIT).explicitPaddings(0, 0, 1L << 32, 0, 0, 0, 0, 0)));
+    assertFalse(simd.supports(huge));
+    assertFalse(simd.supports(padded));
+    try (Engine auto = Engine.create(b -> b.kind(EngineKind.AUTO))) {
+      assertEquals("reference", auto.kernelFor(huge).name());
     }
   }
 

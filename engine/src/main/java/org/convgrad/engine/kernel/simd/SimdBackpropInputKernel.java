@@ -77,6 +77,17 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
     if (g.filterWidth() > 64) { // a run's filter columns are a 64-bit set
       return false;
     }
+    // The plans index pixels, strides and pads in int; larger geometries (which TF accepts: pads are
+    // int64) are left to the reference kernel rather than risk a wrapped index.
+    long limit = 1L << 30;
+    long effectiveH = (g.filterHeight() - 1) * g.dilationH() + 1;
+    long effectiveW = (g.filterWidth() - 1) * g.dilationW() + 1;
+    for (long v : new long[] {g.strideH(), g.strideW(), g.padTop(), g.padBottom(), g.padLeft(), g.padRight(),
+        effectiveH, effectiveW, g.inHeight(), g.inWidth(), g.outHeight(), g.outWidth()}) {
+      if (v > limit) {
+        return false;
+      }
+    }
     long nb = op.dtype() == DType.FLOAT64 ? F64Tiles.NB : F32Tiles.NB;
     long blocks = (g.filterInDepth() + nb - 1) / nb;
     long packed = g.groups() * blocks * nb * g.filterHeight() * g.filterWidth() * g.outDepthPerGroup();
