@@ -313,6 +313,8 @@ class SimdKernelTest {
       assertEquals("simd", auto.kernelFor(op).name());
       assertEquals("simd", simdEngine.kernelFor(op).name());
       assertEquals("reference", scalar.kernelFor(op).name());
+      // 3 in channels: the dot tiles (vectorized over out channels), lanes per the machine's vectors.
+      assertTrue(auto.kernelFor(op).describe(op).startsWith("simd (dot-f32x"), auto.kernelFor(op).describe(op));
     }
   }
 

@@ -73,6 +73,11 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
   }
 
   @Override
+  public String describe(Conv2dBackpropInput op) {
+    return name() + " (" + strategy(op) + ")";
+  }
+
+  @Override
   public boolean supports(Conv2dBackpropInput op) {
     var g = op.geometry();
     if (g.filterWidth() > 64) { // a run's filter columns are a 64-bit set
