@@ -202,7 +202,12 @@ final class F32Worker extends RowWorker {
     int aPix = p.oc;
     int taps = p.fh * p.fw;
     int blocks = f.blocks;
-    int groupTiles = Math.max(1, GROUP_TILES * 2 / blocks);
+    // At most max(1, 2 * GROUP_TILES / blocks) tiles per group, the run split into equal groups
+    // (a run of 9 tiles with room for 8 becomes 5 + 4, not 8 + 1).
+    int maxTiles = Math.max(1, GROUP_TILES * 2 / blocks);
+    int runTiles = (n + 5) / 6;
+    int nGroups = (runTiles + maxTiles - 1) / maxTiles;
+    int groupTiles = (runTiles + nGroups - 1) / nGroups;
     for (int g = 0; g < p.groups; g++) {
       for (int q0 = 0; q0 < n; q0 += 6 * groupTiles) {
         int m = Math.min(n - q0, 6 * groupTiles);
