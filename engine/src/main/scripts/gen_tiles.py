@@ -51,7 +51,7 @@ def dot(P, C):
    * A tile of {P} result pixels x {C} in channels over one tap, for few in channels: vectorizes over
    * the {{@code k}} out channels (the reduction). One accumulator per (pixel p, channel j), kept in
    * {{@code acc[accOff + (p * {C} + j) * L ..]}}, holds lane-wise partial sums over {{@code co mod
-   * L}} (the masked tail included); {{@link #sum}} adds the lanes at the end in a fixed order.
+   * L}} (the tail included); {{@link #sum}} adds the lanes at the end in a fixed order.
    * Pixel p reads {{@code a[a0 + p * aPix + co]}}, channel j {{@code w[w0 + j * wCi + co]}}. Pixels
    * at and past {{@code rows}} and channels at and past {{@code cis}} repeat the last real one.
    */""")
@@ -81,14 +81,33 @@ def dot(P, C):
     L.append("    for (int kk = 0; kk < kv; kk += L) {")
     L += body(False)
     L.append("    }")
-    L.append("    if (kv < k) {")
-    L.append("      int kk = kv;")
-    L.append("      VectorMask<Float> m = S.indexInRange(kv, k);")
-    L += ["  " + l for l in body(True)]
-    L.append("    }")
     for p in range(P):
         for j in range(C):
             L.append(f"    c{p}{j}.intoArray(acc, accOff + {p * C + j} * L);")
+    L.append("    if (kv < k) {")
+    L.append(f"      dotTail{P}x{C}(a, a0, aPix, rows, k, w, w0, wCi, cis, acc, accOff);")
+    L.append("    }")
+    L.append("  }")
+    L.append("")
+    L.append(f"""  /**
+   * The last {{@code k mod L}} out channels of {{@link #dot{P}x{C}}}, in scalar code on the
+   * accumulators in {{@code acc}}: out channel {{@code kv + i}} goes to lane i, with the same fused
+   * multiply-add a masked vector lane would do. (Masked loads are not compiled to vector code on
+   * every JDK 17 target; a method that holds them makes C2 box all its vectors.)
+   */""")
+    L.append(f"  static void dotTail{P}x{C}(float[] a, int a0, int aPix, int rows, int k, float[] w, int w0, int wCi, int cis,")
+    L.append("      float[] acc, int accOff) {")
+    L.append("    int kv = S.loopBound(k);")
+    L.append(f"    for (int p = 0; p < {P}; p++) {{")
+    L.append("      int ap = a0 + Math.min(p, rows - 1) * aPix;")
+    L.append(f"      for (int j = 0; j < {C}; j++) {{")
+    L.append("        int wj = w0 + Math.min(j, cis - 1) * wCi;")
+    L.append(f"        int lane = accOff + (p * {C} + j) * L - kv;")
+    L.append("        for (int kk = kv; kk < k; kk++) {")
+    L.append("          acc[lane + kk] = Math.fma(a[ap + kk], w[wj + kk], acc[lane + kk]);")
+    L.append("        }")
+    L.append("      }")
+    L.append("    }")
     L.append("  }")
     return "\n".join(L)
 
@@ -96,7 +115,6 @@ def dot(P, C):
 HEAD = '''package org.convgrad.engine.kernel.simd;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -144,7 +162,6 @@ def main():
     with open(os.path.join(OUT, "F32Tiles.java"), "w") as f:
         f.write(src)
     d = (src.replace("FloatVector", "DoubleVector")
-         .replace("VectorMask<Float>", "VectorMask<Double>")
          .replace("VectorSpecies<Float>", "VectorSpecies<Double>")
          .replace("float[]", "double[]")
          .replace("static float sum", "static double sum")

@@ -35,8 +35,9 @@ import org.convgrad.engine.tensor.Tensor;
  * table and a PNG chart. Run it with {@code benchmarks/run.sh} (see benchmarks/README.md).
  *
  * <pre>
- * options: --threads N (2)  --shapes S1,S3 (all)  --warmup SECONDS (1.0)  --runs N (7)
+ * options: --threads N (2)  --shapes S1,S3 (all)  --warmup SECONDS (1.0)  --runs N (9)
  *          --engines simd,packed,reference,tf,onednn (all)  --out DIR (benchmarks/results)  --no-f64
+ *          (the reference: one warm-up call and one timed call, problems of at most 2 GFLOP)
  * </pre>
  */
 public final class BackpropInputBenchmark {
@@ -47,7 +48,7 @@ public final class BackpropInputBenchmark {
   public static void main(String[] args) throws IOException {
     int threads = 2;
     double warmup = 1.0;
-    int runs = 7;
+    int runs = 9;
     List<String> shapes = new ArrayList<>();
     List<String> engines = List.of("simd", "packed", "reference", "tf", "onednn");
     Path out = Path.of("benchmarks", "results");
@@ -128,33 +129,36 @@ public final class BackpropInputBenchmark {
     float[] dyv = random(s.n() * s.outH() * s.outW() * s.oc(), 2);
     Tensor filter = Tensor.ofFloat32(op.filterShape(), w);
     Tensor dy = Tensor.ofFloat32(op.outBackpropShape(), dyv);
-    float[] mine = null;
-    try (Engine e = Engine.create(b -> b.kind(EngineKind.SIMD).threads(threads))) {
-      String kernel = e.kernelFor(op).name();
-      if (engines.contains("simd")) {
-        time(row, "convgrad " + kernel, () -> e.backpropInput(op, filter, dy), warmup, runs);
-      }
-      PackedFilter packed = e.pack(op, filter);
-      if (engines.contains("packed")) {
-        time(row, "convgrad packed", () -> e.backpropInput(op, packed, dy), warmup, runs);
-      }
-      mine = e.backpropInput(op, packed, dy).float32Data();
-    }
     if (engines.contains("reference") && s.flops() <= REFERENCE_MAX_FLOPS) {
       try (Engine e = Engine.create(b -> b.kind(EngineKind.SCALAR).threads(threads))) {
-        time(row, "convgrad reference", () -> e.backpropInput(op, filter, dy), 0, 2);
+        time(row, "convgrad reference", () -> e.backpropInput(op, filter, dy), 0, 1);
       }
     }
-    if (engines.contains("tf")) {
-      try (TfAnchor tf = new TfAnchor(s, threads, w, dyv)) {
-        time(row, "TensorFlow", tf::run, warmup, runs);
+    try (Engine e = Engine.create(b -> b.kind(EngineKind.SIMD).threads(threads));
+        TfAnchor tf = engines.contains("tf") ? new TfAnchor(s, threads, w, dyv) : null;
+        OneDnn dnn = engines.contains("onednn") ? new OneDnn(s, w, dyv) : null) {
+      String kernel = e.kernelFor(op).name();
+      PackedFilter packed = e.pack(op, filter);
+      Map<String, Runnable> calls = new LinkedHashMap<>();
+      if (engines.contains("simd")) {
+        calls.put("convgrad " + kernel, () -> e.backpropInput(op, filter, dy));
+      }
+      if (engines.contains("packed")) {
+        calls.put("convgrad packed", () -> e.backpropInput(op, packed, dy));
+      }
+      if (tf != null) {
+        calls.put("TensorFlow", tf::run);
+      }
+      if (dnn != null) {
+        calls.put("oneDNN", dnn::runWithReorders);
+        calls.put("oneDNN primitive", dnn::runPrimitive);
+      }
+      timeInterleaved(row, calls, warmup, runs);
+      float[] mine = e.backpropInput(op, packed, dy).float32Data();
+      if (tf != null) {
         row.notes.add("max |convgrad - TF| / max|TF| = " + fmt(relDiff(mine, tf.resultFloats(mine.length))));
       }
-    }
-    if (engines.contains("onednn")) {
-      try (OneDnn dnn = new OneDnn(s, w, dyv)) {
-        time(row, "oneDNN", dnn::runWithReorders, warmup, runs);
-        time(row, "oneDNN primitive", dnn::runPrimitive, warmup, runs);
+      if (dnn != null) {
         dnn.runWithReorders();
         row.notes.add("oneDNN " + dnn.implementation + ", " + dnn.reorders + " reorders per call");
         row.notes.add("max |convgrad - oneDNN| / max|oneDNN| = " + fmt(relDiff(mine, dnn.result(mine.length))));
@@ -172,18 +176,17 @@ public final class BackpropInputBenchmark {
     double[] dyv = toDoubles(random(s.n() * s.outH() * s.outW() * s.oc(), 2));
     Tensor filter = Tensor.ofFloat64(op.filterShape(), w);
     Tensor dy = Tensor.ofFloat64(op.outBackpropShape(), dyv);
-    try (Engine e = Engine.create(b -> b.kind(EngineKind.SIMD).threads(threads))) {
+    try (Engine e = Engine.create(b -> b.kind(EngineKind.SIMD).threads(threads));
+        TfAnchor tf = engines.contains("tf") ? new TfAnchor(s, threads, w, dyv) : null) {
       String kernel = e.kernelFor(op).name();
-      time(row, "convgrad " + kernel, () -> e.backpropInput(op, filter, dy), warmup, runs);
       PackedFilter packed = e.pack(op, filter);
-      time(row, "convgrad packed", () -> e.backpropInput(op, packed, dy), warmup, runs);
-    }
-    if (engines.contains("tf")) {
-      try (TfAnchor tf = new TfAnchor(s, threads, w, dyv)) {
-        time(row, "TensorFlow", tf::run, warmup, runs);
-      } catch (RuntimeException ex) {
-        row.notes.add("TensorFlow float64: " + ex.getMessage());
+      Map<String, Runnable> calls = new LinkedHashMap<>();
+      calls.put("convgrad " + kernel, () -> e.backpropInput(op, filter, dy));
+      calls.put("convgrad packed", () -> e.backpropInput(op, packed, dy));
+      if (tf != null) {
+        calls.put("TensorFlow", tf::run);
       }
+      timeInterleaved(row, calls, warmup, runs);
     }
     return row;
   }
@@ -206,10 +209,63 @@ public final class BackpropInputBenchmark {
     return max == 0 ? diff : diff / max;
   }
 
+  /**
+   * Warms every engine up, then times them in rounds (one call of each per round, a short pause
+   * between engines so that no engine's spinning threads run into the next one's call): load from
+   * other processes then hits every engine alike. The median per engine counts.
+   */
+  private static void timeInterleaved(Row row, Map<String, Runnable> calls, double warmupSeconds, int runs) {
+    Map<String, Integer> warmCalls = new LinkedHashMap<>();
+    for (Map.Entry<String, Runnable> c : calls.entrySet()) {
+      long start = System.nanoTime();
+      int warm = 0;
+      while (warm < 5 || System.nanoTime() - start < warmupSeconds * 1e9) {
+        c.getValue().run();
+        warm++;
+      }
+      warmCalls.put(c.getKey(), warm);
+    }
+    Map<String, double[]> times = new LinkedHashMap<>();
+    for (String name : calls.keySet()) {
+      times.put(name, new double[runs]);
+    }
+    for (int r = 0; r < runs; r++) {
+      for (Map.Entry<String, Runnable> c : calls.entrySet()) {
+        pause();
+        long t0 = System.nanoTime();
+        c.getValue().run();
+        times.get(c.getKey())[r] = (System.nanoTime() - t0) / 1e9;
+      }
+    }
+    for (Map.Entry<String, double[]> t : times.entrySet()) {
+      report(row, t.getKey(), t.getValue(), warmCalls.get(t.getKey()));
+    }
+  }
+
+  private static void pause() {
+    try {
+      Thread.sleep(20);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void report(Row row, String engine, double[] t, int warm) {
+    Arrays.sort(t);
+    int runs = t.length;
+    double median = runs % 2 == 1 ? t[runs / 2] : (t[runs / 2 - 1] + t[runs / 2]) / 2;
+    double gflops = row.gflop / median;
+    row.gflops.put(engine, gflops);
+    System.out.printf(Locale.ROOT, "  %-20s %8.2f ms  %7.1f GFLOP/s  (min %.2f ms, %d warm-up calls)%n", engine,
+        median * 1e3, gflops, t[0] * 1e3, warm);
+  }
+
   private static void time(Row row, String engine, Runnable call, double warmupSeconds, int runs) {
     long start = System.nanoTime();
     int warm = 0;
-    while (warm < 2 || System.nanoTime() - start < warmupSeconds * 1e9) {
+    // At least 5 calls (the first ones run before C2 has compiled the kernels) and warmupSeconds.
+    int minCalls = warmupSeconds > 0 ? 5 : 1;
+    while (warm < minCalls || System.nanoTime() - start < warmupSeconds * 1e9) {
       call.run();
       warm++;
     }
@@ -219,12 +275,7 @@ public final class BackpropInputBenchmark {
       call.run();
       t[i] = (System.nanoTime() - t0) / 1e9;
     }
-    Arrays.sort(t);
-    double median = runs % 2 == 1 ? t[runs / 2] : (t[runs / 2 - 1] + t[runs / 2]) / 2;
-    double gflops = row.gflop / median;
-    row.gflops.put(engine, gflops);
-    System.out.printf(Locale.ROOT, "  %-20s %8.2f ms  %7.1f GFLOP/s  (min %.2f ms, %d warm-up calls)%n", engine,
-        median * 1e3, gflops, t[0] * 1e3, warm);
+    report(row, engine, t, warm);
   }
 
   private static String fmt(double v) {
@@ -238,8 +289,9 @@ public final class BackpropInputBenchmark {
     StringBuilder sb = new StringBuilder();
     sb.append("# conv2d_backprop_input benchmark\n\n");
     sb.append("GFLOP/s (2 x multiply-adds of the dense convolution / median time), ").append(env)
-        .append(", warm-up >= ").append(warmup).append(" s and median of ").append(runs)
-        .append(" runs per engine. 'convgrad simd' packs the filter in every call; 'convgrad packed' reuses a ")
+        .append(", warm-up >= ").append(warmup).append(" s (and >= 5 calls) per engine, then ")
+        .append(runs).append(" rounds of one call per engine (interleaved, 20 ms apart); the median counts ")
+        .append("(the reference: one call). 'convgrad simd' packs the filter in every call; 'convgrad packed' reuses a ")
         .append("packed filter; 'oneDNN' includes its reorders from nhwc/hwio and back in every call, ")
         .append("'oneDNN primitive' is the primitive alone on data already in its layouts.\n\n");
     sb.append("| shape | dtype | GFLOP |");

@@ -10,7 +10,20 @@ import org.convgrad.engine.tensor.Tensor;
 
 /**
  * Computes {@code conv2d_backprop_input} with the best kernel of its {@link EngineKind} that accepts
- * the problem, on a thread pool it owns. Thread-safe; close it to stop its threads.
+ * the problem, on a thread pool it owns ({@code threads} workers, the caller's thread included).
+ * Thread-safe; close it to stop its threads.
+ *
+ * <pre>{@code
+ * try (Engine engine = Engine.create(b -> b.kind(EngineKind.SIMD).threads(2))) {
+ *   engine.kernelFor(op).describe(op);            // "simd (block-f32x8)", or "reference"
+ *   PackedFilter packed = engine.pack(op, filter); // once
+ *   Tensor dx = engine.backpropInput(op, packed, dy); // per batch
+ * }
+ * }</pre>
+ *
+ * <p>AUTO and SIMD run the Vector API kernel where the JVM has {@code --add-modules
+ * jdk.incubator.vector} and the kernel accepts the problem, and the reference kernel otherwise;
+ * SCALAR always runs the reference. Results are bitwise the same for any thread count.
  */
 public final class Engine implements AutoCloseable {
   private final EngineKind kind;

@@ -8,6 +8,14 @@ public interface BackpropInputKernel {
   /** A short name, as verbose output and benchmarks print it. */
   String name();
 
+  /**
+   * What this kernel does for {@code op}, for verbose output: its name, and the strategy where the
+   * kernel has several (the SIMD kernel: {@code simd (block-f32x8)}).
+   */
+  default String describe(Conv2dBackpropInput op) {
+    return name();
+  }
+
   /** Whether this kernel computes {@code op} (every kernel must accept or decline, never guess). */
   boolean supports(Conv2dBackpropInput op);
 

@@ -1,7 +1,6 @@
 package org.convgrad.engine.kernel.simd;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -131,7 +130,7 @@ final class F32Tiles {
    * A tile of 4 result pixels x 3 in channels over one tap, for few in channels: vectorizes over
    * the {@code k} out channels (the reduction). One accumulator per (pixel p, channel j), kept in
    * {@code acc[accOff + (p * 3 + j) * L ..]}, holds lane-wise partial sums over {@code co mod
-   * L} (the masked tail included); {@link #sum} adds the lanes at the end in a fixed order.
+   * L} (the tail included); {@link #sum} adds the lanes at the end in a fixed order.
    * Pixel p reads {@code a[a0 + p * aPix + co]}, channel j {@code w[w0 + j * wCi + co]}. Pixels
    * at and past {@code rows} and channels at and past {@code cis} repeat the last real one.
    */
@@ -176,29 +175,6 @@ final class F32Tiles {
       c31 = x.fma(v1, c31);
       c32 = x.fma(v2, c32);
     }
-    if (kv < k) {
-      int kk = kv;
-      VectorMask<Float> m = S.indexInRange(kv, k);
-        FloatVector v0 = FloatVector.fromArray(S, w, w0 + kk, m);
-        FloatVector v1 = FloatVector.fromArray(S, w, w1 + kk, m);
-        FloatVector v2 = FloatVector.fromArray(S, w, w2 + kk, m);
-        FloatVector x = FloatVector.fromArray(S, a, a0 + kk, m);
-        c00 = x.fma(v0, c00);
-        c01 = x.fma(v1, c01);
-        c02 = x.fma(v2, c02);
-        x = FloatVector.fromArray(S, a, a1 + kk, m);
-        c10 = x.fma(v0, c10);
-        c11 = x.fma(v1, c11);
-        c12 = x.fma(v2, c12);
-        x = FloatVector.fromArray(S, a, a2 + kk, m);
-        c20 = x.fma(v0, c20);
-        c21 = x.fma(v1, c21);
-        c22 = x.fma(v2, c22);
-        x = FloatVector.fromArray(S, a, a3 + kk, m);
-        c30 = x.fma(v0, c30);
-        c31 = x.fma(v1, c31);
-        c32 = x.fma(v2, c32);
-    }
     c00.intoArray(acc, accOff + 0 * L);
     c01.intoArray(acc, accOff + 1 * L);
     c02.intoArray(acc, accOff + 2 * L);
@@ -211,6 +187,30 @@ final class F32Tiles {
     c30.intoArray(acc, accOff + 9 * L);
     c31.intoArray(acc, accOff + 10 * L);
     c32.intoArray(acc, accOff + 11 * L);
+    if (kv < k) {
+      dotTail4x3(a, a0, aPix, rows, k, w, w0, wCi, cis, acc, accOff);
+    }
+  }
+
+  /**
+   * The last {@code k mod L} out channels of {@link #dot4x3}, in scalar code on the
+   * accumulators in {@code acc}: out channel {@code kv + i} goes to lane i, with the same fused
+   * multiply-add a masked vector lane would do. (Masked loads are not compiled to vector code on
+   * every JDK 17 target; a method that holds them makes C2 box all its vectors.)
+   */
+  static void dotTail4x3(float[] a, int a0, int aPix, int rows, int k, float[] w, int w0, int wCi, int cis,
+      float[] acc, int accOff) {
+    int kv = S.loopBound(k);
+    for (int p = 0; p < 4; p++) {
+      int ap = a0 + Math.min(p, rows - 1) * aPix;
+      for (int j = 0; j < 3; j++) {
+        int wj = w0 + Math.min(j, cis - 1) * wCi;
+        int lane = accOff + (p * 3 + j) * L - kv;
+        for (int kk = kv; kk < k; kk++) {
+          acc[lane + kk] = Math.fma(a[ap + kk], w[wj + kk], acc[lane + kk]);
+        }
+      }
+    }
   }
 
   /** The L elements of tmp from off, added from the first up: a fixed order (reduceLanes has none). */

@@ -31,7 +31,7 @@ final class F32Worker extends RowWorker {
   private final float[] stage;
   private final int[] tA;
   private final int[] tB;
-  private final float[] acc = new float[GROUP_TILES * ACC];
+  private final float[] acc;
 
   F32Worker(Plan p, Packed f, Tensor dyT, Tensor dxT) {
     super(p);
@@ -45,6 +45,7 @@ final class F32Worker extends RowWorker {
     this.dx = staged ? new float[p.w * p.ic] : dxT.float32Data();
     this.tA = new int[p.fh * p.fw];
     this.tB = new int[p.fh * p.fw];
+    this.acc = new float[Math.max(2 * GROUP_TILES, f.blocks) * ACC];
   }
 
   /** The float32 filter layout: block panels or, for few in channels, HWIO as it is. */
@@ -184,39 +185,58 @@ final class F32Worker extends RowWorker {
   void run(int n, int dxOff, int dxPix, int nt) {
     if (f.dot) {
       runDot(n, dxOff, dxPix, nt);
-      return;
+    } else {
+      runBlocks(n, dxOff, dxPix, nt);
     }
+  }
+
+  /**
+   * Block tiles. Loop order: tap segment, chunk of KC out channels, in-channel block, tile. A chunk
+   * of out_backprop (up to 6 * groupTiles pixels x KC out channels) stays in L1 while every
+   * block's packed filter chunk (KC x NB) is swept over its tiles; the accumulators of all blocks
+   * and tiles of the group ({@code blocks * tiles * ACC}, at most {@code max(2 * GROUP_TILES,
+   * blocks) * ACC}) wait in {@code acc}. Per element the order is still: segments in order, out
+   * channels ascending.
+   */
+  private void runBlocks(int n, int dxOff, int dxPix, int nt) {
     int aPix = p.oc;
     int taps = p.fh * p.fw;
+    int blocks = f.blocks;
+    // At most max(1, 2 * GROUP_TILES / blocks) tiles per group, the run split into equal groups
+    // (a run of 9 tiles with room for 8 becomes 5 + 4, not 8 + 1).
+    int maxTiles = Math.max(1, GROUP_TILES * 2 / blocks);
+    int runTiles = (n + 5) / 6;
+    int nGroups = (runTiles + maxTiles - 1) / maxTiles;
+    int groupTiles = (runTiles + nGroups - 1) / nGroups;
     for (int g = 0; g < p.groups; g++) {
-      for (int cb = 0; cb < f.blocks; cb++) {
-        int width = Math.min(NB, p.fid - cb * NB);
-        int base = (g * f.blocks + cb) * taps;
-        int cOff = dxOff + g * p.fid + cb * NB;
-        // Groups of up to GROUP_TILES tiles: their accumulators stay in L1 while each chunk of
-        // KC packed filter rows of each tap is swept over all of them.
-        for (int q0 = 0; q0 < n; q0 += 6 * GROUP_TILES) {
-          int m = Math.min(n - q0, 6 * GROUP_TILES);
-          int tiles = (m + 5) / 6;
-          Arrays.fill(acc, 0, tiles * ACC, 0f);
-          for (int t = 0; t < nt; t++) {
-            int aT = tapDy[t] + g * p.cg + q0 * aPix;
-            int bT = (base + tapK[t]) * p.cg * NB;
-            int kt = tapLen[t] * p.cg;
-            for (int kc = 0; kc < kt; kc += KC) {
-              int kl = Math.min(KC, kt - kc);
+      for (int q0 = 0; q0 < n; q0 += 6 * groupTiles) {
+        int m = Math.min(n - q0, 6 * groupTiles);
+        int tiles = (m + 5) / 6;
+        Arrays.fill(acc, 0, blocks * tiles * ACC, 0f);
+        for (int t = 0; t < nt; t++) {
+          int aT = tapDy[t] + g * p.cg + q0 * aPix;
+          int kt = tapLen[t] * p.cg;
+          for (int kc = 0; kc < kt; kc += KC) {
+            int kl = Math.min(KC, kt - kc);
+            for (int cb = 0; cb < blocks; cb++) {
+              int bT = ((g * blocks + cb) * taps + tapK[t]) * p.cg * NB + kc * NB;
               for (int i = 0; i < tiles; i++) {
                 int rows = Math.min(6, m - 6 * i);
+                int accOff = (cb * tiles + i) * ACC;
                 if (rows > 3) {
-                  F32Tiles.tile6(dy, aT + 6 * i * aPix + kc, aPix, rows, kl, f.data, bT + kc * NB, acc, i * ACC);
+                  F32Tiles.tile6(dy, aT + 6 * i * aPix + kc, aPix, rows, kl, f.data, bT, acc, accOff);
                 } else {
-                  F32Tiles.tile3(dy, aT + 6 * i * aPix + kc, aPix, rows, kl, f.data, bT + kc * NB, acc, i * ACC);
+                  F32Tiles.tile3(dy, aT + 6 * i * aPix + kc, aPix, rows, kl, f.data, bT, acc, accOff);
                 }
               }
             }
           }
+        }
+        for (int cb = 0; cb < blocks; cb++) {
+          int width = Math.min(NB, p.fid - cb * NB);
+          int cOff = dxOff + g * p.fid + cb * NB;
           for (int q = 0; q < m; q++) {
-            System.arraycopy(acc, (q / 6) * ACC + (q % 6) * NB, dx, cOff + (q0 + q) * dxPix, width);
+            System.arraycopy(acc, (cb * tiles + q / 6) * ACC + (q % 6) * NB, dx, cOff + (q0 + q) * dxPix, width);
           }
         }
       }

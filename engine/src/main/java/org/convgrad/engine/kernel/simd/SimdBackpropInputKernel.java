@@ -41,7 +41,8 @@ import org.jspecify.annotations.Nullable;
  * vector lengths, 16 floats or 8 doubles with 256-bit vectors; for dot tiles a copy of the filter),
  * which {@link org.convgrad.engine.Engine#pack} lets a caller keep across calls (packing a half or
  * bfloat16 filter first widens it into a filter-sized float32 buffer, dropped after), plus per worker
- * thread a fixed scratch: {@code 16 * 12} vectors of accumulators (6 KiB with 256-bit vectors),
+ * thread a fixed scratch: {@code max(32, ceil(fid/NB)) * 12} vectors of accumulators (12 KiB with
+ * 256-bit vectors up to 512 in channels per group),
  * tap lists of {@code 4*fh*fw} ints and, only for NCHW, half and bfloat16 problems, staging rows
  * of {@code fh*ow*oc + w*ic} elements; plus {@code 16*w} bytes of run lists per call. No
  * im2col-sized buffer. {@link #scratchBytesPerThread} gives the exact figure, and SimdKernelTest
@@ -69,6 +70,11 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
   @Override
   public String name() {
     return "simd";
+  }
+
+  @Override
+  public String describe(Conv2dBackpropInput op) {
+    return name() + " (" + strategy(op) + ")";
   }
 
   @Override
@@ -105,7 +111,9 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
     var g = op.geometry();
     boolean f64 = op.dtype() == DType.FLOAT64;
     int elem = f64 ? 8 : 4;
-    long acc = (long) F32Worker.GROUP_TILES * (f64 ? F64Tiles.ACC : F32Tiles.ACC) * elem;
+    long nb = f64 ? F64Tiles.NB : F32Tiles.NB;
+    long blocks = (g.filterInDepth() + nb - 1) / nb;
+    long acc = Math.max(2L * F32Worker.GROUP_TILES, blocks) * (f64 ? F64Tiles.ACC : F32Tiles.ACC) * elem;
     long taps = g.filterHeight() * g.filterWidth();
     long ints = 4 * taps + 3 * g.filterHeight();
     long bytes = acc + 4 * ints;
