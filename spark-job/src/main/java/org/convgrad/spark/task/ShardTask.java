@@ -26,6 +26,7 @@ import org.convgrad.spark.io.PartWriter;
 import org.convgrad.spark.io.SampleBatch;
 import org.convgrad.spark.io.SampleReader;
 import org.convgrad.spark.io.Shard;
+import org.convgrad.spark.io.HadoopChannels;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -171,7 +172,7 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
 
   private static void deleteQuietly(Path p, Configuration conf) {
     try {
-      FileSystem fs = p.getFileSystem(conf);
+      FileSystem fs = HadoopChannels.fileSystem(p, conf);
       fs.delete(p, false);
     } catch (IOException | RuntimeException e) {
       LOG.debug("could not delete {}", p, e);
