@@ -94,13 +94,19 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
       long lastId = 0;
       for (long row = 0; row < shard.rows(); row += batch) {
         int rows = (int) Math.min(batch, shard.rows() - row);
+        long t0 = System.nanoTime();
         SampleBatch in = reader.read(shard.firstRow() + row, rows);
         Conv2dBackpropInput op = h.op(rows);
         if (c.kernel.isEmpty()) {
           c.kernel = h.kernel(op);
         }
+        long t1 = System.nanoTime();
         Tensor dx = h.backpropInput(op, in.samples());
+        long t2 = System.nanoTime();
         writer.write(in.ids(), dx);
+        c.readSeconds += (t1 - t0) / 1e9;
+        c.computeSeconds += (t2 - t1) / 1e9;
+        c.writeSeconds += (System.nanoTime() - t2) / 1e9;
         if (row == 0) {
           firstId = in.ids()[0];
         }
@@ -113,7 +119,9 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
       }
       c.firstId = firstId;
       c.lastId = lastId;
+      long t3 = System.nanoTime();
       writer.close();
+      c.writeSeconds += (System.nanoTime() - t3) / 1e9;
       c.bytes = writer.bytes();
       c.crc32c = writer.crc32c();
       done = true;
