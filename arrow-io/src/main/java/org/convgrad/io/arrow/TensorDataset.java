@@ -24,7 +24,9 @@ import org.jspecify.annotations.Nullable;
  * record batches' metadata, so the schema ({@link #column()}) and {@link #sampleCount()} are
  * known before any data is read; every file must have the same tensor type, element type and id
  * column. {@link #read(long, int)} reads any range of samples, touching only the record batches
- * that hold them, one at a time: memory is the result plus one record batch.
+ * that hold them, one at a time: the samples' bytes go straight from the file into the result
+ * (see {@link TensorIpcReader#readRecordBatchRows}), so memory is the result plus a small buffer
+ * (plus one record batch, for batches that must be loaded: compressed, or with nulls).
  *
  * <p>Files are read through {@link Source}s, so a Spark job can read a Hadoop file system through
  * an adapter that returns a {@link SeekableByteChannel} (see {@link
@@ -69,7 +71,7 @@ public final class TensorDataset implements AutoCloseable {
   private final long sampleCount;
   private @Nullable TensorIpcReader open;
   private int openFile = -1;
-  private int loadedBatch = -1;
+  private int checkedBatch = -1;
 
   private TensorDataset(BufferAllocator allocator, List<FileEntry> files, TensorColumnInfo column, long count) {
     this.allocator = allocator;
@@ -220,19 +222,20 @@ public final class TensorDataset implements AutoCloseable {
         b++; // empty record batches share their position with the next one
       }
       TensorIpcReader r = reader(f);
-      if (loadedBatch != b) {
-        r.loadRecordBatch(b);
-        loadedBatch = b;
-        if (r.batchRowCount() != file.batchRows[b]) {
-          throw new TensorFormatException(file.source.name(), "record batch " + b + " has " + r.batchRowCount()
+      if (checkedBatch != b) {
+        long rows = r.recordBatchRowCounts()[b];
+        if (rows != file.batchRows[b]) {
+          throw new TensorFormatException(file.source.name(), "record batch " + b + " has " + rows
               + " rows but its metadata said " + file.batchRows[b] + " (the file changed?)");
         }
+        checkedBatch = b;
       }
       int offset = (int) (pos - file.batchFirst[b]);
       int n = (int) Math.min(count - done, file.batchRows[b] - offset);
-      r.readBatchInto(offset, n, out, done);
+      // straight from the file into the result (or through Arrow memory where that is not possible)
+      long[] got = r.readRecordBatchRows(b, offset, n, out, done);
       if (ids != null) {
-        System.arraycopy(r.batchIds(offset, n), 0, ids, done, n);
+        System.arraycopy(got, 0, ids, done, n);
       }
       done += n;
       pos += n;
@@ -299,7 +302,7 @@ public final class TensorDataset implements AutoCloseable {
       Source s = files.get(f).source;
       open = TensorIpcReader.openFile(s.open(), s.name(), allocator);
       openFile = f;
-      loadedBatch = -1;
+      checkedBatch = -1;
     }
     return open;
   }
@@ -309,7 +312,7 @@ public final class TensorDataset implements AutoCloseable {
       TensorIpcReader r = open;
       open = null;
       openFile = -1;
-      loadedBatch = -1;
+      checkedBatch = -1;
       r.close();
     }
   }

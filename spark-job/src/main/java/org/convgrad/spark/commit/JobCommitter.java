@@ -10,6 +10,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.convgrad.spark.io.DatasetException;
 import org.convgrad.spark.task.TaskCommit;
+import org.convgrad.spark.io.HadoopChannels;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,7 +46,7 @@ public final class JobCommitter {
 
   public JobCommitter(String output, Configuration conf, String jobId) throws IOException {
     Path p = new Path(output);
-    this.fs = p.getFileSystem(conf);
+    this.fs = HadoopChannels.fileSystem(p, conf); // file: without .crc files
     this.output = fs.makeQualified(p);
     this.conf = conf;
     this.jobId = jobId;

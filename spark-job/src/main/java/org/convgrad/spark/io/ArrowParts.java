@@ -1,12 +1,10 @@
 package org.convgrad.spark.io;
 
 import java.io.IOException;
-import java.nio.channels.Channels;
 import java.nio.channels.WritableByteChannel;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.convgrad.engine.DType;
 import org.convgrad.engine.DataFormat;
@@ -47,19 +45,18 @@ public final class ArrowParts {
     return FixedShapeTensorType.of(java.util.Arrays.copyOfRange(dims, 1, dims.length));
   }
 
-  /** A writer of a part at {@code path} (any Hadoop file system), for samples of {@code batchShape}. */
+  /**
+   * A writer of a part at {@code path} (any Hadoop file system; a local file straight through a
+   * {@link java.nio.channels.FileChannel}), for samples of {@code batchShape}. The parent
+   * directory must exist; nothing is fsynced (the committer's rename is the commit).
+   */
   public static PartWriter create(Path path, Configuration conf, DType dtype, Shape batchShape, DataFormat format)
       throws IOException {
-    FileSystem fs = path.getFileSystem(conf);
-    // Not recursive: an attempt that outlives its job (whose _temporary is gone) fails instead of
-    // recreating the directory.
-    HadoopChannels.CheckedOutput out = new HadoopChannels.CheckedOutput(
-        fs.createNonRecursive(path, true, 1 << 16, fs.getDefaultReplication(path), fs.getDefaultBlockSize(path), null));
+    HadoopChannels.CheckedChannel out = HadoopChannels.create(path, conf);
     BufferAllocator alloc = allocator("part " + path.getName());
     TensorIpcWriter writer;
     try {
-      writer = TensorIpcWriter.builder(sampleType(batchShape, format), dtype)
-          .openFile(Channels.newChannel(out), path.toString(), alloc);
+      writer = TensorIpcWriter.builder(sampleType(batchShape, format), dtype).openFile(out, path.toString(), alloc);
     } catch (RuntimeException e) {
       out.close();
       alloc.close();

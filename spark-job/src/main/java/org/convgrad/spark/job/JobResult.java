@@ -44,4 +44,21 @@ public final class JobResult {
             ? " (" + gpuFallbackTasks + " task(s) were assigned a GPU but ran on the CPU: no GPU backend in this build)"
             : "");
   }
+
+  /** Where the committed attempts spent their time, summed over tasks (a profile, not wall time). */
+  public String taskTimes() {
+    double read = 0;
+    double compute = 0;
+    double write = 0;
+    double all = 0;
+    for (TaskCommit c : parts) {
+      read += c.readSeconds;
+      compute += c.computeSeconds;
+      write += c.writeSeconds;
+      all += c.seconds;
+    }
+    return String.format(java.util.Locale.ROOT,
+        "task time summed over %d tasks: read %.2f s, compute %.2f s, write %.2f s, other %.2f s",
+        parts.size(), read, compute, write, all - read - compute - write);
+  }
 }

@@ -26,6 +26,7 @@ import org.convgrad.spark.io.PartWriter;
 import org.convgrad.spark.io.SampleBatch;
 import org.convgrad.spark.io.SampleReader;
 import org.convgrad.spark.io.Shard;
+import org.convgrad.spark.io.HadoopChannels;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -93,13 +94,19 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
       long lastId = 0;
       for (long row = 0; row < shard.rows(); row += batch) {
         int rows = (int) Math.min(batch, shard.rows() - row);
+        long t0 = System.nanoTime();
         SampleBatch in = reader.read(shard.firstRow() + row, rows);
         Conv2dBackpropInput op = h.op(rows);
         if (c.kernel.isEmpty()) {
           c.kernel = h.kernel(op);
         }
+        long t1 = System.nanoTime();
         Tensor dx = h.backpropInput(op, in.samples());
+        long t2 = System.nanoTime();
         writer.write(in.ids(), dx);
+        c.readSeconds += (t1 - t0) / 1e9;
+        c.computeSeconds += (t2 - t1) / 1e9;
+        c.writeSeconds += (System.nanoTime() - t2) / 1e9;
         if (row == 0) {
           firstId = in.ids()[0];
         }
@@ -112,7 +119,9 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
       }
       c.firstId = firstId;
       c.lastId = lastId;
+      long t3 = System.nanoTime();
       writer.close();
+      c.writeSeconds += (System.nanoTime() - t3) / 1e9;
       c.bytes = writer.bytes();
       c.crc32c = writer.crc32c();
       done = true;
@@ -171,7 +180,7 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
 
   private static void deleteQuietly(Path p, Configuration conf) {
     try {
-      FileSystem fs = p.getFileSystem(conf);
+      FileSystem fs = HadoopChannels.fileSystem(p, conf);
       fs.delete(p, false);
     } catch (IOException | RuntimeException e) {
       LOG.debug("could not delete {}", p, e);

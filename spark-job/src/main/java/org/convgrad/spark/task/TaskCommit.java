@@ -27,6 +27,10 @@ public final class TaskCommit implements Serializable {
   /** GPU addresses Spark assigned to the task, when it ran on the CPU all the same. */
   public @Nullable String gpuFallback;
   public double seconds;
+  /** Of {@link #seconds}: reading samples, computing, writing (and closing) the part. */
+  public double readSeconds;
+  public double computeSeconds;
+  public double writeSeconds;
   public double flops;
 
   public TaskCommit() {}

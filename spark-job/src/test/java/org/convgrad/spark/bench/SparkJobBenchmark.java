@@ -269,8 +269,9 @@ public final class SparkJobBenchmark {
         throw new IllegalStateException("the job processed " + r.samples + " of " + samples + " samples");
       }
       delete(dir.resolve("job-out"));
+      System.out.println(r.taskTimes());
       add(label + ", " + r.parts.size() + " tasks, " + r.parts.get(0).threads + " engine thread(s) per task, "
-          + r.engine, wall, load, false);
+          + r.engine + "; " + r.taskTimes(), wall, load, false);
     } finally {
       spark.stop();
     }
