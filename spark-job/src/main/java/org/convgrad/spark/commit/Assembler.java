@@ -7,7 +7,9 @@ import java.nio.ByteOrder;
 import java.nio.channels.Channels;
 import java.nio.channels.WritableByteChannel;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
 import org.convgrad.engine.DType;
 import org.convgrad.engine.DataFormat;
@@ -41,12 +43,8 @@ public final class Assembler {
       } else {
         throw new DatasetException("--assemble " + target + ": expected a .npy or .arrow file name");
       }
-      if (fs.exists(dst)) {
-        fs.delete(dst, false);
-      }
-      if (!fs.rename(tmp, dst)) {
-        throw new IOException("cannot rename " + tmp + " to " + dst);
-      }
+      // One rename that replaces an older file: never a moment with neither the old file nor the new.
+      FileContext.getFileContext(dst.toUri(), conf).rename(tmp, dst, Options.Rename.OVERWRITE);
       done = true;
     } finally {
       if (!done) {

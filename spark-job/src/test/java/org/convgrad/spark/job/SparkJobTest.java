@@ -81,9 +81,10 @@ class SparkJobTest {
   }
 
   @Test
-  void assembledArrowIsBitIdenticalAndFloat64Works(SparkSession spark) throws Exception {
+  void assembledArrowIsBitIdenticalReplacesAnOlderFileAndFloat64Works(SparkSession spark) throws Exception {
     JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT64);
     JobOptions o = f.options("out");
+    Files.writeString(dir.resolve("dx.arrow"), "an older result, replaced in one rename");
     o.assemble = dir.resolve("dx.arrow").toString();
     o.samplesPerTask = 2;
     ConvgradSparkJob.run(o, spark);
