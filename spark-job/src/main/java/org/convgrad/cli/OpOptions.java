@@ -5,14 +5,17 @@ import org.convgrad.engine.DataFormat;
 import org.convgrad.engine.Padding;
 import picocli.CommandLine.Option;
 
-/** The op's attributes as command-line options, shared by every command that runs the op. */
+/**
+ * The op's attributes as command-line options: one definition for {@code convgrad backprop-input}
+ * and the Spark job ({@code convgrad-spark-submit}).
+ */
 public final class OpOptions {
   @Option(
       names = "--strides",
       split = ",",
       paramLabel = "S",
       description = "Strides: 4 values in data-format order (1,2,2,1), or 1 or 2 spatial values (2 or 2,2). Default: 1.")
-  long[] strides = {1};
+  public long[] strides = {1};
 
   @Option(
       names = "--padding",
@@ -20,28 +23,28 @@ public final class OpOptions {
       paramLabel = "SAME|VALID|EXPLICIT",
       converter = PaddingConverter.class,
       description = "TensorFlow's padding scheme.")
-  Padding padding;
+  public Padding padding;
 
   @Option(
       names = "--explicit-paddings",
       split = ",",
       paramLabel = "P",
       description = "With EXPLICIT only: 8 values, before/after per dimension in data-format order, e.g. 0,0,1,2,1,2,0,0.")
-  long[] explicitPaddings = {};
+  public long[] explicitPaddings = {};
 
   @Option(
       names = "--dilations",
       split = ",",
       paramLabel = "D",
       description = "Dilations: 4 values in data-format order, or 1 or 2 spatial values. Default: 1.")
-  long[] dilations = {1};
+  public long[] dilations = {1};
 
   @Option(
       names = "--data-format",
       paramLabel = "NHWC|NCHW",
       converter = DataFormatConverter.class,
       description = "Layout of out_backprop and the result (the filter is always HWIO). Default: NHWC.")
-  DataFormat dataFormat = DataFormat.NHWC;
+  public DataFormat dataFormat = DataFormat.NHWC;
 
   public ConvParams toParams() {
     return ConvParams.builder()

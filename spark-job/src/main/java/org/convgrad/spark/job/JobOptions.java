@@ -3,13 +3,14 @@ package org.convgrad.spark.job;
 import java.util.ArrayList;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
+import org.convgrad.cli.OpOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
  * The job's command line: the op's arguments as the {@code convgrad} command line takes them,
- * plus where the data lives and how to split the work. Lists take commas or spaces:
- * {@code --strides 1,2,2,1} or {@code --strides 1 2 2 1}.
+ * plus where the data lives and how to split the work.
  */
 @Command(
     name = "convgrad-spark-submit",
@@ -36,23 +37,7 @@ public final class JobOptions {
           + " or 2 spatial values.")
   public List<Long> inputSizes = new ArrayList<>();
 
-  @Option(names = "--strides", split = ",", arity = "1..*", paramLabel = "N",
-      description = "4 values in data_format order, or 1 or 2 spatial values (default 1).")
-  public List<Long> strides = new ArrayList<>(List.of(1L));
-
-  @Option(names = "--padding", required = true, paramLabel = "SAME|VALID|EXPLICIT", description = "The padding scheme.")
-  public String padding = "";
-
-  @Option(names = "--explicit-paddings", split = ",", arity = "1..*", paramLabel = "N",
-      description = "With EXPLICIT: 8 values, (before, after) per dimension in data_format order.")
-  public List<Long> explicitPaddings = new ArrayList<>();
-
-  @Option(names = "--dilations", split = ",", arity = "1..*", paramLabel = "N",
-      description = "4 values in data_format order, or 1 or 2 spatial values (default 1).")
-  public List<Long> dilations = new ArrayList<>(List.of(1L));
-
-  @Option(names = "--data-format", paramLabel = "NHWC|NCHW", description = "Layout of samples and result (default NHWC).")
-  public String dataFormat = "NHWC";
+  @Mixin public OpOptions op = new OpOptions();
 
   @Option(names = "--output", required = true, paramLabel = "DIR",
       description = "Output directory (must not exist or be empty): Arrow IPC parts, manifest.json, _SUCCESS.")
@@ -83,7 +68,7 @@ public final class JobOptions {
   }
 
   public OpArgs opArgs() {
-    return new OpArgs(toArray(inputSizes), toArray(strides), padding, toArray(explicitPaddings), toArray(dilations),
-        dataFormat);
+    return new OpArgs(toArray(inputSizes), op.strides, op.padding.name(), op.explicitPaddings, op.dilations,
+        op.dataFormat.name());
   }
 }

@@ -13,6 +13,7 @@ import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
+import org.convgrad.engine.Padding;
 import org.convgrad.engine.Conv2dBackpropInput;
 import org.convgrad.engine.DType;
 import org.convgrad.engine.DataFormat;
@@ -154,8 +155,8 @@ public final class SparkJobBenchmark {
     o.outBackprop = dataset;
     o.filter = dir.resolve("w.npy").toString();
     o.inputSizes = List.of(H, W);
-    o.strides = List.of(1L);
-    o.padding = "SAME";
+    o.op.strides = new long[] {1};
+    o.op.padding = Padding.SAME;
     o.output = dir.resolve(output).toString();
     return o;
   }

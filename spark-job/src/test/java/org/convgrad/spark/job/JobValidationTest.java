@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerJobStart;
 import org.apache.spark.sql.SparkSession;
+import org.convgrad.engine.Padding;
 import org.convgrad.engine.DType;
 import org.convgrad.engine.InvalidArgumentException;
 import org.convgrad.spark.io.DatasetException;
@@ -50,7 +51,7 @@ class JobValidationTest {
     o.outBackprop = dy;
     o.filter = filter;
     o.inputSizes = List.of(6L, 6L);
-    o.padding = "SAME";
+    o.op.padding = Padding.SAME;
     o.output = dir.resolve("out").toString();
     return o;
   }
@@ -88,7 +89,7 @@ class JobValidationTest {
   @Test
   void wrongOutputSizeFailsWithTheOpsMessage(SparkSession spark) throws Exception {
     JobOptions o = options(dy(4, 3).toString(), filter(2, 3).toString());
-    o.strides = List.of(2L);
+    o.op.strides = new long[] {2};
     InvalidArgumentException e = assertThrows(InvalidArgumentException.class, () -> ConvgradSparkJob.run(o, spark));
     assertNothingRan();
   }
