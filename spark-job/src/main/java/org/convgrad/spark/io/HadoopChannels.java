@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
-import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.channels.WritableByteChannel;
@@ -14,6 +13,7 @@ import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
+import org.convgrad.io.PositionedChannel;
 import org.apache.hadoop.fs.RawLocalFileSystem;
 
 /**
@@ -67,7 +67,8 @@ public final class HadoopChannels {
       }
     }
     long size = fs.getFileStatus(path).getLen();
-    return new ReadChannel(fs.open(path), size);
+    FSDataInputStream in = fs.open(path);
+    return PositionedChannel.of(in::read, size, in);
   }
 
   /**
@@ -167,101 +168,6 @@ public final class HadoopChannels {
     /** The CRC-32C of the bytes written, as 8 hex digits. */
     public String crc32c() {
       return String.format("%08x", crc.getValue());
-    }
-  }
-
-  private static final class ReadChannel implements SeekableByteChannel {
-    private final FSDataInputStream in;
-    private final long size;
-    private final byte[] scratch = new byte[1 << 20];
-    private long position;
-    private boolean open = true;
-
-    ReadChannel(FSDataInputStream in, long size) {
-      this.in = in;
-      this.size = size;
-    }
-
-    @Override
-    public int read(ByteBuffer dst) throws IOException {
-      ensureOpen();
-      if (position >= size) {
-        return dst.hasRemaining() ? -1 : 0;
-      }
-      int total = 0;
-      while (dst.hasRemaining() && position < size) {
-        int n;
-        if (dst.hasArray()) {
-          int want = (int) Math.min(dst.remaining(), size - position);
-          n = in.read(position, dst.array(), dst.arrayOffset() + dst.position(), want);
-          if (n > 0) {
-            dst.position(dst.position() + n);
-          }
-        } else {
-          int want = (int) Math.min(Math.min(dst.remaining(), scratch.length), size - position);
-          n = in.read(position, scratch, 0, want);
-          if (n > 0) {
-            dst.put(scratch, 0, n);
-          }
-        }
-        if (n < 0) {
-          break;
-        }
-        position += n;
-        total += n;
-      }
-      return total == 0 && position >= size ? -1 : total;
-    }
-
-    @Override
-    public int write(ByteBuffer src) {
-      throw new NonWritableChannelException();
-    }
-
-    @Override
-    public long position() throws IOException {
-      ensureOpen();
-      return position;
-    }
-
-    @Override
-    public SeekableByteChannel position(long newPosition) throws IOException {
-      ensureOpen();
-      if (newPosition < 0) {
-        throw new IllegalArgumentException("negative position " + newPosition);
-      }
-      position = newPosition;
-      return this;
-    }
-
-    @Override
-    public long size() throws IOException {
-      ensureOpen();
-      return size;
-    }
-
-    @Override
-    public SeekableByteChannel truncate(long s) {
-      throw new NonWritableChannelException();
-    }
-
-    @Override
-    public boolean isOpen() {
-      return open;
-    }
-
-    @Override
-    public void close() throws IOException {
-      if (open) {
-        open = false;
-        in.close();
-      }
-    }
-
-    private void ensureOpen() throws IOException {
-      if (!open) {
-        throw new ClosedChannelException();
-      }
     }
   }
 }
