@@ -70,28 +70,34 @@ public final class WorkPool implements AutoCloseable {
     for (int i = 0; i < helpers; i++) {
       futures.add(executor.submit(worker));
     }
-    RuntimeException failure = null;
+    Throwable failure = null;
     try {
       worker.run();
     } catch (RuntimeException | Error e) {
       next.set(tasks); // let the helpers stop early
-      failure = e instanceof RuntimeException ? (RuntimeException) e : new RuntimeException(e);
+      failure = e;
     }
     for (Future<?> f : futures) {
       try {
         f.get();
       } catch (ExecutionException e) {
         if (failure == null) {
-          Throwable cause = e.getCause();
-          failure = cause instanceof RuntimeException ? (RuntimeException) cause : new RuntimeException(cause);
+          failure = e.getCause();
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("interrupted while waiting for convgrad worker threads", e);
       }
     }
+    // The first failure, as it was thrown: an OutOfMemoryError stays one.
+    if (failure instanceof RuntimeException) {
+      throw (RuntimeException) failure;
+    }
+    if (failure instanceof Error) {
+      throw (Error) failure;
+    }
     if (failure != null) {
-      throw failure;
+      throw new IllegalStateException("a convgrad worker thread failed", failure);
     }
   }
 
