@@ -48,8 +48,7 @@ public final class TensorIpcReader implements AutoCloseable {
   private long @Nullable [] rowCounts;
   private boolean loaded;
   private int loadedIndex = -1; // the record batch of a file that is loaded, -1 if none (or unknown)
-  private @Nullable DirectLayout @Nullable [] layouts; // per record batch; NOT_DIRECT where it falls back
-  private org.apache.arrow.memory.@Nullable ArrowBuf chunk; // reused by direct reads
+  private @Nullable DirectBatchReads direct; // a file's row reads that bypass Arrow memory
 
   private TensorIpcReader(String source, BufferAllocator allocator, ReadableByteChannel channel, boolean file)
       throws IOException {
@@ -264,7 +263,10 @@ public final class TensorIpcReader implements AutoCloseable {
     if (index < 0 || index >= b.size()) {
       throw new IndexOutOfBoundsException("record batch " + index + " of " + b.size());
     }
-    DirectLayout layout = loaded && loadedIndex == index ? null : layout(index);
+    if (direct == null) {
+      direct = new DirectBatchReads(source, seekable, schema, column, b, allocator);
+    }
+    DirectBatchReads.Layout layout = loaded && loadedIndex == index ? null : direct.layout(index);
     if (layout == null) {
       if (!loaded || loadedIndex != index) {
         loadRecordBatch(index);
@@ -272,9 +274,9 @@ public final class TensorIpcReader implements AutoCloseable {
       readBatchInto(first, count, dst, dstRow);
       return batchIds(first, count);
     }
-    if (first < 0 || count < 0 || first > layout.rows || count > layout.rows - first) {
+    if (first < 0 || count < 0 || first > layout.rows() || count > layout.rows() - first) {
       throw new IndexOutOfBoundsException("rows [" + first + ", " + first + " + " + count + ") of a "
-          + layout.rows + "-row batch");
+          + layout.rows() + "-row batch");
     }
     TensorVectors.checkBatch(dst, column.type(), column.name());
     if (dst.dtype() != column.dtype()) {
@@ -286,189 +288,8 @@ public final class TensorIpcReader implements AutoCloseable {
       throw new IndexOutOfBoundsException("rows [" + dstRow + ", " + dstRow + " + " + count
           + ") are outside the destination's " + dstRows + " rows");
     }
-    long listSize = column.type().listSize();
-    int width = column.dtype().byteSize();
-    readDirect(layout.tensorData + (long) first * listSize * width, (long) count * listSize, width, dst,
-        dstRow * listSize);
-    if (layout.idData < 0) {
-      return null;
-    }
-    long[] ids = new long[count];
-    if (count > 0) {
-      java.nio.ByteBuffer bb = java.nio.ByteBuffer.allocate(count * 8).order(ByteOrder.LITTLE_ENDIAN);
-      readFully(layout.idData + (long) first * 8, bb);
-      bb.flip();
-      bb.asLongBuffer().get(ids);
-    }
-    return ids;
-  }
-
-  /** Where a record batch's tensor values and ids start in the file, for direct reads. */
-  private static final class DirectLayout {
-    final long rows;
-    final long tensorData; // file offset of the tensor column's values
-    final long idData; // file offset of the ids, -1 without an id column
-
-    DirectLayout(long rows, long tensorData, long idData) {
-      this.rows = rows;
-      this.tensorData = tensorData;
-      this.idData = idData;
-    }
-  }
-
-  private static final DirectLayout NOT_DIRECT = new DirectLayout(-1, -1, -1);
-
-  /** The direct-read layout of record batch {@code index}, or null when it must be loaded instead. */
-  private @Nullable DirectLayout layout(int index) throws IOException {
-    List<ArrowBlock> b = requireFile();
-    if (layouts == null) {
-      layouts = new DirectLayout[b.size()];
-    }
-    DirectLayout l = layouts[index];
-    if (l == null) {
-      l = computeLayout(b.get(index));
-      layouts[index] = l;
-    }
-    return l == NOT_DIRECT ? null : l;
-  }
-
-  private DirectLayout computeLayout(ArrowBlock block) {
-    try {
-      SeekableByteChannel ch = seekable;
-      ch.position(block.getOffset());
-      MessageMetadataResult m = BoundedMessages.readMessage(ch, block.getMetadataLength());
-      if (m == null || m.headerType() != org.apache.arrow.flatbuf.MessageHeader.RecordBatch) {
-        return NOT_DIRECT;
-      }
-      org.apache.arrow.flatbuf.RecordBatch rb =
-          (org.apache.arrow.flatbuf.RecordBatch) m.getMessage().header(new org.apache.arrow.flatbuf.RecordBatch());
-      if (rb.compression() != null || rb.variadicBufferCountsLength() > 0 || rb.length() < 0
-          || rb.length() > Integer.MAX_VALUE) {
-        return NOT_DIRECT;
-      }
-      long body = block.getOffset() + block.getMetadataLength();
-      long bodyLength = block.getBodyLength();
-      long rows = rb.length();
-      long listSize = column.type().listSize();
-      int width = column.dtype().byteSize();
-      // Nodes and buffers come in schema order, depth first.
-      int node = 0;
-      int buffer = 0;
-      long tensorData = -1;
-      long idData = column.idColumn() == null ? -1 : -2;
-      for (org.apache.arrow.vector.types.pojo.Field f : schema.getFields()) {
-        if (f.getName().equals(column.name()) && tensorData == -1) {
-          // fixed_shape_tensor: a FixedSizeList node (validity) and its child node (validity, values)
-          if (node + 1 >= rb.nodesLength() || buffer + 2 >= rb.buffersLength()) {
-            return NOT_DIRECT;
-          }
-          org.apache.arrow.flatbuf.FieldNode list = rb.nodes(node);
-          org.apache.arrow.flatbuf.FieldNode child = rb.nodes(node + 1);
-          org.apache.arrow.flatbuf.Buffer values = rb.buffers(buffer + 2);
-          long bytes = rows * listSize * width;
-          if (list.length() != rows || list.nullCount() != 0 || child.length() != rows * listSize
-              || child.nullCount() != 0 || !inside(values, bodyLength) || values.length() < bytes) {
-            return NOT_DIRECT;
-          }
-          tensorData = body + values.offset();
-        } else if (idData == -2 && f.getName().equals(column.idColumn())) {
-          if (node >= rb.nodesLength() || buffer + 1 >= rb.buffersLength()) {
-            return NOT_DIRECT;
-          }
-          org.apache.arrow.flatbuf.FieldNode ids = rb.nodes(node);
-          org.apache.arrow.flatbuf.Buffer values = rb.buffers(buffer + 1);
-          if (ids.length() != rows || ids.nullCount() != 0 || !inside(values, bodyLength) || values.length() < rows * 8) {
-            return NOT_DIRECT;
-          }
-          idData = body + values.offset();
-        }
-        int[] counts = {0, 0};
-        if (!count(f, counts)) {
-          return NOT_DIRECT;
-        }
-        node += counts[0];
-        buffer += counts[1];
-      }
-      if (tensorData < 0 || idData == -2 || node != rb.nodesLength() || buffer != rb.buffersLength()) {
-        return NOT_DIRECT;
-      }
-      return new DirectLayout(rows, tensorData, idData);
-    } catch (IOException | RuntimeException e) {
-      return NOT_DIRECT; // the load path reports what is wrong
-    }
-  }
-
-  private static boolean inside(org.apache.arrow.flatbuf.Buffer b, long bodyLength) {
-    return b.offset() >= 0 && b.length() >= 0 && b.offset() <= bodyLength && b.length() <= bodyLength - b.offset();
-  }
-
-  /** Adds the field's nodes and buffers (its children's too) to counts; false for layouts not handled. */
-  private static boolean count(org.apache.arrow.vector.types.pojo.Field f, int[] counts) {
-    org.apache.arrow.vector.types.pojo.ArrowType t = f.getType();
-    if (t instanceof org.apache.arrow.vector.types.pojo.ArrowType.ExtensionType) {
-      t = ((org.apache.arrow.vector.types.pojo.ArrowType.ExtensionType) t).storageType();
-    }
-    switch (t.getTypeID()) {
-      case Utf8View:
-      case BinaryView:
-      case ListView:
-      case LargeListView:
-        return false; // variadic buffers
-      default:
-        break;
-    }
-    counts[0]++;
-    counts[1] += org.apache.arrow.vector.TypeLayout.getTypeBufferCount(t);
-    for (org.apache.arrow.vector.types.pojo.Field c : f.getChildren()) {
-      if (!count(c, counts)) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /** Reads {@code count} elements of {@code width} bytes at file offset {@code at} into dst from element dstElem. */
-  private void readDirect(long at, long count, int width, Tensor dst, long dstElem) throws IOException {
-    if (count == 0) {
-      return;
-    }
-    if (chunk == null) {
-      chunk = allocator.buffer(DIRECT_CHUNK);
-    }
-    java.nio.ByteBuffer bb = chunk.nioBuffer(0, DIRECT_CHUNK).order(ByteOrder.LITTLE_ENDIAN);
-    int per = DIRECT_CHUNK / width;
-    for (long done = 0; done < count; ) {
-      int n = (int) Math.min(per, count - done);
-      bb.clear();
-      bb.limit(n * width);
-      readFully(at + done * width, bb);
-      bb.flip();
-      int to = Math.toIntExact(dstElem + done);
-      switch (dst.dtype()) {
-        case FLOAT32:
-          bb.asFloatBuffer().get(dst.float32Data(), to, n);
-          break;
-        case FLOAT64:
-          bb.asDoubleBuffer().get(dst.float64Data(), to, n);
-          break;
-        default:
-          bb.asShortBuffer().get(dst.bits16Data(), to, n);
-      }
-      done += n;
-    }
-  }
-
-  private static final int DIRECT_CHUNK = 1 << 20;
-
-  private void readFully(long position, java.nio.ByteBuffer dst) throws IOException {
-    SeekableByteChannel ch = seekable;
-    ch.position(position);
-    while (dst.hasRemaining()) {
-      if (ch.read(dst) < 0) {
-        throw new TensorFormatException(source, "truncated: the file ends at byte " + ch.position()
-            + " inside a record batch");
-      }
-    }
+    direct.readTensor(layout, first, count, dst, dstRow);
+    return direct.readIds(layout, first, count);
   }
 
   private void checkLoaded() throws IOException {
@@ -633,9 +454,9 @@ public final class TensorIpcReader implements AutoCloseable {
   @Override
   public void close() throws IOException {
     try {
-      if (chunk != null) {
-        chunk.close();
-        chunk = null;
+      if (direct != null) {
+        direct.close();
+        direct = null;
       }
       reader.close();
     } finally {
