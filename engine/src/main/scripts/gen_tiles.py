@@ -19,13 +19,15 @@ def tile(rows):
     L.append(f"""  /**
    * A register tile of {rows} result pixels x {{@link #NB}} in channels over one tap and {{@code k}}
    * out channels: for each out channel, broadcasts the out_backprop value of each pixel (pixel r at
-   * {{@code a[a0 + r * aPix + kk]}}) and FMAs it with the packed filter row ({{@code b[bo + kk *
-   * NB]}}), adding to the accumulators kept in {{@code acc[accOff ..]}} (row r at {{@code r * NB}}).
-   * Pixels at and past {{@code rows}} repeat the last real one.
+   * {{@code a[ao[r] + kk]}}: the pixels need not be neighbours, so a tile can gather pixels of
+   * several rows) and FMAs it with the packed filter row ({{@code b[bo + kk * NB]}}), adding to the
+   * accumulators kept in {{@code acc[accOff ..]}} (row r at {{@code r * NB}}). Pixels at and past
+   * {{@code rows}} repeat the last real one.
    */""")
-    L.append(f"  static void tile{rows}(float[] a, int a0, int aPix, int rows, int k, float[] b, int bo, float[] acc, int accOff) {{")
+    L.append(f"  static void tile{rows}(float[] a, int[] ao, int rows, int k, float[] b, int bo, float[] acc, int accOff) {{")
+    L.append("    int a0 = ao[0];")
     for r in range(1, rows):
-        L.append(f"    int a{r} = a0 + Math.min({r}, rows - 1) * aPix;")
+        L.append(f"    int a{r} = ao[Math.min({r}, rows - 1)];")
     for r in range(rows):
         for j in range(2):
             L.append(f"    FloatVector c{r}{j} = FloatVector.fromArray(S, acc, accOff + {r * 2 + j} * L);")

@@ -31,16 +31,18 @@ final class F32Tiles {
   /**
    * A register tile of 6 result pixels x {@link #NB} in channels over one tap and {@code k}
    * out channels: for each out channel, broadcasts the out_backprop value of each pixel (pixel r at
-   * {@code a[a0 + r * aPix + kk]}) and FMAs it with the packed filter row ({@code b[bo + kk *
-   * NB]}), adding to the accumulators kept in {@code acc[accOff ..]} (row r at {@code r * NB}).
-   * Pixels at and past {@code rows} repeat the last real one.
+   * {@code a[ao[r] + kk]}: the pixels need not be neighbours, so a tile can gather pixels of
+   * several rows) and FMAs it with the packed filter row ({@code b[bo + kk * NB]}), adding to the
+   * accumulators kept in {@code acc[accOff ..]} (row r at {@code r * NB}). Pixels at and past
+   * {@code rows} repeat the last real one.
    */
-  static void tile6(float[] a, int a0, int aPix, int rows, int k, float[] b, int bo, float[] acc, int accOff) {
-    int a1 = a0 + Math.min(1, rows - 1) * aPix;
-    int a2 = a0 + Math.min(2, rows - 1) * aPix;
-    int a3 = a0 + Math.min(3, rows - 1) * aPix;
-    int a4 = a0 + Math.min(4, rows - 1) * aPix;
-    int a5 = a0 + Math.min(5, rows - 1) * aPix;
+  static void tile6(float[] a, int[] ao, int rows, int k, float[] b, int bo, float[] acc, int accOff) {
+    int a0 = ao[0];
+    int a1 = ao[Math.min(1, rows - 1)];
+    int a2 = ao[Math.min(2, rows - 1)];
+    int a3 = ao[Math.min(3, rows - 1)];
+    int a4 = ao[Math.min(4, rows - 1)];
+    int a5 = ao[Math.min(5, rows - 1)];
     FloatVector c00 = FloatVector.fromArray(S, acc, accOff + 0 * L);
     FloatVector c01 = FloatVector.fromArray(S, acc, accOff + 1 * L);
     FloatVector c10 = FloatVector.fromArray(S, acc, accOff + 2 * L);
@@ -92,13 +94,15 @@ final class F32Tiles {
   /**
    * A register tile of 3 result pixels x {@link #NB} in channels over one tap and {@code k}
    * out channels: for each out channel, broadcasts the out_backprop value of each pixel (pixel r at
-   * {@code a[a0 + r * aPix + kk]}) and FMAs it with the packed filter row ({@code b[bo + kk *
-   * NB]}), adding to the accumulators kept in {@code acc[accOff ..]} (row r at {@code r * NB}).
-   * Pixels at and past {@code rows} repeat the last real one.
+   * {@code a[ao[r] + kk]}: the pixels need not be neighbours, so a tile can gather pixels of
+   * several rows) and FMAs it with the packed filter row ({@code b[bo + kk * NB]}), adding to the
+   * accumulators kept in {@code acc[accOff ..]} (row r at {@code r * NB}). Pixels at and past
+   * {@code rows} repeat the last real one.
    */
-  static void tile3(float[] a, int a0, int aPix, int rows, int k, float[] b, int bo, float[] acc, int accOff) {
-    int a1 = a0 + Math.min(1, rows - 1) * aPix;
-    int a2 = a0 + Math.min(2, rows - 1) * aPix;
+  static void tile3(float[] a, int[] ao, int rows, int k, float[] b, int bo, float[] acc, int accOff) {
+    int a0 = ao[0];
+    int a1 = ao[Math.min(1, rows - 1)];
+    int a2 = ao[Math.min(2, rows - 1)];
     FloatVector c00 = FloatVector.fromArray(S, acc, accOff + 0 * L);
     FloatVector c01 = FloatVector.fromArray(S, acc, accOff + 1 * L);
     FloatVector c10 = FloatVector.fromArray(S, acc, accOff + 2 * L);

@@ -23,8 +23,8 @@ final class F64Worker extends RowWorker {
   private final double[] dy;
   private final double[] dx;
   private final double[] stage;
-  private final int[] tA;
-  private final int[] tB;
+  /** The out_backprop offsets of a tile's pixels (see {@link F64Tiles#tile6}). */
+  private final int[] ao = new int[TILE];
   private final double[] acc;
 
   F64Worker(Plan p, Packed f, Tensor dyT, Tensor dxT) {
@@ -36,8 +36,6 @@ final class F64Worker extends RowWorker {
     this.stage = staged ? new double[p.fh * p.ow * p.oc] : new double[0];
     this.dy = staged ? stage : dyT.float64Data();
     this.dx = staged ? new double[p.w * p.ic] : dxT.float64Data();
-    this.tA = new int[p.fh * p.fw];
-    this.tB = new int[p.fh * p.fw];
     this.acc = new double[Math.max(2 * GROUP_TILES, f.blocks) * ACC];
   }
 
@@ -179,13 +177,11 @@ final class F64Worker extends RowWorker {
             for (int cb = 0; cb < blocks; cb++) {
               int bT = ((g * blocks + cb) * taps + tapK[t]) * p.cg * NB + kc * NB;
               for (int i = 0; i < tiles; i++) {
-                int rows = Math.min(6, m - 6 * i);
-                int accOff = (cb * tiles + i) * ACC;
-                if (rows > 3) {
-                  F64Tiles.tile6(dy, aT + 6 * i * aPix + kc, aPix, rows, kl, f.data, bT, acc, accOff);
-                } else {
-                  F64Tiles.tile3(dy, aT + 6 * i * aPix + kc, aPix, rows, kl, f.data, bT, acc, accOff);
+                int a0 = aT + TILE * i * aPix + kc;
+                for (int r = 0; r < TILE; r++) {
+                  ao[r] = a0 + r * aPix;
                 }
+                tile(Math.min(TILE, m - TILE * i), kl, bT, (cb * tiles + i) * ACC);
               }
             }
           }
@@ -196,6 +192,54 @@ final class F64Worker extends RowWorker {
           for (int q = 0; q < m; q++) {
             System.arraycopy(acc, (cb * tiles + q / 6) * ACC + (q % 6) * NB, dx, cOff + (q0 + q) * dxPix, width);
           }
+        }
+      }
+    }
+  }
+
+  /** One register tile of {@code rows} pixels at {@link #ao}. */
+  private void tile(int rows, int k, int bo, int accOff) {
+    if (rows > 3) {
+      F64Tiles.tile6(dy, ao, rows, k, f.data, bo, acc, accOff);
+    } else {
+      F64Tiles.tile3(dy, ao, rows, k, f.data, bo, acc, accOff);
+    }
+  }
+
+  @Override
+  boolean batches() {
+    return !f.dot;
+  }
+
+  @Override
+  boolean batchesAcrossRows() {
+    return !staged;
+  }
+
+  /** A batch's pixels as one tile, in the same order per element as {@link #runBlocks}. */
+  @Override
+  void runBatch(Batch bt) {
+    int m = bt.count;
+    int taps = p.fh * p.fw;
+    int blocks = f.blocks;
+    for (int g = 0; g < p.groups; g++) {
+      Arrays.fill(acc, 0, blocks * ACC, 0.0);
+      for (int t = 0; t < bt.nt; t++) {
+        int kt = bt.tapLen[t] * p.cg;
+        for (int kc = 0; kc < kt; kc += KC) {
+          int kl = Math.min(KC, kt - kc);
+          for (int r = 0; r < TILE; r++) {
+            ao[r] = bt.dy[Math.min(r, m - 1) * taps + t] + g * p.cg + kc;
+          }
+          for (int cb = 0; cb < blocks; cb++) {
+            tile(m, kl, ((g * blocks + cb) * taps + bt.tapK[t]) * p.cg * NB + kc * NB, cb * ACC);
+          }
+        }
+      }
+      for (int cb = 0; cb < blocks; cb++) {
+        int width = Math.min(NB, p.fid - cb * NB);
+        for (int q = 0; q < m; q++) {
+          System.arraycopy(acc, cb * ACC + q * NB, dx, bt.dx[q] + g * p.fid + cb * NB, width);
         }
       }
     }

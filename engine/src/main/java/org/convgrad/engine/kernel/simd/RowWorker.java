@@ -6,11 +6,23 @@ package org.convgrad.engine.kernel.simd;
  * staged: converted or transposed into per-thread scratch), lists each run's taps and hands the
  * run to the dtype's tiles. One per worker thread per call; its arrays are that thread's scratch.
  *
- * <p>Every result element is computed by exactly one run, by one thread, as one chain of FMAs over
+ * <p>A run's whole tiles are computed at once; its last {@code n mod 6} pixels (all of a run
+ * shorter than a tile: the image edges, where fewer filter columns reach) wait in a {@link Batch}
+ * with the pixels of other runs and rows that have the same taps, and are computed together when a
+ * tile is full or the block of rows ends. A tile that mostly repeats one pixel costs as much as a
+ * full one: gathering the edge pixels of six rows into one tile is what makes edges cheap.
+ *
+ * <p>Every result element is computed by exactly one tile, by one thread, as one chain of FMAs over
  * its taps in (ky, kx) order and, per tap, its out channels in ascending order: no reduction is
- * split, so results do not depend on the thread count or on how runs are cut into tiles.
+ * split, so results do not depend on the thread count, on how runs are cut into tiles or on which
+ * pixels share a tile.
  */
 abstract class RowWorker {
+  /** Pixels per register tile. */
+  static final int TILE = 6;
+  /** Tap signatures whose pixels can wait at once; a new one beyond these flushes the oldest. */
+  static final int BATCHES = 4;
+
   final Plan p;
   final int[] slotKy;
   final int[] slotOy;
@@ -25,6 +37,29 @@ abstract class RowWorker {
   final int[] tapK;
   final int[] tapLen;
 
+  private final Batch[] batches = new Batch[BATCHES];
+  private int nBatches;
+
+  /**
+   * Result pixels of one tap signature (segment count, and each segment's packed tap and length)
+   * waiting to fill a tile: pixel q writes the result at {@code dx[q]} and reads segment t's
+   * out_backprop from {@code dy[q * taps + t]}.
+   */
+  static final class Batch {
+    int nt;
+    int count;
+    final int[] tapK;
+    final int[] tapLen;
+    final int[] dx = new int[TILE];
+    final int[] dy;
+
+    Batch(int taps) {
+      tapK = new int[taps];
+      tapLen = new int[taps];
+      dy = new int[TILE * taps];
+    }
+  }
+
   RowWorker(Plan p) {
     this.p = p;
     slotKy = new int[p.fh];
@@ -33,10 +68,27 @@ abstract class RowWorker {
     tapDy = new int[p.fh * p.fw];
     tapK = new int[p.fh * p.fw];
     tapLen = new int[p.fh * p.fw];
+    for (int i = 0; i < BATCHES; i++) {
+      batches[i] = new Batch(p.fh * p.fw);
+    }
+  }
+
+  /** The int scratch of one worker: tap lists, row slots and batches. */
+  static long scratchInts(int fh, int fw) {
+    int taps = fh * fw;
+    return 3L * taps + 3L * fh + BATCHES * (2L * taps + TILE + (long) TILE * taps);
+  }
+
+  /** Computes result rows {@code [r0, r1)} (rows of one image, in order) and the pixels left waiting. */
+  final void rows(int r0, int r1) {
+    for (int r = r0; r < r1; r++) {
+      row(r);
+    }
+    flushAll();
   }
 
   /** Computes result row {@code r} = (b, y). */
-  final void row(int r) {
+  private void row(int r) {
     int b = r / p.h;
     int y = r % p.h;
     int nky = 0;
@@ -86,9 +138,76 @@ abstract class RowWorker {
           }
         }
       }
-      run(n, dxOff, dxPix, nt);
+      int whole = batches() ? n - n % TILE : n;
+      if (whole > 0) {
+        run(whole, dxOff, dxPix, nt);
+      }
+      for (int j = whole; j < n; j++) {
+        wait(dxOff + j * dxPix, j * p.oc, nt);
+      }
+    }
+    if (!batchesAcrossRows()) {
+      flushAll();
     }
     endRow(b, y);
+  }
+
+  /** Adds a result pixel (its run's taps shifted by {@code shift}) to the batch of its taps. */
+  private void wait(int dx, int shift, int nt) {
+    Batch bt = null;
+    for (int i = 0; i < nBatches && bt == null; i++) {
+      if (sameTaps(batches[i], nt)) {
+        bt = batches[i];
+      }
+    }
+    if (bt == null) {
+      if (nBatches == BATCHES) {
+        flush(batches[0]);
+        Batch oldest = batches[0];
+        System.arraycopy(batches, 1, batches, 0, BATCHES - 1);
+        batches[BATCHES - 1] = oldest;
+        nBatches--;
+      }
+      bt = batches[nBatches++];
+      bt.nt = nt;
+      bt.count = 0;
+      System.arraycopy(tapK, 0, bt.tapK, 0, nt);
+      System.arraycopy(tapLen, 0, bt.tapLen, 0, nt);
+    }
+    int taps = p.fh * p.fw;
+    bt.dx[bt.count] = dx;
+    for (int t = 0; t < nt; t++) {
+      bt.dy[bt.count * taps + t] = tapDy[t] + shift;
+    }
+    if (++bt.count == TILE) {
+      flush(bt);
+    }
+  }
+
+  private boolean sameTaps(Batch bt, int nt) {
+    if (bt.nt != nt) {
+      return false;
+    }
+    for (int t = 0; t < nt; t++) {
+      if (bt.tapK[t] != tapK[t] || bt.tapLen[t] != tapLen[t]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private void flush(Batch bt) {
+    if (bt.count > 0) {
+      runBatch(bt);
+      bt.count = 0;
+    }
+  }
+
+  private void flushAll() {
+    for (int i = 0; i < nBatches; i++) {
+      flush(batches[i]);
+    }
+    nBatches = 0;
   }
 
   /** Computes {@code n} consecutive result pixels from pixel {@code p0} of a pointwise problem (in place only). */
@@ -98,6 +217,18 @@ abstract class RowWorker {
     tapLen[0] = 1;
     run(n, p0 * p.ic, p.ic, 1);
   }
+
+  /** Whether runs leave their last pixels to batches (else each run is computed whole). */
+  abstract boolean batches();
+
+  /**
+   * Whether waiting pixels may outlive their row: only when out_backprop and the result are read
+   * and written in place (staged rows are overwritten by the next row).
+   */
+  abstract boolean batchesAcrossRows();
+
+  /** Computes the {@code bt.count} pixels of a batch (one tile). */
+  abstract void runBatch(Batch bt);
 
   /** Fills {@code slotOff[0..nky)} for out_backprop rows {@code (b, slotOy[i])}, staging them if needed. */
   abstract void stageRows(int b, int nky);

@@ -31,6 +31,10 @@ import org.jspecify.annotations.Nullable;
  * reference kernel does. NCHW rows are transposed into scratch in the same way. Groups and
  * dilations take the same path (they only change offsets and tap lists).
  *
+ * <p><b>Threads.</b> A task is a block of consecutive rows of one image (up to {@link
+ * #MAX_BLOCK_ROWS}, fewer when that would leave fewer than four tasks per thread), so that the edge
+ * pixels of several rows can share tiles ({@link RowWorker}).
+ *
  * <p><b>Determinism.</b> Each result element is one FMA chain over its taps (ky, kx order) and out
  * channels (ascending; dot tiles: lane-strided, then lanes added in a fixed order), computed by one
  * thread: bitwise the same for any thread count. (It rounds differently from the reference, which
@@ -43,7 +47,8 @@ import org.jspecify.annotations.Nullable;
  * bfloat16 filter first widens it into a filter-sized float32 buffer, dropped after), plus per worker
  * thread a fixed scratch: {@code max(32, ceil(fid/NB)) * 12} vectors of accumulators (12 KiB with
  * 256-bit vectors up to 512 in channels per group),
- * tap lists of {@code 4*fh*fw} ints and, only for NCHW, half and bfloat16 problems, staging rows
+ * tap lists and batches of waiting pixels ({@code 3*fh + 35*fh*fw + 30} ints) and, only for NCHW,
+ * half and bfloat16 problems, staging rows
  * of {@code fh*ow*oc + w*ic} elements; plus {@code 16*w} bytes of run lists per call. No
  * im2col-sized buffer. {@link #scratchBytesPerThread} gives the exact figure, and SimdKernelTest
  * measures a call's allocations against it.
@@ -51,6 +56,8 @@ import org.jspecify.annotations.Nullable;
 public final class SimdBackpropInputKernel implements BackpropInputKernel {
   /** Pointwise problems are cut into blocks of this many pixels (a multiple of the 6-pixel tile). */
   private static final int PIXEL_BLOCK = 48;
+  /** Rows per task at most: twelve rows fill the edge tiles of both stride phases of stride 2. */
+  static final int MAX_BLOCK_ROWS = 12;
 
   /**
    * Why the Vector API cannot run here at useful speed, or null when it can. Called by {@code
@@ -104,7 +111,8 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
 
   /**
    * Bytes one worker thread allocates during a call, beyond the packed filter and the result: its
-   * accumulators, tap lists and, for NCHW, half and bfloat16, its staging rows. A call allocates
+   * accumulators, tap lists, batches of waiting pixels and, for NCHW, half and bfloat16, its staging
+   * rows. A call allocates
    * this per thread, plus {@link #scratchBytesPerCall}.
    */
   public static long scratchBytesPerThread(Conv2dBackpropInput op) {
@@ -114,8 +122,7 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
     long nb = f64 ? F64Tiles.NB : F32Tiles.NB;
     long blocks = (g.filterInDepth() + nb - 1) / nb;
     long acc = Math.max(2L * F32Worker.GROUP_TILES, blocks) * (f64 ? F64Tiles.ACC : F32Tiles.ACC) * elem;
-    long taps = g.filterHeight() * g.filterWidth();
-    long ints = 4 * taps + 3 * g.filterHeight();
+    long ints = RowWorker.scratchInts((int) g.filterHeight(), (int) g.filterWidth()) + RowWorker.TILE;
     long bytes = acc + 4 * ints;
     boolean staged = g.dataFormat() != DataFormat.NHWC || (op.dtype() != DType.FLOAT32 && !f64);
     if (staged) {
@@ -176,7 +183,9 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
     boolean inPlace = p.nhwc && (f64 || op.dtype() == DType.FLOAT32);
     int pixels = p.batch * p.h * p.w;
     boolean pointwise = p.pointwise && inPlace;
-    int tasks = pointwise ? (pixels + PIXEL_BLOCK - 1) / PIXEL_BLOCK : p.batch * p.h;
+    int blockRows = Math.max(1, Math.min(MAX_BLOCK_ROWS, p.batch * p.h / (4 * pool.threads())));
+    int blocksPerImage = (p.h + blockRows - 1) / blockRows;
+    int tasks = pointwise ? (pixels + PIXEL_BLOCK - 1) / PIXEL_BLOCK : p.batch * blocksPerImage;
     AtomicInteger next = new AtomicInteger();
     Object packed = filter.payload();
     pool.parallelFor(
@@ -191,7 +200,8 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
               int p0 = t * PIXEL_BLOCK;
               wk.pixels(p0, Math.min(PIXEL_BLOCK, pixels - p0));
             } else {
-              wk.row(t);
+              int r0 = (t / blocksPerImage) * p.h + (t % blocksPerImage) * blockRows;
+              wk.rows(r0, Math.min(r0 + blockRows, (t / blocksPerImage + 1) * p.h));
             }
           }
         });
