@@ -18,12 +18,11 @@ final class F32Worker extends RowWorker {
   private static final int ACC = F32Tiles.ACC;
   /**
    * Reduction elements (taps x out channels of a segment) per tile call: KC * NB elements of packed
-   * filter, 32 KiB with 256-bit vectors. Longer calls store and reload the accumulators less often:
-   * on a 2-core Zen 3, 512 beat 128 and 256 on S4 (512 per segment: one call instead of four) and
-   * was no worse elsewhere; 1024 was no better.
+   * filter, 16 KiB with 256-bit vectors, swept over a batch's tiles: half of L1, beside the tiles'
+   * out_backprop.
    */
-  private static final int KC = 512;
-  /** Tiles whose accumulators are kept at once (16 * 12 vectors: 6 KiB with 256-bit vectors). */
+  private static final int KC = 256;
+  /** Tiles whose accumulators are kept at once (16 * 12 vectors: 6 KiB with 256-bit vectors): a batch or a dot group. */
   static final int GROUP_TILES = 16;
 
   private final Packed f;
@@ -48,7 +47,7 @@ final class F32Worker extends RowWorker {
     this.stage = staged ? new float[p.fh * p.ow * p.oc] : new float[0];
     this.dy = staged ? stage : dyT.float32Data();
     this.dx = staged ? new float[p.w * p.ic] : dxT.float32Data();
-    this.acc = new float[Math.max(2 * GROUP_TILES, f.blocks) * ACC];
+    this.acc = new float[GROUP_TILES * ACC];
   }
 
   /** The float32 filter layout: block panels or, for few in channels, HWIO as it is. */
@@ -186,62 +185,7 @@ final class F32Worker extends RowWorker {
 
   @Override
   void run(int n, int dxOff, int dxPix, int nt) {
-    if (f.dot) {
-      runDot(n, dxOff, dxPix, nt);
-    } else {
-      runBlocks(n, dxOff, dxPix, nt);
-    }
-  }
-
-  /**
-   * Block tiles. Loop order: tap segment, chunk of KC out channels, in-channel block, tile. A chunk
-   * of out_backprop (up to 6 * groupTiles pixels x KC out channels) stays close (L1/L2) while every
-   * block's packed filter chunk (KC x NB) is swept over its tiles; the accumulators of all blocks
-   * and tiles of the group ({@code blocks * tiles * ACC}, at most {@code max(2 * GROUP_TILES,
-   * blocks) * ACC}) wait in {@code acc}. Per element the order is still: segments in order, out
-   * channels ascending.
-   */
-  private void runBlocks(int n, int dxOff, int dxPix, int nt) {
-    int aPix = p.oc;
-    int taps = p.fh * p.fw;
-    int blocks = f.blocks;
-    // At most max(1, 2 * GROUP_TILES / blocks) tiles per group, the run split into equal groups
-    // (a run of 9 tiles with room for 8 becomes 5 + 4, not 8 + 1).
-    int maxTiles = Math.max(1, GROUP_TILES * 2 / blocks);
-    int runTiles = (n + 5) / 6;
-    int nGroups = (runTiles + maxTiles - 1) / maxTiles;
-    int groupTiles = (runTiles + nGroups - 1) / nGroups;
-    for (int g = 0; g < p.groups; g++) {
-      for (int q0 = 0; q0 < n; q0 += 6 * groupTiles) {
-        int m = Math.min(n - q0, 6 * groupTiles);
-        int tiles = (m + 5) / 6;
-        Arrays.fill(acc, 0, blocks * tiles * ACC, 0f);
-        for (int t = 0; t < nt; t++) {
-          int aT = tapDy[t] + g * p.cg + q0 * aPix;
-          int kt = tapLen[t] * p.cg;
-          for (int kc = 0; kc < kt; kc += KC) {
-            int kl = Math.min(KC, kt - kc);
-            for (int cb = 0; cb < blocks; cb++) {
-              int bT = ((g * blocks + cb) * taps + tapK[t]) * p.cg * NB + kc * NB;
-              for (int i = 0; i < tiles; i++) {
-                int a0 = aT + TILE * i * aPix + kc;
-                for (int r = 0; r < TILE; r++) {
-                  ao[r] = a0 + r * aPix;
-                }
-                tile(Math.min(TILE, m - TILE * i), kl, bT, (cb * tiles + i) * ACC);
-              }
-            }
-          }
-        }
-        for (int cb = 0; cb < blocks; cb++) {
-          int width = Math.min(NB, p.fid - cb * NB);
-          int cOff = dxOff + g * p.fid + cb * NB;
-          for (int q = 0; q < m; q++) {
-            System.arraycopy(acc, (cb * tiles + q / 6) * ACC + (q % 6) * NB, dx, cOff + (q0 + q) * dxPix, width);
-          }
-        }
-      }
-    }
+    runDot(n, dxOff, dxPix, nt);
   }
 
   /** One register tile of {@code rows} pixels at {@link #ao}. */
@@ -263,30 +207,42 @@ final class F32Worker extends RowWorker {
     return !staged;
   }
 
-  /** A batch's pixels as one tile, in the same order per element as {@link #runBlocks}. */
+  /**
+   * A batch's pixels with the block tiles. Loop order: group, in-channel block, tap segment, chunk
+   * of KC out channels, tile: each chunk of packed filter (KC x NB) is swept over every tile of the
+   * batch while it is in L1, and only one block's accumulators ({@code tiles * ACC}) wait in {@code
+   * acc} between segments. Per element the order is: segments in order, out channels ascending.
+   */
   @Override
   void runBatch(Batch bt) {
     int m = bt.count;
     int taps = p.fh * p.fw;
     int blocks = f.blocks;
+    int tiles = (m + TILE - 1) / TILE;
     for (int g = 0; g < p.groups; g++) {
-      Arrays.fill(acc, 0, blocks * ACC, 0f);
-      for (int t = 0; t < bt.nt; t++) {
-        int kt = bt.tapLen[t] * p.cg;
-        for (int kc = 0; kc < kt; kc += KC) {
-          int kl = Math.min(KC, kt - kc);
-          for (int r = 0; r < TILE; r++) {
-            ao[r] = bt.dy[Math.min(r, m - 1) * taps + t] + g * p.cg + kc;
-          }
-          for (int cb = 0; cb < blocks; cb++) {
-            tile(m, kl, ((g * blocks + cb) * taps + bt.tapK[t]) * p.cg * NB + kc * NB, cb * ACC);
+      for (int cb = 0; cb < blocks; cb++) {
+        Arrays.fill(acc, 0, tiles * ACC, 0f);
+        int panel = (g * blocks + cb) * taps;
+        for (int t = 0; t < bt.nt; t++) {
+          int kt = bt.tapLen[t] * p.cg;
+          for (int kc = 0; kc < kt; kc += KC) {
+            int kl = Math.min(KC, kt - kc);
+            int bo = ((panel + bt.tapK[t]) * p.cg + kc) * NB;
+            int shift = g * p.cg + kc;
+            for (int i = 0; i < tiles; i++) {
+              int q0 = i * TILE;
+              int rows = Math.min(TILE, m - q0);
+              for (int r = 0; r < TILE; r++) {
+                ao[r] = bt.dy[(q0 + Math.min(r, rows - 1)) * taps + t] + shift;
+              }
+              tile(rows, kl, bo, i * ACC);
+            }
           }
         }
-      }
-      for (int cb = 0; cb < blocks; cb++) {
         int width = Math.min(NB, p.fid - cb * NB);
+        int cOff = g * p.fid + cb * NB;
         for (int q = 0; q < m; q++) {
-          System.arraycopy(acc, cb * ACC + q * NB, dx, bt.dx[q] + g * p.fid + cb * NB, width);
+          System.arraycopy(acc, (q / TILE) * ACC + (q % TILE) * NB, dx, bt.dx[q] + cOff, width);
         }
       }
     }

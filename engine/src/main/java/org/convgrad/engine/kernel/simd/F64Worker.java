@@ -36,7 +36,7 @@ final class F64Worker extends RowWorker {
     this.stage = staged ? new double[p.fh * p.ow * p.oc] : new double[0];
     this.dy = staged ? stage : dyT.float64Data();
     this.dx = staged ? new double[p.w * p.ic] : dxT.float64Data();
-    this.acc = new double[Math.max(2 * GROUP_TILES, f.blocks) * ACC];
+    this.acc = new double[GROUP_TILES * ACC];
   }
 
   /** The float64 filter layout, as {@link F32Worker.Packed}'s with {@link F64Tiles#NB}. */
@@ -139,62 +139,7 @@ final class F64Worker extends RowWorker {
 
   @Override
   void run(int n, int dxOff, int dxPix, int nt) {
-    if (f.dot) {
-      runDot(n, dxOff, dxPix, nt);
-    } else {
-      runBlocks(n, dxOff, dxPix, nt);
-    }
-  }
-
-  /**
-   * Block tiles. Loop order: tap segment, chunk of KC out channels, in-channel block, tile. A chunk
-   * of out_backprop (up to 6 * groupTiles pixels x KC out channels) stays in L1 while every
-   * block's packed filter chunk (KC x NB) is swept over its tiles; the accumulators of all blocks
-   * and tiles of the group ({@code blocks * tiles * ACC}, at most {@code max(2 * GROUP_TILES,
-   * blocks) * ACC}) wait in {@code acc}. Per element the order is still: segments in order, out
-   * channels ascending.
-   */
-  private void runBlocks(int n, int dxOff, int dxPix, int nt) {
-    int aPix = p.oc;
-    int taps = p.fh * p.fw;
-    int blocks = f.blocks;
-    // At most max(1, 2 * GROUP_TILES / blocks) tiles per group, the run split into equal groups
-    // (a run of 9 tiles with room for 8 becomes 5 + 4, not 8 + 1).
-    int maxTiles = Math.max(1, GROUP_TILES * 2 / blocks);
-    int runTiles = (n + 5) / 6;
-    int nGroups = (runTiles + maxTiles - 1) / maxTiles;
-    int groupTiles = (runTiles + nGroups - 1) / nGroups;
-    for (int g = 0; g < p.groups; g++) {
-      for (int q0 = 0; q0 < n; q0 += 6 * groupTiles) {
-        int m = Math.min(n - q0, 6 * groupTiles);
-        int tiles = (m + 5) / 6;
-        Arrays.fill(acc, 0, blocks * tiles * ACC, 0.0);
-        for (int t = 0; t < nt; t++) {
-          int aT = tapDy[t] + g * p.cg + q0 * aPix;
-          int kt = tapLen[t] * p.cg;
-          for (int kc = 0; kc < kt; kc += KC) {
-            int kl = Math.min(KC, kt - kc);
-            for (int cb = 0; cb < blocks; cb++) {
-              int bT = ((g * blocks + cb) * taps + tapK[t]) * p.cg * NB + kc * NB;
-              for (int i = 0; i < tiles; i++) {
-                int a0 = aT + TILE * i * aPix + kc;
-                for (int r = 0; r < TILE; r++) {
-                  ao[r] = a0 + r * aPix;
-                }
-                tile(Math.min(TILE, m - TILE * i), kl, bT, (cb * tiles + i) * ACC);
-              }
-            }
-          }
-        }
-        for (int cb = 0; cb < blocks; cb++) {
-          int width = Math.min(NB, p.fid - cb * NB);
-          int cOff = dxOff + g * p.fid + cb * NB;
-          for (int q = 0; q < m; q++) {
-            System.arraycopy(acc, (cb * tiles + q / 6) * ACC + (q % 6) * NB, dx, cOff + (q0 + q) * dxPix, width);
-          }
-        }
-      }
-    }
+    runDot(n, dxOff, dxPix, nt);
   }
 
   /** One register tile of {@code rows} pixels at {@link #ao}. */
@@ -216,30 +161,42 @@ final class F64Worker extends RowWorker {
     return !staged;
   }
 
-  /** A batch's pixels as one tile, in the same order per element as {@link #runBlocks}. */
+  /**
+   * A batch's pixels with the block tiles. Loop order: group, in-channel block, tap segment, chunk
+   * of KC out channels, tile: each chunk of packed filter (KC x NB) is swept over every tile of the
+   * batch while it is in L1, and only one block's accumulators ({@code tiles * ACC}) wait in {@code
+   * acc} between segments. Per element the order is: segments in order, out channels ascending.
+   */
   @Override
   void runBatch(Batch bt) {
     int m = bt.count;
     int taps = p.fh * p.fw;
     int blocks = f.blocks;
+    int tiles = (m + TILE - 1) / TILE;
     for (int g = 0; g < p.groups; g++) {
-      Arrays.fill(acc, 0, blocks * ACC, 0.0);
-      for (int t = 0; t < bt.nt; t++) {
-        int kt = bt.tapLen[t] * p.cg;
-        for (int kc = 0; kc < kt; kc += KC) {
-          int kl = Math.min(KC, kt - kc);
-          for (int r = 0; r < TILE; r++) {
-            ao[r] = bt.dy[Math.min(r, m - 1) * taps + t] + g * p.cg + kc;
-          }
-          for (int cb = 0; cb < blocks; cb++) {
-            tile(m, kl, ((g * blocks + cb) * taps + bt.tapK[t]) * p.cg * NB + kc * NB, cb * ACC);
+      for (int cb = 0; cb < blocks; cb++) {
+        Arrays.fill(acc, 0, tiles * ACC, 0.0);
+        int panel = (g * blocks + cb) * taps;
+        for (int t = 0; t < bt.nt; t++) {
+          int kt = bt.tapLen[t] * p.cg;
+          for (int kc = 0; kc < kt; kc += KC) {
+            int kl = Math.min(KC, kt - kc);
+            int bo = ((panel + bt.tapK[t]) * p.cg + kc) * NB;
+            int shift = g * p.cg + kc;
+            for (int i = 0; i < tiles; i++) {
+              int q0 = i * TILE;
+              int rows = Math.min(TILE, m - q0);
+              for (int r = 0; r < TILE; r++) {
+                ao[r] = bt.dy[(q0 + Math.min(r, rows - 1)) * taps + t] + shift;
+              }
+              tile(rows, kl, bo, i * ACC);
+            }
           }
         }
-      }
-      for (int cb = 0; cb < blocks; cb++) {
         int width = Math.min(NB, p.fid - cb * NB);
+        int cOff = g * p.fid + cb * NB;
         for (int q = 0; q < m; q++) {
-          System.arraycopy(acc, cb * ACC + q * NB, dx, bt.dx[q] + g * p.fid + cb * NB, width);
+          System.arraycopy(acc, (q / TILE) * ACC + (q % TILE) * NB, dx, bt.dx[q] + cOff, width);
         }
       }
     }

@@ -3,14 +3,16 @@ package org.convgrad.engine.kernel.simd;
 /**
  * Walks the result one row (or, for pointwise problems, one block of pixels) at a time: finds the
  * filter rows that reach the row, makes the out_backprop rows they read available (in place, or
- * staged: converted or transposed into per-thread scratch), lists each run's taps and hands the
- * run to the dtype's tiles. One per worker thread per call; its arrays are that thread's scratch.
+ * staged: converted or transposed into per-thread scratch) and lists each run's taps. One per
+ * worker thread per call; its arrays are that thread's scratch.
  *
- * <p>A run's whole tiles are computed at once; its last {@code n mod 6} pixels (all of a run
- * shorter than a tile: the image edges, where fewer filter columns reach) wait in a {@link Batch}
- * with the pixels of other runs and rows that have the same taps, and are computed together when a
- * tile is full or the block of rows ends. A tile that mostly repeats one pixel costs as much as a
- * full one: gathering the edge pixels of six rows into one tile is what makes edges cheap.
+ * <p>For the block tiles, pixels are not computed run by run: each waits in a {@link Batch} with
+ * the pixels of other runs and rows that have the same taps, and a batch is computed when it is
+ * full (up to 16 tiles) or the block of rows ends. A batch is one GEMM whose every chunk of packed
+ * filter is swept over all its tiles while it is in L1, however short the runs are (S4's are 15
+ * pixels; image edges are one), and a tile is only partly filled once per batch, not once per run.
+ * (Staged rows are overwritten by the next row, so there batches end with the row.) The dot tiles
+ * take runs whole.
  *
  * <p>Every result element is computed by exactly one tile, by one thread, as one chain of FMAs over
  * its taps in (ky, kx) order and, per tap, its out channels in ascending order: no reduction is
@@ -20,8 +22,12 @@ package org.convgrad.engine.kernel.simd;
 abstract class RowWorker {
   /** Pixels per register tile. */
   static final int TILE = 6;
+  /** Tiles per batch at most. */
+  static final int BATCH_TILES = 16;
+  /** Out_backprop offsets a batch holds at most (pixels x taps): batches of large filters are shorter. */
+  static final int BATCH_OFFSETS = 4096;
   /** Tap signatures whose pixels can wait at once; a new one beyond these flushes the oldest. */
-  static final int BATCHES = 4;
+  static final int BATCHES = 8;
 
   final Plan p;
   final int[] slotKy;
@@ -37,6 +43,8 @@ abstract class RowWorker {
   final int[] tapK;
   final int[] tapLen;
 
+  /** Pixels per batch: a multiple of {@link #TILE}. */
+  final int batchPixels;
   private final Batch[] batches = new Batch[BATCHES];
   private int nBatches;
 
@@ -50,13 +58,14 @@ abstract class RowWorker {
     int count;
     final int[] tapK;
     final int[] tapLen;
-    final int[] dx = new int[TILE];
+    final int[] dx;
     final int[] dy;
 
-    Batch(int taps) {
+    Batch(int taps, int pixels) {
       tapK = new int[taps];
       tapLen = new int[taps];
-      dy = new int[TILE * taps];
+      dx = new int[pixels];
+      dy = new int[pixels * taps];
     }
   }
 
@@ -68,15 +77,21 @@ abstract class RowWorker {
     tapDy = new int[p.fh * p.fw];
     tapK = new int[p.fh * p.fw];
     tapLen = new int[p.fh * p.fw];
+    batchPixels = batchPixels(p.fh * p.fw);
     for (int i = 0; i < BATCHES; i++) {
-      batches[i] = new Batch(p.fh * p.fw);
+      batches[i] = new Batch(p.fh * p.fw, batchPixels);
     }
+  }
+
+  static int batchPixels(int taps) {
+    return TILE * Math.max(1, Math.min(BATCH_TILES, BATCH_OFFSETS / (TILE * taps)));
   }
 
   /** The int scratch of one worker: tap lists, row slots and batches. */
   static long scratchInts(int fh, int fw) {
     int taps = fh * fw;
-    return 3L * taps + 3L * fh + BATCHES * (2L * taps + TILE + (long) TILE * taps);
+    long pixels = batchPixels(taps);
+    return 3L * taps + 3L * fh + BATCHES * (2L * taps + pixels + pixels * taps);
   }
 
   /** Computes result rows {@code [r0, r1)} (rows of one image, in order) and the pixels left waiting. */
@@ -138,12 +153,13 @@ abstract class RowWorker {
           }
         }
       }
-      int whole = batches() ? n - n % TILE : n;
-      if (whole > 0) {
-        run(whole, dxOff, dxPix, nt);
+      if (!batches()) {
+        run(n, dxOff, dxPix, nt);
+        continue;
       }
-      for (int j = whole; j < n; j++) {
-        wait(dxOff + j * dxPix, j * p.oc, nt);
+      Batch bt = batchFor(nt);
+      for (int j = 0; j < n; j++) {
+        add(bt, dxOff + j * dxPix, j * p.oc);
       }
     }
     if (!batchesAcrossRows()) {
@@ -152,34 +168,37 @@ abstract class RowWorker {
     endRow(b, y);
   }
 
-  /** Adds a result pixel (its run's taps shifted by {@code shift}) to the batch of its taps. */
-  private void wait(int dx, int shift, int nt) {
-    Batch bt = null;
-    for (int i = 0; i < nBatches && bt == null; i++) {
+  /** The batch of the current taps ({@link #tapK}, {@link #tapLen}), started if there is none. */
+  private Batch batchFor(int nt) {
+    for (int i = 0; i < nBatches; i++) {
       if (sameTaps(batches[i], nt)) {
-        bt = batches[i];
+        return batches[i];
       }
     }
-    if (bt == null) {
-      if (nBatches == BATCHES) {
-        flush(batches[0]);
-        Batch oldest = batches[0];
-        System.arraycopy(batches, 1, batches, 0, BATCHES - 1);
-        batches[BATCHES - 1] = oldest;
-        nBatches--;
-      }
-      bt = batches[nBatches++];
-      bt.nt = nt;
-      bt.count = 0;
-      System.arraycopy(tapK, 0, bt.tapK, 0, nt);
-      System.arraycopy(tapLen, 0, bt.tapLen, 0, nt);
+    if (nBatches == BATCHES) {
+      flush(batches[0]);
+      Batch oldest = batches[0];
+      System.arraycopy(batches, 1, batches, 0, BATCHES - 1);
+      batches[BATCHES - 1] = oldest;
+      nBatches--;
     }
+    Batch bt = batches[nBatches++];
+    bt.nt = nt;
+    bt.count = 0;
+    System.arraycopy(tapK, 0, bt.tapK, 0, nt);
+    System.arraycopy(tapLen, 0, bt.tapLen, 0, nt);
+    return bt;
+  }
+
+  /** Adds a result pixel, reading the current taps shifted by {@code shift}, to its batch. */
+  private void add(Batch bt, int dx, int shift) {
     int taps = p.fh * p.fw;
-    bt.dx[bt.count] = dx;
-    for (int t = 0; t < nt; t++) {
-      bt.dy[bt.count * taps + t] = tapDy[t] + shift;
+    int q = bt.count;
+    bt.dx[q] = dx;
+    for (int t = 0; t < bt.nt; t++) {
+      bt.dy[q * taps + t] = tapDy[t] + shift;
     }
-    if (++bt.count == TILE) {
+    if (++bt.count == batchPixels) {
       flush(bt);
     }
   }
@@ -215,10 +234,18 @@ abstract class RowWorker {
     tapDy[0] = p0 * p.oc;
     tapK[0] = 0;
     tapLen[0] = 1;
-    run(n, p0 * p.ic, p.ic, 1);
+    if (!batches()) {
+      run(n, p0 * p.ic, p.ic, 1);
+      return;
+    }
+    Batch bt = batchFor(1);
+    for (int j = 0; j < n; j++) {
+      add(bt, (p0 + j) * p.ic, j * p.oc);
+    }
+    flushAll();
   }
 
-  /** Whether runs leave their last pixels to batches (else each run is computed whole). */
+  /** Whether pixels go through batches (the block tiles) or each run is computed whole (the dot tiles). */
   abstract boolean batches();
 
   /**
@@ -227,7 +254,7 @@ abstract class RowWorker {
    */
   abstract boolean batchesAcrossRows();
 
-  /** Computes the {@code bt.count} pixels of a batch (one tile). */
+  /** Computes the {@code bt.count} pixels of a batch. */
   abstract void runBatch(Batch bt);
 
   /** Fills {@code slotOff[0..nky)} for out_backprop rows {@code (b, slotOy[i])}, staging them if needed. */
@@ -243,7 +270,7 @@ abstract class RowWorker {
   abstract void zero(int off, int n, int pix);
 
   /**
-   * Computes a run of {@code n} result pixels, {@code dxPix} apart from {@code dxOff}, over its
+   * Computes a run of {@code n} result pixels with the dot tiles, {@code dxPix} apart from {@code dxOff}, over its
    * {@code nt} tap segments ({@link #tapDy}, {@link #tapK}, {@link #tapLen}) in order.
    */
   abstract void run(int n, int dxOff, int dxPix, int nt);

@@ -45,17 +45,17 @@ import org.jspecify.annotations.Nullable;
  * vector lengths, 16 floats or 8 doubles with 256-bit vectors; for dot tiles a copy of the filter),
  * which {@link org.convgrad.engine.Engine#pack} lets a caller keep across calls (packing a half or
  * bfloat16 filter first widens it into a filter-sized float32 buffer, dropped after), plus per worker
- * thread a fixed scratch: {@code max(32, ceil(fid/NB)) * 12} vectors of accumulators (12 KiB with
- * 256-bit vectors up to 512 in channels per group),
- * tap lists and batches of waiting pixels ({@code 3*fh + 35*fh*fw + 30} ints) and, only for NCHW,
- * half and bfloat16 problems, staging rows
+ * thread a fixed scratch: {@code 16 * 12} vectors of accumulators (6 KiB with 256-bit vectors),
+ * tap lists and 8 batches of waiting pixels (each at most 96 pixels and {@code max(4096,
+ * 6*fh*fw)} out_backprop offsets: 31 KiB in all for a 3x3 filter) and, only for NCHW, half and bfloat16
+ * problems, staging rows
  * of {@code fh*ow*oc + w*ic} elements; plus {@code 16*w} bytes of run lists per call. No
  * im2col-sized buffer. {@link #scratchBytesPerThread} gives the exact figure, and SimdKernelTest
  * measures a call's allocations against it.
  */
 public final class SimdBackpropInputKernel implements BackpropInputKernel {
-  /** Pointwise problems are cut into blocks of this many pixels (a multiple of the 6-pixel tile). */
-  private static final int PIXEL_BLOCK = 48;
+  /** Pointwise problems are cut into blocks of this many pixels: one full batch. */
+  private static final int PIXEL_BLOCK = RowWorker.TILE * RowWorker.BATCH_TILES;
   /** Rows per task at most: twelve rows fill the edge tiles of both stride phases of stride 2. */
   static final int MAX_BLOCK_ROWS = 12;
 
@@ -112,16 +112,13 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
   /**
    * Bytes one worker thread allocates during a call, beyond the packed filter and the result: its
    * accumulators, tap lists, batches of waiting pixels and, for NCHW, half and bfloat16, its staging
-   * rows. A call allocates
-   * this per thread, plus {@link #scratchBytesPerCall}.
+   * rows. A call allocates this per thread, plus {@link #scratchBytesPerCall}.
    */
   public static long scratchBytesPerThread(Conv2dBackpropInput op) {
     var g = op.geometry();
     boolean f64 = op.dtype() == DType.FLOAT64;
     int elem = f64 ? 8 : 4;
-    long nb = f64 ? F64Tiles.NB : F32Tiles.NB;
-    long blocks = (g.filterInDepth() + nb - 1) / nb;
-    long acc = Math.max(2L * F32Worker.GROUP_TILES, blocks) * (f64 ? F64Tiles.ACC : F32Tiles.ACC) * elem;
+    long acc = (long) F32Worker.GROUP_TILES * (f64 ? F64Tiles.ACC : F32Tiles.ACC) * elem;
     long ints = RowWorker.scratchInts((int) g.filterHeight(), (int) g.filterWidth()) + RowWorker.TILE;
     long bytes = acc + 4 * ints;
     boolean staged = g.dataFormat() != DataFormat.NHWC || (op.dtype() != DType.FLOAT32 && !f64);
