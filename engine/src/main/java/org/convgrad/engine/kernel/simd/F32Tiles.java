@@ -217,6 +217,15 @@ final class F32Tiles {
     }
   }
 
+  /**
+   * Copies NB elements (one tile row of accumulators) with two vector moves: a result pixel's
+   * block is written this way once per batch, and System.arraycopy's call costs more than the copy.
+   */
+  static void copyBlock(float[] src, int from, float[] dst, int to) {
+    FloatVector.fromArray(S, src, from).intoArray(dst, to);
+    FloatVector.fromArray(S, src, from + L).intoArray(dst, to + L);
+  }
+
   /** The L elements of tmp from off, added from the first up: a fixed order (reduceLanes has none). */
   static float sum(float[] tmp, int off) {
     float s = tmp[off];

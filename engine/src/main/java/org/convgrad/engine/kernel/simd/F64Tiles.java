@@ -217,6 +217,15 @@ final class F64Tiles {
     }
   }
 
+  /**
+   * Copies NB elements (one tile row of accumulators) with two vector moves: a result pixel's
+   * block is written this way once per batch, and System.arraycopy's call costs more than the copy.
+   */
+  static void copyBlock(double[] src, int from, double[] dst, int to) {
+    DoubleVector.fromArray(S, src, from).intoArray(dst, to);
+    DoubleVector.fromArray(S, src, from + L).intoArray(dst, to + L);
+  }
+
   /** The L elements of tmp from off, added from the first up: a fixed order (reduceLanes has none). */
   static double sum(double[] tmp, int off) {
     double s = tmp[off];

@@ -196,7 +196,12 @@ final class F64Worker extends RowWorker {
         int width = Math.min(NB, p.fid - cb * NB);
         int cOff = g * p.fid + cb * NB;
         for (int q = 0; q < m; q++) {
-          System.arraycopy(acc, (q / TILE) * ACC + (q % TILE) * NB, dx, bt.dx[q] + cOff, width);
+          int from = (q / TILE) * ACC + (q % TILE) * NB;
+          if (width == NB) {
+            F64Tiles.copyBlock(acc, from, dx, bt.dx[q] + cOff);
+          } else {
+            System.arraycopy(acc, from, dx, bt.dx[q] + cOff, width);
+          }
         }
       }
     }
