@@ -210,9 +210,9 @@ public final class BackpropInputBenchmark {
   }
 
   /**
-   * Warms every engine up, then times them in rounds (one call of each per round, a short pause
-   * between engines so that no engine's spinning threads run into the next one's call): load from
-   * other processes then hits every engine alike. The median per engine counts.
+   * Warms every engine up, then times them in rounds (per round and engine: a short pause, so that
+   * no engine's spinning threads run into the next one's call, an untimed call, then the timed one):
+   * load from other processes then hits every engine alike. The median per engine counts.
    */
   private static void timeInterleaved(Row row, Map<String, Runnable> calls, double warmupSeconds, int runs) {
     Map<String, Integer> warmCalls = new LinkedHashMap<>();
@@ -232,6 +232,10 @@ public final class BackpropInputBenchmark {
     for (int r = 0; r < runs; r++) {
       for (Map.Entry<String, Runnable> c : calls.entrySet()) {
         pause();
+        // One untimed call first: after the pause a core runs slowly for a while (on these VMs a
+        // single-threaded convgrad call took 15 ms back to back and 16-35 ms after 20 ms of sleep),
+        // and back-to-back calls are what a job over a dataset sees.
+        c.getValue().run();
         long t0 = System.nanoTime();
         c.getValue().run();
         times.get(c.getKey())[r] = (System.nanoTime() - t0) / 1e9;
@@ -290,7 +294,7 @@ public final class BackpropInputBenchmark {
     sb.append("# conv2d_backprop_input benchmark\n\n");
     sb.append("GFLOP/s (2 x multiply-adds of the dense convolution / median time), ").append(env)
         .append(", warm-up >= ").append(warmup).append(" s (and >= 5 calls) per engine, then ")
-        .append(runs).append(" rounds of one call per engine (interleaved, 20 ms apart); the median counts ")
+        .append(runs).append(" rounds of one timed call per engine (interleaved, 20 ms apart, each after an untimed call); the median counts ")
         .append("(the reference: one call). 'convgrad simd' packs the filter in every call; 'convgrad packed' reuses a ")
         .append("packed filter; 'oneDNN' includes its reorders from nhwc/hwio and back in every call, ")
         .append("'oneDNN primitive' is the primitive alone on data already in its layouts.\n\n");
