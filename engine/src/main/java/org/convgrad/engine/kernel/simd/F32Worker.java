@@ -24,6 +24,10 @@ final class F32Worker extends RowWorker {
   private static final int KC = 256;
   /** Tiles whose accumulators are kept at once (16 * 12 vectors: 6 KiB with 256-bit vectors): a batch or a dot group. */
   static final int GROUP_TILES = 16;
+  /** Pixels of the widest pixel tile (12 vectors); staged rows have this margin to read past a run's end. */
+  static final int PIXEL_SPAN = 12 * F32Tiles.L;
+  /** Pixel vectors of the pixel tile for 1..4 in channels (gen_tiles.py's PIXEL_VECTORS). */
+  private static final int[] PIXEL_VECTORS = {0, 12, 5, 3, 2};
 
   private final Packed f;
   private final boolean staged;
@@ -36,6 +40,10 @@ final class F32Worker extends RowWorker {
   /** The out_backprop offsets of a tile's pixels (see {@link F32Tiles#tile6}). */
   private final int[] ao = new int[TILE];
   private final float[] acc;
+  /** Pixel tiles: the length of a staged channel row (out_backprop columns and a zero margin). */
+  private final int pixelRow;
+  /** Pixel tiles: the out_backprop row (b * oh + oy) each stage slot holds, or -1. */
+  private final long[] slotKey;
 
   F32Worker(Plan p, Packed f, Tensor dyT, Tensor dxT) {
     super(p);
@@ -44,20 +52,28 @@ final class F32Worker extends RowWorker {
     this.dyT = dyT;
     this.dxT = dxT;
     this.staged = !(dtype == DType.FLOAT32 && p.nhwc);
-    this.stage = staged ? new float[p.fh * p.ow * p.oc] : new float[0];
-    this.dy = staged ? stage : dyT.float32Data();
+    this.pixelRow = p.ow + PIXEL_SPAN;
+    this.stage = f.pixel ? new float[p.fh * p.oc * pixelRow] : staged ? new float[p.fh * p.ow * p.oc] : new float[0];
+    this.slotKey = new long[f.pixel ? p.fh : 0];
+    Arrays.fill(slotKey, -1);
+    this.dy = f.pixel || staged ? stage : dyT.float32Data();
     this.dx = staged ? new float[p.w * p.ic] : dxT.float32Data();
     this.acc = new float[GROUP_TILES * ACC];
   }
 
-  /** The float32 filter layout: block panels or, for few in channels, HWIO as it is. */
+  /**
+   * The float32 filter layout: block panels; for few in channels, per in channel (dot tiles) or
+   * with the in channels innermost (pixel tiles).
+   */
   static final class Packed {
     final boolean dot;
+    final boolean pixel;
     final int blocks;
     final float[] data;
 
-    Packed(boolean dot, int blocks, float[] data) {
+    Packed(boolean dot, boolean pixel, int blocks, float[] data) {
       this.dot = dot;
+      this.pixel = pixel;
       this.blocks = blocks;
       this.data = data;
     }
@@ -67,10 +83,27 @@ final class F32Worker extends RowWorker {
    * Packs HWIO {@code w} ({@code w[((ky * fw + kx) * fid + c) * oc + co]}). Taps t are in packed
    * order ({@link Plan#packedTap}). Block layout: for each group g, in-channel block cb of {@link
    * F32Tiles#NB}, tap t and out channel co of the group, the NB in channels {@code cb * NB + j}
-   * (zero past fid): {@code [g][cb][t][co][j]}. Dot layout: {@code [g][c][t][co]}.
+   * (zero past fid): {@code [g][cb][t][co][j]}. Dot layout: {@code [g][c][t][co]}. Pixel layout:
+   * {@code [g][t][co][c]}.
    */
-  static Packed pack(Plan p, float[] w, boolean dot) {
+  static Packed pack(Plan p, float[] w, boolean dot, boolean pixel) {
     int taps = p.fh * p.fw;
+    if (pixel) {
+      float[] out = new float[p.groups * taps * p.cg * p.fid];
+      for (int g = 0; g < p.groups; g++) {
+        for (int ky = 0; ky < p.fh; ky++) {
+          for (int kx = 0; kx < p.fw; kx++) {
+            int base = (g * taps + p.packedTap(ky, kx)) * p.cg * p.fid;
+            for (int co = 0; co < p.cg; co++) {
+              for (int c = 0; c < p.fid; c++) {
+                out[base + co * p.fid + c] = w[((ky * p.fw + kx) * p.fid + c) * p.oc + g * p.cg + co];
+              }
+            }
+          }
+        }
+      }
+      return new Packed(false, true, 0, out);
+    }
     if (dot) {
       // [g][c][packed tap][co of the group]
       float[] out = new float[p.groups * p.fid * taps * p.cg];
@@ -85,7 +118,7 @@ final class F32Worker extends RowWorker {
           }
         }
       }
-      return new Packed(true, 0, out);
+      return new Packed(true, false, 0, out);
     }
     int blocks = (p.fid + NB - 1) / NB;
     float[] out = new float[p.groups * blocks * taps * p.cg * NB];
@@ -104,11 +137,15 @@ final class F32Worker extends RowWorker {
         }
       }
     }
-    return new Packed(false, blocks, out);
+    return new Packed(false, false, blocks, out);
   }
 
   @Override
   void stageRows(int b, int nky) {
+    if (f.pixel) {
+      stageChannelRows(b, nky);
+      return;
+    }
     int rowLen = p.ow * p.oc;
     for (int i = 0; i < nky; i++) {
       int oy = slotOy[i];
@@ -185,7 +222,43 @@ final class F32Worker extends RowWorker {
 
   @Override
   void run(int n, int dxOff, int dxPix, int nt) {
-    runDot(n, dxOff, dxPix, nt);
+    if (f.pixel) {
+      runPixel(n, dxOff, dxPix, nt);
+    } else {
+      runDot(n, dxOff, dxPix, nt);
+    }
+  }
+
+  /**
+   * Pixel tiles: the run's pixels in spans of {@link #PIXEL_VECTORS} vectors, each over the run's taps (one per
+   * segment) in order and, per tap, the out channels ascending; then written out per channel.
+   */
+  private void runPixel(int n, int dxOff, int dxPix, int nt) {
+    int c = p.fid;
+    int span = PIXEL_VECTORS[c] * F32Tiles.L;
+    int taps = p.fh * p.fw;
+    for (int g = 0; g < p.groups; g++) {
+      for (int j0 = 0; j0 < n; j0 += span) {
+        Arrays.fill(acc, 0, c * span, 0f);
+        for (int t = 0; t < nt; t++) {
+          int a0 = tapDy[t] + g * p.cg * pixelRow + j0;
+          int w0 = (g * taps + tapK[t]) * p.cg * c;
+          switch (c) {
+            case 1 -> F32Tiles.px12x1(dy, a0, pixelRow, p.cg, f.data, w0, acc);
+            case 2 -> F32Tiles.px5x2(dy, a0, pixelRow, p.cg, f.data, w0, acc);
+            case 3 -> F32Tiles.px3x3(dy, a0, pixelRow, p.cg, f.data, w0, acc);
+            default -> F32Tiles.px2x4(dy, a0, pixelRow, p.cg, f.data, w0, acc);
+          }
+        }
+        int cnt = Math.min(span, n - j0);
+        int out = dxOff + j0 * dxPix + g * p.fid;
+        for (int ch = 0; ch < c; ch++) {
+          for (int j = 0; j < cnt; j++) {
+            dx[out + j * dxPix + ch] = acc[ch * span + j];
+          }
+        }
+      }
+    }
   }
 
   /** One register tile of {@code rows} pixels at {@link #ao}. */
@@ -197,9 +270,84 @@ final class F32Worker extends RowWorker {
     }
   }
 
+  /**
+   * Pixel tiles: makes out_backprop rows {@code (b, slotOy[i])} available channel-major ({@code
+   * [co][ox]}, {@code pixelRow} apart), as float32, in slots kept across rows: a row stays staged
+   * while the next result rows read it, so each is staged about once per block of rows.
+   */
+  private void stageChannelRows(int b, int nky) {
+    int slotLen = p.oc * pixelRow;
+    for (int i = 0; i < nky; i++) {
+      long key = (long) b * p.oh + slotOy[i];
+      int s = slotOf(key);
+      if (s < 0) {
+        s = freeSlot(b, nky);
+        stageChannelRow(b, slotOy[i], s * slotLen);
+        slotKey[s] = key;
+      }
+      slotOff[i] = s * slotLen;
+    }
+  }
+
+  private int slotOf(long key) {
+    for (int s = 0; s < slotKey.length; s++) {
+      if (slotKey[s] == key) {
+        return s;
+      }
+    }
+    return -1;
+  }
+
+  /** A slot that holds none of this row's out_backprop rows (there are fh slots and at most fh such rows). */
+  private int freeSlot(int b, int nky) {
+    for (int s = 0; s < slotKey.length; s++) {
+      boolean needed = false;
+      for (int i = 0; i < nky && !needed; i++) {
+        needed = slotKey[s] == (long) b * p.oh + slotOy[i];
+      }
+      if (!needed) {
+        return s;
+      }
+    }
+    throw new IllegalStateException("no free stage slot");
+  }
+
+  private void stageChannelRow(int b, int oy, int off) {
+    if (dtype == DType.FLOAT32) {
+      float[] src = dyT.float32Data();
+      if (p.nhwc) {
+        int base = (b * p.oh + oy) * p.ow * p.oc;
+        for (int ox = 0; ox < p.ow; ox++) {
+          for (int co = 0; co < p.oc; co++) {
+            stage[off + co * pixelRow + ox] = src[base + ox * p.oc + co];
+          }
+        }
+      } else {
+        for (int co = 0; co < p.oc; co++) {
+          System.arraycopy(src, ((b * p.oc + co) * p.oh + oy) * p.ow, stage, off + co * pixelRow, p.ow);
+        }
+      }
+      return;
+    }
+    short[] src = dyT.bits16Data();
+    boolean half = dtype == DType.HALF;
+    for (int co = 0; co < p.oc; co++) {
+      for (int ox = 0; ox < p.ow; ox++) {
+        int i = p.nhwc ? ((b * p.oh + oy) * p.ow + ox) * p.oc + co : ((b * p.oc + co) * p.oh + oy) * p.ow + ox;
+        short v = src[i];
+        stage[off + co * pixelRow + ox] = half ? Float16.toFloat(v) : BFloat16.toFloat(v);
+      }
+    }
+  }
+
+  @Override
+  boolean channelMajorRows() {
+    return f.pixel;
+  }
+
   @Override
   boolean batches() {
-    return !f.dot;
+    return !f.dot && !f.pixel;
   }
 
   @Override

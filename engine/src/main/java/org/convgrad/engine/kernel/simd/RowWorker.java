@@ -132,7 +132,8 @@ abstract class RowWorker {
       // Taps in packed order; a tap that continues the previous one in both out_backprop and the
       // packed filter extends its segment (only without groups: a group's channels are a slice).
       int nt = 0;
-      boolean merge = p.groups == 1;
+      boolean merge = p.groups == 1 && !channelMajorRows();
+      int dyPix = channelMajorRows() ? 1 : p.oc;
       for (int i = 0; i < nky; i++) {
         int rowOff = slotOff[i];
         int kyBase = slotKy[i] * p.fw;
@@ -141,7 +142,7 @@ abstract class RowWorker {
           if ((mask & (1L << kx)) == 0) {
             continue;
           }
-          int dyOff = rowOff + p.firstOx(x0, kx) * p.oc;
+          int dyOff = rowOff + p.firstOx(x0, kx) * dyPix;
           int k = kyBase + pos;
           if (merge && nt > 0 && dyOff == tapDy[nt - 1] + tapLen[nt - 1] * p.oc && k == tapK[nt - 1] + tapLen[nt - 1]) {
             tapLen[nt - 1]++;
@@ -243,6 +244,15 @@ abstract class RowWorker {
       add(bt, (p0 + j) * p.ic, j * p.oc);
     }
     flushAll();
+  }
+
+  /**
+   * Whether {@link #stageRows} provides out_backprop rows channel-major ({@code [co][ox]}: tap
+   * offsets count pixels, one tap per segment) rather than pixel-major ({@code [ox][co]}: taps
+   * merge into segments).
+   */
+  boolean channelMajorRows() {
+    return false;
   }
 
   /** Whether pixels go through batches (the block tiles) or each run is computed whole (the dot tiles). */

@@ -23,8 +23,10 @@ import org.jspecify.annotations.Nullable;
  * fid]} per group, whose A rows are out_backprop pixels read in place (one offset per tap) and
  * whose B is the packed filter ({@code [g][in-channel block][tap][co][NB]}, NB = two vectors).
  * Register tiles of 6 (or 3) pixels x NB channels broadcast dy and FMA with packed rows; in-channel
- * tails are masked. Problems with few in channels per group (S3: 3) vectorize over the out
- * channels instead (the "dot" tiles) and use the filter as it is.
+ * tails are masked. Float32-family problems with at most 4 in channels per group (S3: 3)
+ * vectorize over result pixels instead (the "pixel" tiles: out_backprop rows staged channel-major,
+ * the filter broadcast), and float64 ones with few in channels over the out channels (the "dot"
+ * tiles), as do problems with somewhat more in channels than a block fills well.
  *
  * <p><b>Dtypes and layouts.</b> float32 and float64 are computed natively; half and bfloat16 are
  * widened to float32 row by row into scratch, accumulated in float32 and rounded once, as the
@@ -48,8 +50,8 @@ import org.jspecify.annotations.Nullable;
  * thread a fixed scratch: {@code 16 * 12} vectors of accumulators (6 KiB with 256-bit vectors),
  * tap lists and 8 batches of waiting pixels (each at most 96 pixels and {@code max(4096,
  * 6*fh*fw)} out_backprop offsets: 31 KiB in all for a 3x3 filter) and, only for NCHW, half and bfloat16
- * problems, staging rows
- * of {@code fh*ow*oc + w*ic} elements; plus {@code 16*w} bytes of run lists per call. No
+ * problems, staging rows of {@code fh*ow*oc + w*ic} elements (pixel tiles: {@code fh*oc*(ow + 12
+ * L)} floats of channel-major rows, whatever the layout, plus {@code w*ic} for a staged result); plus {@code 16*w} bytes of run lists per call. No
  * im2col-sized buffer. {@link #scratchBytesPerThread} gives the exact figure, and SimdKernelTest
  * measures a call's allocations against it.
  */
@@ -105,7 +107,7 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
     long blocks = (g.filterInDepth() + nb - 1) / nb;
     long packed = g.groups() * blocks * nb * g.filterHeight() * g.filterWidth() * g.outDepthPerGroup();
     return packed <= Shape.MAX_ELEMENTS
-        && g.filterHeight() * g.outWidth() * g.outDepth() <= Shape.MAX_ELEMENTS
+        && g.filterHeight() * (g.outWidth() + F32Worker.PIXEL_SPAN) * g.outDepth() <= Shape.MAX_ELEMENTS
         && g.inWidth() * g.inDepth() <= Shape.MAX_ELEMENTS;
   }
 
@@ -122,7 +124,12 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
     long ints = RowWorker.scratchInts((int) g.filterHeight(), (int) g.filterWidth()) + RowWorker.TILE;
     long bytes = acc + 4 * ints;
     boolean staged = g.dataFormat() != DataFormat.NHWC || (op.dtype() != DType.FLOAT32 && !f64);
-    if (staged) {
+    if (usePixel(op)) {
+      bytes += g.filterHeight() * g.outDepth() * (g.outWidth() + F32Worker.PIXEL_SPAN) * elem + 8 * g.filterHeight();
+      if (staged) {
+        bytes += g.inWidth() * g.inDepth() * elem;
+      }
+    } else if (staged) {
       bytes += (g.filterHeight() * g.outWidth() * g.outDepth() + g.inWidth() * g.inDepth()) * elem;
     }
     return bytes;
@@ -143,12 +150,21 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
     return dot > block;
   }
 
-  /** Which tiles run {@code op}: "block" or "dot" (for verbose output and benchmarks). */
+  /**
+   * Whether a float32-family problem runs the pixel tiles: at most 4 in channels per group (S3's
+   * 3), where the block tiles would waste most of their lanes and the dot tiles spend a horizontal
+   * sum per result element.
+   */
+  static boolean usePixel(Conv2dBackpropInput op) {
+    return op.dtype() != DType.FLOAT64 && op.geometry().filterInDepth() <= 4;
+  }
+
+  /** Which tiles run {@code op}: "block", "dot" or "pixel" (for verbose output and benchmarks). */
   public static String strategy(Conv2dBackpropInput op) {
     Plan p = new Plan(op);
     boolean f64 = op.dtype() == DType.FLOAT64;
     boolean dot = f64 ? useDot(p.fid, p.cg, F64Tiles.L, F64Tiles.NB) : useDot(p.fid, p.cg, F32Tiles.L, F32Tiles.NB);
-    return (dot ? "dot" : "block") + (f64 ? "-f64" : "-f32") + "x" + (f64 ? F64Tiles.L : F32Tiles.L);
+    return (usePixel(op) ? "pixel" : dot ? "dot" : "block") + (f64 ? "-f64" : "-f32") + "x" + (f64 ? F64Tiles.L : F32Tiles.L);
   }
 
   @Override
@@ -160,7 +176,7 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
       return new PackedFilter(this, op, packed, 8L * packed.data.length);
     }
     float[] w = filter.toFloatArray();
-    F32Worker.Packed packed = F32Worker.pack(p, w, useDot(p.fid, p.cg, F32Tiles.L, F32Tiles.NB));
+    F32Worker.Packed packed = F32Worker.pack(p, w, useDot(p.fid, p.cg, F32Tiles.L, F32Tiles.NB), usePixel(op));
     return new PackedFilter(this, op, packed, 4L * packed.data.length);
   }
 
@@ -179,7 +195,7 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
     boolean f64 = op.dtype() == DType.FLOAT64;
     boolean inPlace = p.nhwc && (f64 || op.dtype() == DType.FLOAT32);
     int pixels = p.batch * p.h * p.w;
-    boolean pointwise = p.pointwise && inPlace;
+    boolean pointwise = p.pointwise && inPlace && !usePixel(op);
     int blockRows = Math.max(1, Math.min(MAX_BLOCK_ROWS, p.batch * p.h / (4 * pool.threads())));
     int blocksPerImage = (p.h + blockRows - 1) / blockRows;
     int tasks = pointwise ? (pixels + PIXEL_BLOCK - 1) / PIXEL_BLOCK : p.batch * blocksPerImage;
