@@ -31,6 +31,16 @@ final class F32Worker extends RowWorker {
 
   private final Packed f;
   private final boolean staged;
+  /**
+   * Staged block tiles: a block's out_backprop rows are staged once ({@code stage} from row {@code
+   * blockOy}) and its result rows computed into {@code dx} (from row {@code blockY}) and written out
+   * when the block ends, since waiting pixels read and write rows of the whole block.
+   */
+  private final boolean blockStaged;
+  private int blockB;
+  private int blockY;
+  private int blockY1;
+  private int blockOy;
   private final DType dtype;
   private final Tensor dyT;
   private final Tensor dxT;
@@ -45,19 +55,22 @@ final class F32Worker extends RowWorker {
   /** Pixel tiles: the out_backprop row (b * oh + oy) each stage slot holds, or -1. */
   private final long[] slotKey;
 
-  F32Worker(Plan p, Packed f, Tensor dyT, Tensor dxT) {
+  F32Worker(Plan p, Packed f, Tensor dyT, Tensor dxT, int blockRows) {
     super(p);
     this.f = f;
     this.dtype = dyT.dtype();
     this.dyT = dyT;
     this.dxT = dxT;
     this.staged = !(dtype == DType.FLOAT32 && p.nhwc);
+    this.blockStaged = staged && !f.dot && !f.pixel;
     this.pixelRow = p.ow + PIXEL_SPAN;
-    this.stage = f.pixel ? new float[p.fh * p.oc * pixelRow] : staged ? new float[p.fh * p.ow * p.oc] : new float[0];
+    this.stage = f.pixel ? new float[p.fh * p.oc * pixelRow]
+        : blockStaged ? new float[blockDyRows(p, blockRows) * p.ow * p.oc]
+        : staged ? new float[p.fh * p.ow * p.oc] : new float[0];
     this.slotKey = new long[f.pixel ? p.fh : 0];
     Arrays.fill(slotKey, -1);
     this.dy = f.pixel || staged ? stage : dyT.float32Data();
-    this.dx = staged ? new float[p.w * p.ic] : dxT.float32Data();
+    this.dx = staged ? new float[(blockStaged ? blockRows : 1) * p.w * p.ic] : dxT.float32Data();
     this.acc = new float[GROUP_TILES * ACC];
   }
 
@@ -140,6 +153,37 @@ final class F32Worker extends RowWorker {
     return new Packed(false, false, blocks, out);
   }
 
+  /** Out_backprop rows a block of {@code blockRows} result rows reads at most. */
+  static int blockDyRows(Plan p, int blockRows) {
+    return Math.max(1, Math.min(p.oh, (blockRows - 1 + (p.fh - 1) * p.dh) / p.sh + 2));
+  }
+
+  @Override
+  void beginBlock(int b, int y0, int y1) {
+    if (!blockStaged) {
+      return;
+    }
+    int lo = y0 + p.padTop - (p.fh - 1) * p.dh;
+    int hi = y1 - 1 + p.padTop;
+    blockB = b;
+    blockY = y0;
+    blockY1 = y1;
+    blockOy = lo <= 0 ? 0 : (lo + p.sh - 1) / p.sh;
+    int oyHi = hi < 0 ? -1 : Math.min(p.oh - 1, hi / p.sh);
+    for (int oy = blockOy; oy <= oyHi; oy++) {
+      stageRow(b, oy, (oy - blockOy) * p.ow * p.oc);
+    }
+  }
+
+  @Override
+  void endBlock() {
+    if (blockStaged) {
+      for (int y = blockY; y < blockY1; y++) {
+        writeRow(blockB, y, (y - blockY) * p.w * p.ic);
+      }
+    }
+  }
+
   @Override
   void stageRows(int b, int nky) {
     if (f.pixel) {
@@ -151,29 +195,36 @@ final class F32Worker extends RowWorker {
       int oy = slotOy[i];
       if (!staged) {
         slotOff[i] = (b * p.oh + oy) * rowLen;
-        continue;
-      }
-      int off = i * rowLen;
-      slotOff[i] = off;
-      if (p.nhwc) {
-        Tensor.loadFloats(dyT, (b * p.oh + oy) * rowLen, stage, off, rowLen);
-      } else if (dtype == DType.FLOAT32) {
-        float[] src = dyT.float32Data();
-        for (int co = 0; co < p.oc; co++) {
-          int s = ((b * p.oc + co) * p.oh + oy) * p.ow;
-          for (int ox = 0; ox < p.ow; ox++) {
-            stage[off + ox * p.oc + co] = src[s + ox];
-          }
-        }
+      } else if (blockStaged) {
+        slotOff[i] = (oy - blockOy) * rowLen;
       } else {
-        short[] src = dyT.bits16Data();
-        boolean half = dtype == DType.HALF;
-        for (int co = 0; co < p.oc; co++) {
-          int s = ((b * p.oc + co) * p.oh + oy) * p.ow;
-          for (int ox = 0; ox < p.ow; ox++) {
-            short v = src[s + ox];
-            stage[off + ox * p.oc + co] = half ? Float16.toFloat(v) : BFloat16.toFloat(v);
-          }
+        slotOff[i] = i * rowLen;
+        stageRow(b, oy, i * rowLen);
+      }
+    }
+  }
+
+  /** Converts or transposes out_backprop row (b, oy) into {@code stage} at {@code off}, pixel-major. */
+  private void stageRow(int b, int oy, int off) {
+    int rowLen = p.ow * p.oc;
+    if (p.nhwc) {
+      Tensor.loadFloats(dyT, (b * p.oh + oy) * rowLen, stage, off, rowLen);
+    } else if (dtype == DType.FLOAT32) {
+      float[] src = dyT.float32Data();
+      for (int co = 0; co < p.oc; co++) {
+        int s = ((b * p.oc + co) * p.oh + oy) * p.ow;
+        for (int ox = 0; ox < p.ow; ox++) {
+          stage[off + ox * p.oc + co] = src[s + ox];
+        }
+      }
+    } else {
+      short[] src = dyT.bits16Data();
+      boolean half = dtype == DType.HALF;
+      for (int co = 0; co < p.oc; co++) {
+        int s = ((b * p.oc + co) * p.oh + oy) * p.ow;
+        for (int ox = 0; ox < p.ow; ox++) {
+          short v = src[s + ox];
+          stage[off + ox * p.oc + co] = half ? Float16.toFloat(v) : BFloat16.toFloat(v);
         }
       }
     }
@@ -181,23 +232,27 @@ final class F32Worker extends RowWorker {
 
   @Override
   int beginRow(int b, int y) {
-    return staged ? 0 : (b * p.h + y) * p.w * p.ic;
+    return blockStaged ? (y - blockY) * p.w * p.ic : staged ? 0 : (b * p.h + y) * p.w * p.ic;
   }
 
   @Override
   void endRow(int b, int y) {
-    if (!staged) {
-      return;
+    if (staged && !blockStaged) {
+      writeRow(b, y, 0);
     }
+  }
+
+  /** Writes result row (b, y), computed pixel-major into {@code dx} from {@code from}, out. */
+  private void writeRow(int b, int y, int from) {
     int rowLen = p.w * p.ic;
     if (p.nhwc) {
-      Tensor.storeFloats(dx, 0, dxT, (b * p.h + y) * rowLen, rowLen);
+      Tensor.storeFloats(dx, from, dxT, (b * p.h + y) * rowLen, rowLen);
     } else if (dtype == DType.FLOAT32) {
       float[] out = dxT.float32Data();
       for (int ci = 0; ci < p.ic; ci++) {
         int d = ((b * p.ic + ci) * p.h + y) * p.w;
         for (int x = 0; x < p.w; x++) {
-          out[d + x] = dx[x * p.ic + ci];
+          out[d + x] = dx[from + x * p.ic + ci];
         }
       }
     } else {
@@ -206,7 +261,7 @@ final class F32Worker extends RowWorker {
       for (int ci = 0; ci < p.ic; ci++) {
         int d = ((b * p.ic + ci) * p.h + y) * p.w;
         for (int x = 0; x < p.w; x++) {
-          float v = dx[x * p.ic + ci];
+          float v = dx[from + x * p.ic + ci];
           out[d + x] = half ? Float16.fromFloat(v) : BFloat16.fromFloat(v);
         }
       }
@@ -348,11 +403,6 @@ final class F32Worker extends RowWorker {
   @Override
   boolean batches() {
     return !f.dot && !f.pixel;
-  }
-
-  @Override
-  boolean batchesAcrossRows() {
-    return !staged;
   }
 
   /**

@@ -11,8 +11,7 @@ package org.convgrad.engine.kernel.simd;
  * full (up to 16 tiles) or the block of rows ends. A batch is one GEMM whose every chunk of packed
  * filter is swept over all its tiles while it is in L1, however short the runs are (S4's are 15
  * pixels; image edges are one), and a tile is only partly filled once per batch, not once per run.
- * (Staged rows are overwritten by the next row, so there batches end with the row.) The dot tiles
- * take runs whole.
+ * The dot and pixel tiles take runs whole.
  *
  * <p>Every result element is computed by exactly one tile, by one thread, as one chain of FMAs over
  * its taps in (ky, kx) order and, per tap, its out channels in ascending order: no reduction is
@@ -96,10 +95,12 @@ abstract class RowWorker {
 
   /** Computes result rows {@code [r0, r1)} (rows of one image, in order) and the pixels left waiting. */
   final void rows(int r0, int r1) {
+    beginBlock(r0 / p.h, r0 % p.h, r0 % p.h + (r1 - r0));
     for (int r = r0; r < r1; r++) {
       row(r);
     }
     flushAll();
+    endBlock();
   }
 
   /** Computes result row {@code r} = (b, y). */
@@ -162,9 +163,6 @@ abstract class RowWorker {
       for (int j = 0; j < n; j++) {
         add(bt, dxOff + j * dxPix, j * p.oc);
       }
-    }
-    if (!batchesAcrossRows()) {
-      flushAll();
     }
     endRow(b, y);
   }
@@ -259,10 +257,13 @@ abstract class RowWorker {
   abstract boolean batches();
 
   /**
-   * Whether waiting pixels may outlive their row: only when out_backprop and the result are read
-   * and written in place (staged rows are overwritten by the next row).
+   * Starts a block of result rows {@code [y0, y1)} of image b: a staged worker stages every
+   * out_backprop row the block reads here (waiting pixels read them until the block ends).
    */
-  abstract boolean batchesAcrossRows();
+  void beginBlock(int b, int y0, int y1) {}
+
+  /** Ends a block: a staged worker writes the block's result rows out. */
+  void endBlock() {}
 
   /** Computes the {@code bt.count} pixels of a batch. */
   abstract void runBatch(Batch bt);

@@ -50,8 +50,10 @@ import org.jspecify.annotations.Nullable;
  * thread a fixed scratch: {@code 16 * 12} vectors of accumulators (6 KiB with 256-bit vectors),
  * tap lists and 8 batches of waiting pixels (each at most 96 pixels and {@code max(4096,
  * 6*fh*fw)} out_backprop offsets: 31 KiB in all for a 3x3 filter) and, only for NCHW, half and bfloat16
- * problems, staging rows of {@code fh*ow*oc + w*ic} elements (pixel tiles: {@code fh*oc*(ow + 12
- * L)} floats of channel-major rows, whatever the layout, plus {@code w*ic} for a staged result); plus {@code 16*w} bytes of run lists per call. No
+ * problems, staging: the out_backprop rows and result rows of a block of rows ({@code
+ * min(oh, (11 + (fh-1)*dh)/sh + 2) * ow*oc + 12 * w*ic} elements; dot tiles: {@code fh*ow*oc + w*ic};
+ * pixel tiles: {@code fh*oc*(ow + 12 L)} floats of channel-major rows, whatever the layout, plus
+ * {@code w*ic} for a staged result); plus {@code 16*w} bytes of run lists per call. No
  * im2col-sized buffer. {@link #scratchBytesPerThread} gives the exact figure, and SimdKernelTest
  * measures a call's allocations against it.
  */
@@ -130,7 +132,11 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
         bytes += g.inWidth() * g.inDepth() * elem;
       }
     } else if (staged) {
-      bytes += (g.filterHeight() * g.outWidth() * g.outDepth() + g.inWidth() * g.inDepth()) * elem;
+      Plan p = new Plan(op);
+      boolean dot = f64 ? useDot(p.fid, p.cg, F64Tiles.L, F64Tiles.NB) : useDot(p.fid, p.cg, F32Tiles.L, F32Tiles.NB);
+      long rows = dot ? 1 : MAX_BLOCK_ROWS;
+      long dyRows = dot ? g.filterHeight() : F32Worker.blockDyRows(p, MAX_BLOCK_ROWS);
+      bytes += (dyRows * g.outWidth() * g.outDepth() + rows * g.inWidth() * g.inDepth()) * elem;
     }
     return bytes;
   }
@@ -206,8 +212,8 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
         worker -> {
           RowWorker wk =
               f64
-                  ? new F64Worker(p, (F64Worker.Packed) packed, outBackprop, result)
-                  : new F32Worker(p, (F32Worker.Packed) packed, outBackprop, result);
+                  ? new F64Worker(p, (F64Worker.Packed) packed, outBackprop, result, blockRows)
+                  : new F32Worker(p, (F32Worker.Packed) packed, outBackprop, result, blockRows);
           for (int t = next.getAndIncrement(); t < tasks; t = next.getAndIncrement()) {
             if (pointwise) {
               int p0 = t * PIXEL_BLOCK;
