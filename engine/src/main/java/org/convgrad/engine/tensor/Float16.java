@@ -19,36 +19,26 @@ public final class Float16 {
     return TO_FLOAT[bits & 0xffff];
   }
 
+  /**
+   * Rounds to the nearest half, ties to even; NaN stays a quiet NaN with its top payload bits. Bit
+   * arithmetic without a branch per rounding case (a result row is rounded element by element):
+   * normal results add the rounding bias to the float's bits, subnormal ones let a float addition
+   * of 0.5 round at 2^-24. Float16Test checks it against a field-by-field rounding on every 257th
+   * float; it was checked on all 2^32.
+   */
   public static short fromFloat(float f) {
-    int bits = Float.floatToRawIntBits(f);
-    short sign = (short) ((bits >>> 16) & 0x8000);
-    if (Float.isNaN(f)) {
-      // Quiet NaN with the top payload bits kept.
-      return (short) (sign | 0x7e00 | ((bits >>> 13) & 0x3ff));
+    int x = Float.floatToRawIntBits(f);
+    int sign = (x >>> 16) & 0x8000;
+    x &= 0x7fff_ffff;
+    int h;
+    if (x >= 0x4780_0000) { // 65536 or more (to infinity), infinity or NaN
+      h = x > 0x7f80_0000 ? 0x7e00 | ((x >>> 13) & 0x3ff) : 0x7c00;
+    } else if (x < 0x3880_0000) { // below 2^-14: a subnormal half or zero
+      h = Float.floatToRawIntBits(Float.intBitsToFloat(x) + 0.5f) - 0x3f00_0000;
+    } else { // rebias the exponent, add half an ulp minus one plus the kept lsb (ties to even)
+      h = (x + ((15 - 127) << 23) + 0xfff + ((x >>> 13) & 1)) >>> 13;
     }
-    float abs = Math.abs(f);
-    if (abs >= 65520f) { // max half (65504) plus half an ulp rounds to infinity
-      return (short) (sign | 0x7c00);
-    }
-    if (abs <= 0x1.0p-25f) { // half of the smallest subnormal or less: ties to even give zero
-      return sign;
-    }
-    int exp = Math.getExponent(f);
-    int shift = 13;
-    int significand = bits & 0x007f_ffff;
-    if (exp < -14) { // a binary16 subnormal: the hidden bit becomes explicit
-      shift += -14 - exp;
-      exp = -15;
-      significand |= 0x0080_0000;
-    }
-    int truncated = significand >> shift;
-    int lsb = significand & (1 << shift);
-    int round = significand & (1 << (shift - 1));
-    int sticky = significand & ((1 << (shift - 1)) - 1);
-    if (round != 0 && (lsb | sticky) != 0) {
-      truncated++; // a carry into the exponent field is the right result
-    }
-    return (short) (sign | (((exp + 15) << 10) + truncated));
+    return (short) (sign | h);
   }
 
   private static float decode(short h) {
