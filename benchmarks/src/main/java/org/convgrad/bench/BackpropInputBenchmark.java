@@ -20,6 +20,7 @@ import javax.imageio.ImageIO;
 import org.convgrad.engine.Conv2dBackpropInput;
 import org.convgrad.engine.ConvParams;
 import org.convgrad.engine.DType;
+import org.convgrad.engine.DataFormat;
 import org.convgrad.engine.Engine;
 import org.convgrad.engine.EngineKind;
 import org.convgrad.engine.kernel.PackedFilter;
@@ -37,6 +38,7 @@ import org.convgrad.engine.tensor.Tensor;
  * <pre>
  * options: --threads N (2)  --shapes S1,S3 (all)  --warmup SECONDS (1.0)  --runs N (9)
  *          --engines simd,packed,reference,tf,onednn (all)  --out DIR (benchmarks/results)  --no-f64
+ *          --no-layouts (skip S1 and S4 in NCHW, half and bfloat16)
  *          (the reference: one warm-up call and one timed call, problems of at most 2 GFLOP)
  * </pre>
  */
@@ -53,6 +55,7 @@ public final class BackpropInputBenchmark {
     List<String> engines = List.of("simd", "packed", "reference", "tf", "onednn");
     Path out = Path.of("benchmarks", "results");
     boolean f64 = true;
+    boolean layouts = true;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--threads" -> threads = Integer.parseInt(args[++i]);
@@ -62,6 +65,7 @@ public final class BackpropInputBenchmark {
         case "--engines" -> engines = Arrays.asList(args[++i].split(","));
         case "--out" -> out = Path.of(args[++i]);
         case "--no-f64" -> f64 = false;
+        case "--no-layouts" -> layouts = false;
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
@@ -82,8 +86,16 @@ public final class BackpropInputBenchmark {
         }
       }
     }
+    List<Row> layoutRows = new ArrayList<>();
+    if (layouts) {
+      for (Shapes s : Shapes.ALL) {
+        if ((s.name().equals("S1") || s.name().equals("S4")) && (shapes.isEmpty() || shapes.contains(s.name()))) {
+          layoutRows.add(runLayouts(s, threads, warmup, runs));
+        }
+      }
+    }
     Files.createDirectories(out);
-    String md = markdown(rows, env, threads, warmup, runs);
+    String md = markdown(rows, env, threads, warmup, runs) + layoutMarkdown(layoutRows);
     Files.writeString(out.resolve("latest.md"), md);
     chart(rows, out.resolve("latest.png"));
     System.out.println();
@@ -189,6 +201,74 @@ public final class BackpropInputBenchmark {
       timeInterleaved(row, calls, warmup, runs);
     }
     return row;
+  }
+
+  private static final List<String> LAYOUTS = List.of("NHWC float32", "NCHW float32", "NHWC half", "NHWC bfloat16");
+
+  /**
+   * convgrad alone (SIMD, filter packed once) on one shape in NHWC and NCHW float32 and NHWC half
+   * and bfloat16, interleaved as the anchors are: what staging costs (NCHW is transposed, 16-bit
+   * types widened, into per-thread scratch).
+   */
+  private static Row runLayouts(Shapes s, int threads, double warmup, int runs) {
+    Row row = new Row(s.name(), "layouts", s.flops() / 1e9);
+    System.out.printf(Locale.ROOT, "%n%s layouts and 16-bit dtypes %s  %.2f GFLOP%n", s.name(), s.describe(), row.gflop);
+    float[] w = random(s.fh() * s.fw() * s.ic() * s.oc(), 1);
+    float[] dyv = random(s.n() * s.outH() * s.outW() * s.oc(), 2);
+    Map<String, Runnable> calls = new LinkedHashMap<>();
+    try (Engine e = Engine.create(b -> b.kind(EngineKind.SIMD).threads(threads))) {
+      for (String layout : LAYOUTS) {
+        boolean nchw = layout.startsWith("NCHW");
+        DType t = layout.endsWith("half") ? DType.HALF : layout.endsWith("bfloat16") ? DType.BFLOAT16 : DType.FLOAT32;
+        Conv2dBackpropInput op = Conv2dBackpropInput.of(
+            nchw ? new long[] {s.n(), s.ic(), s.h(), s.w()} : new long[] {s.n(), s.h(), s.w(), s.ic()},
+            Shape.of(s.fh(), s.fw(), s.ic(), s.oc()), t,
+            nchw ? Shape.of(s.n(), s.oc(), s.outH(), s.outW()) : Shape.of(s.n(), s.outH(), s.outW(), s.oc()), t,
+            ConvParams.of(b -> b.strides(s.stride()).padding(s.padding())
+                .dataFormat(nchw ? DataFormat.NCHW : DataFormat.NHWC)));
+        // The same values in every layout (only their order differs; NCHW is dy transposed).
+        float[] dyl = nchw ? toNchw(dyv, s.n(), s.outH(), s.outW(), s.oc()) : dyv;
+        PackedFilter packed = e.pack(op, Tensor.fromFloats(t, op.filterShape(), w));
+        Tensor dy = Tensor.fromFloats(t, op.outBackpropShape(), dyl);
+        calls.put(layout, () -> e.backpropInput(op, packed, dy));
+      }
+      timeInterleaved(row, calls, warmup, runs);
+    }
+    return row;
+  }
+
+  private static float[] toNchw(float[] nhwc, int n, int h, int w, int c) {
+    float[] out = new float[nhwc.length];
+    for (int b = 0; b < n; b++) {
+      for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+          for (int ch = 0; ch < c; ch++) {
+            out[((b * c + ch) * h + y) * w + x] = nhwc[((b * h + y) * w + x) * c + ch];
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  private static String layoutMarkdown(List<Row> rows) {
+    if (rows.isEmpty()) {
+      return "";
+    }
+    StringBuilder sb = new StringBuilder("\n## Layouts and 16-bit dtypes (convgrad SIMD, filter packed once)\n\n");
+    sb.append("GFLOP/s, same rounds as above.\n\n| shape |");
+    for (String l : LAYOUTS) {
+      sb.append(' ').append(l).append(" |");
+    }
+    sb.append(" NCHW / NHWC |\n|---|").append("---|".repeat(LAYOUTS.size() + 1)).append('\n');
+    for (Row r : rows) {
+      sb.append("| ").append(r.shape).append(" |");
+      for (String l : LAYOUTS) {
+        sb.append(String.format(Locale.ROOT, " %.1f |", r.gflops.get(l)));
+      }
+      sb.append(String.format(Locale.ROOT, " %.2f |\n", r.gflops.get("NCHW float32") / r.gflops.get("NHWC float32")));
+    }
+    return sb.toString();
   }
 
   private static double[] toDoubles(float[] v) {
