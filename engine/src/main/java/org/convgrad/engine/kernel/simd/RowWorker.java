@@ -35,8 +35,9 @@ abstract class RowWorker {
   final int[] slotOff;
   /**
    * The run's taps, merged into segments: segment i reads {@code tapLen[i]} taps of out_backprop
-   * from {@code tapDy[i]} on (contiguous: {@code tapLen[i] * oc} elements for the first pixel; the
-   * next pixel is {@code oc} further) and the packed filter from packed tap {@code tapK[i]} on.
+   * from {@code tapDy[i]} on (pixel-major rows: contiguous, {@code tapLen[i] * oc} elements for the
+   * first pixel, the next pixel {@code oc} further; channel-major rows: the first pixel of out
+   * channel 0, one tap per segment) and the packed filter from packed tap {@code tapK[i]} on.
    */
   final int[] tapDy;
   final int[] tapK;
