@@ -31,16 +31,8 @@ final class F32Worker extends RowWorker {
 
   private final Packed f;
   private final boolean staged;
-  /**
-   * Staged block tiles: a block's out_backprop rows are staged once ({@code stage} from row {@code
-   * blockOy}) and its result rows computed into {@code dx} (from row {@code blockY}) and written out
-   * when the block ends, since waiting pixels read and write rows of the whole block.
-   */
+  /** Staged block tiles: stages whole blocks of rows ({@link #stagesBlocks}) into {@code stage} and {@code dx}. */
   private final boolean blockStaged;
-  private int blockB;
-  private int blockY;
-  private int blockY1;
-  private int blockOy;
   private final DType dtype;
   private final Tensor dyT;
   private final Tensor dxT;
@@ -153,35 +145,9 @@ final class F32Worker extends RowWorker {
     return new Packed(false, false, blocks, out);
   }
 
-  /** Out_backprop rows a block of {@code blockRows} result rows reads at most. */
-  static int blockDyRows(Plan p, int blockRows) {
-    return Math.max(1, Math.min(p.oh, (blockRows - 1 + (p.fh - 1) * p.dh) / p.sh + 2));
-  }
-
   @Override
-  void beginBlock(int b, int y0, int y1) {
-    if (!blockStaged) {
-      return;
-    }
-    int lo = y0 + p.padTop - (p.fh - 1) * p.dh;
-    int hi = y1 - 1 + p.padTop;
-    blockB = b;
-    blockY = y0;
-    blockY1 = y1;
-    blockOy = lo <= 0 ? 0 : (lo + p.sh - 1) / p.sh;
-    int oyHi = hi < 0 ? -1 : Math.min(p.oh - 1, hi / p.sh);
-    for (int oy = blockOy; oy <= oyHi; oy++) {
-      stageRow(b, oy, (oy - blockOy) * p.ow * p.oc);
-    }
-  }
-
-  @Override
-  void endBlock() {
-    if (blockStaged) {
-      for (int y = blockY; y < blockY1; y++) {
-        writeRow(blockB, y, (y - blockY) * p.w * p.ic);
-      }
-    }
+  boolean stagesBlocks() {
+    return blockStaged;
   }
 
   @Override
@@ -190,22 +156,12 @@ final class F32Worker extends RowWorker {
       stageChannelRows(b, nky);
       return;
     }
-    int rowLen = p.ow * p.oc;
-    for (int i = 0; i < nky; i++) {
-      int oy = slotOy[i];
-      if (!staged) {
-        slotOff[i] = (b * p.oh + oy) * rowLen;
-      } else if (blockStaged) {
-        slotOff[i] = (oy - blockOy) * rowLen;
-      } else {
-        slotOff[i] = i * rowLen;
-        stageRow(b, oy, i * rowLen);
-      }
-    }
+    pixelMajorRows(b, nky, staged);
   }
 
   /** Converts or transposes out_backprop row (b, oy) into {@code stage} at {@code off}, pixel-major. */
-  private void stageRow(int b, int oy, int off) {
+  @Override
+  void stageRow(int b, int oy, int off) {
     int rowLen = p.ow * p.oc;
     if (p.nhwc) {
       Tensor.loadFloats(dyT, (b * p.oh + oy) * rowLen, stage, off, rowLen);
@@ -232,7 +188,7 @@ final class F32Worker extends RowWorker {
 
   @Override
   int beginRow(int b, int y) {
-    return blockStaged ? (y - blockY) * p.w * p.ic : staged ? 0 : (b * p.h + y) * p.w * p.ic;
+    return resultRow(b, y, staged);
   }
 
   @Override
@@ -243,7 +199,8 @@ final class F32Worker extends RowWorker {
   }
 
   /** Writes result row (b, y), computed pixel-major into {@code dx} from {@code from}, out. */
-  private void writeRow(int b, int y, int from) {
+  @Override
+  void writeRow(int b, int y, int from) {
     int rowLen = p.w * p.ic;
     if (p.nhwc) {
       Tensor.storeFloats(dx, from, dxT, (b * p.h + y) * rowLen, rowLen);

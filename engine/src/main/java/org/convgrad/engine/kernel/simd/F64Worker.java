@@ -20,10 +20,6 @@ final class F64Worker extends RowWorker {
   private final boolean staged;
   /** As {@link F32Worker}'s: NCHW block tiles stage a block's rows at once. */
   private final boolean blockStaged;
-  private int blockB;
-  private int blockY;
-  private int blockY1;
-  private int blockOy;
   private final Tensor dyT;
   private final Tensor dxT;
   private final double[] dy;
@@ -40,7 +36,7 @@ final class F64Worker extends RowWorker {
     this.dxT = dxT;
     this.staged = !p.nhwc;
     this.blockStaged = staged && !f.dot;
-    this.stage = blockStaged ? new double[F32Worker.blockDyRows(p, blockRows) * p.ow * p.oc]
+    this.stage = blockStaged ? new double[blockDyRows(p, blockRows) * p.ow * p.oc]
         : staged ? new double[p.fh * p.ow * p.oc] : new double[0];
     this.dy = staged ? stage : dyT.float64Data();
     this.dx = staged ? new double[(blockStaged ? blockRows : 1) * p.w * p.ic] : dxT.float64Data();
@@ -99,49 +95,18 @@ final class F64Worker extends RowWorker {
   }
 
   @Override
-  void beginBlock(int b, int y0, int y1) {
-    if (!blockStaged) {
-      return;
-    }
-    int lo = y0 + p.padTop - (p.fh - 1) * p.dh;
-    int hi = y1 - 1 + p.padTop;
-    blockB = b;
-    blockY = y0;
-    blockY1 = y1;
-    blockOy = lo <= 0 ? 0 : (lo + p.sh - 1) / p.sh;
-    int oyHi = hi < 0 ? -1 : Math.min(p.oh - 1, hi / p.sh);
-    for (int oy = blockOy; oy <= oyHi; oy++) {
-      stageRow(b, oy, (oy - blockOy) * p.ow * p.oc);
-    }
-  }
-
-  @Override
-  void endBlock() {
-    if (blockStaged) {
-      for (int y = blockY; y < blockY1; y++) {
-        writeRow(blockB, y, (y - blockY) * p.w * p.ic);
-      }
-    }
+  boolean stagesBlocks() {
+    return blockStaged;
   }
 
   @Override
   void stageRows(int b, int nky) {
-    int rowLen = p.ow * p.oc;
-    for (int i = 0; i < nky; i++) {
-      int oy = slotOy[i];
-      if (!staged) {
-        slotOff[i] = (b * p.oh + oy) * rowLen;
-      } else if (blockStaged) {
-        slotOff[i] = (oy - blockOy) * rowLen;
-      } else {
-        slotOff[i] = i * rowLen;
-        stageRow(b, oy, i * rowLen);
-      }
-    }
+    pixelMajorRows(b, nky, staged);
   }
 
   /** Transposes NCHW out_backprop row (b, oy) into {@code stage} at {@code off}, pixel-major. */
-  private void stageRow(int b, int oy, int off) {
+  @Override
+  void stageRow(int b, int oy, int off) {
     double[] src = dyT.float64Data();
     for (int co = 0; co < p.oc; co++) {
       int s = ((b * p.oc + co) * p.oh + oy) * p.ow;
@@ -153,7 +118,7 @@ final class F64Worker extends RowWorker {
 
   @Override
   int beginRow(int b, int y) {
-    return blockStaged ? (y - blockY) * p.w * p.ic : staged ? 0 : (b * p.h + y) * p.w * p.ic;
+    return resultRow(b, y, staged);
   }
 
   @Override
@@ -164,7 +129,8 @@ final class F64Worker extends RowWorker {
   }
 
   /** Transposes result row (b, y), computed pixel-major into {@code dx} from {@code from}, out to NCHW. */
-  private void writeRow(int b, int y, int from) {
+  @Override
+  void writeRow(int b, int y, int from) {
     double[] out = dxT.float64Data();
     for (int ci = 0; ci < p.ic; ci++) {
       int d = ((b * p.ic + ci) * p.h + y) * p.w;

@@ -47,6 +47,11 @@ abstract class RowWorker {
   final int batchPixels;
   private final Batch[] batches = new Batch[BATCHES];
   private int nBatches;
+  /** The block being computed, for {@link #stagesBlocks}: image, rows {@code [blockY, blockY1)}, first staged out_backprop row. */
+  private int blockB;
+  private int blockY;
+  private int blockY1;
+  private int blockOy;
 
   /**
    * Result pixels of one tap signature (segment count, and each segment's packed tap and length)
@@ -258,13 +263,77 @@ abstract class RowWorker {
   abstract boolean batches();
 
   /**
-   * Starts a block of result rows {@code [y0, y1)} of image b: a staged worker stages every
-   * out_backprop row the block reads here (waiting pixels read them until the block ends).
+   * Whether the worker stages whole blocks: every out_backprop row a block of rows reads is staged
+   * ({@link #stageRow}) when the block starts, and its result rows, computed into scratch from
+   * {@link #beginRow}, are written out ({@link #writeRow}) when it ends, since waiting pixels read
+   * and write rows of the whole block.
    */
-  void beginBlock(int b, int y0, int y1) {}
+  boolean stagesBlocks() {
+    return false;
+  }
 
-  /** Ends a block: a staged worker writes the block's result rows out. */
-  void endBlock() {}
+  /** Stages out_backprop row (b, oy) pixel-major at {@code off} of the worker's staging rows. */
+  void stageRow(int b, int oy, int off) {
+    throw new UnsupportedOperationException();
+  }
+
+  /** Writes result row (b, y), computed pixel-major at {@code from} of the worker's scratch, out. */
+  void writeRow(int b, int y, int from) {
+    throw new UnsupportedOperationException();
+  }
+
+  /** Out_backprop rows a block of {@code blockRows} result rows reads at most. */
+  static int blockDyRows(Plan p, int blockRows) {
+    return Math.max(1, Math.min(p.oh, (blockRows - 1 + (p.fh - 1) * p.dh) / p.sh + 2));
+  }
+
+  private void beginBlock(int b, int y0, int y1) {
+    if (!stagesBlocks()) {
+      return;
+    }
+    int lo = y0 + p.padTop - (p.fh - 1) * p.dh;
+    int hi = y1 - 1 + p.padTop;
+    blockB = b;
+    blockY = y0;
+    blockY1 = y1;
+    blockOy = lo <= 0 ? 0 : (lo + p.sh - 1) / p.sh;
+    int oyHi = hi < 0 ? -1 : Math.min(p.oh - 1, hi / p.sh);
+    for (int oy = blockOy; oy <= oyHi; oy++) {
+      stageRow(b, oy, (oy - blockOy) * p.ow * p.oc);
+    }
+  }
+
+  private void endBlock() {
+    if (stagesBlocks()) {
+      for (int y = blockY; y < blockY1; y++) {
+        writeRow(blockB, y, (y - blockY) * p.w * p.ic);
+      }
+    }
+  }
+
+  /**
+   * Sets {@code slotOff[0..nky)} for pixel-major rows: in place in the out_backprop tensor, in the
+   * block's staged rows, or (when {@code staged} without blocks) staged here, row by row.
+   */
+  final void pixelMajorRows(int b, int nky, boolean staged) {
+    int rowLen = p.ow * p.oc;
+    for (int i = 0; i < nky; i++) {
+      int oy = slotOy[i];
+      if (!staged) {
+        slotOff[i] = (b * p.oh + oy) * rowLen;
+      } else if (stagesBlocks()) {
+        slotOff[i] = (oy - blockOy) * rowLen;
+      } else {
+        slotOff[i] = i * rowLen;
+        stageRow(b, oy, i * rowLen);
+      }
+    }
+  }
+
+  /** The offset of result row (b, y) in the destination: in place, the block's scratch, or a row's scratch. */
+  final int resultRow(int b, int y, boolean staged) {
+    return stagesBlocks() ? (y - blockY) * p.w * p.ic : staged ? 0 : (b * p.h + y) * p.w * p.ic;
+  }
 
   /** Computes the {@code bt.count} pixels of a batch. */
   abstract void runBatch(Batch bt);

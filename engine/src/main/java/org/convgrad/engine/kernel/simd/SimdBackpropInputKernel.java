@@ -135,7 +135,7 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
       Plan p = new Plan(op);
       boolean dot = f64 ? useDot(p.fid, p.cg, F64Tiles.L, F64Tiles.NB) : useDot(p.fid, p.cg, F32Tiles.L, F32Tiles.NB);
       long rows = dot ? 1 : MAX_BLOCK_ROWS;
-      long dyRows = dot ? g.filterHeight() : F32Worker.blockDyRows(p, MAX_BLOCK_ROWS);
+      long dyRows = dot ? g.filterHeight() : RowWorker.blockDyRows(p, MAX_BLOCK_ROWS);
       bytes += (dyRows * g.outWidth() * g.outDepth() + rows * g.inWidth() * g.inDepth()) * elem;
     }
     return bytes;
