@@ -120,27 +120,30 @@ def dot(P, C):
 PIXEL_VECTORS = {1: 12, 2: 5, 3: 3, 4: 2}
 
 
-def px(V, C):
+def px(V, C, T):
     L = []
     L.append(f"""  /**
    * A tile of {V} pixel vectors ({V} x L consecutive result pixels of a run) x {C} in channels over
-   * one tap, for at most 4 in channels: vectorizes over pixels, reading out_backprop transposed
-   * (pixel vector v of out channel kk at {{@code a[a0 + kk * aStride + v * L]}}) and broadcasting the
-   * filter ({{@code w[w0 + kk * {C} + c]}}). Accumulator (c, v) is kept in {{@code acc[(c * {V} + v)
-   * * L ..]}}.
+   * {T} neighbouring tap(s) of one filter row, for at most 4 in channels: vectorizes over pixels,
+   * reading out_backprop channel-major (tap j's pixel vector v of out channel kk at {{@code a[a0 + j
+   * + kk * aStride + v * L]}}) and broadcasting the filter ({{@code w[w0 + j * wTap + kk * {C} +
+   * c]}}): tap after tap, out channels ascending, one loop per tap at the same level (C2 keeps the
+   * accumulators in registers across them; calls per tap cost their loads and stores).
+   * Accumulator (c, v) is kept in {{@code acc[(c * {V} + v) * L ..]}}.
    */""")
-    L.append(f"  static void px{V}x{C}(float[] a, int a0, int aStride, int k, float[] w, int w0, float[] acc) {{")
+    L.append(f"  static void px{V}x{C}t{T}(float[] a, int a0, int aStride, int k, float[] w, int w0, int wTap, float[] acc) {{")
     for c in range(C):
         for v in range(V):
             L.append(f"    FloatVector c{c}_{v} = FloatVector.fromArray(S, acc, {(c * V + v)} * L);")
-    L.append(f"    for (int kk = 0; kk < k; kk++, a0 += aStride, w0 += {C}) {{")
-    for c in range(C):
-        L.append(f"      FloatVector y{c} = FloatVector.broadcast(S, w[w0 + {c}]);")
-    for v in range(V):
-        L.append(f"      FloatVector x{v} = FloatVector.fromArray(S, a, a0 + {v} * L);")
+    for t in range(T):
+        L.append(f"    for (int kk = 0, ai = a0 + {t}, wi = w0 + {t} * wTap; kk < k; kk++, ai += aStride, wi += {C}) {{")
         for c in range(C):
-            L.append(f"      c{c}_{v} = x{v}.fma(y{c}, c{c}_{v});")
-    L.append("    }")
+            L.append(f"      FloatVector y{c} = FloatVector.broadcast(S, w[wi + {c}]);")
+        for v in range(V):
+            L.append(f"      FloatVector x{v} = FloatVector.fromArray(S, a, ai + {v} * L);")
+            for c in range(C):
+                L.append(f"      c{c}_{v} = x{v}.fma(y{c}, c{c}_{v});")
+        L.append("    }")
     for c in range(C):
         for v in range(V):
             L.append(f"    c{c}_{v}.intoArray(acc, {(c * V + v)} * L);")
@@ -205,7 +208,7 @@ TAIL = '''
 def main():
     # The pixel tiles are float32 only: float64 problems with few in channels use the dot tiles.
     src = HEAD + tile(6) + "\n\n" + tile(3) + "\n\n" + dot(4, 3) + "\n" + TAIL
-    pixel = "\n\n" + "\n\n".join(px(PIXEL_VECTORS[c], c) for c in (1, 2, 3, 4)) + "\n"
+    pixel = "\n\n" + "\n\n".join(px(PIXEL_VECTORS[c], c, t) for c in (1, 2, 3, 4) for t in (1, 2, 3, 4)) + "\n"
     with open(os.path.join(OUT, "F32Tiles.java"), "w") as f:
         f.write(src.replace("\n" + TAIL, pixel + TAIL))
     d = (src.replace("FloatVector", "DoubleVector")

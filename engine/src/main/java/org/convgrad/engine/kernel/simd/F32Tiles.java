@@ -219,12 +219,14 @@ final class F32Tiles {
 
   /**
    * A tile of 12 pixel vectors (12 x L consecutive result pixels of a run) x 1 in channels over
-   * one tap, for at most 4 in channels: vectorizes over pixels, reading out_backprop transposed
-   * (pixel vector v of out channel kk at {@code a[a0 + kk * aStride + v * L]}) and broadcasting the
-   * filter ({@code w[w0 + kk * 1 + c]}). Accumulator (c, v) is kept in {@code acc[(c * 12 + v)
-   * * L ..]}.
+   * 1 neighbouring tap(s) of one filter row, for at most 4 in channels: vectorizes over pixels,
+   * reading out_backprop channel-major (tap j's pixel vector v of out channel kk at {@code a[a0 + j
+   * + kk * aStride + v * L]}) and broadcasting the filter ({@code w[w0 + j * wTap + kk * 1 +
+   * c]}): tap after tap, out channels ascending, one loop per tap at the same level (C2 keeps the
+   * accumulators in registers across them; calls per tap cost their loads and stores).
+   * Accumulator (c, v) is kept in {@code acc[(c * 12 + v) * L ..]}.
    */
-  static void px12x1(float[] a, int a0, int aStride, int k, float[] w, int w0, float[] acc) {
+  static void px12x1t1(float[] a, int a0, int aStride, int k, float[] w, int w0, int wTap, float[] acc) {
     FloatVector c0_0 = FloatVector.fromArray(S, acc, 0 * L);
     FloatVector c0_1 = FloatVector.fromArray(S, acc, 1 * L);
     FloatVector c0_2 = FloatVector.fromArray(S, acc, 2 * L);
@@ -237,31 +239,382 @@ final class F32Tiles {
     FloatVector c0_9 = FloatVector.fromArray(S, acc, 9 * L);
     FloatVector c0_10 = FloatVector.fromArray(S, acc, 10 * L);
     FloatVector c0_11 = FloatVector.fromArray(S, acc, 11 * L);
-    for (int kk = 0; kk < k; kk++, a0 += aStride, w0 += 1) {
-      FloatVector y0 = FloatVector.broadcast(S, w[w0 + 0]);
-      FloatVector x0 = FloatVector.fromArray(S, a, a0 + 0 * L);
+    for (int kk = 0, ai = a0 + 0, wi = w0 + 0 * wTap; kk < k; kk++, ai += aStride, wi += 1) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
       c0_0 = x0.fma(y0, c0_0);
-      FloatVector x1 = FloatVector.fromArray(S, a, a0 + 1 * L);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
       c0_1 = x1.fma(y0, c0_1);
-      FloatVector x2 = FloatVector.fromArray(S, a, a0 + 2 * L);
+      FloatVector x2 = FloatVector.fromArray(S, a, ai + 2 * L);
       c0_2 = x2.fma(y0, c0_2);
-      FloatVector x3 = FloatVector.fromArray(S, a, a0 + 3 * L);
+      FloatVector x3 = FloatVector.fromArray(S, a, ai + 3 * L);
       c0_3 = x3.fma(y0, c0_3);
-      FloatVector x4 = FloatVector.fromArray(S, a, a0 + 4 * L);
+      FloatVector x4 = FloatVector.fromArray(S, a, ai + 4 * L);
       c0_4 = x4.fma(y0, c0_4);
-      FloatVector x5 = FloatVector.fromArray(S, a, a0 + 5 * L);
+      FloatVector x5 = FloatVector.fromArray(S, a, ai + 5 * L);
       c0_5 = x5.fma(y0, c0_5);
-      FloatVector x6 = FloatVector.fromArray(S, a, a0 + 6 * L);
+      FloatVector x6 = FloatVector.fromArray(S, a, ai + 6 * L);
       c0_6 = x6.fma(y0, c0_6);
-      FloatVector x7 = FloatVector.fromArray(S, a, a0 + 7 * L);
+      FloatVector x7 = FloatVector.fromArray(S, a, ai + 7 * L);
       c0_7 = x7.fma(y0, c0_7);
-      FloatVector x8 = FloatVector.fromArray(S, a, a0 + 8 * L);
+      FloatVector x8 = FloatVector.fromArray(S, a, ai + 8 * L);
       c0_8 = x8.fma(y0, c0_8);
-      FloatVector x9 = FloatVector.fromArray(S, a, a0 + 9 * L);
+      FloatVector x9 = FloatVector.fromArray(S, a, ai + 9 * L);
       c0_9 = x9.fma(y0, c0_9);
-      FloatVector x10 = FloatVector.fromArray(S, a, a0 + 10 * L);
+      FloatVector x10 = FloatVector.fromArray(S, a, ai + 10 * L);
       c0_10 = x10.fma(y0, c0_10);
-      FloatVector x11 = FloatVector.fromArray(S, a, a0 + 11 * L);
+      FloatVector x11 = FloatVector.fromArray(S, a, ai + 11 * L);
+      c0_11 = x11.fma(y0, c0_11);
+    }
+    c0_0.intoArray(acc, 0 * L);
+    c0_1.intoArray(acc, 1 * L);
+    c0_2.intoArray(acc, 2 * L);
+    c0_3.intoArray(acc, 3 * L);
+    c0_4.intoArray(acc, 4 * L);
+    c0_5.intoArray(acc, 5 * L);
+    c0_6.intoArray(acc, 6 * L);
+    c0_7.intoArray(acc, 7 * L);
+    c0_8.intoArray(acc, 8 * L);
+    c0_9.intoArray(acc, 9 * L);
+    c0_10.intoArray(acc, 10 * L);
+    c0_11.intoArray(acc, 11 * L);
+  }
+
+  /**
+   * A tile of 12 pixel vectors (12 x L consecutive result pixels of a run) x 1 in channels over
+   * 2 neighbouring tap(s) of one filter row, for at most 4 in channels: vectorizes over pixels,
+   * reading out_backprop channel-major (tap j's pixel vector v of out channel kk at {@code a[a0 + j
+   * + kk * aStride + v * L]}) and broadcasting the filter ({@code w[w0 + j * wTap + kk * 1 +
+   * c]}): tap after tap, out channels ascending, one loop per tap at the same level (C2 keeps the
+   * accumulators in registers across them; calls per tap cost their loads and stores).
+   * Accumulator (c, v) is kept in {@code acc[(c * 12 + v) * L ..]}.
+   */
+  static void px12x1t2(float[] a, int a0, int aStride, int k, float[] w, int w0, int wTap, float[] acc) {
+    FloatVector c0_0 = FloatVector.fromArray(S, acc, 0 * L);
+    FloatVector c0_1 = FloatVector.fromArray(S, acc, 1 * L);
+    FloatVector c0_2 = FloatVector.fromArray(S, acc, 2 * L);
+    FloatVector c0_3 = FloatVector.fromArray(S, acc, 3 * L);
+    FloatVector c0_4 = FloatVector.fromArray(S, acc, 4 * L);
+    FloatVector c0_5 = FloatVector.fromArray(S, acc, 5 * L);
+    FloatVector c0_6 = FloatVector.fromArray(S, acc, 6 * L);
+    FloatVector c0_7 = FloatVector.fromArray(S, acc, 7 * L);
+    FloatVector c0_8 = FloatVector.fromArray(S, acc, 8 * L);
+    FloatVector c0_9 = FloatVector.fromArray(S, acc, 9 * L);
+    FloatVector c0_10 = FloatVector.fromArray(S, acc, 10 * L);
+    FloatVector c0_11 = FloatVector.fromArray(S, acc, 11 * L);
+    for (int kk = 0, ai = a0 + 0, wi = w0 + 0 * wTap; kk < k; kk++, ai += aStride, wi += 1) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
+      c0_0 = x0.fma(y0, c0_0);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
+      c0_1 = x1.fma(y0, c0_1);
+      FloatVector x2 = FloatVector.fromArray(S, a, ai + 2 * L);
+      c0_2 = x2.fma(y0, c0_2);
+      FloatVector x3 = FloatVector.fromArray(S, a, ai + 3 * L);
+      c0_3 = x3.fma(y0, c0_3);
+      FloatVector x4 = FloatVector.fromArray(S, a, ai + 4 * L);
+      c0_4 = x4.fma(y0, c0_4);
+      FloatVector x5 = FloatVector.fromArray(S, a, ai + 5 * L);
+      c0_5 = x5.fma(y0, c0_5);
+      FloatVector x6 = FloatVector.fromArray(S, a, ai + 6 * L);
+      c0_6 = x6.fma(y0, c0_6);
+      FloatVector x7 = FloatVector.fromArray(S, a, ai + 7 * L);
+      c0_7 = x7.fma(y0, c0_7);
+      FloatVector x8 = FloatVector.fromArray(S, a, ai + 8 * L);
+      c0_8 = x8.fma(y0, c0_8);
+      FloatVector x9 = FloatVector.fromArray(S, a, ai + 9 * L);
+      c0_9 = x9.fma(y0, c0_9);
+      FloatVector x10 = FloatVector.fromArray(S, a, ai + 10 * L);
+      c0_10 = x10.fma(y0, c0_10);
+      FloatVector x11 = FloatVector.fromArray(S, a, ai + 11 * L);
+      c0_11 = x11.fma(y0, c0_11);
+    }
+    for (int kk = 0, ai = a0 + 1, wi = w0 + 1 * wTap; kk < k; kk++, ai += aStride, wi += 1) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
+      c0_0 = x0.fma(y0, c0_0);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
+      c0_1 = x1.fma(y0, c0_1);
+      FloatVector x2 = FloatVector.fromArray(S, a, ai + 2 * L);
+      c0_2 = x2.fma(y0, c0_2);
+      FloatVector x3 = FloatVector.fromArray(S, a, ai + 3 * L);
+      c0_3 = x3.fma(y0, c0_3);
+      FloatVector x4 = FloatVector.fromArray(S, a, ai + 4 * L);
+      c0_4 = x4.fma(y0, c0_4);
+      FloatVector x5 = FloatVector.fromArray(S, a, ai + 5 * L);
+      c0_5 = x5.fma(y0, c0_5);
+      FloatVector x6 = FloatVector.fromArray(S, a, ai + 6 * L);
+      c0_6 = x6.fma(y0, c0_6);
+      FloatVector x7 = FloatVector.fromArray(S, a, ai + 7 * L);
+      c0_7 = x7.fma(y0, c0_7);
+      FloatVector x8 = FloatVector.fromArray(S, a, ai + 8 * L);
+      c0_8 = x8.fma(y0, c0_8);
+      FloatVector x9 = FloatVector.fromArray(S, a, ai + 9 * L);
+      c0_9 = x9.fma(y0, c0_9);
+      FloatVector x10 = FloatVector.fromArray(S, a, ai + 10 * L);
+      c0_10 = x10.fma(y0, c0_10);
+      FloatVector x11 = FloatVector.fromArray(S, a, ai + 11 * L);
+      c0_11 = x11.fma(y0, c0_11);
+    }
+    c0_0.intoArray(acc, 0 * L);
+    c0_1.intoArray(acc, 1 * L);
+    c0_2.intoArray(acc, 2 * L);
+    c0_3.intoArray(acc, 3 * L);
+    c0_4.intoArray(acc, 4 * L);
+    c0_5.intoArray(acc, 5 * L);
+    c0_6.intoArray(acc, 6 * L);
+    c0_7.intoArray(acc, 7 * L);
+    c0_8.intoArray(acc, 8 * L);
+    c0_9.intoArray(acc, 9 * L);
+    c0_10.intoArray(acc, 10 * L);
+    c0_11.intoArray(acc, 11 * L);
+  }
+
+  /**
+   * A tile of 12 pixel vectors (12 x L consecutive result pixels of a run) x 1 in channels over
+   * 3 neighbouring tap(s) of one filter row, for at most 4 in channels: vectorizes over pixels,
+   * reading out_backprop channel-major (tap j's pixel vector v of out channel kk at {@code a[a0 + j
+   * + kk * aStride + v * L]}) and broadcasting the filter ({@code w[w0 + j * wTap + kk * 1 +
+   * c]}): tap after tap, out channels ascending, one loop per tap at the same level (C2 keeps the
+   * accumulators in registers across them; calls per tap cost their loads and stores).
+   * Accumulator (c, v) is kept in {@code acc[(c * 12 + v) * L ..]}.
+   */
+  static void px12x1t3(float[] a, int a0, int aStride, int k, float[] w, int w0, int wTap, float[] acc) {
+    FloatVector c0_0 = FloatVector.fromArray(S, acc, 0 * L);
+    FloatVector c0_1 = FloatVector.fromArray(S, acc, 1 * L);
+    FloatVector c0_2 = FloatVector.fromArray(S, acc, 2 * L);
+    FloatVector c0_3 = FloatVector.fromArray(S, acc, 3 * L);
+    FloatVector c0_4 = FloatVector.fromArray(S, acc, 4 * L);
+    FloatVector c0_5 = FloatVector.fromArray(S, acc, 5 * L);
+    FloatVector c0_6 = FloatVector.fromArray(S, acc, 6 * L);
+    FloatVector c0_7 = FloatVector.fromArray(S, acc, 7 * L);
+    FloatVector c0_8 = FloatVector.fromArray(S, acc, 8 * L);
+    FloatVector c0_9 = FloatVector.fromArray(S, acc, 9 * L);
+    FloatVector c0_10 = FloatVector.fromArray(S, acc, 10 * L);
+    FloatVector c0_11 = FloatVector.fromArray(S, acc, 11 * L);
+    for (int kk = 0, ai = a0 + 0, wi = w0 + 0 * wTap; kk < k; kk++, ai += aStride, wi += 1) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
+      c0_0 = x0.fma(y0, c0_0);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
+      c0_1 = x1.fma(y0, c0_1);
+      FloatVector x2 = FloatVector.fromArray(S, a, ai + 2 * L);
+      c0_2 = x2.fma(y0, c0_2);
+      FloatVector x3 = FloatVector.fromArray(S, a, ai + 3 * L);
+      c0_3 = x3.fma(y0, c0_3);
+      FloatVector x4 = FloatVector.fromArray(S, a, ai + 4 * L);
+      c0_4 = x4.fma(y0, c0_4);
+      FloatVector x5 = FloatVector.fromArray(S, a, ai + 5 * L);
+      c0_5 = x5.fma(y0, c0_5);
+      FloatVector x6 = FloatVector.fromArray(S, a, ai + 6 * L);
+      c0_6 = x6.fma(y0, c0_6);
+      FloatVector x7 = FloatVector.fromArray(S, a, ai + 7 * L);
+      c0_7 = x7.fma(y0, c0_7);
+      FloatVector x8 = FloatVector.fromArray(S, a, ai + 8 * L);
+      c0_8 = x8.fma(y0, c0_8);
+      FloatVector x9 = FloatVector.fromArray(S, a, ai + 9 * L);
+      c0_9 = x9.fma(y0, c0_9);
+      FloatVector x10 = FloatVector.fromArray(S, a, ai + 10 * L);
+      c0_10 = x10.fma(y0, c0_10);
+      FloatVector x11 = FloatVector.fromArray(S, a, ai + 11 * L);
+      c0_11 = x11.fma(y0, c0_11);
+    }
+    for (int kk = 0, ai = a0 + 1, wi = w0 + 1 * wTap; kk < k; kk++, ai += aStride, wi += 1) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
+      c0_0 = x0.fma(y0, c0_0);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
+      c0_1 = x1.fma(y0, c0_1);
+      FloatVector x2 = FloatVector.fromArray(S, a, ai + 2 * L);
+      c0_2 = x2.fma(y0, c0_2);
+      FloatVector x3 = FloatVector.fromArray(S, a, ai + 3 * L);
+      c0_3 = x3.fma(y0, c0_3);
+      FloatVector x4 = FloatVector.fromArray(S, a, ai + 4 * L);
+      c0_4 = x4.fma(y0, c0_4);
+      FloatVector x5 = FloatVector.fromArray(S, a, ai + 5 * L);
+      c0_5 = x5.fma(y0, c0_5);
+      FloatVector x6 = FloatVector.fromArray(S, a, ai + 6 * L);
+      c0_6 = x6.fma(y0, c0_6);
+      FloatVector x7 = FloatVector.fromArray(S, a, ai + 7 * L);
+      c0_7 = x7.fma(y0, c0_7);
+      FloatVector x8 = FloatVector.fromArray(S, a, ai + 8 * L);
+      c0_8 = x8.fma(y0, c0_8);
+      FloatVector x9 = FloatVector.fromArray(S, a, ai + 9 * L);
+      c0_9 = x9.fma(y0, c0_9);
+      FloatVector x10 = FloatVector.fromArray(S, a, ai + 10 * L);
+      c0_10 = x10.fma(y0, c0_10);
+      FloatVector x11 = FloatVector.fromArray(S, a, ai + 11 * L);
+      c0_11 = x11.fma(y0, c0_11);
+    }
+    for (int kk = 0, ai = a0 + 2, wi = w0 + 2 * wTap; kk < k; kk++, ai += aStride, wi += 1) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
+      c0_0 = x0.fma(y0, c0_0);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
+      c0_1 = x1.fma(y0, c0_1);
+      FloatVector x2 = FloatVector.fromArray(S, a, ai + 2 * L);
+      c0_2 = x2.fma(y0, c0_2);
+      FloatVector x3 = FloatVector.fromArray(S, a, ai + 3 * L);
+      c0_3 = x3.fma(y0, c0_3);
+      FloatVector x4 = FloatVector.fromArray(S, a, ai + 4 * L);
+      c0_4 = x4.fma(y0, c0_4);
+      FloatVector x5 = FloatVector.fromArray(S, a, ai + 5 * L);
+      c0_5 = x5.fma(y0, c0_5);
+      FloatVector x6 = FloatVector.fromArray(S, a, ai + 6 * L);
+      c0_6 = x6.fma(y0, c0_6);
+      FloatVector x7 = FloatVector.fromArray(S, a, ai + 7 * L);
+      c0_7 = x7.fma(y0, c0_7);
+      FloatVector x8 = FloatVector.fromArray(S, a, ai + 8 * L);
+      c0_8 = x8.fma(y0, c0_8);
+      FloatVector x9 = FloatVector.fromArray(S, a, ai + 9 * L);
+      c0_9 = x9.fma(y0, c0_9);
+      FloatVector x10 = FloatVector.fromArray(S, a, ai + 10 * L);
+      c0_10 = x10.fma(y0, c0_10);
+      FloatVector x11 = FloatVector.fromArray(S, a, ai + 11 * L);
+      c0_11 = x11.fma(y0, c0_11);
+    }
+    c0_0.intoArray(acc, 0 * L);
+    c0_1.intoArray(acc, 1 * L);
+    c0_2.intoArray(acc, 2 * L);
+    c0_3.intoArray(acc, 3 * L);
+    c0_4.intoArray(acc, 4 * L);
+    c0_5.intoArray(acc, 5 * L);
+    c0_6.intoArray(acc, 6 * L);
+    c0_7.intoArray(acc, 7 * L);
+    c0_8.intoArray(acc, 8 * L);
+    c0_9.intoArray(acc, 9 * L);
+    c0_10.intoArray(acc, 10 * L);
+    c0_11.intoArray(acc, 11 * L);
+  }
+
+  /**
+   * A tile of 12 pixel vectors (12 x L consecutive result pixels of a run) x 1 in channels over
+   * 4 neighbouring tap(s) of one filter row, for at most 4 in channels: vectorizes over pixels,
+   * reading out_backprop channel-major (tap j's pixel vector v of out channel kk at {@code a[a0 + j
+   * + kk * aStride + v * L]}) and broadcasting the filter ({@code w[w0 + j * wTap + kk * 1 +
+   * c]}): tap after tap, out channels ascending, one loop per tap at the same level (C2 keeps the
+   * accumulators in registers across them; calls per tap cost their loads and stores).
+   * Accumulator (c, v) is kept in {@code acc[(c * 12 + v) * L ..]}.
+   */
+  static void px12x1t4(float[] a, int a0, int aStride, int k, float[] w, int w0, int wTap, float[] acc) {
+    FloatVector c0_0 = FloatVector.fromArray(S, acc, 0 * L);
+    FloatVector c0_1 = FloatVector.fromArray(S, acc, 1 * L);
+    FloatVector c0_2 = FloatVector.fromArray(S, acc, 2 * L);
+    FloatVector c0_3 = FloatVector.fromArray(S, acc, 3 * L);
+    FloatVector c0_4 = FloatVector.fromArray(S, acc, 4 * L);
+    FloatVector c0_5 = FloatVector.fromArray(S, acc, 5 * L);
+    FloatVector c0_6 = FloatVector.fromArray(S, acc, 6 * L);
+    FloatVector c0_7 = FloatVector.fromArray(S, acc, 7 * L);
+    FloatVector c0_8 = FloatVector.fromArray(S, acc, 8 * L);
+    FloatVector c0_9 = FloatVector.fromArray(S, acc, 9 * L);
+    FloatVector c0_10 = FloatVector.fromArray(S, acc, 10 * L);
+    FloatVector c0_11 = FloatVector.fromArray(S, acc, 11 * L);
+    for (int kk = 0, ai = a0 + 0, wi = w0 + 0 * wTap; kk < k; kk++, ai += aStride, wi += 1) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
+      c0_0 = x0.fma(y0, c0_0);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
+      c0_1 = x1.fma(y0, c0_1);
+      FloatVector x2 = FloatVector.fromArray(S, a, ai + 2 * L);
+      c0_2 = x2.fma(y0, c0_2);
+      FloatVector x3 = FloatVector.fromArray(S, a, ai + 3 * L);
+      c0_3 = x3.fma(y0, c0_3);
+      FloatVector x4 = FloatVector.fromArray(S, a, ai + 4 * L);
+      c0_4 = x4.fma(y0, c0_4);
+      FloatVector x5 = FloatVector.fromArray(S, a, ai + 5 * L);
+      c0_5 = x5.fma(y0, c0_5);
+      FloatVector x6 = FloatVector.fromArray(S, a, ai + 6 * L);
+      c0_6 = x6.fma(y0, c0_6);
+      FloatVector x7 = FloatVector.fromArray(S, a, ai + 7 * L);
+      c0_7 = x7.fma(y0, c0_7);
+      FloatVector x8 = FloatVector.fromArray(S, a, ai + 8 * L);
+      c0_8 = x8.fma(y0, c0_8);
+      FloatVector x9 = FloatVector.fromArray(S, a, ai + 9 * L);
+      c0_9 = x9.fma(y0, c0_9);
+      FloatVector x10 = FloatVector.fromArray(S, a, ai + 10 * L);
+      c0_10 = x10.fma(y0, c0_10);
+      FloatVector x11 = FloatVector.fromArray(S, a, ai + 11 * L);
+      c0_11 = x11.fma(y0, c0_11);
+    }
+    for (int kk = 0, ai = a0 + 1, wi = w0 + 1 * wTap; kk < k; kk++, ai += aStride, wi += 1) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
+      c0_0 = x0.fma(y0, c0_0);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
+      c0_1 = x1.fma(y0, c0_1);
+      FloatVector x2 = FloatVector.fromArray(S, a, ai + 2 * L);
+      c0_2 = x2.fma(y0, c0_2);
+      FloatVector x3 = FloatVector.fromArray(S, a, ai + 3 * L);
+      c0_3 = x3.fma(y0, c0_3);
+      FloatVector x4 = FloatVector.fromArray(S, a, ai + 4 * L);
+      c0_4 = x4.fma(y0, c0_4);
+      FloatVector x5 = FloatVector.fromArray(S, a, ai + 5 * L);
+      c0_5 = x5.fma(y0, c0_5);
+      FloatVector x6 = FloatVector.fromArray(S, a, ai + 6 * L);
+      c0_6 = x6.fma(y0, c0_6);
+      FloatVector x7 = FloatVector.fromArray(S, a, ai + 7 * L);
+      c0_7 = x7.fma(y0, c0_7);
+      FloatVector x8 = FloatVector.fromArray(S, a, ai + 8 * L);
+      c0_8 = x8.fma(y0, c0_8);
+      FloatVector x9 = FloatVector.fromArray(S, a, ai + 9 * L);
+      c0_9 = x9.fma(y0, c0_9);
+      FloatVector x10 = FloatVector.fromArray(S, a, ai + 10 * L);
+      c0_10 = x10.fma(y0, c0_10);
+      FloatVector x11 = FloatVector.fromArray(S, a, ai + 11 * L);
+      c0_11 = x11.fma(y0, c0_11);
+    }
+    for (int kk = 0, ai = a0 + 2, wi = w0 + 2 * wTap; kk < k; kk++, ai += aStride, wi += 1) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
+      c0_0 = x0.fma(y0, c0_0);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
+      c0_1 = x1.fma(y0, c0_1);
+      FloatVector x2 = FloatVector.fromArray(S, a, ai + 2 * L);
+      c0_2 = x2.fma(y0, c0_2);
+      FloatVector x3 = FloatVector.fromArray(S, a, ai + 3 * L);
+      c0_3 = x3.fma(y0, c0_3);
+      FloatVector x4 = FloatVector.fromArray(S, a, ai + 4 * L);
+      c0_4 = x4.fma(y0, c0_4);
+      FloatVector x5 = FloatVector.fromArray(S, a, ai + 5 * L);
+      c0_5 = x5.fma(y0, c0_5);
+      FloatVector x6 = FloatVector.fromArray(S, a, ai + 6 * L);
+      c0_6 = x6.fma(y0, c0_6);
+      FloatVector x7 = FloatVector.fromArray(S, a, ai + 7 * L);
+      c0_7 = x7.fma(y0, c0_7);
+      FloatVector x8 = FloatVector.fromArray(S, a, ai + 8 * L);
+      c0_8 = x8.fma(y0, c0_8);
+      FloatVector x9 = FloatVector.fromArray(S, a, ai + 9 * L);
+      c0_9 = x9.fma(y0, c0_9);
+      FloatVector x10 = FloatVector.fromArray(S, a, ai + 10 * L);
+      c0_10 = x10.fma(y0, c0_10);
+      FloatVector x11 = FloatVector.fromArray(S, a, ai + 11 * L);
+      c0_11 = x11.fma(y0, c0_11);
+    }
+    for (int kk = 0, ai = a0 + 3, wi = w0 + 3 * wTap; kk < k; kk++, ai += aStride, wi += 1) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
+      c0_0 = x0.fma(y0, c0_0);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
+      c0_1 = x1.fma(y0, c0_1);
+      FloatVector x2 = FloatVector.fromArray(S, a, ai + 2 * L);
+      c0_2 = x2.fma(y0, c0_2);
+      FloatVector x3 = FloatVector.fromArray(S, a, ai + 3 * L);
+      c0_3 = x3.fma(y0, c0_3);
+      FloatVector x4 = FloatVector.fromArray(S, a, ai + 4 * L);
+      c0_4 = x4.fma(y0, c0_4);
+      FloatVector x5 = FloatVector.fromArray(S, a, ai + 5 * L);
+      c0_5 = x5.fma(y0, c0_5);
+      FloatVector x6 = FloatVector.fromArray(S, a, ai + 6 * L);
+      c0_6 = x6.fma(y0, c0_6);
+      FloatVector x7 = FloatVector.fromArray(S, a, ai + 7 * L);
+      c0_7 = x7.fma(y0, c0_7);
+      FloatVector x8 = FloatVector.fromArray(S, a, ai + 8 * L);
+      c0_8 = x8.fma(y0, c0_8);
+      FloatVector x9 = FloatVector.fromArray(S, a, ai + 9 * L);
+      c0_9 = x9.fma(y0, c0_9);
+      FloatVector x10 = FloatVector.fromArray(S, a, ai + 10 * L);
+      c0_10 = x10.fma(y0, c0_10);
+      FloatVector x11 = FloatVector.fromArray(S, a, ai + 11 * L);
       c0_11 = x11.fma(y0, c0_11);
     }
     c0_0.intoArray(acc, 0 * L);
@@ -280,12 +633,14 @@ final class F32Tiles {
 
   /**
    * A tile of 5 pixel vectors (5 x L consecutive result pixels of a run) x 2 in channels over
-   * one tap, for at most 4 in channels: vectorizes over pixels, reading out_backprop transposed
-   * (pixel vector v of out channel kk at {@code a[a0 + kk * aStride + v * L]}) and broadcasting the
-   * filter ({@code w[w0 + kk * 2 + c]}). Accumulator (c, v) is kept in {@code acc[(c * 5 + v)
-   * * L ..]}.
+   * 1 neighbouring tap(s) of one filter row, for at most 4 in channels: vectorizes over pixels,
+   * reading out_backprop channel-major (tap j's pixel vector v of out channel kk at {@code a[a0 + j
+   * + kk * aStride + v * L]}) and broadcasting the filter ({@code w[w0 + j * wTap + kk * 2 +
+   * c]}): tap after tap, out channels ascending, one loop per tap at the same level (C2 keeps the
+   * accumulators in registers across them; calls per tap cost their loads and stores).
+   * Accumulator (c, v) is kept in {@code acc[(c * 5 + v) * L ..]}.
    */
-  static void px5x2(float[] a, int a0, int aStride, int k, float[] w, int w0, float[] acc) {
+  static void px5x2t1(float[] a, int a0, int aStride, int k, float[] w, int w0, int wTap, float[] acc) {
     FloatVector c0_0 = FloatVector.fromArray(S, acc, 0 * L);
     FloatVector c0_1 = FloatVector.fromArray(S, acc, 1 * L);
     FloatVector c0_2 = FloatVector.fromArray(S, acc, 2 * L);
@@ -296,22 +651,289 @@ final class F32Tiles {
     FloatVector c1_2 = FloatVector.fromArray(S, acc, 7 * L);
     FloatVector c1_3 = FloatVector.fromArray(S, acc, 8 * L);
     FloatVector c1_4 = FloatVector.fromArray(S, acc, 9 * L);
-    for (int kk = 0; kk < k; kk++, a0 += aStride, w0 += 2) {
-      FloatVector y0 = FloatVector.broadcast(S, w[w0 + 0]);
-      FloatVector y1 = FloatVector.broadcast(S, w[w0 + 1]);
-      FloatVector x0 = FloatVector.fromArray(S, a, a0 + 0 * L);
+    for (int kk = 0, ai = a0 + 0, wi = w0 + 0 * wTap; kk < k; kk++, ai += aStride, wi += 2) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector y1 = FloatVector.broadcast(S, w[wi + 1]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
       c0_0 = x0.fma(y0, c0_0);
       c1_0 = x0.fma(y1, c1_0);
-      FloatVector x1 = FloatVector.fromArray(S, a, a0 + 1 * L);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
       c0_1 = x1.fma(y0, c0_1);
       c1_1 = x1.fma(y1, c1_1);
-      FloatVector x2 = FloatVector.fromArray(S, a, a0 + 2 * L);
+      FloatVector x2 = FloatVector.fromArray(S, a, ai + 2 * L);
       c0_2 = x2.fma(y0, c0_2);
       c1_2 = x2.fma(y1, c1_2);
-      FloatVector x3 = FloatVector.fromArray(S, a, a0 + 3 * L);
+      FloatVector x3 = FloatVector.fromArray(S, a, ai + 3 * L);
       c0_3 = x3.fma(y0, c0_3);
       c1_3 = x3.fma(y1, c1_3);
-      FloatVector x4 = FloatVector.fromArray(S, a, a0 + 4 * L);
+      FloatVector x4 = FloatVector.fromArray(S, a, ai + 4 * L);
+      c0_4 = x4.fma(y0, c0_4);
+      c1_4 = x4.fma(y1, c1_4);
+    }
+    c0_0.intoArray(acc, 0 * L);
+    c0_1.intoArray(acc, 1 * L);
+    c0_2.intoArray(acc, 2 * L);
+    c0_3.intoArray(acc, 3 * L);
+    c0_4.intoArray(acc, 4 * L);
+    c1_0.intoArray(acc, 5 * L);
+    c1_1.intoArray(acc, 6 * L);
+    c1_2.intoArray(acc, 7 * L);
+    c1_3.intoArray(acc, 8 * L);
+    c1_4.intoArray(acc, 9 * L);
+  }
+
+  /**
+   * A tile of 5 pixel vectors (5 x L consecutive result pixels of a run) x 2 in channels over
+   * 2 neighbouring tap(s) of one filter row, for at most 4 in channels: vectorizes over pixels,
+   * reading out_backprop channel-major (tap j's pixel vector v of out channel kk at {@code a[a0 + j
+   * + kk * aStride + v * L]}) and broadcasting the filter ({@code w[w0 + j * wTap + kk * 2 +
+   * c]}): tap after tap, out channels ascending, one loop per tap at the same level (C2 keeps the
+   * accumulators in registers across them; calls per tap cost their loads and stores).
+   * Accumulator (c, v) is kept in {@code acc[(c * 5 + v) * L ..]}.
+   */
+  static void px5x2t2(float[] a, int a0, int aStride, int k, float[] w, int w0, int wTap, float[] acc) {
+    FloatVector c0_0 = FloatVector.fromArray(S, acc, 0 * L);
+    FloatVector c0_1 = FloatVector.fromArray(S, acc, 1 * L);
+    FloatVector c0_2 = FloatVector.fromArray(S, acc, 2 * L);
+    FloatVector c0_3 = FloatVector.fromArray(S, acc, 3 * L);
+    FloatVector c0_4 = FloatVector.fromArray(S, acc, 4 * L);
+    FloatVector c1_0 = FloatVector.fromArray(S, acc, 5 * L);
+    FloatVector c1_1 = FloatVector.fromArray(S, acc, 6 * L);
+    FloatVector c1_2 = FloatVector.fromArray(S, acc, 7 * L);
+    FloatVector c1_3 = FloatVector.fromArray(S, acc, 8 * L);
+    FloatVector c1_4 = FloatVector.fromArray(S, acc, 9 * L);
+    for (int kk = 0, ai = a0 + 0, wi = w0 + 0 * wTap; kk < k; kk++, ai += aStride, wi += 2) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector y1 = FloatVector.broadcast(S, w[wi + 1]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
+      c0_0 = x0.fma(y0, c0_0);
+      c1_0 = x0.fma(y1, c1_0);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
+      c0_1 = x1.fma(y0, c0_1);
+      c1_1 = x1.fma(y1, c1_1);
+      FloatVector x2 = FloatVector.fromArray(S, a, ai + 2 * L);
+      c0_2 = x2.fma(y0, c0_2);
+      c1_2 = x2.fma(y1, c1_2);
+      FloatVector x3 = FloatVector.fromArray(S, a, ai + 3 * L);
+      c0_3 = x3.fma(y0, c0_3);
+      c1_3 = x3.fma(y1, c1_3);
+      FloatVector x4 = FloatVector.fromArray(S, a, ai + 4 * L);
+      c0_4 = x4.fma(y0, c0_4);
+      c1_4 = x4.fma(y1, c1_4);
+    }
+    for (int kk = 0, ai = a0 + 1, wi = w0 + 1 * wTap; kk < k; kk++, ai += aStride, wi += 2) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector y1 = FloatVector.broadcast(S, w[wi + 1]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
+      c0_0 = x0.fma(y0, c0_0);
+      c1_0 = x0.fma(y1, c1_0);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
+      c0_1 = x1.fma(y0, c0_1);
+      c1_1 = x1.fma(y1, c1_1);
+      FloatVector x2 = FloatVector.fromArray(S, a, ai + 2 * L);
+      c0_2 = x2.fma(y0, c0_2);
+      c1_2 = x2.fma(y1, c1_2);
+      FloatVector x3 = FloatVector.fromArray(S, a, ai + 3 * L);
+      c0_3 = x3.fma(y0, c0_3);
+      c1_3 = x3.fma(y1, c1_3);
+      FloatVector x4 = FloatVector.fromArray(S, a, ai + 4 * L);
+      c0_4 = x4.fma(y0, c0_4);
+      c1_4 = x4.fma(y1, c1_4);
+    }
+    c0_0.intoArray(acc, 0 * L);
+    c0_1.intoArray(acc, 1 * L);
+    c0_2.intoArray(acc, 2 * L);
+    c0_3.intoArray(acc, 3 * L);
+    c0_4.intoArray(acc, 4 * L);
+    c1_0.intoArray(acc, 5 * L);
+    c1_1.intoArray(acc, 6 * L);
+    c1_2.intoArray(acc, 7 * L);
+    c1_3.intoArray(acc, 8 * L);
+    c1_4.intoArray(acc, 9 * L);
+  }
+
+  /**
+   * A tile of 5 pixel vectors (5 x L consecutive result pixels of a run) x 2 in channels over
+   * 3 neighbouring tap(s) of one filter row, for at most 4 in channels: vectorizes over pixels,
+   * reading out_backprop channel-major (tap j's pixel vector v of out channel kk at {@code a[a0 + j
+   * + kk * aStride + v * L]}) and broadcasting the filter ({@code w[w0 + j * wTap + kk * 2 +
+   * c]}): tap after tap, out channels ascending, one loop per tap at the same level (C2 keeps the
+   * accumulators in registers across them; calls per tap cost their loads and stores).
+   * Accumulator (c, v) is kept in {@code acc[(c * 5 + v) * L ..]}.
+   */
+  static void px5x2t3(float[] a, int a0, int aStride, int k, float[] w, int w0, int wTap, float[] acc) {
+    FloatVector c0_0 = FloatVector.fromArray(S, acc, 0 * L);
+    FloatVector c0_1 = FloatVector.fromArray(S, acc, 1 * L);
+    FloatVector c0_2 = FloatVector.fromArray(S, acc, 2 * L);
+    FloatVector c0_3 = FloatVector.fromArray(S, acc, 3 * L);
+    FloatVector c0_4 = FloatVector.fromArray(S, acc, 4 * L);
+    FloatVector c1_0 = FloatVector.fromArray(S, acc, 5 * L);
+    FloatVector c1_1 = FloatVector.fromArray(S, acc, 6 * L);
+    FloatVector c1_2 = FloatVector.fromArray(S, acc, 7 * L);
+    FloatVector c1_3 = FloatVector.fromArray(S, acc, 8 * L);
+    FloatVector c1_4 = FloatVector.fromArray(S, acc, 9 * L);
+    for (int kk = 0, ai = a0 + 0, wi = w0 + 0 * wTap; kk < k; kk++, ai += aStride, wi += 2) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector y1 = FloatVector.broadcast(S, w[wi + 1]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
+      c0_0 = x0.fma(y0, c0_0);
+      c1_0 = x0.fma(y1, c1_0);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
+      c0_1 = x1.fma(y0, c0_1);
+      c1_1 = x1.fma(y1, c1_1);
+      FloatVector x2 = FloatVector.fromArray(S, a, ai + 2 * L);
+      c0_2 = x2.fma(y0, c0_2);
+      c1_2 = x2.fma(y1, c1_2);
+      FloatVector x3 = FloatVector.fromArray(S, a, ai + 3 * L);
+      c0_3 = x3.fma(y0, c0_3);
+      c1_3 = x3.fma(y1, c1_3);
+      FloatVector x4 = FloatVector.fromArray(S, a, ai + 4 * L);
+      c0_4 = x4.fma(y0, c0_4);
+      c1_4 = x4.fma(y1, c1_4);
+    }
+    for (int kk = 0, ai = a0 + 1, wi = w0 + 1 * wTap; kk < k; kk++, ai += aStride, wi += 2) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector y1 = FloatVector.broadcast(S, w[wi + 1]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
+      c0_0 = x0.fma(y0, c0_0);
+      c1_0 = x0.fma(y1, c1_0);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
+      c0_1 = x1.fma(y0, c0_1);
+      c1_1 = x1.fma(y1, c1_1);
+      FloatVector x2 = FloatVector.fromArray(S, a, ai + 2 * L);
+      c0_2 = x2.fma(y0, c0_2);
+      c1_2 = x2.fma(y1, c1_2);
+      FloatVector x3 = FloatVector.fromArray(S, a, ai + 3 * L);
+      c0_3 = x3.fma(y0, c0_3);
+      c1_3 = x3.fma(y1, c1_3);
+      FloatVector x4 = FloatVector.fromArray(S, a, ai + 4 * L);
+      c0_4 = x4.fma(y0, c0_4);
+      c1_4 = x4.fma(y1, c1_4);
+    }
+    for (int kk = 0, ai = a0 + 2, wi = w0 + 2 * wTap; kk < k; kk++, ai += aStride, wi += 2) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector y1 = FloatVector.broadcast(S, w[wi + 1]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
+      c0_0 = x0.fma(y0, c0_0);
+      c1_0 = x0.fma(y1, c1_0);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
+      c0_1 = x1.fma(y0, c0_1);
+      c1_1 = x1.fma(y1, c1_1);
+      FloatVector x2 = FloatVector.fromArray(S, a, ai + 2 * L);
+      c0_2 = x2.fma(y0, c0_2);
+      c1_2 = x2.fma(y1, c1_2);
+      FloatVector x3 = FloatVector.fromArray(S, a, ai + 3 * L);
+      c0_3 = x3.fma(y0, c0_3);
+      c1_3 = x3.fma(y1, c1_3);
+      FloatVector x4 = FloatVector.fromArray(S, a, ai + 4 * L);
+      c0_4 = x4.fma(y0, c0_4);
+      c1_4 = x4.fma(y1, c1_4);
+    }
+    c0_0.intoArray(acc, 0 * L);
+    c0_1.intoArray(acc, 1 * L);
+    c0_2.intoArray(acc, 2 * L);
+    c0_3.intoArray(acc, 3 * L);
+    c0_4.intoArray(acc, 4 * L);
+    c1_0.intoArray(acc, 5 * L);
+    c1_1.intoArray(acc, 6 * L);
+    c1_2.intoArray(acc, 7 * L);
+    c1_3.intoArray(acc, 8 * L);
+    c1_4.intoArray(acc, 9 * L);
+  }
+
+  /**
+   * A tile of 5 pixel vectors (5 x L consecutive result pixels of a run) x 2 in channels over
+   * 4 neighbouring tap(s) of one filter row, for at most 4 in channels: vectorizes over pixels,
+   * reading out_backprop channel-major (tap j's pixel vector v of out channel kk at {@code a[a0 + j
+   * + kk * aStride + v * L]}) and broadcasting the filter ({@code w[w0 + j * wTap + kk * 2 +
+   * c]}): tap after tap, out channels ascending, one loop per tap at the same level (C2 keeps the
+   * accumulators in registers across them; calls per tap cost their loads and stores).
+   * Accumulator (c, v) is kept in {@code acc[(c * 5 + v) * L ..]}.
+   */
+  static void px5x2t4(float[] a, int a0, int aStride, int k, float[] w, int w0, int wTap, float[] acc) {
+    FloatVector c0_0 = FloatVector.fromArray(S, acc, 0 * L);
+    FloatVector c0_1 = FloatVector.fromArray(S, acc, 1 * L);
+    FloatVector c0_2 = FloatVector.fromArray(S, acc, 2 * L);
+    FloatVector c0_3 = FloatVector.fromArray(S, acc, 3 * L);
+    FloatVector c0_4 = FloatVector.fromArray(S, acc, 4 * L);
+    FloatVector c1_0 = FloatVector.fromArray(S, acc, 5 * L);
+    FloatVector c1_1 = FloatVector.fromArray(S, acc, 6 * L);
+    FloatVector c1_2 = FloatVector.fromArray(S, acc, 7 * L);
+    FloatVector c1_3 = FloatVector.fromArray(S, acc, 8 * L);
+    FloatVector c1_4 = FloatVector.fromArray(S, acc, 9 * L);
+    for (int kk = 0, ai = a0 + 0, wi = w0 + 0 * wTap; kk < k; kk++, ai += aStride, wi += 2) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector y1 = FloatVector.broadcast(S, w[wi + 1]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
+      c0_0 = x0.fma(y0, c0_0);
+      c1_0 = x0.fma(y1, c1_0);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
+      c0_1 = x1.fma(y0, c0_1);
+      c1_1 = x1.fma(y1, c1_1);
+      FloatVector x2 = FloatVector.fromArray(S, a, ai + 2 * L);
+      c0_2 = x2.fma(y0, c0_2);
+      c1_2 = x2.fma(y1, c1_2);
+      FloatVector x3 = FloatVector.fromArray(S, a, ai + 3 * L);
+      c0_3 = x3.fma(y0, c0_3);
+      c1_3 = x3.fma(y1, c1_3);
+      FloatVector x4 = FloatVector.fromArray(S, a, ai + 4 * L);
+      c0_4 = x4.fma(y0, c0_4);
+      c1_4 = x4.fma(y1, c1_4);
+    }
+    for (int kk = 0, ai = a0 + 1, wi = w0 + 1 * wTap; kk < k; kk++, ai += aStride, wi += 2) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector y1 = FloatVector.broadcast(S, w[wi + 1]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
+      c0_0 = x0.fma(y0, c0_0);
+      c1_0 = x0.fma(y1, c1_0);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
+      c0_1 = x1.fma(y0, c0_1);
+      c1_1 = x1.fma(y1, c1_1);
+      FloatVector x2 = FloatVector.fromArray(S, a, ai + 2 * L);
+      c0_2 = x2.fma(y0, c0_2);
+      c1_2 = x2.fma(y1, c1_2);
+      FloatVector x3 = FloatVector.fromArray(S, a, ai + 3 * L);
+      c0_3 = x3.fma(y0, c0_3);
+      c1_3 = x3.fma(y1, c1_3);
+      FloatVector x4 = FloatVector.fromArray(S, a, ai + 4 * L);
+      c0_4 = x4.fma(y0, c0_4);
+      c1_4 = x4.fma(y1, c1_4);
+    }
+    for (int kk = 0, ai = a0 + 2, wi = w0 + 2 * wTap; kk < k; kk++, ai += aStride, wi += 2) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector y1 = FloatVector.broadcast(S, w[wi + 1]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
+      c0_0 = x0.fma(y0, c0_0);
+      c1_0 = x0.fma(y1, c1_0);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
+      c0_1 = x1.fma(y0, c0_1);
+      c1_1 = x1.fma(y1, c1_1);
+      FloatVector x2 = FloatVector.fromArray(S, a, ai + 2 * L);
+      c0_2 = x2.fma(y0, c0_2);
+      c1_2 = x2.fma(y1, c1_2);
+      FloatVector x3 = FloatVector.fromArray(S, a, ai + 3 * L);
+      c0_3 = x3.fma(y0, c0_3);
+      c1_3 = x3.fma(y1, c1_3);
+      FloatVector x4 = FloatVector.fromArray(S, a, ai + 4 * L);
+      c0_4 = x4.fma(y0, c0_4);
+      c1_4 = x4.fma(y1, c1_4);
+    }
+    for (int kk = 0, ai = a0 + 3, wi = w0 + 3 * wTap; kk < k; kk++, ai += aStride, wi += 2) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector y1 = FloatVector.broadcast(S, w[wi + 1]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
+      c0_0 = x0.fma(y0, c0_0);
+      c1_0 = x0.fma(y1, c1_0);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
+      c0_1 = x1.fma(y0, c0_1);
+      c1_1 = x1.fma(y1, c1_1);
+      FloatVector x2 = FloatVector.fromArray(S, a, ai + 2 * L);
+      c0_2 = x2.fma(y0, c0_2);
+      c1_2 = x2.fma(y1, c1_2);
+      FloatVector x3 = FloatVector.fromArray(S, a, ai + 3 * L);
+      c0_3 = x3.fma(y0, c0_3);
+      c1_3 = x3.fma(y1, c1_3);
+      FloatVector x4 = FloatVector.fromArray(S, a, ai + 4 * L);
       c0_4 = x4.fma(y0, c0_4);
       c1_4 = x4.fma(y1, c1_4);
     }
@@ -329,12 +951,14 @@ final class F32Tiles {
 
   /**
    * A tile of 3 pixel vectors (3 x L consecutive result pixels of a run) x 3 in channels over
-   * one tap, for at most 4 in channels: vectorizes over pixels, reading out_backprop transposed
-   * (pixel vector v of out channel kk at {@code a[a0 + kk * aStride + v * L]}) and broadcasting the
-   * filter ({@code w[w0 + kk * 3 + c]}). Accumulator (c, v) is kept in {@code acc[(c * 3 + v)
-   * * L ..]}.
+   * 1 neighbouring tap(s) of one filter row, for at most 4 in channels: vectorizes over pixels,
+   * reading out_backprop channel-major (tap j's pixel vector v of out channel kk at {@code a[a0 + j
+   * + kk * aStride + v * L]}) and broadcasting the filter ({@code w[w0 + j * wTap + kk * 3 +
+   * c]}): tap after tap, out channels ascending, one loop per tap at the same level (C2 keeps the
+   * accumulators in registers across them; calls per tap cost their loads and stores).
+   * Accumulator (c, v) is kept in {@code acc[(c * 3 + v) * L ..]}.
    */
-  static void px3x3(float[] a, int a0, int aStride, int k, float[] w, int w0, float[] acc) {
+  static void px3x3t1(float[] a, int a0, int aStride, int k, float[] w, int w0, int wTap, float[] acc) {
     FloatVector c0_0 = FloatVector.fromArray(S, acc, 0 * L);
     FloatVector c0_1 = FloatVector.fromArray(S, acc, 1 * L);
     FloatVector c0_2 = FloatVector.fromArray(S, acc, 2 * L);
@@ -344,19 +968,262 @@ final class F32Tiles {
     FloatVector c2_0 = FloatVector.fromArray(S, acc, 6 * L);
     FloatVector c2_1 = FloatVector.fromArray(S, acc, 7 * L);
     FloatVector c2_2 = FloatVector.fromArray(S, acc, 8 * L);
-    for (int kk = 0; kk < k; kk++, a0 += aStride, w0 += 3) {
-      FloatVector y0 = FloatVector.broadcast(S, w[w0 + 0]);
-      FloatVector y1 = FloatVector.broadcast(S, w[w0 + 1]);
-      FloatVector y2 = FloatVector.broadcast(S, w[w0 + 2]);
-      FloatVector x0 = FloatVector.fromArray(S, a, a0 + 0 * L);
+    for (int kk = 0, ai = a0 + 0, wi = w0 + 0 * wTap; kk < k; kk++, ai += aStride, wi += 3) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector y1 = FloatVector.broadcast(S, w[wi + 1]);
+      FloatVector y2 = FloatVector.broadcast(S, w[wi + 2]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
       c0_0 = x0.fma(y0, c0_0);
       c1_0 = x0.fma(y1, c1_0);
       c2_0 = x0.fma(y2, c2_0);
-      FloatVector x1 = FloatVector.fromArray(S, a, a0 + 1 * L);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
       c0_1 = x1.fma(y0, c0_1);
       c1_1 = x1.fma(y1, c1_1);
       c2_1 = x1.fma(y2, c2_1);
-      FloatVector x2 = FloatVector.fromArray(S, a, a0 + 2 * L);
+      FloatVector x2 = FloatVector.fromArray(S, a, ai + 2 * L);
+      c0_2 = x2.fma(y0, c0_2);
+      c1_2 = x2.fma(y1, c1_2);
+      c2_2 = x2.fma(y2, c2_2);
+    }
+    c0_0.intoArray(acc, 0 * L);
+    c0_1.intoArray(acc, 1 * L);
+    c0_2.intoArray(acc, 2 * L);
+    c1_0.intoArray(acc, 3 * L);
+    c1_1.intoArray(acc, 4 * L);
+    c1_2.intoArray(acc, 5 * L);
+    c2_0.intoArray(acc, 6 * L);
+    c2_1.intoArray(acc, 7 * L);
+    c2_2.intoArray(acc, 8 * L);
+  }
+
+  /**
+   * A tile of 3 pixel vectors (3 x L consecutive result pixels of a run) x 3 in channels over
+   * 2 neighbouring tap(s) of one filter row, for at most 4 in channels: vectorizes over pixels,
+   * reading out_backprop channel-major (tap j's pixel vector v of out channel kk at {@code a[a0 + j
+   * + kk * aStride + v * L]}) and broadcasting the filter ({@code w[w0 + j * wTap + kk * 3 +
+   * c]}): tap after tap, out channels ascending, one loop per tap at the same level (C2 keeps the
+   * accumulators in registers across them; calls per tap cost their loads and stores).
+   * Accumulator (c, v) is kept in {@code acc[(c * 3 + v) * L ..]}.
+   */
+  static void px3x3t2(float[] a, int a0, int aStride, int k, float[] w, int w0, int wTap, float[] acc) {
+    FloatVector c0_0 = FloatVector.fromArray(S, acc, 0 * L);
+    FloatVector c0_1 = FloatVector.fromArray(S, acc, 1 * L);
+    FloatVector c0_2 = FloatVector.fromArray(S, acc, 2 * L);
+    FloatVector c1_0 = FloatVector.fromArray(S, acc, 3 * L);
+    FloatVector c1_1 = FloatVector.fromArray(S, acc, 4 * L);
+    FloatVector c1_2 = FloatVector.fromArray(S, acc, 5 * L);
+    FloatVector c2_0 = FloatVector.fromArray(S, acc, 6 * L);
+    FloatVector c2_1 = FloatVector.fromArray(S, acc, 7 * L);
+    FloatVector c2_2 = FloatVector.fromArray(S, acc, 8 * L);
+    for (int kk = 0, ai = a0 + 0, wi = w0 + 0 * wTap; kk < k; kk++, ai += aStride, wi += 3) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector y1 = FloatVector.broadcast(S, w[wi + 1]);
+      FloatVector y2 = FloatVector.broadcast(S, w[wi + 2]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
+      c0_0 = x0.fma(y0, c0_0);
+      c1_0 = x0.fma(y1, c1_0);
+      c2_0 = x0.fma(y2, c2_0);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
+      c0_1 = x1.fma(y0, c0_1);
+      c1_1 = x1.fma(y1, c1_1);
+      c2_1 = x1.fma(y2, c2_1);
+      FloatVector x2 = FloatVector.fromArray(S, a, ai + 2 * L);
+      c0_2 = x2.fma(y0, c0_2);
+      c1_2 = x2.fma(y1, c1_2);
+      c2_2 = x2.fma(y2, c2_2);
+    }
+    for (int kk = 0, ai = a0 + 1, wi = w0 + 1 * wTap; kk < k; kk++, ai += aStride, wi += 3) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector y1 = FloatVector.broadcast(S, w[wi + 1]);
+      FloatVector y2 = FloatVector.broadcast(S, w[wi + 2]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
+      c0_0 = x0.fma(y0, c0_0);
+      c1_0 = x0.fma(y1, c1_0);
+      c2_0 = x0.fma(y2, c2_0);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
+      c0_1 = x1.fma(y0, c0_1);
+      c1_1 = x1.fma(y1, c1_1);
+      c2_1 = x1.fma(y2, c2_1);
+      FloatVector x2 = FloatVector.fromArray(S, a, ai + 2 * L);
+      c0_2 = x2.fma(y0, c0_2);
+      c1_2 = x2.fma(y1, c1_2);
+      c2_2 = x2.fma(y2, c2_2);
+    }
+    c0_0.intoArray(acc, 0 * L);
+    c0_1.intoArray(acc, 1 * L);
+    c0_2.intoArray(acc, 2 * L);
+    c1_0.intoArray(acc, 3 * L);
+    c1_1.intoArray(acc, 4 * L);
+    c1_2.intoArray(acc, 5 * L);
+    c2_0.intoArray(acc, 6 * L);
+    c2_1.intoArray(acc, 7 * L);
+    c2_2.intoArray(acc, 8 * L);
+  }
+
+  /**
+   * A tile of 3 pixel vectors (3 x L consecutive result pixels of a run) x 3 in channels over
+   * 3 neighbouring tap(s) of one filter row, for at most 4 in channels: vectorizes over pixels,
+   * reading out_backprop channel-major (tap j's pixel vector v of out channel kk at {@code a[a0 + j
+   * + kk * aStride + v * L]}) and broadcasting the filter ({@code w[w0 + j * wTap + kk * 3 +
+   * c]}): tap after tap, out channels ascending, one loop per tap at the same level (C2 keeps the
+   * accumulators in registers across them; calls per tap cost their loads and stores).
+   * Accumulator (c, v) is kept in {@code acc[(c * 3 + v) * L ..]}.
+   */
+  static void px3x3t3(float[] a, int a0, int aStride, int k, float[] w, int w0, int wTap, float[] acc) {
+    FloatVector c0_0 = FloatVector.fromArray(S, acc, 0 * L);
+    FloatVector c0_1 = FloatVector.fromArray(S, acc, 1 * L);
+    FloatVector c0_2 = FloatVector.fromArray(S, acc, 2 * L);
+    FloatVector c1_0 = FloatVector.fromArray(S, acc, 3 * L);
+    FloatVector c1_1 = FloatVector.fromArray(S, acc, 4 * L);
+    FloatVector c1_2 = FloatVector.fromArray(S, acc, 5 * L);
+    FloatVector c2_0 = FloatVector.fromArray(S, acc, 6 * L);
+    FloatVector c2_1 = FloatVector.fromArray(S, acc, 7 * L);
+    FloatVector c2_2 = FloatVector.fromArray(S, acc, 8 * L);
+    for (int kk = 0, ai = a0 + 0, wi = w0 + 0 * wTap; kk < k; kk++, ai += aStride, wi += 3) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector y1 = FloatVector.broadcast(S, w[wi + 1]);
+      FloatVector y2 = FloatVector.broadcast(S, w[wi + 2]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
+      c0_0 = x0.fma(y0, c0_0);
+      c1_0 = x0.fma(y1, c1_0);
+      c2_0 = x0.fma(y2, c2_0);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
+      c0_1 = x1.fma(y0, c0_1);
+      c1_1 = x1.fma(y1, c1_1);
+      c2_1 = x1.fma(y2, c2_1);
+      FloatVector x2 = FloatVector.fromArray(S, a, ai + 2 * L);
+      c0_2 = x2.fma(y0, c0_2);
+      c1_2 = x2.fma(y1, c1_2);
+      c2_2 = x2.fma(y2, c2_2);
+    }
+    for (int kk = 0, ai = a0 + 1, wi = w0 + 1 * wTap; kk < k; kk++, ai += aStride, wi += 3) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector y1 = FloatVector.broadcast(S, w[wi + 1]);
+      FloatVector y2 = FloatVector.broadcast(S, w[wi + 2]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
+      c0_0 = x0.fma(y0, c0_0);
+      c1_0 = x0.fma(y1, c1_0);
+      c2_0 = x0.fma(y2, c2_0);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
+      c0_1 = x1.fma(y0, c0_1);
+      c1_1 = x1.fma(y1, c1_1);
+      c2_1 = x1.fma(y2, c2_1);
+      FloatVector x2 = FloatVector.fromArray(S, a, ai + 2 * L);
+      c0_2 = x2.fma(y0, c0_2);
+      c1_2 = x2.fma(y1, c1_2);
+      c2_2 = x2.fma(y2, c2_2);
+    }
+    for (int kk = 0, ai = a0 + 2, wi = w0 + 2 * wTap; kk < k; kk++, ai += aStride, wi += 3) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector y1 = FloatVector.broadcast(S, w[wi + 1]);
+      FloatVector y2 = FloatVector.broadcast(S, w[wi + 2]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
+      c0_0 = x0.fma(y0, c0_0);
+      c1_0 = x0.fma(y1, c1_0);
+      c2_0 = x0.fma(y2, c2_0);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
+      c0_1 = x1.fma(y0, c0_1);
+      c1_1 = x1.fma(y1, c1_1);
+      c2_1 = x1.fma(y2, c2_1);
+      FloatVector x2 = FloatVector.fromArray(S, a, ai + 2 * L);
+      c0_2 = x2.fma(y0, c0_2);
+      c1_2 = x2.fma(y1, c1_2);
+      c2_2 = x2.fma(y2, c2_2);
+    }
+    c0_0.intoArray(acc, 0 * L);
+    c0_1.intoArray(acc, 1 * L);
+    c0_2.intoArray(acc, 2 * L);
+    c1_0.intoArray(acc, 3 * L);
+    c1_1.intoArray(acc, 4 * L);
+    c1_2.intoArray(acc, 5 * L);
+    c2_0.intoArray(acc, 6 * L);
+    c2_1.intoArray(acc, 7 * L);
+    c2_2.intoArray(acc, 8 * L);
+  }
+
+  /**
+   * A tile of 3 pixel vectors (3 x L consecutive result pixels of a run) x 3 in channels over
+   * 4 neighbouring tap(s) of one filter row, for at most 4 in channels: vectorizes over pixels,
+   * reading out_backprop channel-major (tap j's pixel vector v of out channel kk at {@code a[a0 + j
+   * + kk * aStride + v * L]}) and broadcasting the filter ({@code w[w0 + j * wTap + kk * 3 +
+   * c]}): tap after tap, out channels ascending, one loop per tap at the same level (C2 keeps the
+   * accumulators in registers across them; calls per tap cost their loads and stores).
+   * Accumulator (c, v) is kept in {@code acc[(c * 3 + v) * L ..]}.
+   */
+  static void px3x3t4(float[] a, int a0, int aStride, int k, float[] w, int w0, int wTap, float[] acc) {
+    FloatVector c0_0 = FloatVector.fromArray(S, acc, 0 * L);
+    FloatVector c0_1 = FloatVector.fromArray(S, acc, 1 * L);
+    FloatVector c0_2 = FloatVector.fromArray(S, acc, 2 * L);
+    FloatVector c1_0 = FloatVector.fromArray(S, acc, 3 * L);
+    FloatVector c1_1 = FloatVector.fromArray(S, acc, 4 * L);
+    FloatVector c1_2 = FloatVector.fromArray(S, acc, 5 * L);
+    FloatVector c2_0 = FloatVector.fromArray(S, acc, 6 * L);
+    FloatVector c2_1 = FloatVector.fromArray(S, acc, 7 * L);
+    FloatVector c2_2 = FloatVector.fromArray(S, acc, 8 * L);
+    for (int kk = 0, ai = a0 + 0, wi = w0 + 0 * wTap; kk < k; kk++, ai += aStride, wi += 3) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector y1 = FloatVector.broadcast(S, w[wi + 1]);
+      FloatVector y2 = FloatVector.broadcast(S, w[wi + 2]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
+      c0_0 = x0.fma(y0, c0_0);
+      c1_0 = x0.fma(y1, c1_0);
+      c2_0 = x0.fma(y2, c2_0);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
+      c0_1 = x1.fma(y0, c0_1);
+      c1_1 = x1.fma(y1, c1_1);
+      c2_1 = x1.fma(y2, c2_1);
+      FloatVector x2 = FloatVector.fromArray(S, a, ai + 2 * L);
+      c0_2 = x2.fma(y0, c0_2);
+      c1_2 = x2.fma(y1, c1_2);
+      c2_2 = x2.fma(y2, c2_2);
+    }
+    for (int kk = 0, ai = a0 + 1, wi = w0 + 1 * wTap; kk < k; kk++, ai += aStride, wi += 3) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector y1 = FloatVector.broadcast(S, w[wi + 1]);
+      FloatVector y2 = FloatVector.broadcast(S, w[wi + 2]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
+      c0_0 = x0.fma(y0, c0_0);
+      c1_0 = x0.fma(y1, c1_0);
+      c2_0 = x0.fma(y2, c2_0);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
+      c0_1 = x1.fma(y0, c0_1);
+      c1_1 = x1.fma(y1, c1_1);
+      c2_1 = x1.fma(y2, c2_1);
+      FloatVector x2 = FloatVector.fromArray(S, a, ai + 2 * L);
+      c0_2 = x2.fma(y0, c0_2);
+      c1_2 = x2.fma(y1, c1_2);
+      c2_2 = x2.fma(y2, c2_2);
+    }
+    for (int kk = 0, ai = a0 + 2, wi = w0 + 2 * wTap; kk < k; kk++, ai += aStride, wi += 3) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector y1 = FloatVector.broadcast(S, w[wi + 1]);
+      FloatVector y2 = FloatVector.broadcast(S, w[wi + 2]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
+      c0_0 = x0.fma(y0, c0_0);
+      c1_0 = x0.fma(y1, c1_0);
+      c2_0 = x0.fma(y2, c2_0);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
+      c0_1 = x1.fma(y0, c0_1);
+      c1_1 = x1.fma(y1, c1_1);
+      c2_1 = x1.fma(y2, c2_1);
+      FloatVector x2 = FloatVector.fromArray(S, a, ai + 2 * L);
+      c0_2 = x2.fma(y0, c0_2);
+      c1_2 = x2.fma(y1, c1_2);
+      c2_2 = x2.fma(y2, c2_2);
+    }
+    for (int kk = 0, ai = a0 + 3, wi = w0 + 3 * wTap; kk < k; kk++, ai += aStride, wi += 3) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector y1 = FloatVector.broadcast(S, w[wi + 1]);
+      FloatVector y2 = FloatVector.broadcast(S, w[wi + 2]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
+      c0_0 = x0.fma(y0, c0_0);
+      c1_0 = x0.fma(y1, c1_0);
+      c2_0 = x0.fma(y2, c2_0);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
+      c0_1 = x1.fma(y0, c0_1);
+      c1_1 = x1.fma(y1, c1_1);
+      c2_1 = x1.fma(y2, c2_1);
+      FloatVector x2 = FloatVector.fromArray(S, a, ai + 2 * L);
       c0_2 = x2.fma(y0, c0_2);
       c1_2 = x2.fma(y1, c1_2);
       c2_2 = x2.fma(y2, c2_2);
@@ -374,12 +1241,14 @@ final class F32Tiles {
 
   /**
    * A tile of 2 pixel vectors (2 x L consecutive result pixels of a run) x 4 in channels over
-   * one tap, for at most 4 in channels: vectorizes over pixels, reading out_backprop transposed
-   * (pixel vector v of out channel kk at {@code a[a0 + kk * aStride + v * L]}) and broadcasting the
-   * filter ({@code w[w0 + kk * 4 + c]}). Accumulator (c, v) is kept in {@code acc[(c * 2 + v)
-   * * L ..]}.
+   * 1 neighbouring tap(s) of one filter row, for at most 4 in channels: vectorizes over pixels,
+   * reading out_backprop channel-major (tap j's pixel vector v of out channel kk at {@code a[a0 + j
+   * + kk * aStride + v * L]}) and broadcasting the filter ({@code w[w0 + j * wTap + kk * 4 +
+   * c]}): tap after tap, out channels ascending, one loop per tap at the same level (C2 keeps the
+   * accumulators in registers across them; calls per tap cost their loads and stores).
+   * Accumulator (c, v) is kept in {@code acc[(c * 2 + v) * L ..]}.
    */
-  static void px2x4(float[] a, int a0, int aStride, int k, float[] w, int w0, float[] acc) {
+  static void px2x4t1(float[] a, int a0, int aStride, int k, float[] w, int w0, int wTap, float[] acc) {
     FloatVector c0_0 = FloatVector.fromArray(S, acc, 0 * L);
     FloatVector c0_1 = FloatVector.fromArray(S, acc, 1 * L);
     FloatVector c1_0 = FloatVector.fromArray(S, acc, 2 * L);
@@ -388,17 +1257,245 @@ final class F32Tiles {
     FloatVector c2_1 = FloatVector.fromArray(S, acc, 5 * L);
     FloatVector c3_0 = FloatVector.fromArray(S, acc, 6 * L);
     FloatVector c3_1 = FloatVector.fromArray(S, acc, 7 * L);
-    for (int kk = 0; kk < k; kk++, a0 += aStride, w0 += 4) {
-      FloatVector y0 = FloatVector.broadcast(S, w[w0 + 0]);
-      FloatVector y1 = FloatVector.broadcast(S, w[w0 + 1]);
-      FloatVector y2 = FloatVector.broadcast(S, w[w0 + 2]);
-      FloatVector y3 = FloatVector.broadcast(S, w[w0 + 3]);
-      FloatVector x0 = FloatVector.fromArray(S, a, a0 + 0 * L);
+    for (int kk = 0, ai = a0 + 0, wi = w0 + 0 * wTap; kk < k; kk++, ai += aStride, wi += 4) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector y1 = FloatVector.broadcast(S, w[wi + 1]);
+      FloatVector y2 = FloatVector.broadcast(S, w[wi + 2]);
+      FloatVector y3 = FloatVector.broadcast(S, w[wi + 3]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
       c0_0 = x0.fma(y0, c0_0);
       c1_0 = x0.fma(y1, c1_0);
       c2_0 = x0.fma(y2, c2_0);
       c3_0 = x0.fma(y3, c3_0);
-      FloatVector x1 = FloatVector.fromArray(S, a, a0 + 1 * L);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
+      c0_1 = x1.fma(y0, c0_1);
+      c1_1 = x1.fma(y1, c1_1);
+      c2_1 = x1.fma(y2, c2_1);
+      c3_1 = x1.fma(y3, c3_1);
+    }
+    c0_0.intoArray(acc, 0 * L);
+    c0_1.intoArray(acc, 1 * L);
+    c1_0.intoArray(acc, 2 * L);
+    c1_1.intoArray(acc, 3 * L);
+    c2_0.intoArray(acc, 4 * L);
+    c2_1.intoArray(acc, 5 * L);
+    c3_0.intoArray(acc, 6 * L);
+    c3_1.intoArray(acc, 7 * L);
+  }
+
+  /**
+   * A tile of 2 pixel vectors (2 x L consecutive result pixels of a run) x 4 in channels over
+   * 2 neighbouring tap(s) of one filter row, for at most 4 in channels: vectorizes over pixels,
+   * reading out_backprop channel-major (tap j's pixel vector v of out channel kk at {@code a[a0 + j
+   * + kk * aStride + v * L]}) and broadcasting the filter ({@code w[w0 + j * wTap + kk * 4 +
+   * c]}): tap after tap, out channels ascending, one loop per tap at the same level (C2 keeps the
+   * accumulators in registers across them; calls per tap cost their loads and stores).
+   * Accumulator (c, v) is kept in {@code acc[(c * 2 + v) * L ..]}.
+   */
+  static void px2x4t2(float[] a, int a0, int aStride, int k, float[] w, int w0, int wTap, float[] acc) {
+    FloatVector c0_0 = FloatVector.fromArray(S, acc, 0 * L);
+    FloatVector c0_1 = FloatVector.fromArray(S, acc, 1 * L);
+    FloatVector c1_0 = FloatVector.fromArray(S, acc, 2 * L);
+    FloatVector c1_1 = FloatVector.fromArray(S, acc, 3 * L);
+    FloatVector c2_0 = FloatVector.fromArray(S, acc, 4 * L);
+    FloatVector c2_1 = FloatVector.fromArray(S, acc, 5 * L);
+    FloatVector c3_0 = FloatVector.fromArray(S, acc, 6 * L);
+    FloatVector c3_1 = FloatVector.fromArray(S, acc, 7 * L);
+    for (int kk = 0, ai = a0 + 0, wi = w0 + 0 * wTap; kk < k; kk++, ai += aStride, wi += 4) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector y1 = FloatVector.broadcast(S, w[wi + 1]);
+      FloatVector y2 = FloatVector.broadcast(S, w[wi + 2]);
+      FloatVector y3 = FloatVector.broadcast(S, w[wi + 3]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
+      c0_0 = x0.fma(y0, c0_0);
+      c1_0 = x0.fma(y1, c1_0);
+      c2_0 = x0.fma(y2, c2_0);
+      c3_0 = x0.fma(y3, c3_0);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
+      c0_1 = x1.fma(y0, c0_1);
+      c1_1 = x1.fma(y1, c1_1);
+      c2_1 = x1.fma(y2, c2_1);
+      c3_1 = x1.fma(y3, c3_1);
+    }
+    for (int kk = 0, ai = a0 + 1, wi = w0 + 1 * wTap; kk < k; kk++, ai += aStride, wi += 4) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector y1 = FloatVector.broadcast(S, w[wi + 1]);
+      FloatVector y2 = FloatVector.broadcast(S, w[wi + 2]);
+      FloatVector y3 = FloatVector.broadcast(S, w[wi + 3]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
+      c0_0 = x0.fma(y0, c0_0);
+      c1_0 = x0.fma(y1, c1_0);
+      c2_0 = x0.fma(y2, c2_0);
+      c3_0 = x0.fma(y3, c3_0);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
+      c0_1 = x1.fma(y0, c0_1);
+      c1_1 = x1.fma(y1, c1_1);
+      c2_1 = x1.fma(y2, c2_1);
+      c3_1 = x1.fma(y3, c3_1);
+    }
+    c0_0.intoArray(acc, 0 * L);
+    c0_1.intoArray(acc, 1 * L);
+    c1_0.intoArray(acc, 2 * L);
+    c1_1.intoArray(acc, 3 * L);
+    c2_0.intoArray(acc, 4 * L);
+    c2_1.intoArray(acc, 5 * L);
+    c3_0.intoArray(acc, 6 * L);
+    c3_1.intoArray(acc, 7 * L);
+  }
+
+  /**
+   * A tile of 2 pixel vectors (2 x L consecutive result pixels of a run) x 4 in channels over
+   * 3 neighbouring tap(s) of one filter row, for at most 4 in channels: vectorizes over pixels,
+   * reading out_backprop channel-major (tap j's pixel vector v of out channel kk at {@code a[a0 + j
+   * + kk * aStride + v * L]}) and broadcasting the filter ({@code w[w0 + j * wTap + kk * 4 +
+   * c]}): tap after tap, out channels ascending, one loop per tap at the same level (C2 keeps the
+   * accumulators in registers across them; calls per tap cost their loads and stores).
+   * Accumulator (c, v) is kept in {@code acc[(c * 2 + v) * L ..]}.
+   */
+  static void px2x4t3(float[] a, int a0, int aStride, int k, float[] w, int w0, int wTap, float[] acc) {
+    FloatVector c0_0 = FloatVector.fromArray(S, acc, 0 * L);
+    FloatVector c0_1 = FloatVector.fromArray(S, acc, 1 * L);
+    FloatVector c1_0 = FloatVector.fromArray(S, acc, 2 * L);
+    FloatVector c1_1 = FloatVector.fromArray(S, acc, 3 * L);
+    FloatVector c2_0 = FloatVector.fromArray(S, acc, 4 * L);
+    FloatVector c2_1 = FloatVector.fromArray(S, acc, 5 * L);
+    FloatVector c3_0 = FloatVector.fromArray(S, acc, 6 * L);
+    FloatVector c3_1 = FloatVector.fromArray(S, acc, 7 * L);
+    for (int kk = 0, ai = a0 + 0, wi = w0 + 0 * wTap; kk < k; kk++, ai += aStride, wi += 4) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector y1 = FloatVector.broadcast(S, w[wi + 1]);
+      FloatVector y2 = FloatVector.broadcast(S, w[wi + 2]);
+      FloatVector y3 = FloatVector.broadcast(S, w[wi + 3]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
+      c0_0 = x0.fma(y0, c0_0);
+      c1_0 = x0.fma(y1, c1_0);
+      c2_0 = x0.fma(y2, c2_0);
+      c3_0 = x0.fma(y3, c3_0);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
+      c0_1 = x1.fma(y0, c0_1);
+      c1_1 = x1.fma(y1, c1_1);
+      c2_1 = x1.fma(y2, c2_1);
+      c3_1 = x1.fma(y3, c3_1);
+    }
+    for (int kk = 0, ai = a0 + 1, wi = w0 + 1 * wTap; kk < k; kk++, ai += aStride, wi += 4) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector y1 = FloatVector.broadcast(S, w[wi + 1]);
+      FloatVector y2 = FloatVector.broadcast(S, w[wi + 2]);
+      FloatVector y3 = FloatVector.broadcast(S, w[wi + 3]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
+      c0_0 = x0.fma(y0, c0_0);
+      c1_0 = x0.fma(y1, c1_0);
+      c2_0 = x0.fma(y2, c2_0);
+      c3_0 = x0.fma(y3, c3_0);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
+      c0_1 = x1.fma(y0, c0_1);
+      c1_1 = x1.fma(y1, c1_1);
+      c2_1 = x1.fma(y2, c2_1);
+      c3_1 = x1.fma(y3, c3_1);
+    }
+    for (int kk = 0, ai = a0 + 2, wi = w0 + 2 * wTap; kk < k; kk++, ai += aStride, wi += 4) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector y1 = FloatVector.broadcast(S, w[wi + 1]);
+      FloatVector y2 = FloatVector.broadcast(S, w[wi + 2]);
+      FloatVector y3 = FloatVector.broadcast(S, w[wi + 3]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
+      c0_0 = x0.fma(y0, c0_0);
+      c1_0 = x0.fma(y1, c1_0);
+      c2_0 = x0.fma(y2, c2_0);
+      c3_0 = x0.fma(y3, c3_0);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
+      c0_1 = x1.fma(y0, c0_1);
+      c1_1 = x1.fma(y1, c1_1);
+      c2_1 = x1.fma(y2, c2_1);
+      c3_1 = x1.fma(y3, c3_1);
+    }
+    c0_0.intoArray(acc, 0 * L);
+    c0_1.intoArray(acc, 1 * L);
+    c1_0.intoArray(acc, 2 * L);
+    c1_1.intoArray(acc, 3 * L);
+    c2_0.intoArray(acc, 4 * L);
+    c2_1.intoArray(acc, 5 * L);
+    c3_0.intoArray(acc, 6 * L);
+    c3_1.intoArray(acc, 7 * L);
+  }
+
+  /**
+   * A tile of 2 pixel vectors (2 x L consecutive result pixels of a run) x 4 in channels over
+   * 4 neighbouring tap(s) of one filter row, for at most 4 in channels: vectorizes over pixels,
+   * reading out_backprop channel-major (tap j's pixel vector v of out channel kk at {@code a[a0 + j
+   * + kk * aStride + v * L]}) and broadcasting the filter ({@code w[w0 + j * wTap + kk * 4 +
+   * c]}): tap after tap, out channels ascending, one loop per tap at the same level (C2 keeps the
+   * accumulators in registers across them; calls per tap cost their loads and stores).
+   * Accumulator (c, v) is kept in {@code acc[(c * 2 + v) * L ..]}.
+   */
+  static void px2x4t4(float[] a, int a0, int aStride, int k, float[] w, int w0, int wTap, float[] acc) {
+    FloatVector c0_0 = FloatVector.fromArray(S, acc, 0 * L);
+    FloatVector c0_1 = FloatVector.fromArray(S, acc, 1 * L);
+    FloatVector c1_0 = FloatVector.fromArray(S, acc, 2 * L);
+    FloatVector c1_1 = FloatVector.fromArray(S, acc, 3 * L);
+    FloatVector c2_0 = FloatVector.fromArray(S, acc, 4 * L);
+    FloatVector c2_1 = FloatVector.fromArray(S, acc, 5 * L);
+    FloatVector c3_0 = FloatVector.fromArray(S, acc, 6 * L);
+    FloatVector c3_1 = FloatVector.fromArray(S, acc, 7 * L);
+    for (int kk = 0, ai = a0 + 0, wi = w0 + 0 * wTap; kk < k; kk++, ai += aStride, wi += 4) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector y1 = FloatVector.broadcast(S, w[wi + 1]);
+      FloatVector y2 = FloatVector.broadcast(S, w[wi + 2]);
+      FloatVector y3 = FloatVector.broadcast(S, w[wi + 3]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
+      c0_0 = x0.fma(y0, c0_0);
+      c1_0 = x0.fma(y1, c1_0);
+      c2_0 = x0.fma(y2, c2_0);
+      c3_0 = x0.fma(y3, c3_0);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
+      c0_1 = x1.fma(y0, c0_1);
+      c1_1 = x1.fma(y1, c1_1);
+      c2_1 = x1.fma(y2, c2_1);
+      c3_1 = x1.fma(y3, c3_1);
+    }
+    for (int kk = 0, ai = a0 + 1, wi = w0 + 1 * wTap; kk < k; kk++, ai += aStride, wi += 4) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector y1 = FloatVector.broadcast(S, w[wi + 1]);
+      FloatVector y2 = FloatVector.broadcast(S, w[wi + 2]);
+      FloatVector y3 = FloatVector.broadcast(S, w[wi + 3]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
+      c0_0 = x0.fma(y0, c0_0);
+      c1_0 = x0.fma(y1, c1_0);
+      c2_0 = x0.fma(y2, c2_0);
+      c3_0 = x0.fma(y3, c3_0);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
+      c0_1 = x1.fma(y0, c0_1);
+      c1_1 = x1.fma(y1, c1_1);
+      c2_1 = x1.fma(y2, c2_1);
+      c3_1 = x1.fma(y3, c3_1);
+    }
+    for (int kk = 0, ai = a0 + 2, wi = w0 + 2 * wTap; kk < k; kk++, ai += aStride, wi += 4) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector y1 = FloatVector.broadcast(S, w[wi + 1]);
+      FloatVector y2 = FloatVector.broadcast(S, w[wi + 2]);
+      FloatVector y3 = FloatVector.broadcast(S, w[wi + 3]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
+      c0_0 = x0.fma(y0, c0_0);
+      c1_0 = x0.fma(y1, c1_0);
+      c2_0 = x0.fma(y2, c2_0);
+      c3_0 = x0.fma(y3, c3_0);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
+      c0_1 = x1.fma(y0, c0_1);
+      c1_1 = x1.fma(y1, c1_1);
+      c2_1 = x1.fma(y2, c2_1);
+      c3_1 = x1.fma(y3, c3_1);
+    }
+    for (int kk = 0, ai = a0 + 3, wi = w0 + 3 * wTap; kk < k; kk++, ai += aStride, wi += 4) {
+      FloatVector y0 = FloatVector.broadcast(S, w[wi + 0]);
+      FloatVector y1 = FloatVector.broadcast(S, w[wi + 1]);
+      FloatVector y2 = FloatVector.broadcast(S, w[wi + 2]);
+      FloatVector y3 = FloatVector.broadcast(S, w[wi + 3]);
+      FloatVector x0 = FloatVector.fromArray(S, a, ai + 0 * L);
+      c0_0 = x0.fma(y0, c0_0);
+      c1_0 = x0.fma(y1, c1_0);
+      c2_0 = x0.fma(y2, c2_0);
+      c3_0 = x0.fma(y3, c3_0);
+      FloatVector x1 = FloatVector.fromArray(S, a, ai + 1 * L);
       c0_1 = x1.fma(y0, c0_1);
       c1_1 = x1.fma(y1, c1_1);
       c2_1 = x1.fma(y2, c2_1);

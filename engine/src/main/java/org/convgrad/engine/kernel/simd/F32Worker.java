@@ -242,34 +242,54 @@ final class F32Worker extends RowWorker {
   }
 
   /**
-   * Pixel tiles: the run's pixels in spans of {@link #PIXEL_VECTORS} vectors, each over the run's taps (one per
-   * segment) in order and, per tap, the out channels ascending; then written out per channel.
+   * Pixel tiles: the run's pixels in spans of {@link #PIXEL_VECTORS} vectors, each over the run's
+   * segments in order (a segment in calls of up to 4 taps), per tap the out channels ascending; then
+   * written out per channel.
    */
   private void runPixel(int n, int dxOff, int dxPix, int nt) {
     int c = p.fid;
     int span = PIXEL_VECTORS[c] * F32Tiles.L;
     int taps = p.fh * p.fw;
+    int wTap = p.cg * c;
     for (int g = 0; g < p.groups; g++) {
       for (int j0 = 0; j0 < n; j0 += span) {
         Arrays.fill(acc, 0, c * span, 0f);
         for (int t = 0; t < nt; t++) {
-          int a0 = tapDy[t] + g * p.cg * pixelRow + j0;
-          int w0 = (g * taps + tapK[t]) * p.cg * c;
-          switch (c) {
-            case 1 -> F32Tiles.px12x1(dy, a0, pixelRow, p.cg, f.data, w0, acc);
-            case 2 -> F32Tiles.px5x2(dy, a0, pixelRow, p.cg, f.data, w0, acc);
-            case 3 -> F32Tiles.px3x3(dy, a0, pixelRow, p.cg, f.data, w0, acc);
-            default -> F32Tiles.px2x4(dy, a0, pixelRow, p.cg, f.data, w0, acc);
+          for (int j = 0; j < tapLen[t]; j += 4) {
+            int a0 = tapDy[t] + j + g * p.cg * pixelRow + j0;
+            int w0 = (g * taps + tapK[t] + j) * wTap;
+            pixelTile(c, Math.min(4, tapLen[t] - j), a0, w0, wTap);
           }
         }
         int cnt = Math.min(span, n - j0);
         int out = dxOff + j0 * dxPix + g * p.fid;
         for (int ch = 0; ch < c; ch++) {
-          for (int j = 0; j < cnt; j++) {
-            dx[out + j * dxPix + ch] = acc[ch * span + j];
+          for (int q = 0; q < cnt; q++) {
+            dx[out + q * dxPix + ch] = acc[ch * span + q];
           }
         }
       }
+    }
+  }
+
+  private void pixelTile(int c, int taps, int a0, int w0, int wTap) {
+    switch (c * 4 + taps) {
+      case 5 -> F32Tiles.px12x1t1(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
+      case 6 -> F32Tiles.px12x1t2(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
+      case 7 -> F32Tiles.px12x1t3(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
+      case 8 -> F32Tiles.px12x1t4(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
+      case 9 -> F32Tiles.px5x2t1(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
+      case 10 -> F32Tiles.px5x2t2(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
+      case 11 -> F32Tiles.px5x2t3(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
+      case 12 -> F32Tiles.px5x2t4(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
+      case 13 -> F32Tiles.px3x3t1(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
+      case 14 -> F32Tiles.px3x3t2(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
+      case 15 -> F32Tiles.px3x3t3(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
+      case 16 -> F32Tiles.px3x3t4(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
+      case 17 -> F32Tiles.px2x4t1(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
+      case 18 -> F32Tiles.px2x4t2(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
+      case 19 -> F32Tiles.px2x4t3(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
+      default -> F32Tiles.px2x4t4(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
     }
   }
 

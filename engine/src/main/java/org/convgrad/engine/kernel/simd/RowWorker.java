@@ -37,7 +37,8 @@ abstract class RowWorker {
    * The run's taps, merged into segments: segment i reads {@code tapLen[i]} taps of out_backprop
    * from {@code tapDy[i]} on (pixel-major rows: contiguous, {@code tapLen[i] * oc} elements for the
    * first pixel, the next pixel {@code oc} further; channel-major rows: the first pixel of out
-   * channel 0, one tap per segment) and the packed filter from packed tap {@code tapK[i]} on.
+   * channel 0 for the first tap, the next tap one pixel further) and the packed filter from packed
+   * tap {@code tapK[i]} on.
    */
   final int[] tapDy;
   final int[] tapK;
@@ -137,9 +138,10 @@ abstract class RowWorker {
         continue;
       }
       // Taps in packed order; a tap that continues the previous one in both out_backprop and the
-      // packed filter extends its segment (only without groups: a group's channels are a slice).
+      // packed filter extends its segment: pixel-major rows only without groups (a group's channels
+      // are a slice); channel-major rows when the next tap reads the next pixel.
       int nt = 0;
-      boolean merge = p.groups == 1 && !channelMajorRows();
+      boolean merge = p.groups == 1 || channelMajorRows();
       int dyPix = channelMajorRows() ? 1 : p.oc;
       for (int i = 0; i < nky; i++) {
         int rowOff = slotOff[i];
@@ -151,7 +153,7 @@ abstract class RowWorker {
           }
           int dyOff = rowOff + p.firstOx(x0, kx) * dyPix;
           int k = kyBase + pos;
-          if (merge && nt > 0 && dyOff == tapDy[nt - 1] + tapLen[nt - 1] * p.oc && k == tapK[nt - 1] + tapLen[nt - 1]) {
+          if (merge && nt > 0 && dyOff == tapDy[nt - 1] + tapLen[nt - 1] * dyPix && k == tapK[nt - 1] + tapLen[nt - 1]) {
             tapLen[nt - 1]++;
           } else {
             tapDy[nt] = dyOff;
@@ -252,8 +254,8 @@ abstract class RowWorker {
 
   /**
    * Whether {@link #stageRows} provides out_backprop rows channel-major ({@code [co][ox]}: tap
-   * offsets count pixels, one tap per segment) rather than pixel-major ({@code [ox][co]}: taps
-   * merge into segments).
+   * offsets count pixels, and a segment's taps read neighbouring pixels) rather than pixel-major
+   * ({@code [ox][co]}: a segment is one contiguous reduction).
    */
   boolean channelMajorRows() {
     return false;
