@@ -274,22 +274,22 @@ final class F32Worker extends RowWorker {
 
   private void pixelTile(int c, int taps, int a0, int w0, int wTap) {
     switch (c * 4 + taps) {
-      case 5 -> F32Tiles.px12x1t1(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
-      case 6 -> F32Tiles.px12x1t2(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
-      case 7 -> F32Tiles.px12x1t3(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
-      case 8 -> F32Tiles.px12x1t4(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
-      case 9 -> F32Tiles.px5x2t1(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
-      case 10 -> F32Tiles.px5x2t2(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
-      case 11 -> F32Tiles.px5x2t3(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
-      case 12 -> F32Tiles.px5x2t4(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
-      case 13 -> F32Tiles.px3x3t1(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
-      case 14 -> F32Tiles.px3x3t2(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
-      case 15 -> F32Tiles.px3x3t3(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
-      case 16 -> F32Tiles.px3x3t4(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
-      case 17 -> F32Tiles.px2x4t1(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
-      case 18 -> F32Tiles.px2x4t2(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
-      case 19 -> F32Tiles.px2x4t3(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
-      default -> F32Tiles.px2x4t4(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
+      case 5 -> F32PixelTiles.px12x1t1(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
+      case 6 -> F32PixelTiles.px12x1t2(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
+      case 7 -> F32PixelTiles.px12x1t3(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
+      case 8 -> F32PixelTiles.px12x1t4(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
+      case 9 -> F32PixelTiles.px5x2t1(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
+      case 10 -> F32PixelTiles.px5x2t2(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
+      case 11 -> F32PixelTiles.px5x2t3(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
+      case 12 -> F32PixelTiles.px5x2t4(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
+      case 13 -> F32PixelTiles.px3x3t1(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
+      case 14 -> F32PixelTiles.px3x3t2(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
+      case 15 -> F32PixelTiles.px3x3t3(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
+      case 16 -> F32PixelTiles.px3x3t4(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
+      case 17 -> F32PixelTiles.px2x4t1(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
+      case 18 -> F32PixelTiles.px2x4t2(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
+      case 19 -> F32PixelTiles.px2x4t3(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
+      default -> F32PixelTiles.px2x4t4(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
     }
   }
 
