@@ -120,6 +120,24 @@ def dot(P, C):
 PIXEL_VECTORS = {1: 12, 2: 5, 3: 3, 4: 2}
 
 
+def pixel_dispatch():
+    L = []
+    vec = ", ".join(str(PIXEL_VECTORS[c]) for c in (1, 2, 3, 4))
+    L.append("  /** Pixel vectors of the tile for {@code c} = 1..4 in channels (index c). */")
+    L.append(f"  static final int[] VECTORS = {{0, {vec}}};")
+    L.append("")
+    L.append("  /** The tile for {@code c} in channels and {@code taps} (1-4) neighbouring taps. */")
+    L.append("  static void tile(int c, int taps, float[] a, int a0, int aStride, int k, float[] w, int w0, int wTap, float[] acc) {")
+    L.append("    switch (c * 4 + taps) {")
+    cases = [(c, t) for c in (1, 2, 3, 4) for t in (1, 2, 3, 4)]
+    for c, t in cases:
+        label = "default" if (c, t) == cases[-1] else f"case {c * 4 + t}"
+        L.append(f"      {label} -> px{PIXEL_VECTORS[c]}x{c}t{t}(a, a0, aStride, k, w, w0, wTap, acc);")
+    L.append("    }")
+    L.append("  }")
+    return "\n".join(L)
+
+
 def px(V, C, T):
     L = []
     L.append(f"""  /**
@@ -229,8 +247,8 @@ def main():
         f.write(src)
     # The pixel tiles are float32 only: float64 problems with few in channels use the dot tiles.
     with open(os.path.join(OUT, "F32PixelTiles.java"), "w") as f:
-        f.write(PIXEL_HEAD + "\n\n".join(px(PIXEL_VECTORS[c], c, t) for c in (1, 2, 3, 4) for t in (1, 2, 3, 4))
-                + "\n}\n")
+        f.write(PIXEL_HEAD + pixel_dispatch() + "\n\n"
+                + "\n\n".join(px(PIXEL_VECTORS[c], c, t) for c in (1, 2, 3, 4) for t in (1, 2, 3, 4)) + "\n}\n")
     d = (src.replace("FloatVector", "DoubleVector")
          .replace("VectorSpecies<Float>", "VectorSpecies<Double>")
          .replace("float[]", "double[]")

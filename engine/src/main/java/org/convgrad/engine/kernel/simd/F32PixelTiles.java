@@ -14,6 +14,31 @@ import jdk.incubator.vector.FloatVector;
 final class F32PixelTiles {
   private F32PixelTiles() {}
 
+  /** Pixel vectors of the tile for {@code c} = 1..4 in channels (index c). */
+  static final int[] VECTORS = {0, 12, 5, 3, 2};
+
+  /** The tile for {@code c} in channels and {@code taps} (1-4) neighbouring taps. */
+  static void tile(int c, int taps, float[] a, int a0, int aStride, int k, float[] w, int w0, int wTap, float[] acc) {
+    switch (c * 4 + taps) {
+      case 5 -> px12x1t1(a, a0, aStride, k, w, w0, wTap, acc);
+      case 6 -> px12x1t2(a, a0, aStride, k, w, w0, wTap, acc);
+      case 7 -> px12x1t3(a, a0, aStride, k, w, w0, wTap, acc);
+      case 8 -> px12x1t4(a, a0, aStride, k, w, w0, wTap, acc);
+      case 9 -> px5x2t1(a, a0, aStride, k, w, w0, wTap, acc);
+      case 10 -> px5x2t2(a, a0, aStride, k, w, w0, wTap, acc);
+      case 11 -> px5x2t3(a, a0, aStride, k, w, w0, wTap, acc);
+      case 12 -> px5x2t4(a, a0, aStride, k, w, w0, wTap, acc);
+      case 13 -> px3x3t1(a, a0, aStride, k, w, w0, wTap, acc);
+      case 14 -> px3x3t2(a, a0, aStride, k, w, w0, wTap, acc);
+      case 15 -> px3x3t3(a, a0, aStride, k, w, w0, wTap, acc);
+      case 16 -> px3x3t4(a, a0, aStride, k, w, w0, wTap, acc);
+      case 17 -> px2x4t1(a, a0, aStride, k, w, w0, wTap, acc);
+      case 18 -> px2x4t2(a, a0, aStride, k, w, w0, wTap, acc);
+      case 19 -> px2x4t3(a, a0, aStride, k, w, w0, wTap, acc);
+      default -> px2x4t4(a, a0, aStride, k, w, w0, wTap, acc);
+    }
+  }
+
   /**
    * A tile of 12 pixel vectors (12 x L consecutive result pixels of a run) x 1 in channels over
    * 1 neighbouring tap(s) of one filter row, for at most 4 in channels: vectorizes over pixels,

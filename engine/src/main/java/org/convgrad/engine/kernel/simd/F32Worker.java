@@ -26,8 +26,6 @@ final class F32Worker extends RowWorker {
   static final int GROUP_TILES = 16;
   /** Pixels of the widest pixel tile (12 vectors); staged rows have this margin to read past a run's end. */
   static final int PIXEL_SPAN = 12 * F32Tiles.L;
-  /** Pixel vectors of the pixel tile for 1..4 in channels (gen_tiles.py's PIXEL_VECTORS). */
-  private static final int[] PIXEL_VECTORS = {0, 12, 5, 3, 2};
 
   private final Packed f;
   private final boolean staged;
@@ -242,13 +240,13 @@ final class F32Worker extends RowWorker {
   }
 
   /**
-   * Pixel tiles: the run's pixels in spans of {@link #PIXEL_VECTORS} vectors, each over the run's
+   * Pixel tiles: the run's pixels in spans of {@link F32PixelTiles#VECTORS} vectors, each over the run's
    * segments in order (a segment in calls of up to 4 taps), per tap the out channels ascending; then
    * written out per channel.
    */
   private void runPixel(int n, int dxOff, int dxPix, int nt) {
     int c = p.fid;
-    int span = PIXEL_VECTORS[c] * F32Tiles.L;
+    int span = F32PixelTiles.VECTORS[c] * F32Tiles.L;
     int taps = p.fh * p.fw;
     int wTap = p.cg * c;
     for (int g = 0; g < p.groups; g++) {
@@ -258,7 +256,7 @@ final class F32Worker extends RowWorker {
           for (int j = 0; j < tapLen[t]; j += 4) {
             int a0 = tapDy[t] + j + g * p.cg * pixelRow + j0;
             int w0 = (g * taps + tapK[t] + j) * wTap;
-            pixelTile(c, Math.min(4, tapLen[t] - j), a0, w0, wTap);
+            F32PixelTiles.tile(c, Math.min(4, tapLen[t] - j), dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
           }
         }
         int cnt = Math.min(span, n - j0);
@@ -269,27 +267,6 @@ final class F32Worker extends RowWorker {
           }
         }
       }
-    }
-  }
-
-  private void pixelTile(int c, int taps, int a0, int w0, int wTap) {
-    switch (c * 4 + taps) {
-      case 5 -> F32PixelTiles.px12x1t1(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
-      case 6 -> F32PixelTiles.px12x1t2(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
-      case 7 -> F32PixelTiles.px12x1t3(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
-      case 8 -> F32PixelTiles.px12x1t4(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
-      case 9 -> F32PixelTiles.px5x2t1(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
-      case 10 -> F32PixelTiles.px5x2t2(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
-      case 11 -> F32PixelTiles.px5x2t3(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
-      case 12 -> F32PixelTiles.px5x2t4(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
-      case 13 -> F32PixelTiles.px3x3t1(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
-      case 14 -> F32PixelTiles.px3x3t2(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
-      case 15 -> F32PixelTiles.px3x3t3(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
-      case 16 -> F32PixelTiles.px3x3t4(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
-      case 17 -> F32PixelTiles.px2x4t1(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
-      case 18 -> F32PixelTiles.px2x4t2(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
-      case 19 -> F32PixelTiles.px2x4t3(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
-      default -> F32PixelTiles.px2x4t4(dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
     }
   }
 
