@@ -246,6 +246,41 @@ class SimdKernelTest {
   }
 
   /**
+   * Small in-channel problems may read zeros past the image edges (padded runs, for pixels whose
+   * taps leave the image): never with a non-finite filter, as {@code inf * 0} would be a NaN where
+   * the reference has a finite value (here at x = 10: tap kx = 0 reads out_backprop column 6 of 6).
+   */
+  @Test
+  void nonFiniteFilterValuesReachOnlyWhatTheReferenceGivesThem() {
+    Conv2dBackpropInput op = Case.of(1, 12, 12, 3, 7, 8, 2, Padding.SAME).op();
+    SplittableRandom rnd = new SplittableRandom(11);
+    double[] wv = random(DType.FLOAT32, op.filterShape(), rnd).toDoubleArray();
+    wv[0] = Double.POSITIVE_INFINITY; // tap (0, 0), in channel 0, out channel 0
+    wv[wv.length - 1] = Double.NaN; // tap (6, 6), in channel 2, out channel 7
+    Tensor w = Tensor.fromDoubles(DType.FLOAT32, op.filterShape(), wv);
+    Tensor dy = random(DType.FLOAT32, op.outBackpropShape(), rnd);
+    Tensor expected = Tensor.zeros(DType.FLOAT32, op.inputShape());
+    Tensor actual = Tensor.zeros(DType.FLOAT32, op.inputShape());
+    try (WorkPool two = new WorkPool(2)) {
+      REFERENCE.compute(op, w, dy, expected, two);
+      simd.compute(op, w, dy, actual, two);
+    }
+    int finite = 0;
+    for (int i = 0; i < expected.size(); i++) {
+      double e = expected.getFlat(i);
+      double a = actual.getFlat(i);
+      if (Double.isFinite(e)) {
+        finite++;
+        assertEquals(e, a, 1e-4, "element " + i);
+      } else {
+        assertEquals(Double.doubleToLongBits(e), Double.doubleToLongBits(a), "element " + i + ": " + a + ", reference " + e);
+      }
+    }
+    assertTrue(Double.isFinite(expected.getFlat((0 * 12 + 10) * 3)), "the reference is finite at (0, 10, 0)");
+    assertTrue(finite < expected.size(), "some elements are not finite");
+  }
+
+  /**
    * Measures what a call allocates (one thread: everything on this thread) against the bound the
    * kernel's javadoc states: result + packed filter + per-thread and per-call scratch, far below an
    * im2col buffer.

@@ -30,7 +30,7 @@ final class F64Worker extends RowWorker {
   private final double[] acc;
 
   F64Worker(Plan p, Packed f, Tensor dyT, Tensor dxT, int blockRows) {
-    super(p);
+    super(p, p.exact);
     this.f = f;
     this.dyT = dyT;
     this.dxT = dxT;

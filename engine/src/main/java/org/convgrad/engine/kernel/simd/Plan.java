@@ -44,11 +44,44 @@ final class Plan {
   final int[] kxOrder;
   final int[] kxPos;
 
-  /** Runs of one result row: first pixel, pixel count, bit kx set of the filter columns reaching it. */
-  final int[] runX0;
-  final int[] runN;
-  final long[] runMask;
-  final int runs;
+  /** The runs of a result row whose every tap reads out_backprop inside the image. */
+  final Runs exact;
+  /**
+   * One run per stride phase with every filter column of the phase: a pixel near the image edge
+   * also reads the out_backprop columns its taps miss, {@link Runs#marginLeft} left of column 0 and
+   * {@link Runs#marginRight} right of the last, which the reader keeps at zero. Adding {@code 0 * w}
+   * leaves every accumulator's bits as they are (it starts at +0 and is never -0) when the filter
+   * is finite, and edge pixels then share the wide tiles of the phase instead of filling one each.
+   */
+  final Runs padded;
+
+  /** A result row cut into runs: first pixel, pixel count, bit kx set of the filter columns it reads. */
+  static final class Runs {
+    final int[] x0;
+    final int[] n;
+    final long[] mask;
+    final int count;
+    final int marginLeft;
+    final int marginRight;
+
+    Runs(int[] x0, int[] n, long[] mask, int count, int marginLeft, int marginRight) {
+      this.x0 = x0;
+      this.n = n;
+      this.mask = mask;
+      this.count = count;
+      this.marginLeft = marginLeft;
+      this.marginRight = marginRight;
+    }
+
+    /** Tiles of {@code span} pixels times taps per filter row: the work of a row cut this way, for pixel tiles. */
+    long tileTaps(int span) {
+      long sum = 0;
+      for (int r = 0; r < count; r++) {
+        sum += (long) ((n[r] + span - 1) / span) * Long.bitCount(mask[r]);
+      }
+      return sum;
+    }
+  }
 
   Plan(Conv2dBackpropInput op) {
     ConvGeometry g = op.geometry();
@@ -88,6 +121,11 @@ final class Plan {
       }
     }
 
+    exact = exactRuns();
+    padded = phaseRuns();
+  }
+
+  private Runs exactRuns() {
     int[] x0 = new int[Math.max(1, w)];
     int[] n = new int[x0.length];
     long[] m = new long[x0.length];
@@ -109,10 +147,30 @@ final class Plan {
         count++;
       }
     }
-    runX0 = x0;
-    runN = n;
-    runMask = m;
-    runs = count;
+    return new Runs(x0, n, m, count, 0, 0);
+  }
+
+  private Runs phaseRuns() {
+    int phases = Math.min(sw, w);
+    int[] x0 = new int[Math.max(1, phases)];
+    int[] n = new int[x0.length];
+    long[] m = new long[x0.length];
+    long left = 0;
+    long right = 0;
+    for (int phase = 0; phase < phases; phase++) {
+      x0[phase] = phase;
+      n[phase] = (w - phase + sw - 1) / sw;
+      for (int kx = 0; kx < fw; kx++) {
+        long tx = (long) phase + padLeft - (long) kx * dw;
+        if (Math.floorMod(tx, sw) == 0) {
+          m[phase] |= 1L << kx;
+          long first = tx / sw;
+          left = Math.max(left, -first);
+          right = Math.max(right, first + n[phase] - 1 - (ow - 1));
+        }
+      }
+    }
+    return new Runs(x0, n, m, phases, (int) Math.min(left, Integer.MAX_VALUE), (int) Math.min(right, Integer.MAX_VALUE));
   }
 
   /** The filter columns kx (as bits) whose taps reach result column x. */

@@ -29,6 +29,8 @@ abstract class RowWorker {
   static final int BATCHES = 8;
 
   final Plan p;
+  /** How result rows are cut into runs: {@link Plan#exact}, or {@link Plan#padded} for a reader that keeps its margins at zero. */
+  final Plan.Runs runs;
   final int[] slotKy;
   final int[] slotOy;
   /** Offset, in the out_backprop source, of out_backprop row {@code slotOy[i]}'s first pixel. */
@@ -75,8 +77,9 @@ abstract class RowWorker {
     }
   }
 
-  RowWorker(Plan p) {
+  RowWorker(Plan p, Plan.Runs runs) {
     this.p = p;
+    this.runs = runs;
     slotKy = new int[p.fh];
     slotOy = new int[p.fh];
     slotOff = new int[p.fh];
@@ -128,10 +131,10 @@ abstract class RowWorker {
     }
     int dxBase = beginRow(b, y);
     int dxPix = p.sw * p.ic;
-    for (int run = 0; run < p.runs; run++) {
-      int x0 = p.runX0[run];
-      int n = p.runN[run];
-      long mask = p.runMask[run];
+    for (int run = 0; run < runs.count; run++) {
+      int x0 = runs.x0[run];
+      int n = runs.n[run];
+      long mask = runs.mask[run];
       int dxOff = dxBase + x0 * p.ic;
       if (nky == 0 || mask == 0) {
         zero(dxOff, n, dxPix);

@@ -52,8 +52,9 @@ import org.jspecify.annotations.Nullable;
  * 6*fh*fw)} out_backprop offsets: 31 KiB in all for a 3x3 filter) and, only for NCHW, half and bfloat16
  * problems, staging: the out_backprop rows and result rows of a block of rows ({@code
  * min(oh, (11 + (fh-1)*dh)/sh + 2) * ow*oc + 12 * w*ic} elements; dot tiles: {@code fh*ow*oc + w*ic};
- * pixel tiles: {@code fh*oc*(ow + 12 L)} floats of channel-major rows, whatever the layout, plus
- * {@code w*ic} for a staged result); plus {@code 16*w} bytes of run lists per call. No
+ * pixel tiles: {@code fh*oc*(ow + 12 L)} floats of channel-major rows, whatever the layout, and at most
+ * twice that with the margins of padded runs ({@link Plan#padded}), plus
+ * {@code w*ic} for a staged result); plus {@code 16*(w + strideW)} bytes of run lists per call. No
  * im2col-sized buffer. {@link #scratchBytesPerThread} gives the exact figure, and SimdKernelTest
  * measures a call's allocations against it.
  */
@@ -127,7 +128,9 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
     long bytes = acc + 4 * ints;
     boolean staged = g.dataFormat() != DataFormat.NHWC || (op.dtype() != DType.FLOAT32 && !f64);
     if (usePixel(op)) {
-      bytes += g.filterHeight() * g.outDepth() * (g.outWidth() + F32Worker.PIXEL_SPAN) * elem + 8 * g.filterHeight();
+      Plan p = new Plan(op);
+      long row = F32Worker.pixelRow(p, F32Worker.padsRuns(p) ? p.padded : p.exact);
+      bytes += g.filterHeight() * g.outDepth() * row * elem + 8 * g.filterHeight();
       if (staged) {
         bytes += g.inWidth() * g.inDepth() * elem;
       }
@@ -141,9 +144,10 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
     return bytes;
   }
 
-  /** Bytes a call allocates once, whatever its thread count: the run lists of a result row. */
+  /** Bytes a call allocates once, whatever its thread count: the run lists of a result row (exact and per phase). */
   public static long scratchBytesPerCall(Conv2dBackpropInput op) {
-    return 16 * Math.max(1, op.geometry().inWidth());
+    var g = op.geometry();
+    return 16 * (Math.max(1, g.inWidth()) + Math.max(1, Math.min(g.strideW(), g.inWidth())));
   }
 
   /** Whether {@code op} runs the dot tiles (vectorized over out channels) rather than the block tiles. */
