@@ -25,7 +25,8 @@ import org.jspecify.annotations.Nullable;
  * Register tiles of 6 (or 3) pixels x NB channels broadcast dy and FMA with packed rows; in-channel
  * tails are masked. Float32-family problems with at most 4 in channels per group (S3: 3)
  * vectorize over result pixels instead (the "pixel" tiles: out_backprop rows staged channel-major,
- * the filter broadcast), and float64 ones with few in channels over the out channels (the "dot"
+ * the filter broadcast; with a finite filter, one run per stride phase reading zeros past the image
+ * edges, {@link Plan#padded}), and float64 ones with few in channels over the out channels (the "dot"
  * tiles), as do problems with somewhat more in channels than a block fills well.
  *
  * <p><b>Dtypes and layouts.</b> float32 and float64 are computed natively; half and bfloat16 are
@@ -34,8 +35,9 @@ import org.jspecify.annotations.Nullable;
  * dilations take the same path (they only change offsets and tap lists).
  *
  * <p><b>Threads.</b> A task is a block of consecutive rows of one image (up to {@link
- * #MAX_BLOCK_ROWS}, fewer when that would leave fewer than four tasks per thread), so that the edge
- * pixels of several rows can share tiles ({@link RowWorker}).
+ * #MAX_BLOCK_ROWS}, or {@link #MAX_PIXEL_BLOCK_ROWS} for the pixel tiles, fewer when that would
+ * leave fewer than four tasks per thread), so that the edge pixels of several rows can share tiles
+ * ({@link RowWorker}) and staged out_backprop rows serve the block's rows.
  *
  * <p><b>Determinism.</b> Each result element is one FMA chain over its taps (ky, kx order) and out
  * channels (ascending; dot tiles: lane-strided, then lanes added in a fixed order), computed by one
