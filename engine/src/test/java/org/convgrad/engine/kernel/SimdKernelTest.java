@@ -151,6 +151,11 @@ class SimdKernelTest {
     c.add(Case.of(2, 23, 22, 3, 7, 64, 2, Padding.SAME));
     c.add(Case.of(1, 11, 11, 2, 5, 37, 2, Padding.SAME));
     c.add(Case.of(1, 11, 11, 7, 3, 70, 1, Padding.SAME));
+    // Rows wider than one pixel tile, for each in-channel count: full spans, then a narrow one.
+    c.add(Case.of(1, 9, 61, 3, 7, 16, 2, Padding.SAME));
+    c.add(Case.of(1, 5, 130, 1, 3, 8, 1, Padding.SAME));
+    c.add(Case.of(1, 6, 50, 2, 3, 8, 1, Padding.SAME));
+    c.add(Case.of(1, 6, 40, 4, 3, 8, 1, Padding.VALID));
     // Every layout and dtype over a few of the shapes.
     List<Case> base = List.of(
         Case.of(2, 9, 8, 17, 3, 19, 2, Padding.SAME),

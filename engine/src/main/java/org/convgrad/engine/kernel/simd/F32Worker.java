@@ -267,30 +267,33 @@ final class F32Worker extends RowWorker {
   }
 
   /**
-   * Pixel tiles: the run's pixels in spans of {@link F32PixelTiles#VECTORS} vectors, each over the run's
-   * segments in order (a segment in calls of up to 4 taps), per tap the out channels ascending; then
-   * written out per channel.
+   * Pixel tiles: the run's pixels in spans of {@link F32PixelTiles#VECTORS} vectors (the last in
+   * {@link F32PixelTiles#NARROW} when it fits), each over the run's segments in order (a segment in
+   * calls of up to 4 taps), per tap the out channels ascending; then written out per channel.
    */
   private void runPixel(int n, int dxOff, int dxPix, int nt) {
     int c = p.fid;
     int span = F32PixelTiles.VECTORS[c] * F32Tiles.L;
+    int narrowSpan = F32PixelTiles.NARROW[c] * F32Tiles.L;
     int taps = p.fh * p.fw;
     int wTap = p.cg * c;
     for (int g = 0; g < p.groups; g++) {
       for (int j0 = 0; j0 < n; j0 += span) {
-        Arrays.fill(acc, 0, c * span, 0f);
+        int cnt = Math.min(span, n - j0);
+        boolean narrow = cnt <= narrowSpan;
+        int width = narrow ? narrowSpan : span;
+        Arrays.fill(acc, 0, c * width, 0f);
         for (int t = 0; t < nt; t++) {
           for (int j = 0; j < tapLen[t]; j += 4) {
             int a0 = tapDy[t] + j + g * p.cg * pixelRow + j0;
             int w0 = (g * taps + tapK[t] + j) * wTap;
-            F32PixelTiles.tile(c, Math.min(4, tapLen[t] - j), dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
+            F32PixelTiles.tile(c, Math.min(4, tapLen[t] - j), narrow, dy, a0, pixelRow, p.cg, f.data, w0, wTap, acc);
           }
         }
-        int cnt = Math.min(span, n - j0);
         int out = dxOff + j0 * dxPix + g * p.fid;
         for (int ch = 0; ch < c; ch++) {
           for (int q = 0; q < cnt; q++) {
-            dx[out + q * dxPix + ch] = acc[ch * span + q];
+            dx[out + q * dxPix + ch] = acc[ch * width + q];
           }
         }
       }
