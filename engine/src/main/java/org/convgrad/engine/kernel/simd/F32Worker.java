@@ -23,8 +23,6 @@ final class F32Worker extends RowWorker {
    * out_backprop.
    */
   private static final int KC = 256;
-  /** Tiles whose accumulators are kept at once (16 * 12 vectors: 6 KiB with 256-bit vectors): a batch or a dot group. */
-  static final int GROUP_TILES = 16;
   /** Pixels of the widest pixel tile (12 vectors); staged rows have this margin to read past a run's end. */
   static final int PIXEL_SPAN = 12 * F32Tiles.L;
 
@@ -38,8 +36,6 @@ final class F32Worker extends RowWorker {
   private final float[] dy;
   private final float[] dx;
   private final float[] stage;
-  /** The out_backprop offsets of a tile's pixels (see {@link F32Tiles#tile6}). */
-  private final int[] ao = new int[TILE];
   private final float[] acc;
   /** Pixel tiles: the length of a staged channel row ({@link #pixelRow(Plan, Plan.Runs)}). */
   private final int pixelRow;
@@ -47,7 +43,7 @@ final class F32Worker extends RowWorker {
   private final long[] slotKey;
 
   F32Worker(Plan p, Packed f, Tensor dyT, Tensor dxT, int blockRows) {
-    super(p, f.pixel && f.finite && padsRuns(p) ? p.padded : p.exact);
+    super(p, f.pixel && f.finite && padsRuns(p) ? p.padded : p.exact, new TileShape(NB, ACC, KC, F32Tiles.L), f.blocks);
     this.f = f;
     this.dtype = dyT.dtype();
     this.dyT = dyT;
@@ -300,8 +296,8 @@ final class F32Worker extends RowWorker {
     }
   }
 
-  /** One register tile of {@code rows} pixels at {@link #ao}. */
-  private void tile(int rows, int k, int bo, int accOff) {
+  @Override
+  void tile(int rows, int k, int bo, int accOff) {
     if (rows > 3) {
       F32Tiles.tile6(dy, ao, rows, k, f.data, bo, acc, accOff);
     } else {
@@ -407,80 +403,28 @@ final class F32Worker extends RowWorker {
     return !f.dot && !f.pixel;
   }
 
-  /**
-   * A batch's pixels with the block tiles. Loop order: group, in-channel block, tap segment, chunk
-   * of KC out channels, tile: each chunk of packed filter (KC x NB) is swept over every tile of the
-   * batch while it is in L1, and only one block's accumulators ({@code tiles * ACC}) wait in {@code
-   * acc} between segments. Per element the order is: segments in order, out channels ascending.
-   */
   @Override
-  void runBatch(Batch bt) {
-    int m = bt.count;
-    int taps = p.fh * p.fw;
-    int blocks = f.blocks;
-    int tiles = (m + TILE - 1) / TILE;
-    for (int g = 0; g < p.groups; g++) {
-      for (int cb = 0; cb < blocks; cb++) {
-        Arrays.fill(acc, 0, tiles * ACC, 0f);
-        int panel = (g * blocks + cb) * taps;
-        for (int t = 0; t < bt.nt; t++) {
-          int kt = bt.tapLen[t] * p.cg;
-          for (int kc = 0; kc < kt; kc += KC) {
-            int kl = Math.min(KC, kt - kc);
-            int bo = ((panel + bt.tapK[t]) * p.cg + kc) * NB;
-            int shift = g * p.cg + kc;
-            for (int i = 0; i < tiles; i++) {
-              int q0 = i * TILE;
-              int rows = Math.min(TILE, m - q0);
-              for (int r = 0; r < TILE; r++) {
-                ao[r] = bt.dy[(q0 + Math.min(r, rows - 1)) * taps + t] + shift;
-              }
-              tile(rows, kl, bo, i * ACC);
-            }
-          }
-        }
-        int width = Math.min(NB, p.fid - cb * NB);
-        int cOff = g * p.fid + cb * NB;
-        for (int q = 0; q < m; q++) {
-          int from = (q / TILE) * ACC + (q % TILE) * NB;
-          if (width == NB) {
-            F32Tiles.copyBlock(acc, from, dx, bt.dx[q] + cOff);
-          } else {
-            System.arraycopy(acc, from, dx, bt.dx[q] + cOff, width);
-          }
-        }
-      }
+  void clearAcc(int n) {
+    Arrays.fill(acc, 0, n, 0f);
+  }
+
+  @Override
+  void writeBlock(int from, int to, int width) {
+    if (width == NB) {
+      F32Tiles.copyBlock(acc, from, dx, to);
+    } else {
+      System.arraycopy(acc, from, dx, to, width);
     }
   }
 
-  private void runDot(int n, int dxOff, int dxPix, int nt) {
-    int aPix = p.oc;
-    int taps = p.fh * p.fw;
-    int L = F32Tiles.L;
-    for (int g = 0; g < p.groups; g++) {
-      for (int c0 = 0; c0 < p.fid; c0 += 3) {
-        int cis = Math.min(3, p.fid - c0);
-        int cOff = dxOff + g * p.fid + c0;
-        for (int q0 = 0; q0 < n; q0 += 4 * GROUP_TILES) {
-          int m = Math.min(n - q0, 4 * GROUP_TILES);
-          int tiles = (m + 3) / 4;
-          Arrays.fill(acc, 0, tiles * ACC, 0f);
-          for (int t = 0; t < nt; t++) {
-            int aT = tapDy[t] + g * p.cg + q0 * aPix;
-            int wT = ((g * p.fid + c0) * taps + tapK[t]) * p.cg;
-            int kt = tapLen[t] * p.cg;
-            for (int i = 0; i < tiles; i++) {
-              F32Tiles.dot4x3(dy, aT + 4 * i * aPix, aPix, Math.min(4, m - 4 * i), kt, f.data, wT, taps * p.cg, cis, acc,
-                  i * ACC);
-            }
-          }
-          for (int q = 0; q < m; q++) {
-            for (int j = 0; j < cis; j++) {
-              dx[cOff + (q0 + q) * dxPix + j] = F32Tiles.sum(acc, (q / 4) * ACC + ((q % 4) * 3 + j) * L);
-            }
-          }
-        }
-      }
-    }
+  @Override
+  void dot(int a0, int aPix, int rows, int k, int w0, int wStride, int cis, int accOff) {
+    F32Tiles.dot4x3(dy, a0, aPix, rows, k, f.data, w0, wStride, cis, acc, accOff);
   }
+
+  @Override
+  void writeSum(int to, int from) {
+    dx[to] = F32Tiles.sum(acc, from);
+  }
+
 }

@@ -27,8 +27,21 @@ abstract class RowWorker {
   static final int BATCH_OFFSETS = 4096;
   /** Tap signatures whose pixels can wait at once; a new one beyond these flushes the oldest. */
   static final int BATCHES = 8;
+  /** Tiles whose accumulators are kept at once (16 * 12 vectors: 6 KiB of floats with 256-bit vectors): a batch or a dot group. */
+  static final int GROUP_TILES = 16;
+
+  /**
+   * The register tiles of a worker's dtype: in channels per packed panel ({@code nb}), accumulator
+   * elements per tile ({@code acc}), out channels per chunk of packed filter ({@code kc}) and lanes.
+   */
+  record TileShape(int nb, int acc, int kc, int lanes) {}
 
   final Plan p;
+  final TileShape shape;
+  /** In-channel blocks of the packed filter (block tiles). */
+  private final int blocks;
+  /** The out_backprop offsets of a tile's pixels (see {@link F32Tiles#tile6}). */
+  final int[] ao = new int[TILE];
   /** How result rows are cut into runs: {@link Plan#exact}, or {@link Plan#padded} for a reader that keeps its margins at zero. */
   final Plan.Runs runs;
   final int[] slotKy;
@@ -77,9 +90,11 @@ abstract class RowWorker {
     }
   }
 
-  RowWorker(Plan p, Plan.Runs runs) {
+  RowWorker(Plan p, Plan.Runs runs, TileShape shape, int blocks) {
     this.p = p;
     this.runs = runs;
+    this.shape = shape;
+    this.blocks = blocks;
     slotKy = new int[p.fh];
     slotOy = new int[p.fh];
     slotOff = new int[p.fh];
@@ -340,8 +355,95 @@ abstract class RowWorker {
     return stagesBlocks() ? (y - blockY) * p.w * p.ic : staged ? 0 : (b * p.h + y) * p.w * p.ic;
   }
 
-  /** Computes the {@code bt.count} pixels of a batch. */
-  abstract void runBatch(Batch bt);
+  /**
+   * A batch's pixels with the block tiles. Loop order: group, in-channel block, tap segment, chunk
+   * of kc out channels, tile: each chunk of packed filter (kc x nb) is swept over every tile of the
+   * batch while it is in L1, and only one block's accumulators ({@code tiles * acc}) wait between
+   * segments. Per element the order is: segments in order, out channels ascending.
+   */
+  private void runBatch(Batch bt) {
+    int nb = shape.nb();
+    int accLen = shape.acc();
+    int m = bt.count;
+    int taps = p.fh * p.fw;
+    int tiles = (m + TILE - 1) / TILE;
+    for (int g = 0; g < p.groups; g++) {
+      for (int cb = 0; cb < blocks; cb++) {
+        clearAcc(tiles * accLen);
+        int panel = (g * blocks + cb) * taps;
+        for (int t = 0; t < bt.nt; t++) {
+          int kt = bt.tapLen[t] * p.cg;
+          for (int kc = 0; kc < kt; kc += shape.kc()) {
+            int kl = Math.min(shape.kc(), kt - kc);
+            int bo = ((panel + bt.tapK[t]) * p.cg + kc) * nb;
+            int shift = g * p.cg + kc;
+            for (int i = 0; i < tiles; i++) {
+              int q0 = i * TILE;
+              int rows = Math.min(TILE, m - q0);
+              for (int r = 0; r < TILE; r++) {
+                ao[r] = bt.dy[(q0 + Math.min(r, rows - 1)) * taps + t] + shift;
+              }
+              tile(rows, kl, bo, i * accLen);
+            }
+          }
+        }
+        int width = Math.min(nb, p.fid - cb * nb);
+        int cOff = g * p.fid + cb * nb;
+        for (int q = 0; q < m; q++) {
+          writeBlock((q / TILE) * accLen + (q % TILE) * nb, bt.dx[q] + cOff, width);
+        }
+      }
+    }
+  }
+
+  /**
+   * A run with the dot tiles: groups of up to 16 tiles of 4 pixels x 3 in channels, each over the
+   * run's segments in order; then each result element is its accumulator's lanes added in order.
+   */
+  final void runDot(int n, int dxOff, int dxPix, int nt) {
+    int accLen = shape.acc();
+    int aPix = p.oc;
+    int taps = p.fh * p.fw;
+    for (int g = 0; g < p.groups; g++) {
+      for (int c0 = 0; c0 < p.fid; c0 += 3) {
+        int cis = Math.min(3, p.fid - c0);
+        int cOff = dxOff + g * p.fid + c0;
+        for (int q0 = 0; q0 < n; q0 += 4 * GROUP_TILES) {
+          int m = Math.min(n - q0, 4 * GROUP_TILES);
+          int tiles = (m + 3) / 4;
+          clearAcc(tiles * accLen);
+          for (int t = 0; t < nt; t++) {
+            int aT = tapDy[t] + g * p.cg + q0 * aPix;
+            int wT = ((g * p.fid + c0) * taps + tapK[t]) * p.cg;
+            int kt = tapLen[t] * p.cg;
+            for (int i = 0; i < tiles; i++) {
+              dot(aT + 4 * i * aPix, aPix, Math.min(4, m - 4 * i), kt, wT, taps * p.cg, cis, i * accLen);
+            }
+          }
+          for (int q = 0; q < m; q++) {
+            for (int j = 0; j < cis; j++) {
+              writeSum(cOff + (q0 + q) * dxPix + j, (q / 4) * accLen + ((q % 4) * 3 + j) * shape.lanes());
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /** Zeros the first {@code n} accumulator elements. */
+  abstract void clearAcc(int n);
+
+  /** One block tile of {@code rows} pixels at {@link #ao}, {@code k} reduction elements from packed offset {@code bo}. */
+  abstract void tile(int rows, int k, int bo, int accOff);
+
+  /** Writes {@code width} in channels of one pixel's accumulators from {@code from} to the destination at {@code to}. */
+  abstract void writeBlock(int from, int to, int width);
+
+  /** One dot tile (see {@link F32Tiles#dot4x3}) over the worker's out_backprop and packed filter. */
+  abstract void dot(int a0, int aPix, int rows, int k, int w0, int wStride, int cis, int accOff);
+
+  /** Writes the sum of the lanes of the accumulator at {@code from} to the destination at {@code to}. */
+  abstract void writeSum(int to, int from);
 
   /** Fills {@code slotOff[0..nky)} for out_backprop rows {@code (b, slotOy[i])}, staging them if needed. */
   abstract void stageRows(int b, int nky);

@@ -131,7 +131,7 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
     var g = op.geometry();
     boolean f64 = op.dtype() == DType.FLOAT64;
     int elem = f64 ? 8 : 4;
-    long acc = (long) F32Worker.GROUP_TILES * (f64 ? F64Tiles.ACC : F32Tiles.ACC) * elem;
+    long acc = (long) RowWorker.GROUP_TILES * (f64 ? F64Tiles.ACC : F32Tiles.ACC) * elem;
     long ints = RowWorker.scratchInts((int) g.filterHeight(), (int) g.filterWidth()) + RowWorker.TILE;
     long bytes = acc + 4 * ints;
     boolean staged = g.dataFormat() != DataFormat.NHWC || (op.dtype() != DType.FLOAT32 && !f64);
