@@ -157,7 +157,8 @@ def px(V, C, T):
    * reading out_backprop channel-major (tap j's pixel vector v of out channel kk at {{@code a[a0 + j
    * + kk * aStride + v * L]}}) and broadcasting the filter ({{@code w[w0 + j * wTap + kk * {C} +
    * c]}}): tap after tap, out channels ascending, one loop per tap at the same level (C2 keeps the
-   * accumulators in registers across them; calls per tap cost their loads and stores).
+   * accumulators in registers across them; calls per tap cost their loads and stores). The loop
+   * counts the filter index, so that JDK 17's C2 hoists its bounds checks (a third faster there).
    * Accumulator (c, v) is kept in {{@code acc[(c * {V} + v) * L ..]}}.
    */""")
     L.append(f"  static void px{V}x{C}t{T}(float[] a, int a0, int aStride, int k, float[] w, int w0, int wTap, float[] acc) {{")
@@ -165,7 +166,7 @@ def px(V, C, T):
         for v in range(V):
             L.append(f"    FloatVector c{c}_{v} = FloatVector.fromArray(S, acc, {(c * V + v)} * L);")
     for t in range(T):
-        L.append(f"    for (int kk = 0, ai = a0 + {t}, wi = w0 + {t} * wTap; kk < k; kk++, ai += aStride, wi += {C}) {{")
+        L.append(f"    for (int wi = w0 + {t} * wTap, wEnd = wi + {C} * k, ai = a0 + {t}; wi < wEnd; wi += {C}, ai += aStride) {{")
         for c in range(C):
             L.append(f"      FloatVector y{c} = FloatVector.broadcast(S, w[wi + {c}]);")
         for v in range(V):
