@@ -87,7 +87,7 @@ final class F32Worker extends RowWorker {
   static final class Packed {
     final boolean dot;
     final boolean pixel;
-    /** Whether every filter element is finite (pixel tiles: then padded runs may multiply it by zero). */
+    /** Pixel layout whose every element is finite: padded runs may multiply it by zero. */
     final boolean finite;
     final int blocks;
     final float[] data;
@@ -97,7 +97,7 @@ final class F32Worker extends RowWorker {
       this.pixel = pixel;
       this.blocks = blocks;
       this.data = data;
-      boolean all = true;
+      boolean all = pixel;
       for (int i = 0; i < data.length && all; i++) {
         all = Float.isFinite(data[i]);
       }
@@ -426,5 +426,4 @@ final class F32Worker extends RowWorker {
   void writeSum(int to, int from) {
     dx[to] = F32Tiles.sum(acc, from);
   }
-
 }

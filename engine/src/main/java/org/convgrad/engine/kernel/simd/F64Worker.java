@@ -185,5 +185,4 @@ final class F64Worker extends RowWorker {
   void writeSum(int to, int from) {
     dx[to] = F64Tiles.sum(acc, from);
   }
-
 }
