@@ -1,5 +1,6 @@
 package org.convgrad.io.npy;
 
+import static org.convgrad.io.TestTensors.assertSameTensor;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -37,21 +38,6 @@ class NpyTest {
       v[i] = r.nextGaussian();
     }
     return Tensor.fromDoubles(dtype, shape, v);
-  }
-
-  static void assertSameTensor(Tensor expected, Tensor actual) {
-    assertEquals(expected.dtype(), actual.dtype());
-    assertEquals(expected.shape(), actual.shape());
-    switch (expected.dtype()) {
-      case FLOAT32:
-        assertArrayEquals(expected.float32Data(), actual.float32Data());
-        break;
-      case FLOAT64:
-        assertArrayEquals(expected.float64Data(), actual.float64Data());
-        break;
-      default:
-        assertArrayEquals(expected.bits16Data(), actual.bits16Data());
-    }
   }
 
   /** A .npy file with the given header dictionary text and data bytes, version 1.0. */
