@@ -11,8 +11,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
 import org.convgrad.engine.DType;
 import org.convgrad.engine.DataFormat;
 import org.convgrad.engine.tensor.Shape;
@@ -20,10 +18,8 @@ import org.convgrad.engine.tensor.Tensor;
 import org.convgrad.io.Processes;
 import org.convgrad.io.TensorFile;
 import org.convgrad.io.TensorFiles;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -34,27 +30,16 @@ import org.junit.jupiter.params.provider.MethodSource;
  * writes and convgrad reads the files it writes. Needs {@code node} and {@code npm ci --prefix
  * arrow-io/src/test/js}; skipped with a reason otherwise.
  */
-class ArrowJsInteropTest {
+class ArrowJsInteropTest extends ArrowMemoryTest {
   static final Path JS = Path.of("src/test/js").toAbsolutePath();
 
   @TempDir Path dir;
-  BufferAllocator allocator;
 
   @BeforeAll
   static void needNode() {
     Assumptions.assumeTrue(Processes.works(List.of("node", "--version")), "skipped: node is not installed");
     Assumptions.assumeTrue(Files.isDirectory(JS.resolve("node_modules/apache-arrow")),
         "skipped: apache-arrow is not installed; run: npm ci --prefix arrow-io/src/test/js");
-  }
-
-  @BeforeEach
-  void open() {
-    allocator = new RootAllocator();
-  }
-
-  @AfterEach
-  void close() {
-    allocator.close();
   }
 
   static Stream<Arguments> cases() {

@@ -18,8 +18,6 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.ipc.ArrowFileWriter;
@@ -35,27 +33,14 @@ import org.apache.arrow.vector.util.ByteArrayReadableSeekableByteChannel;
 import org.convgrad.engine.DType;
 import org.convgrad.engine.DataFormat;
 import org.convgrad.engine.tensor.Shape;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Corrupt Arrow input fails with a TensorFormatException naming the file: no crash, hang or huge allocation. */
 @Timeout(120)
-class CorruptIpcTest {
+class CorruptIpcTest extends ArrowMemoryTest {
   @TempDir Path dir;
-  BufferAllocator allocator;
-
-  @BeforeEach
-  void open() {
-    allocator = new RootAllocator();
-  }
-
-  @AfterEach
-  void close() {
-    allocator.close();
-  }
 
   private byte[] validFile(boolean file) throws IOException {
     Path f = dir.resolve(file ? "valid.arrow" : "valid.arrows");

@@ -17,8 +17,6 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
@@ -31,8 +29,6 @@ import org.convgrad.engine.DataFormat;
 import org.convgrad.engine.InvalidArgumentException;
 import org.convgrad.engine.tensor.Shape;
 import org.convgrad.engine.tensor.Tensor;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -44,19 +40,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * gives what loading the record batch and copying it gives, for every row range, and falls back
  * to loading where it cannot read directly (nulls), with the same errors.
  */
-class DirectReadTest {
+class DirectReadTest extends ArrowMemoryTest {
   @TempDir Path dir;
-  BufferAllocator allocator;
-
-  @BeforeEach
-  void open() {
-    allocator = new RootAllocator();
-  }
-
-  @AfterEach
-  void close() {
-    allocator.close(); // fails the test when Arrow memory leaked (the direct read's buffer included)
-  }
 
   static Stream<Arguments> cases() {
     List<Arguments> out = new ArrayList<>();
