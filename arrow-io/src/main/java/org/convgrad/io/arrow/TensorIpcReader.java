@@ -63,7 +63,7 @@ public final class TensorIpcReader implements AutoCloseable {
         throw new TensorFormatException(source, "empty file (0 bytes), not an Arrow IPC " + (file ? "file" : "stream"));
       }
       if (file) {
-        checkFileMagic((SeekableByteChannel) channel, size, source);
+        IpcFileLayout.checkMagic((SeekableByteChannel) channel, size, source);
       }
       long limit = size < 0 ? Long.MAX_VALUE : Math.min(Long.MAX_VALUE / 4, size) * 2 + (16L << 20);
       child = allocator.newChildAllocator("TensorIpcReader " + source, 0, limit);
@@ -73,15 +73,7 @@ public final class TensorIpcReader implements AutoCloseable {
       this.schema = wrap(r::getVectorSchemaRoot).getSchema();
       if (file) {
         List<ArrowBlock> b = wrap(((ArrowFileReader) r)::getRecordBlocks);
-        for (int i = 0; i < b.size(); i++) {
-          ArrowBlock block = b.get(i);
-          if (block.getOffset() < 0 || block.getMetadataLength() < 0 || block.getBodyLength() < 0
-              || block.getOffset() + block.getMetadataLength() + block.getBodyLength() > size) {
-            throw new TensorFormatException(source, "truncated or corrupt: record batch " + i + " at byte "
-                + block.getOffset() + " (" + block.getMetadataLength() + " + " + block.getBodyLength()
-                + " bytes) runs past the end of the " + size + "-byte file");
-          }
-        }
+        IpcFileLayout.checkBlocks(b, size, source);
         this.blocks = b;
       } else {
         this.blocks = null;
@@ -102,33 +94,6 @@ public final class TensorIpcReader implements AutoCloseable {
     }
     this.allocator = child;
     this.reader = r;
-  }
-
-  private static final byte[] MAGIC = {'A', 'R', 'R', 'O', 'W', '1'};
-
-  private static void checkFileMagic(SeekableByteChannel ch, long size, String source) throws IOException {
-    byte[] head = readAt(ch, 0, (int) Math.min(size, 8));
-    boolean headOk = head.length >= 6 && java.util.Arrays.equals(java.util.Arrays.copyOf(head, 6), MAGIC);
-    if (!headOk) {
-      boolean stream = head.length >= 4 && head[0] == -1 && head[1] == -1 && head[2] == -1 && head[3] == -1;
-      throw new TensorFormatException(source, stream
-          ? "an Arrow IPC stream, not an IPC file (it does not start with ARROW1); read it as a stream"
-          : "not an Arrow IPC file: it does not start with the magic ARROW1");
-    }
-    byte[] tail = readAt(ch, Math.max(0, size - 6), (int) Math.min(size, 6));
-    if (size < 8 + 10 || !java.util.Arrays.equals(tail, MAGIC)) {
-      throw new TensorFormatException(source, "truncated: the Arrow IPC file (" + size
-          + " bytes) does not end with its footer and the magic ARROW1");
-    }
-  }
-
-  private static byte[] readAt(SeekableByteChannel ch, long position, int n) throws IOException {
-    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(n);
-    ch.position(position);
-    while (b.hasRemaining() && ch.read(b) >= 0) {
-      // fill
-    }
-    return java.util.Arrays.copyOf(b.array(), b.position());
   }
 
   /** An IPC file at {@code path}. */
