@@ -183,28 +183,7 @@ final class F32Worker extends RowWorker {
   /** Converts or transposes out_backprop row (b, oy) into {@code stage} at {@code off}, pixel-major. */
   @Override
   void stageRow(int b, int oy, int off) {
-    int rowLen = p.ow * p.oc;
-    if (p.nhwc) {
-      Tensor.loadFloats(dyT, (b * p.oh + oy) * rowLen, stage, off, rowLen);
-    } else if (dtype == DType.FLOAT32) {
-      float[] src = dyT.float32Data();
-      for (int co = 0; co < p.oc; co++) {
-        int s = ((b * p.oc + co) * p.oh + oy) * p.ow;
-        for (int ox = 0; ox < p.ow; ox++) {
-          stage[off + ox * p.oc + co] = src[s + ox];
-        }
-      }
-    } else {
-      short[] src = dyT.bits16Data();
-      boolean half = dtype == DType.HALF;
-      for (int co = 0; co < p.oc; co++) {
-        int s = ((b * p.oc + co) * p.oh + oy) * p.ow;
-        for (int ox = 0; ox < p.ow; ox++) {
-          short v = src[s + ox];
-          stage[off + ox * p.oc + co] = half ? Float16.toFloat(v) : BFloat16.toFloat(v);
-        }
-      }
-    }
+    PixelRows.load(p, dyT, b, oy, stage, off);
   }
 
   @Override
@@ -222,28 +201,7 @@ final class F32Worker extends RowWorker {
   /** Writes result row (b, y), computed pixel-major into {@code dx} from {@code from}, out. */
   @Override
   void writeRow(int b, int y, int from) {
-    int rowLen = p.w * p.ic;
-    if (p.nhwc) {
-      Tensor.storeFloats(dx, from, dxT, (b * p.h + y) * rowLen, rowLen);
-    } else if (dtype == DType.FLOAT32) {
-      float[] out = dxT.float32Data();
-      for (int ci = 0; ci < p.ic; ci++) {
-        int d = ((b * p.ic + ci) * p.h + y) * p.w;
-        for (int x = 0; x < p.w; x++) {
-          out[d + x] = dx[from + x * p.ic + ci];
-        }
-      }
-    } else {
-      short[] out = dxT.bits16Data();
-      boolean half = dtype == DType.HALF;
-      for (int ci = 0; ci < p.ic; ci++) {
-        int d = ((b * p.ic + ci) * p.h + y) * p.w;
-        for (int x = 0; x < p.w; x++) {
-          float v = dx[from + x * p.ic + ci];
-          out[d + x] = half ? Float16.fromFloat(v) : BFloat16.fromFloat(v);
-        }
-      }
-    }
+    PixelRows.store(p, dx, from, dxT, b, y);
   }
 
   @Override

@@ -1,0 +1,78 @@
+package org.convgrad.engine.kernel.simd;
+
+import org.convgrad.engine.DType;
+import org.convgrad.engine.tensor.BFloat16;
+import org.convgrad.engine.tensor.Float16;
+import org.convgrad.engine.tensor.Tensor;
+
+/**
+ * Moves one image row between a float32-family tensor of any layout and a pixel-major float row
+ * ({@code [x][channel]}): the staging of out_backprop rows and result rows for the workers that
+ * compute in float32 on pixel-major data (half and bfloat16 widened and rounded once, NCHW
+ * transposed).
+ */
+final class PixelRows {
+  private PixelRows() {}
+
+  /** Out_backprop row (b, oy) into {@code dst} from {@code off}: {@code ow * oc} floats. */
+  static void load(Plan p, Tensor dyT, int b, int oy, float[] dst, int off) {
+    int rowLen = p.ow * p.oc;
+    DType dtype = dyT.dtype();
+    if (p.nhwc) {
+      if (dtype == DType.FLOAT32) {
+        System.arraycopy(dyT.float32Data(), (b * p.oh + oy) * rowLen, dst, off, rowLen);
+      } else {
+        Tensor.loadFloats(dyT, (b * p.oh + oy) * rowLen, dst, off, rowLen);
+      }
+    } else if (dtype == DType.FLOAT32) {
+      float[] src = dyT.float32Data();
+      for (int co = 0; co < p.oc; co++) {
+        int s = ((b * p.oc + co) * p.oh + oy) * p.ow;
+        for (int ox = 0; ox < p.ow; ox++) {
+          dst[off + ox * p.oc + co] = src[s + ox];
+        }
+      }
+    } else {
+      short[] src = dyT.bits16Data();
+      boolean half = dtype == DType.HALF;
+      for (int co = 0; co < p.oc; co++) {
+        int s = ((b * p.oc + co) * p.oh + oy) * p.ow;
+        for (int ox = 0; ox < p.ow; ox++) {
+          short v = src[s + ox];
+          dst[off + ox * p.oc + co] = half ? Float16.toFloat(v) : BFloat16.toFloat(v);
+        }
+      }
+    }
+  }
+
+  /** Result row (b, y), {@code w * ic} floats of {@code src} from {@code from}, into {@code dxT}. */
+  static void store(Plan p, float[] src, int from, Tensor dxT, int b, int y) {
+    int rowLen = p.w * p.ic;
+    DType dtype = dxT.dtype();
+    if (p.nhwc) {
+      if (dtype == DType.FLOAT32) {
+        System.arraycopy(src, from, dxT.float32Data(), (b * p.h + y) * rowLen, rowLen);
+      } else {
+        Tensor.storeFloats(src, from, dxT, (b * p.h + y) * rowLen, rowLen);
+      }
+    } else if (dtype == DType.FLOAT32) {
+      float[] out = dxT.float32Data();
+      for (int ci = 0; ci < p.ic; ci++) {
+        int d = ((b * p.ic + ci) * p.h + y) * p.w;
+        for (int x = 0; x < p.w; x++) {
+          out[d + x] = src[from + x * p.ic + ci];
+        }
+      }
+    } else {
+      short[] out = dxT.bits16Data();
+      boolean half = dtype == DType.HALF;
+      for (int ci = 0; ci < p.ic; ci++) {
+        int d = ((b * p.ic + ci) * p.h + y) * p.w;
+        for (int x = 0; x < p.w; x++) {
+          float v = src[from + x * p.ic + ci];
+          out[d + x] = half ? Float16.fromFloat(v) : BFloat16.fromFloat(v);
+        }
+      }
+    }
+  }
+}
