@@ -1,5 +1,6 @@
 package org.convgrad.engine.kernel.simd;
 
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
@@ -27,7 +28,11 @@ import org.jspecify.annotations.Nullable;
  * vectorize over result pixels instead (the "pixel" tiles: out_backprop rows staged channel-major,
  * the filter broadcast; with a finite filter, one run per stride phase reading zeros past the image
  * edges, {@link Plan#padded}), and float64 ones with few in channels over the out channels (the "dot"
- * tiles), as do problems with somewhat more in channels than a block fills well.
+ * tiles), as do problems with somewhat more in channels than a block fills well. Float32-family
+ * problems with a 3x3 filter, stride 1, no dilation, one group and at least 8 in and out channels
+ * (S1, S6) run {@link Winograd} F(2x2, 3x3): 16 GEMMs on the block tiles over transformed 4x4
+ * windows, 2.25x fewer multiply-adds; a call whose filter or out_backprop holds a non-finite or
+ * huge value runs the direct tiles instead, whole.
  *
  * <p><b>Dtypes and layouts.</b> float32 and float64 are computed natively; half and bfloat16 are
  * widened to float32 row by row into scratch, accumulated in float32 and rounded once, as the
@@ -56,8 +61,9 @@ import org.jspecify.annotations.Nullable;
  * min(oh, (11 + (fh-1)*dh)/sh + 2) * ow*oc + 12 * w*ic} elements; dot tiles: {@code fh*ow*oc + w*ic};
  * pixel tiles: {@code fh*oc*(ow + 12 L)} floats of channel-major rows, whatever the layout, and at most
  * twice that with the margins of padded runs ({@link Plan#padded}), plus
- * {@code w*ic} for a staged result); plus {@code 16*(w + strideW)} bytes of run lists per call. No
- * im2col-sized buffer. {@link #scratchBytesPerThread} gives the exact figure, and SimdKernelTest
+ * {@code w*ic} for a staged result); Winograd: its packed filter is {@code 16 * ceil(fid/NB)*NB * oc}
+ * floats beside the direct one, and its per-thread scratch is given in {@link WinogradWorker}; plus
+ * {@code 16*(w + strideW)} bytes of run lists per call. No im2col-sized buffer. {@link #scratchBytesPerThread} gives the exact figure, and SimdKernelTest
  * measures a call's allocations against it.
  */
 public final class SimdBackpropInputKernel implements BackpropInputKernel {
@@ -125,9 +131,18 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
   /**
    * Bytes one worker thread allocates during a call, beyond the packed filter and the result: its
    * accumulators, tap lists, batches of waiting pixels and, for NCHW, half and bfloat16, its staging
-   * rows. A call allocates this per thread, plus {@link #scratchBytesPerCall}.
+   * rows; for Winograd, the larger of its worker's scratch and the direct tiles' (which a call
+   * with non-finite values runs). A call allocates this per thread, plus {@link #scratchBytesPerCall}.
    */
   public static long scratchBytesPerThread(Conv2dBackpropInput op) {
+    long direct = directScratchBytes(op);
+    if (useWinograd(op)) {
+      return Math.max(direct, 4 * (WinogradWorker.scratchFloats(new Plan(op)) + RowWorker.TILE));
+    }
+    return direct;
+  }
+
+  private static long directScratchBytes(Conv2dBackpropInput op) {
     var g = op.geometry();
     boolean f64 = op.dtype() == DType.FLOAT64;
     int elem = f64 ? 8 : 4;
@@ -152,7 +167,10 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
     return bytes;
   }
 
-  /** Bytes a call allocates once, whatever its thread count: the run lists of a result row (exact and per phase). */
+  /**
+   * Bytes a call allocates once, whatever its thread count: the run lists of a result row (exact and
+   * per phase).
+   */
   public static long scratchBytesPerCall(Conv2dBackpropInput op) {
     var g = op.geometry();
     return 16 * (Math.max(1, g.inWidth()) + Math.max(1, Math.min(g.strideW(), g.inWidth())));
@@ -177,12 +195,23 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
     return op.dtype() != DType.FLOAT64 && op.geometry().filterInDepth() <= 4;
   }
 
-  /** Which tiles run {@code op}: "block", "dot" or "pixel" (for verbose output and benchmarks). */
+  /**
+   * Whether a float32-family problem runs {@link Winograd} F(2x2, 3x3) (3x3 filter, stride 1, no
+   * dilation, one group, at least 8 in and out channels), unless the system property {@code
+   * convgrad.winograd} is {@code false} (to time or compare the direct tiles). A call whose
+   * out_backprop or filter holds a non-finite or huge value still runs the direct tiles.
+   */
+  static boolean useWinograd(Conv2dBackpropInput op) {
+    return !"false".equals(System.getProperty("convgrad.winograd")) && Winograd.applies(new Plan(op), op.dtype());
+  }
+
+  /** Which tiles run {@code op}: "winograd", "block", "dot" or "pixel" (for verbose output and benchmarks). */
   public static String strategy(Conv2dBackpropInput op) {
     Plan p = new Plan(op);
     boolean f64 = op.dtype() == DType.FLOAT64;
     boolean dot = f64 ? useDot(p.fid, p.cg, F64Tiles.L, F64Tiles.NB) : useDot(p.fid, p.cg, F32Tiles.L, F32Tiles.NB);
-    return (usePixel(op) ? "pixel" : dot ? "dot" : "block") + (f64 ? "-f64" : "-f32") + "x" + (f64 ? F64Tiles.L : F32Tiles.L);
+    String tiles = useWinograd(op) ? "winograd" : usePixel(op) ? "pixel" : dot ? "dot" : "block";
+    return tiles + (f64 ? "-f64" : "-f32") + "x" + (f64 ? F64Tiles.L : F32Tiles.L);
   }
 
   @Override
@@ -195,6 +224,10 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
     }
     float[] w = filter.toFloatArray();
     F32Worker.Packed packed = F32Worker.pack(p, w, useDot(p.fid, p.cg, F32Tiles.L, F32Tiles.NB), usePixel(op));
+    if (useWinograd(op)) {
+      Winograd.Packed wp = Winograd.pack(p, w, packed);
+      return new PackedFilter(this, op, wp, 4L * (wp.u.length + packed.data.length));
+    }
     return new PackedFilter(this, op, packed, 4L * packed.data.length);
   }
 
@@ -210,6 +243,14 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
       return;
     }
     Plan p = new Plan(op);
+    Object packed = filter.payload();
+    if (packed instanceof Winograd.Packed wp) {
+      double limit = Winograd.limit(p, wp);
+      if (limit >= 0 && computeWinograd(p, wp, limit, outBackprop, result, pool)) {
+        return;
+      }
+      packed = wp.direct;
+    }
     boolean f64 = op.dtype() == DType.FLOAT64;
     boolean inPlace = p.nhwc && (f64 || op.dtype() == DType.FLOAT32);
     int pixels = p.batch * p.h * p.w;
@@ -219,14 +260,14 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
     int blocksPerImage = (p.h + blockRows - 1) / blockRows;
     int tasks = pointwise ? (pixels + PIXEL_BLOCK - 1) / PIXEL_BLOCK : p.batch * blocksPerImage;
     AtomicInteger next = new AtomicInteger();
-    Object packed = filter.payload();
+    Object direct = packed;
     pool.parallelFor(
         Math.min(pool.threads(), tasks),
         worker -> {
           RowWorker wk =
               f64
-                  ? new F64Worker(p, (F64Worker.Packed) packed, outBackprop, result, blockRows)
-                  : new F32Worker(p, (F32Worker.Packed) packed, outBackprop, result, blockRows);
+                  ? new F64Worker(p, (F64Worker.Packed) direct, outBackprop, result, blockRows)
+                  : new F32Worker(p, (F32Worker.Packed) direct, outBackprop, result, blockRows);
           for (int t = next.getAndIncrement(); t < tasks; t = next.getAndIncrement()) {
             if (pointwise) {
               int p0 = t * PIXEL_BLOCK;
@@ -237,5 +278,30 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
             }
           }
         });
+  }
+
+  /**
+   * Winograd F(2x2, 3x3): a task is a pair of result rows of one image (the results do not depend
+   * on how they are shared out). False when an out_backprop value is above {@code limit} or not
+   * finite: then the caller computes the whole result again with the direct tiles, so which kernel
+   * computed it depends on the data alone.
+   */
+  private static boolean computeWinograd(
+      Plan p, Winograd.Packed f, double limit, Tensor outBackprop, Tensor result, WorkPool pool) {
+    int pairs = (p.h + 1) / 2;
+    int tasks = p.batch * pairs;
+    AtomicInteger next = new AtomicInteger();
+    AtomicBoolean declined = new AtomicBoolean();
+    pool.parallelFor(
+        Math.min(pool.threads(), tasks),
+        worker -> {
+          WinogradWorker wk = new WinogradWorker(p, f, outBackprop, result);
+          for (int t = next.getAndIncrement(); t < tasks && !declined.get(); t = next.getAndIncrement()) {
+            if (!wk.tileRow(t / pairs, t % pairs, limit)) {
+              declined.set(true);
+            }
+          }
+        });
+    return !declined.get();
   }
 }

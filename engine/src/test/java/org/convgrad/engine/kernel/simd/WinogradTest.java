@@ -1,0 +1,174 @@
+package org.convgrad.engine.kernel.simd;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.SplittableRandom;
+import java.util.function.Supplier;
+import org.convgrad.engine.Conv2dBackpropInput;
+import org.convgrad.engine.ConvParams;
+import org.convgrad.engine.DType;
+import org.convgrad.engine.DataFormat;
+import org.convgrad.engine.Padding;
+import org.convgrad.engine.kernel.WorkPool;
+import org.convgrad.engine.tensor.Shape;
+import org.convgrad.engine.tensor.Tensor;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Winograd F(2x2, 3x3): which problems take it, that its transforms compute the 2x2 correlation of a
+ * 4x4 window, and that out_backprop values it cannot take safely send the whole call to the direct
+ * tiles. (Its results against the reference, over awkward shapes, layouts and dtypes, and their
+ * independence of the thread count: SimdKernelTest.)
+ */
+class WinogradTest {
+  private static final SimdBackpropInputKernel KERNEL = new SimdBackpropInputKernel();
+
+  @BeforeAll
+  static void vectorApi() {
+    assumeTrue(SimdBackpropInputKernel.unusableReason() == null, "the Vector API is not usable here");
+  }
+
+  private static Conv2dBackpropInput op(int h, int w, int ic, int f, int oc, int stride, int dilation, DType dtype) {
+    long oh = (h + stride - 1) / stride;
+    long ow = (w + stride - 1) / stride;
+    return Conv2dBackpropInput.of(new long[] {2, h, w, ic}, Shape.of(f, f, ic, oc), dtype, Shape.of(2, oh, ow, oc), dtype,
+        ConvParams.of(b -> b.strides(stride).dilations(dilation).padding(Padding.SAME).dataFormat(DataFormat.NHWC)));
+  }
+
+  @Test
+  void takesThreeByThreeStrideOneProblemsWithEightOrMoreChannels() {
+    assertTrue(SimdBackpropInputKernel.strategy(op(56, 56, 64, 3, 64, 1, 1, DType.FLOAT32)).startsWith("winograd"));
+    assertTrue(SimdBackpropInputKernel.strategy(op(9, 7, 8, 3, 8, 1, 1, DType.BFLOAT16)).startsWith("winograd"));
+    assertFalse(SimdBackpropInputKernel.strategy(op(56, 56, 64, 3, 64, 2, 1, DType.FLOAT32)).startsWith("winograd"));
+    assertFalse(SimdBackpropInputKernel.strategy(op(56, 56, 64, 3, 64, 1, 2, DType.FLOAT32)).startsWith("winograd"));
+    assertFalse(SimdBackpropInputKernel.strategy(op(56, 56, 64, 5, 64, 1, 1, DType.FLOAT32)).startsWith("winograd"));
+    assertFalse(SimdBackpropInputKernel.strategy(op(56, 56, 4, 3, 64, 1, 1, DType.FLOAT32)).startsWith("winograd"));
+    assertFalse(SimdBackpropInputKernel.strategy(op(56, 56, 64, 3, 64, 1, 1, DType.FLOAT64)).startsWith("winograd"));
+  }
+
+  /** The transforms on one 4x4 window and one filter, lane by lane, against the 2x2 correlation in double. */
+  @Test
+  void transformsComputeTheCorrelationOfAWindow() {
+    int lanes = F32Tiles.L;
+    SplittableRandom rnd = new SplittableRandom(1);
+    float[] d = new float[16 * lanes]; // window (i, j) at (i * 4 + j) * lanes
+    float[] g = new float[9 * lanes]; // filter (i, j) of lane l at (i * 3 + j) * lanes + l
+    for (int i = 0; i < d.length; i++) {
+      d[i] = (float) rnd.nextDouble(-1, 1);
+    }
+    for (int i = 0; i < g.length; i++) {
+      g[i] = (float) rnd.nextDouble(-1, 1);
+    }
+    float[] v = new float[16 * lanes];
+    Winograd.inputTransform(d, 0, 4, lanes, v, 0, lanes);
+    // U = G g G^T per lane, through pack (one in and one out channel per lane would need 8 filters:
+    // pack a 3x3 filter with lanes in channels and one out channel, then read U per lane).
+    Plan p = new Plan(Conv2dBackpropInput.of(new long[] {1, 4, 4, lanes}, Shape.of(3, 3, lanes, 1), DType.FLOAT32,
+        Shape.of(1, 4, 4, 1), DType.FLOAT32, ConvParams.of(b -> b.padding(Padding.SAME))));
+    float[] hwio = new float[9 * lanes];
+    for (int i = 0; i < 3; i++) {
+      for (int j = 0; j < 3; j++) {
+        for (int l = 0; l < lanes; l++) {
+          // pack rotates the filter: put g's (i, j) at tap (2 - i, 2 - j).
+          hwio[((2 - i) * 3 + (2 - j)) * lanes + l] = g[(i * 3 + j) * lanes + l];
+        }
+      }
+    }
+    Winograd.Packed packed = Winograd.pack(p, hwio, null);
+    float[] m = new float[16 * lanes];
+    for (int k = 0; k < 16; k++) {
+      for (int l = 0; l < lanes; l++) {
+        m[k * lanes + l] = v[k * lanes + l] * packed.u[k * F32Tiles.NB + l];
+      }
+    }
+    float[] y = new float[4 * lanes];
+    Winograd.outputTransform(m, 0, lanes, y, 0, 2 * lanes, lanes);
+    for (int a = 0; a < 2; a++) {
+      for (int b = 0; b < 2; b++) {
+        for (int l = 0; l < lanes; l++) {
+          double want = 0;
+          for (int i = 0; i < 3; i++) {
+            for (int j = 0; j < 3; j++) {
+              want += (double) d[((a + i) * 4 + b + j) * lanes + l] * g[(i * 3 + j) * lanes + l];
+            }
+          }
+          assertEquals(want, y[(a * 2 + b) * lanes + l], 1e-5, "y(" + a + ", " + b + ") lane " + l);
+        }
+      }
+    }
+  }
+
+  /** One result with Winograd allowed or not ({@code convgrad.winograd}). */
+  private static float[] compute(Conv2dBackpropInput op, Tensor w, Tensor dy, boolean winograd) {
+    String before = System.getProperty("convgrad.winograd");
+    System.setProperty("convgrad.winograd", Boolean.toString(winograd));
+    try (WorkPool pool = new WorkPool(2)) {
+      Tensor out = Tensor.zeros(op.dtype(), op.inputShape());
+      KERNEL.compute(op, w, dy, out, pool);
+      return out.float32Data();
+    } finally {
+      if (before == null) {
+        System.clearProperty("convgrad.winograd");
+      } else {
+        System.setProperty("convgrad.winograd", before);
+      }
+    }
+  }
+
+  private static Tensor random(Shape shape, SplittableRandom rnd, Supplier<Double> special) {
+    double[] v = new double[(int) shape.elementCount()];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = rnd.nextDouble(-1, 1);
+    }
+    if (special != null) {
+      v[v.length / 3] = special.get();
+    }
+    return Tensor.fromDoubles(DType.FLOAT32, shape, v);
+  }
+
+  @Test
+  void finiteModerateValuesAreComputedByWinograd() {
+    Conv2dBackpropInput op = op(9, 11, 16, 3, 24, 1, 1, DType.FLOAT32);
+    SplittableRandom rnd = new SplittableRandom(2);
+    Tensor w = random(op.filterShape(), rnd, null);
+    Tensor dy = random(op.outBackpropShape(), rnd, null);
+    float[] winograd = compute(op, w, dy, true);
+    float[] direct = compute(op, w, dy, false);
+    boolean differs = false;
+    for (int i = 0; i < direct.length; i++) {
+      assertEquals(direct[i], winograd[i], 1e-4, "element " + i);
+      differs |= direct[i] != winograd[i];
+    }
+    assertTrue(differs, "Winograd rounds differently from the direct tiles somewhere: it ran");
+  }
+
+  /**
+   * A non-finite out_backprop value would reach, through the 4x4 windows, results the direct sums
+   * keep finite ({@code inf - inf} is NaN); a value above {@link Winograd#limit} could overflow a
+   * transformed sum. Either sends the whole call to the direct tiles: the same bits.
+   */
+  @Test
+  void outBackpropValuesWinogradCannotTakeAreComputedByTheDirectTiles() {
+    Conv2dBackpropInput op = op(9, 11, 16, 3, 24, 1, 1, DType.FLOAT32);
+    for (double special : new double[] {Double.NaN, Double.POSITIVE_INFINITY, 1e36}) {
+      SplittableRandom rnd = new SplittableRandom(3);
+      Tensor w = random(op.filterShape(), rnd, null);
+      Tensor dy = random(op.outBackpropShape(), rnd, () -> special);
+      assertArrayEquals(compute(op, w, dy, false), compute(op, w, dy, true), "with " + special);
+    }
+  }
+
+  @Test
+  void aNonFiniteFilterIsComputedByTheDirectTiles() {
+    Conv2dBackpropInput op = op(9, 11, 16, 3, 24, 1, 1, DType.FLOAT32);
+    SplittableRandom rnd = new SplittableRandom(4);
+    Tensor w = random(op.filterShape(), rnd, () -> Double.NEGATIVE_INFINITY);
+    Tensor dy = random(op.outBackpropShape(), rnd, null);
+    assertArrayEquals(compute(op, w, dy, false), compute(op, w, dy, true));
+  }
+}
