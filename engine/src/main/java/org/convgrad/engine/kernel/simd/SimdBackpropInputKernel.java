@@ -29,10 +29,11 @@ import org.jspecify.annotations.Nullable;
  * the filter broadcast; with a finite filter, one run per stride phase reading zeros past the image
  * edges, {@link Plan#padded}), and float64 ones with few in channels over the out channels (the "dot"
  * tiles), as do problems with somewhat more in channels than a block fills well. Float32-family
- * problems with a 3x3 filter, stride 1, no dilation, one group and at least 8 in and out channels
- * (S1, S6) run {@link Winograd} F(2x2, 3x3): 16 GEMMs on the block tiles over transformed 4x4
- * windows, 2.25x fewer multiply-adds; a call whose filter or out_backprop holds a non-finite or
- * huge value runs the direct tiles instead, whole.
+ * problems with one group, no dilation, at least 8 in and out channels and a 3x3 filter at stride
+ * 1 (S1, S6) or a 4x4 one at stride 2 (S4) run {@link Winograd} F(2x2, 3x3) or, per stride phase,
+ * F(2x2, 2x2): 16 (9) GEMMs on the block tiles over transformed windows, 2.25x (1.78x) fewer
+ * multiply-adds; a call whose filter or out_backprop holds a non-finite or huge value runs the
+ * direct tiles instead, whole.
  *
  * <p><b>Dtypes and layouts.</b> float32 and float64 are computed natively; half and bfloat16 are
  * widened to float32 row by row into scratch, accumulated in float32 and rounded once, as the
@@ -61,7 +62,7 @@ import org.jspecify.annotations.Nullable;
  * min(oh, (11 + (fh-1)*dh)/sh + 2) * ow*oc + 12 * w*ic} elements; dot tiles: {@code fh*ow*oc + w*ic};
  * pixel tiles: {@code fh*oc*(ow + 12 L)} floats of channel-major rows, whatever the layout, and at most
  * twice that with the margins of padded runs ({@link Plan#padded}), plus
- * {@code w*ic} for a staged result); Winograd: its packed filter is {@code 16 * ceil(fid/NB)*NB * oc}
+ * {@code w*ic} for a staged result); Winograd: its packed filter is {@code stride^2 * (r+1)^2 * ceil(fid/NB)*NB * oc}
  * floats beside the direct one, and its per-thread scratch is given in {@link WinogradWorker}; plus
  * {@code 16*(w + strideW)} bytes of run lists per call. No im2col-sized buffer. {@link #scratchBytesPerThread} gives the exact figure, and SimdKernelTest
  * measures a call's allocations against it.
@@ -196,8 +197,8 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
   }
 
   /**
-   * Whether a float32-family problem runs {@link Winograd} F(2x2, 3x3) (3x3 filter, stride 1, no
-   * dilation, one group, at least 8 in and out channels), unless the system property {@code
+   * Whether a float32-family problem runs {@link Winograd} (3x3 filter at stride 1 or 4x4 at stride
+   * 2, no dilation, one group, at least 8 in and out channels), unless the system property {@code
    * convgrad.winograd} is {@code false} (to time or compare the direct tiles). A call whose
    * out_backprop or filter holds a non-finite or huge value still runs the direct tiles.
    */
@@ -216,6 +217,11 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
 
   @Override
   public PackedFilter pack(Conv2dBackpropInput op, Tensor filter) {
+    return pack(op, filter, WorkPool.singleThreaded());
+  }
+
+  /** Packs {@code filter}, the Winograd transform shared out on {@code pool}. */
+  private PackedFilter pack(Conv2dBackpropInput op, Tensor filter, WorkPool pool) {
     Plan p = new Plan(op);
     if (op.dtype() == DType.FLOAT64) {
       F64Worker.Packed packed =
@@ -225,7 +231,7 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
     float[] w = filter.toFloatArray();
     F32Worker.Packed packed = F32Worker.pack(p, w, useDot(p.fid, p.cg, F32Tiles.L, F32Tiles.NB), usePixel(op));
     if (useWinograd(op)) {
-      Winograd.Packed wp = Winograd.pack(p, w, packed);
+      Winograd.Packed wp = Winograd.pack(p, w, packed, pool);
       return new PackedFilter(this, op, wp, 4L * (wp.u.length + packed.data.length));
     }
     return new PackedFilter(this, op, packed, 4L * packed.data.length);
@@ -233,7 +239,7 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
 
   @Override
   public void compute(Conv2dBackpropInput op, Tensor filter, Tensor outBackprop, Tensor result, WorkPool pool) {
-    compute(op, pack(op, filter), outBackprop, result, pool);
+    compute(op, pack(op, filter, pool), outBackprop, result, pool);
   }
 
   @Override
@@ -281,15 +287,15 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
   }
 
   /**
-   * Winograd F(2x2, 3x3): a task is a pair of result rows of one image (the results do not depend
-   * on how they are shared out). False when an out_backprop value is above {@code limit} or not
-   * finite: then the caller computes the whole result again with the direct tiles, so which kernel
-   * computed it depends on the data alone.
+   * Winograd: a task is a few bands of result rows of one image (the results do not depend on how
+   * they are shared out). False when an out_backprop value is above {@code limit} or not finite: then the
+   * caller computes the whole result again with the direct tiles, so which kernel computed it
+   * depends on the data alone.
    */
   private static boolean computeWinograd(
       Plan p, Winograd.Packed f, double limit, Tensor outBackprop, Tensor result, WorkPool pool) {
-    int pairs = (p.h + 1) / 2;
-    int tasks = p.batch * pairs;
+    int perImage = WinogradWorker.tasks(p);
+    int tasks = p.batch * perImage;
     AtomicInteger next = new AtomicInteger();
     AtomicBoolean declined = new AtomicBoolean();
     pool.parallelFor(
@@ -297,7 +303,7 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
         worker -> {
           WinogradWorker wk = new WinogradWorker(p, f, outBackprop, result);
           for (int t = next.getAndIncrement(); t < tasks && !declined.get(); t = next.getAndIncrement()) {
-            if (!wk.tileRow(t / pairs, t % pairs, limit)) {
+            if (!wk.task(t / perImage, t % perImage, limit)) {
               declined.set(true);
             }
           }

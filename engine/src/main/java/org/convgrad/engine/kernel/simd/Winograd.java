@@ -6,16 +6,21 @@ import static org.convgrad.engine.kernel.simd.F32Tiles.S;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.convgrad.engine.DType;
+import org.convgrad.engine.kernel.WorkPool;
 
 /**
- * Winograd's minimal filtering F(2x2, 3x3) (Lavin and Gray, 2015) for float32-family problems with
- * a 3x3 filter, stride 1, no dilation and one group (S1, S6): each 2x2 block of the result is
- * {@code Y = A^T [sum over co of U(ci, co) . V(co)] A}, where {@code V = B^T d B} transforms the 4x4
- * window d of out_backprop the block reads and {@code U = G g G^T} the 180-degree-rotated 3x3 filter
- * g of (ci, co). The sum over co is 16 independent GEMMs (one per point of the 4x4 transform), which
- * run on the block tiles: 16 multiply-adds per output pair of 2x2 pixels instead of 36, so a 2.25x
- * smaller GEMM, plus the transforms (additions, linear in the data).
+ * Winograd's minimal filtering F(2x2, r x r) (Lavin and Gray, 2015) for float32-family problems
+ * with one group, no dilation, stride s of 1 or 2 and a square filter of s * r taps, r = 2 or 3 (S1
+ * and S6: 3x3, stride 1; S4: 4x4, stride 2). With stride s the result splits into s * s phases
+ * (pixels with the same (y + padTop) mod s and (x + padLeft) mod s); each phase reads out_backprop
+ * through an r x r sub-filter at stride 1. Each 2x2 block of a phase is {@code Y = A^T [sum over co
+ * of U(ci, co) . V(co)] A}, where {@code V = B^T d B} transforms the (r+1) x (r+1) window d of
+ * out_backprop the block reads and {@code U = G g G^T} the rotated sub-filter g of (ci, co). The sum
+ * over co is (r+1)^2 independent GEMMs, one per point of the transform, run on the block tiles: 16
+ * multiply-adds per 2x2 pixels instead of 36 for r = 3, 9 instead of 16 for r = 2, plus the
+ * transforms (additions, linear in the data).
  *
  * <p>The result differs from the direct sums by rounding only: the transforms add and halve, and
  * the tests hold it to the same tolerance as the direct kernels. Where that is not so, Winograd is
@@ -24,21 +29,31 @@ import org.convgrad.engine.DType;
  * overflow where the direct one does not ({@link #limit}).
  */
 final class Winograd {
-  /** Points of the 4x4 transformed tile: one GEMM each. */
-  static final int POINTS = 16;
-
   private Winograd() {}
 
-  /** Whether F(2x2, 3x3) computes this problem (see the class comment); in channels below 8 run the pixel tiles. */
+  /** Whether Winograd computes this problem (see the class comment); in channels below 8 run the pixel tiles. */
   static boolean applies(Plan p, DType dtype) {
-    return dtype != DType.FLOAT64 && p.fh == 3 && p.fw == 3 && p.sh == 1 && p.sw == 1 && p.dh == 1 && p.dw == 1
-        && p.groups == 1 && p.fid >= 8 && p.oc >= 8 && p.h >= 2 && p.w >= 2;
+    int s = p.sh;
+    return dtype != DType.FLOAT64 && p.groups == 1 && p.dh == 1 && p.dw == 1 && p.sw == s && (s == 1 || s == 2)
+        && p.fh == p.fw && p.fh % s == 0 && (p.fh / s == 2 || p.fh / s == 3)
+        && p.fid >= 8 && p.oc >= 8 && p.h >= 2 && p.w >= 2;
+  }
+
+  /** The sub-filter size r of a problem Winograd computes. */
+  static int r(Plan p) {
+    return p.fh / p.sh;
+  }
+
+  /** Points of the transform, one GEMM each: (r+1)^2. */
+  static int points(Plan p) {
+    return (r(p) + 1) * (r(p) + 1);
   }
 
   /**
-   * The filter transformed and packed for the block tiles: for each point, in-channel block cb of
-   * {@link F32Tiles#NB} and out channel co, the NB in channels ({@code [point][cb][co][NB]}, zero past
-   * fid), with the direct kernel's packing for the problems Winograd declines.
+   * The filter transformed and packed for the block tiles: for each phase, point, in-channel block
+   * cb of {@link F32Tiles#NB} and out channel co, the NB in channels ({@code
+   * [phase][point][cb][co][NB]}, zero past fid), with the direct kernel's packing for the calls
+   * Winograd declines.
    */
   static final class Packed {
     final float[] u;
@@ -55,39 +70,54 @@ final class Winograd {
     }
   }
 
-  /** Transforms and packs HWIO {@code w} (see {@link Packed}); each element of U is computed in double and rounded once. */
-  static Packed pack(Plan p, float[] w, F32Worker.Packed direct) {
+  /**
+   * Transforms and packs HWIO {@code w} (see {@link Packed}), each element of U computed in double
+   * and rounded once; the phases and in-channel blocks are shared out on {@code pool} (a large
+   * filter, S4's, took a tenth of a call to transform on one thread).
+   */
+  static Packed pack(Plan p, float[] w, F32Worker.Packed direct, WorkPool pool) {
+    int s = p.sh;
+    int r = r(p);
     int blocks = (p.fid + NB - 1) / NB;
-    float[] u = new float[POINTS * blocks * p.oc * NB];
-    double[] g = new double[9];
-    double[] gg = new double[12];
-    for (int ci = 0; ci < p.fid; ci++) {
-      for (int co = 0; co < p.oc; co++) {
-        for (int i = 0; i < 3; i++) {
-          for (int j = 0; j < 3; j++) {
-            // The rotated filter: the result at (y, x) reads out_backprop at (y + padTop - 2 + i, ...).
-            g[i * 3 + j] = w[(((2 - i) * 3 + (2 - j)) * p.fid + ci) * p.oc + co];
+    int points = (r + 1) * (r + 1);
+    float[] u = new float[s * s * points * blocks * p.oc * NB];
+    // A task is one phase and in-channel block: its part of u (points x oc x NB floats) stays in
+    // cache while its in channels fill each cache line one float at a time.
+    int tasks = s * s * blocks;
+    AtomicInteger next = new AtomicInteger();
+    pool.parallelFor(Math.min(pool.threads(), tasks), worker -> {
+      double[] g = new double[r * r];
+      double[] uu = new double[points];
+      for (int t = next.getAndIncrement(); t < tasks; t = next.getAndIncrement()) {
+        int phase = t / blocks;
+        int cb = t % blocks;
+        int py = phase / s;
+        int px = phase % s;
+        int pointStep = blocks * p.oc * NB;
+        for (int ci = cb * NB; ci < Math.min(p.fid, cb * NB + NB); ci++) {
+          int at = ((phase * points * blocks + cb) * p.oc) * NB + ci % NB;
+          for (int co = 0; co < p.oc; co++) {
+            for (int i = 0; i < r; i++) {
+              for (int j = 0; j < r; j++) {
+                // The phase's rotated sub-filter: window row i of the block at out_backprop row Y
+                // is Y - (r - 1) + i, which tap ky = py + s * (r - 1 - i) reaches.
+                int ky = py + s * (r - 1 - i);
+                int kx = px + s * (r - 1 - j);
+                g[i * r + j] = w[((ky * p.fw + kx) * p.fid + ci) * p.oc + co];
+              }
+            }
+            if (r == 3) {
+              transformFilter3(g, uu);
+            } else {
+              transformFilter2(g, uu);
+            }
+            for (int k = 0; k < points; k++) {
+              u[at + k * pointStep + co * NB] = (float) uu[k];
+            }
           }
         }
-        for (int j = 0; j < 3; j++) { // G g: rows 0..3 of column j
-          gg[j] = g[j];
-          gg[3 + j] = 0.5 * (g[j] + g[3 + j] + g[6 + j]);
-          gg[6 + j] = 0.5 * (g[j] - g[3 + j] + g[6 + j]);
-          gg[9 + j] = g[6 + j];
-        }
-        for (int r = 0; r < 4; r++) { // (G g) G^T
-          double a = gg[r * 3];
-          double b = gg[r * 3 + 1];
-          double c = gg[r * 3 + 2];
-          int at = ((r * 4 * blocks + ci / NB) * p.oc + co) * NB + ci % NB;
-          int point = blocks * p.oc * NB; // from one point of the row to the next
-          u[at] = (float) a;
-          u[at + point] = (float) (0.5 * (a + b + c));
-          u[at + 2 * point] = (float) (0.5 * (a - b + c));
-          u[at + 3 * point] = (float) c;
-        }
       }
-    }
+    });
     float max = 0f;
     for (float v : w) {
       max = Float.isFinite(v) ? Math.max(max, Math.abs(v)) : Float.NaN;
@@ -98,11 +128,49 @@ final class Winograd {
     return new Packed(u, blocks, direct, max);
   }
 
+  /** {@code U = G g G^T} for r = 3: G's rows g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2 (points 0, 1, -1, infinity). */
+  private static void transformFilter3(double[] g, double[] u) {
+    for (int a = 0; a < 4; a++) {
+      // Row a of G g, then that row times G^T.
+      double c0 = row3(a, g[0], g[3], g[6]);
+      double c1 = row3(a, g[1], g[4], g[7]);
+      double c2 = row3(a, g[2], g[5], g[8]);
+      for (int b = 0; b < 4; b++) {
+        u[a * 4 + b] = row3(b, c0, c1, c2);
+      }
+    }
+  }
+
+  private static double row3(int a, double x0, double x1, double x2) {
+    switch (a) {
+      case 0:
+        return x0;
+      case 1:
+        return 0.5 * (x0 + x1 + x2);
+      case 2:
+        return 0.5 * (x0 - x1 + x2);
+      default:
+        return x2;
+    }
+  }
+
+  /** {@code U = G g G^T} for r = 2: G's rows g0, g0 + g1, g1 (points 0, 1, infinity). */
+  private static void transformFilter2(double[] g, double[] u) {
+    for (int a = 0; a < 3; a++) {
+      // Row a of G g, then that row times G^T.
+      double c0 = a == 0 ? g[0] : a == 1 ? g[0] + g[2] : g[2];
+      double c1 = a == 0 ? g[1] : a == 1 ? g[1] + g[3] : g[3];
+      u[a * 3] = c0;
+      u[a * 3 + 1] = c0 + c1;
+      u[a * 3 + 2] = c1;
+    }
+  }
+
   /**
    * The largest out_backprop magnitude Winograd takes with this filter, or a negative number when
    * the filter has a non-finite element. The transforms scale a result's terms by at most 4 (V),
-   * 9/4 (U) and 9 (the output transform): below {@code MAX_VALUE / (81 * oc * max|w|)} no
-   * intermediate overflows. An out_backprop value above it, or not finite, sends the call to the
+   * 9/4 (U) and 9 (the output transform; less for r = 2): below {@code MAX_VALUE / (81 * oc *
+   * max|w|)} no intermediate overflows. An out_backprop value above it, or not finite, sends the call to the
    * direct tiles.
    */
   static double limit(Plan p, Packed f) {
@@ -128,13 +196,13 @@ final class Winograd {
   }
 
   /**
-   * {@code V = B^T d B} for one tile and L out channels: d(i, j) at {@code src[s0 + (i * rowStride +
+   * {@code V = B^T d B} for r = 3 (4x4 windows), one tile and L out channels: d(i, j) at {@code src[s0 + (i * rowStride +
    * j) * pix]}, V(k, l) to {@code dst[d0 + (k * 4 + l) * pointStride]}. Row k of {@code B^T d} needs
    * two rows of d (0 and 2; 1 and 2 for rows 1 and 2; 1 and 3), so at most twelve vectors are live:
    * JDK 17's C2 boxes vectors it cannot keep in registers, and a method that takes vectors as
    * arguments and is not inlined boxes them too.
    */
-  static void inputTransform(float[] src, int s0, int rowStride, int pix, float[] dst, int d0, int pointStride) {
+  static void inputTransform4(float[] src, int s0, int rowStride, int pix, float[] dst, int d0, int pointStride) {
     int r1 = s0 + rowStride * pix;
     int r2 = r1 + rowStride * pix;
     int r3 = r2 + rowStride * pix;
@@ -184,10 +252,10 @@ final class Winograd {
   }
 
   /**
-   * {@code Y = A^T M A} for one tile and L in channels: M(k, l) at {@code m[m0 + (k * 4 + l) *
+   * {@code Y = A^T M A} for r = 3 (4x4 points), one tile and L in channels: M(k, l) at {@code m[m0 + (k * 4 + l) *
    * pointStride]}; Y(a, b) to {@code y[y0 + a * rowStride + b * pix]}.
    */
-  static void outputTransform(float[] m, int m0, int pointStride, float[] y, int y0, int rowStride, int pix) {
+  static void outputTransform4(float[] m, int m0, int pointStride, float[] y, int y0, int rowStride, int pix) {
     // A^T M: rows 0 and 1 of column l are M0l + M1l + M2l and M1l - M2l - M3l.
     FloatVector m00 = FloatVector.fromArray(S, m, m0 + 0 * pointStride);
     FloatVector m10 = FloatVector.fromArray(S, m, m0 + 4 * pointStride);
@@ -218,5 +286,60 @@ final class Winograd {
     s01.sub(s02).sub(s03).intoArray(y, y0 + pix);
     s10.add(s11).add(s12).intoArray(y, y0 + rowStride);
     s11.sub(s12).sub(s13).intoArray(y, y0 + rowStride + pix);
+  }
+
+  /**
+   * {@code V = B^T d B} for r = 2 (3x3 windows; {@code B^T} rows d0 - d1, d1, d2 - d1), one tile and L
+   * out channels: d(i, j) at {@code src[s0 + (i * rowStride + j) * pix]}, V(k, l) to {@code dst[d0 +
+   * (k * 3 + l) * pointStride]}.
+   */
+  static void inputTransform3(float[] src, int s0, int rowStride, int pix, float[] dst, int d0, int pointStride) {
+    int r1 = s0 + rowStride * pix;
+    int r2 = r1 + rowStride * pix;
+    FloatVector x0 = FloatVector.fromArray(S, src, r1);
+    FloatVector x1 = FloatVector.fromArray(S, src, r1 + pix);
+    FloatVector x2 = FloatVector.fromArray(S, src, r1 + 2 * pix);
+    FloatVector a0 = FloatVector.fromArray(S, src, s0).sub(x0);
+    FloatVector a1 = FloatVector.fromArray(S, src, s0 + pix).sub(x1);
+    FloatVector a2 = FloatVector.fromArray(S, src, s0 + 2 * pix).sub(x2);
+    a0.sub(a1).intoArray(dst, d0);
+    a1.intoArray(dst, d0 + pointStride);
+    a2.sub(a1).intoArray(dst, d0 + 2 * pointStride);
+    x0.sub(x1).intoArray(dst, d0 + 3 * pointStride);
+    x1.intoArray(dst, d0 + 4 * pointStride);
+    x2.sub(x1).intoArray(dst, d0 + 5 * pointStride);
+    FloatVector c0 = FloatVector.fromArray(S, src, r2).sub(x0);
+    FloatVector c1 = FloatVector.fromArray(S, src, r2 + pix).sub(x1);
+    FloatVector c2 = FloatVector.fromArray(S, src, r2 + 2 * pix).sub(x2);
+    c0.sub(c1).intoArray(dst, d0 + 6 * pointStride);
+    c1.intoArray(dst, d0 + 7 * pointStride);
+    c2.sub(c1).intoArray(dst, d0 + 8 * pointStride);
+  }
+
+  /**
+   * {@code Y = A^T M A} for r = 2 (3x3 points; {@code A^T} rows M0 + M1, M1 + M2), one tile and L in
+   * channels: M(k, l) at {@code m[m0 + (k * 3 + l) * pointStride]}; Y(a, b) to {@code y[y0 + a *
+   * rowStride + b * pix]}.
+   */
+  static void outputTransform3(float[] m, int m0, int pointStride, float[] y, int y0, int rowStride, int pix) {
+    FloatVector m00 = FloatVector.fromArray(S, m, m0);
+    FloatVector m01 = FloatVector.fromArray(S, m, m0 + pointStride);
+    FloatVector m02 = FloatVector.fromArray(S, m, m0 + 2 * pointStride);
+    FloatVector m10 = FloatVector.fromArray(S, m, m0 + 3 * pointStride);
+    FloatVector m11 = FloatVector.fromArray(S, m, m0 + 4 * pointStride);
+    FloatVector m12 = FloatVector.fromArray(S, m, m0 + 5 * pointStride);
+    FloatVector m20 = FloatVector.fromArray(S, m, m0 + 6 * pointStride);
+    FloatVector m21 = FloatVector.fromArray(S, m, m0 + 7 * pointStride);
+    FloatVector m22 = FloatVector.fromArray(S, m, m0 + 8 * pointStride);
+    FloatVector s00 = m00.add(m10);
+    FloatVector s01 = m01.add(m11);
+    FloatVector s02 = m02.add(m12);
+    FloatVector s10 = m10.add(m20);
+    FloatVector s11 = m11.add(m21);
+    FloatVector s12 = m12.add(m22);
+    s00.add(s01).intoArray(y, y0);
+    s01.add(s02).intoArray(y, y0 + pix);
+    s10.add(s11).intoArray(y, y0 + rowStride);
+    s11.add(s12).intoArray(y, y0 + rowStride + pix);
   }
 }

@@ -1,6 +1,5 @@
 package org.convgrad.engine.kernel.simd;
 
-import static org.convgrad.engine.kernel.simd.F32Tiles.ACC;
 import static org.convgrad.engine.kernel.simd.F32Tiles.L;
 import static org.convgrad.engine.kernel.simd.F32Tiles.NB;
 
@@ -8,31 +7,43 @@ import java.util.Arrays;
 import org.convgrad.engine.tensor.Tensor;
 
 /**
- * Computes result rows two at a time with {@link Winograd} F(2x2, 3x3): stages the four
- * out_backprop rows a pair of result rows reads (zero outside the image, out channels padded to a
- * whole vector), transforms the windows of up to {@link #GROUP} 2x2 tiles, runs the 16 GEMMs per
- * in-channel block on the block tiles, and transforms each tile's 2x2 pixels back into a staged
- * pair of result rows, written out at the end. One per worker thread per call.
+ * Computes the result with {@link Winograd}, a task (one or more bands of {@code 2 * stride} rows)
+ * at a time: per phase row, stages the out_backprop rows the 2x2 blocks read (zero outside the
+ * image, out channels padded to a whole vector); per phase column, transforms the windows of up to
+ * {@link #GROUP} blocks, runs the GEMMs of each in-channel block on the block tiles and transforms
+ * each block's 2x2 pixels back into the task's staged result rows, written out at the end. One per
+ * worker thread per call.
  *
- * <p>Scratch, in floats: four staged rows ({@code 4 * (2 * ceil(w / 2) + 2) * roundUp(oc, L)}),
- * the transformed windows of a group ({@code 16 * GROUP * roundUp(oc, L)}), its 16 GEMM results
- * ({@code 16 * GROUP * NB}), a row of out_backprop as read ({@code ow * oc}) and two result rows
- * ({@code 2 * w * ic}).
+ * <p>Scratch, in floats: the staged rows ({@code (r + 1 + 2 * (bands - 1)) * stageW * roundUp(oc,
+ * L)}, stageW about {@code w / stride + r + 1}), the transformed windows of a group ({@code (r + 1)^2
+ * * GROUP * roundUp(oc, L)}), their GEMM results ({@code (r + 1)^2 * GROUP * NB}), a row of
+ * out_backprop as read ({@code ow * oc}) and the task's result rows ({@code bands * 2 * stride * w *
+ * ic}), bands = {@link #bandsPerTask}: {@link #scratchFloats}.
  */
 final class WinogradWorker {
-  /** Tiles transformed and multiplied together: four block tiles of 6 per GEMM. */
-  static final int GROUP = 24;
+  /** Blocks transformed and multiplied together at most: five block tiles of 6 per GEMM. */
+  static final int GROUP = 30;
+  /**
+   * Blocks a task gathers per phase column at least, from several bands when a band has fewer (S4:
+   * 8): each chunk of the packed filter is read once per GEMM, so a GEMM of few blocks streams it
+   * for little work.
+   */
+  static final int MIN_BLOCKS = 24;
 
   private final Plan p;
   private final Winograd.Packed f;
   private final Tensor dyT;
   private final Tensor dxT;
-  /** Tiles per row pair. */
-  private final int tilesX;
-  /** Staged pixels per out_backprop row: the windows of every tile, 2 * tilesX + 2. */
+  private final int s;
+  private final int r;
+  private final int points;
+  /** Out_backprop column of staged pixel 0, and staged pixels per row: every window of every phase column. */
+  private final int oxFirst;
   private final int stageW;
   /** Out channels per staged pixel and transformed window: oc rounded up to a vector. */
   private final int ocp;
+  /** Bands per task: {@link #bandsPerTask}. */
+  private final int bandsPerTask;
   private final float[] stage;
   private final float[] row;
   private final float[] v;
@@ -46,85 +57,183 @@ final class WinogradWorker {
     this.f = f;
     this.dyT = dyT;
     this.dxT = dxT;
-    this.tilesX = (p.w + 1) / 2;
-    this.stageW = 2 * tilesX + 2;
+    this.s = p.sh;
+    this.r = Winograd.r(p);
+    this.points = Winograd.points(p);
+    int[] span = stageSpan(p);
+    this.oxFirst = span[0];
+    this.stageW = span[1] - span[0];
     this.ocp = roundUp(p.oc);
-    this.stage = new float[4 * stageW * ocp];
+    this.bandsPerTask = bandsPerTask(p);
+    this.stage = new float[stagedRows(p) * stageW * ocp];
     this.row = new float[p.ow * p.oc];
-    this.v = new float[Winograd.POINTS * GROUP * ocp];
-    this.m = new float[Winograd.POINTS * GROUP * NB];
-    this.out = new float[2 * p.w * p.ic];
+    this.v = new float[points * GROUP * ocp];
+    this.m = new float[points * GROUP * NB];
+    this.out = new float[bandsPerTask * 2 * s * p.w * p.ic];
+  }
+
+  /** Bands a task computes: enough that a phase column has {@link #MIN_BLOCKS} blocks. */
+  static int bandsPerTask(Plan p) {
+    int blocks = Math.max(1, blocksX(p, 0));
+    return Math.max(1, Math.min(bands(p), (MIN_BLOCKS + blocks - 1) / blocks));
+  }
+
+  /** Out_backprop rows a task stages per phase row: the r + 1 of a band's windows, 2 more per further band. */
+  private static int stagedRows(Plan p) {
+    return Winograd.r(p) + 1 + 2 * (bandsPerTask(p) - 1);
   }
 
   /** Scratch floats of one worker (see the class comment). */
   static long scratchFloats(Plan p) {
-    long tilesX = (p.w + 1) / 2;
+    int[] span = stageSpan(p);
     long ocp = roundUp(p.oc);
-    return 4 * (2 * tilesX + 2) * ocp + (long) Winograd.POINTS * GROUP * ocp + (long) Winograd.POINTS * GROUP * NB
-        + (long) p.ow * p.oc + 2L * p.w * p.ic + 4L * L;
+    long points = Winograd.points(p);
+    return (long) stagedRows(p) * (span[1] - span[0]) * ocp + points * GROUP * ocp + points * GROUP * NB
+        + (long) p.ow * p.oc + (long) bandsPerTask(p) * 2 * p.sh * p.w * p.ic + 4L * L;
   }
 
   private static int roundUp(int oc) {
     return (oc + L - 1) / L * L;
   }
 
+  /** The first result column of phase column px, or w when it has none. */
+  private static int firstX(Plan p, int px) {
+    return Math.floorMod(px - p.padLeft, p.sh);
+  }
+
+  /** Blocks (pairs of result columns) of phase column px. */
+  private static int blocksX(Plan p, int px) {
+    int xs = firstX(p, px);
+    return xs >= p.w ? 0 : ((p.w - xs + p.sh - 1) / p.sh + 1) / 2;
+  }
+
+  /** The out_backprop column the first block of phase column px reads through its sub-filter's first tap. */
+  private static int firstOx(Plan p, int px) {
+    return (firstX(p, px) + p.padLeft - px) / p.sh;
+  }
+
+  /** Out_backprop columns {@code [from, to)} the windows of all phase columns read. */
+  private static int[] stageSpan(Plan p) {
+    int r = Winograd.r(p);
+    int from = Integer.MAX_VALUE;
+    int to = Integer.MIN_VALUE;
+    for (int px = 0; px < p.sh; px++) {
+      if (blocksX(p, px) > 0) {
+        from = Math.min(from, firstOx(p, px) - (r - 1));
+        to = Math.max(to, firstOx(p, px) + 2 * blocksX(p, px));
+      }
+    }
+    return new int[] {from, to};
+  }
+
+  /** Bands of {@code 2 * stride} result rows per image. */
+  static int bands(Plan p) {
+    return (p.h + 2 * p.sh - 1) / (2 * p.sh);
+  }
+
+  /** Tasks per image: {@link #bands} in groups of {@link #bandsPerTask}. */
+  static int tasks(Plan p) {
+    return (bands(p) + bandsPerTask(p) - 1) / bandsPerTask(p);
+  }
+
   /**
-   * Computes result rows {@code 2 * ty} and {@code 2 * ty + 1} (if inside) of image {@code b}; false,
-   * with nothing written, when an out_backprop value they read exceeds {@code limit} or is not
-   * finite ({@link Winograd#limit}).
+   * Computes the result rows of task {@code task} of image {@code b}: bands {@code [task * n, task *
+   * n + n)} of {@code 2 * stride} rows (those inside), n = {@link #bandsPerTask}; false, with nothing
+   * written, when an out_backprop value they read exceeds {@code limit} or is not finite ({@link
+   * Winograd#limit}).
    */
-  boolean tileRow(int b, int ty, double limit) {
-    int y0 = 2 * ty;
-    if (!stageRows(b, y0 + p.padTop - 2, limit)) {
-      return false;
-    }
-    int pointStride = GROUP * ocp;
-    for (int t0 = 0; t0 < tilesX; t0 += GROUP) {
-      int nt = Math.min(GROUP, tilesX - t0);
-      for (int t = 0; t < nt; t++) {
-        for (int c = 0; c < ocp; c += L) {
-          Winograd.inputTransform(stage, (2 * (t0 + t)) * ocp + c, stageW, ocp, v, t * ocp + c, pointStride);
-        }
+  boolean task(int b, int task, double limit) {
+    int yStart = 2 * s * bandsPerTask * task;
+    int yEnd = Math.min(p.h, yStart + 2 * s * bandsPerTask);
+    for (int py = 0; py < s; py++) {
+      int y0 = yStart + Math.floorMod(py - p.padTop, s);
+      if (y0 >= yEnd) {
+        continue;
       }
-      for (int cb = 0; cb < f.blocks; cb++) {
-        multiply(nt, cb);
-        int width = Math.min(NB, p.fid - cb * NB);
-        for (int t = 0; t < nt; t++) {
-          int x0 = 2 * (t0 + t);
-          for (int h = 0; h < width; h += L) {
-            int c = cb * NB + h;
-            if (width - h >= L && y0 + 1 < p.h && x0 + 1 < p.w) {
-              Winograd.outputTransform(m, t * NB + h, GROUP * NB, out, x0 * p.ic + c, p.w * p.ic, p.ic);
-            } else {
-              Winograd.outputTransform(m, t * NB + h, GROUP * NB, block, 0, 2 * L, L);
-              writeBlock(y0, x0, c, Math.min(L, width - h));
-            }
-          }
-        }
+      int nb = (yEnd - y0 + 2 * s - 1) / (2 * s); // bands whose phase row starts inside
+      int oy0 = (y0 + p.padTop - py) / s;
+      if (!stageRows(b, oy0 - (r - 1), r + 1 + 2 * (nb - 1), limit)) {
+        return false;
+      }
+      for (int px = 0; px < s; px++) {
+        phaseColumn(py * s + px, y0 - yStart, nb, firstX(p, px), blocksX(p, px),
+            firstOx(p, px) - (r - 1) - oxFirst, yEnd - yStart);
       }
     }
-    for (int a = 0; a < 2 && y0 + a < p.h; a++) {
-      PixelRows.store(p, out, a * p.w * p.ic, dxT, b, y0 + a);
+    for (int y = yStart; y < yEnd; y++) {
+      PixelRows.store(p, out, (y - yStart) * p.w * p.ic, dxT, b, y);
     }
     return true;
   }
 
   /**
-   * The 16 GEMMs of in-channel block {@code cb} for {@code nt} tiles: point k's transformed windows
-   * (tile rows of {@code v}) times its packed filter, over all out channels in ascending order, into
-   * {@code m} (point k, tile t at {@code (k * GROUP + t) * NB}).
+   * The blocks of one phase column over {@code nb} bands: block (k, t) has its results at task rows
+   * {@code yRel + 2 * s * k + s * a} (those below {@code rowsEnd}) and columns {@code x0 + s * (2 *
+   * t + bx)}, its window at staged row {@code 2 * k}, pixel {@code q0 + 2 * t}.
    */
-  private void multiply(int nt, int cb) {
+  private void phaseColumn(int phase, int yRel, int nb, int x0, int blocksPerBand, int q0, int rowsEnd) {
+    int pointStride = GROUP * ocp;
+    int total = nb * blocksPerBand;
+    for (int i0 = 0; i0 < total; i0 += GROUP) {
+      int nt = Math.min(GROUP, total - i0);
+      for (int t = 0; t < nt; t++) {
+        int k = (i0 + t) / blocksPerBand;
+        int src = (2 * k * stageW + q0 + 2 * ((i0 + t) % blocksPerBand)) * ocp;
+        for (int c = 0; c < ocp; c += L) {
+          if (r == 3) {
+            Winograd.inputTransform4(stage, src + c, stageW, ocp, v, t * ocp + c, pointStride);
+          } else {
+            Winograd.inputTransform3(stage, src + c, stageW, ocp, v, t * ocp + c, pointStride);
+          }
+        }
+      }
+      for (int cb = 0; cb < f.blocks; cb++) {
+        multiply(phase, nt, cb);
+        int width = Math.min(NB, p.fid - cb * NB);
+        for (int t = 0; t < nt; t++) {
+          int y = yRel + 2 * s * ((i0 + t) / blocksPerBand);
+          int rows = y + s < rowsEnd ? 2 : 1;
+          int x = x0 + s * 2 * ((i0 + t) % blocksPerBand);
+          boolean inside = rows == 2 && x + s < p.w;
+          for (int h = 0; h < width; h += L) {
+            int c = cb * NB + h;
+            int mAt = t * NB + h;
+            if (width - h >= L && inside) {
+              transformOut(mAt, out, (y * p.w + x) * p.ic + c, s * p.w * p.ic, s * p.ic);
+            } else {
+              transformOut(mAt, block, 0, 2 * L, L);
+              writeBlock(y, rows, x, c, Math.min(L, width - h));
+            }
+          }
+        }
+      }
+    }
+  }
+
+  private void transformOut(int mAt, float[] y, int y0, int rowStride, int pix) {
+    if (r == 3) {
+      Winograd.outputTransform4(m, mAt, GROUP * NB, y, y0, rowStride, pix);
+    } else {
+      Winograd.outputTransform3(m, mAt, GROUP * NB, y, y0, rowStride, pix);
+    }
+  }
+
+  /**
+   * The GEMMs of phase {@code phase} and in-channel block {@code cb} for {@code nt} blocks: point k's
+   * transformed windows (rows of {@code v}) times its packed filter, over all out channels in
+   * ascending order, into {@code m} (point k, block t at {@code (k * GROUP + t) * NB}).
+   */
+  private void multiply(int phase, int nt, int cb) {
     Arrays.fill(m, 0f);
     int kc = 256; // out channels per tile call: 16 KiB of packed filter, as the direct block tiles
-    for (int k = 0; k < Winograd.POINTS; k++) {
-      int bo = (k * f.blocks + cb) * p.oc * NB;
+    for (int k = 0; k < points; k++) {
+      int bo = ((phase * points + k) * f.blocks + cb) * p.oc * NB;
       for (int c0 = 0; c0 < p.oc; c0 += kc) {
         int kl = Math.min(kc, p.oc - c0);
         for (int t = 0; t < nt; t += RowWorker.TILE) {
           int rows = Math.min(RowWorker.TILE, nt - t);
-          for (int r = 0; r < RowWorker.TILE; r++) {
-            ao[r] = (k * GROUP + t + Math.min(r, rows - 1)) * ocp + c0;
+          for (int i = 0; i < RowWorker.TILE; i++) {
+            ao[i] = (k * GROUP + t + Math.min(i, rows - 1)) * ocp + c0;
           }
           int accOff = (k * GROUP + t) * NB;
           if (rows > 3) {
@@ -137,36 +246,35 @@ final class WinogradWorker {
     }
   }
 
-  /** Copies the pixels of {@link #block} inside the image ({@code width} channels from {@code c}) to the staged result rows. */
-  private void writeBlock(int y0, int x0, int c, int width) {
-    for (int a = 0; a < 2 && y0 + a < p.h; a++) {
-      for (int bx = 0; bx < 2 && x0 + bx < p.w; bx++) {
-        System.arraycopy(block, (a * 2 + bx) * L, out, (a * p.w + x0 + bx) * p.ic + c, width);
+  /** Copies the pixels of {@link #block} inside the image ({@code width} channels from {@code c}) to the result band. */
+  private void writeBlock(int yRel, int rows, int x, int c, int width) {
+    for (int a = 0; a < rows; a++) {
+      for (int bx = 0; bx < 2 && x + s * bx < p.w; bx++) {
+        System.arraycopy(block, (a * 2 + bx) * L, out, ((yRel + s * a) * p.w + x + s * bx) * p.ic + c, width);
       }
     }
   }
 
   /**
-   * Stages out_backprop rows {@code oy0 .. oy0 + 3} (zeros outside the image): staged pixel s of a
-   * row is column {@code s + padLeft - 2}, its out channels padded with zeros to {@link #ocp}; false
+   * Stages out_backprop rows {@code [oy0, oy0 + rows)} (zeros outside the image): staged pixel q of
+   * a row is column {@code oxFirst + q}, its out channels padded with zeros to {@link #ocp}; false
    * when a value exceeds {@code limit} or is not finite.
    */
-  private boolean stageRows(int b, int oy0, double limit) {
-    Arrays.fill(stage, 0f);
-    int x0 = p.padLeft - 2;
-    int sFirst = Math.max(0, -x0);
-    int sEnd = Math.min(stageW, p.ow - x0);
-    for (int i = 0; i < 4; i++) {
+  private boolean stageRows(int b, int oy0, int rows, double limit) {
+    Arrays.fill(stage, 0, rows * stageW * ocp, 0f);
+    int qFirst = Math.max(0, -oxFirst);
+    int qEnd = Math.min(stageW, p.ow - oxFirst);
+    for (int i = 0; i < rows; i++) {
       int oy = oy0 + i;
-      if (oy < 0 || oy >= p.oh || sFirst >= sEnd) {
+      if (oy < 0 || oy >= p.oh || qFirst >= qEnd) {
         continue;
       }
       PixelRows.load(p, dyT, b, oy, row, 0);
       if (!(Winograd.maxAbs(row, row.length) <= limit)) {
         return false;
       }
-      for (int s = sFirst; s < sEnd; s++) {
-        System.arraycopy(row, (s + x0) * p.oc, stage, (i * stageW + s) * ocp, p.oc);
+      for (int q = qFirst; q < qEnd; q++) {
+        System.arraycopy(row, (q + oxFirst) * p.oc, stage, (i * stageW + q) * ocp, p.oc);
       }
     }
     return true;

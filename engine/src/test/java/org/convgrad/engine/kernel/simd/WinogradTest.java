@@ -6,22 +6,30 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 import org.convgrad.engine.Conv2dBackpropInput;
 import org.convgrad.engine.ConvParams;
 import org.convgrad.engine.DType;
 import org.convgrad.engine.DataFormat;
 import org.convgrad.engine.Padding;
+import org.convgrad.engine.kernel.ReferenceKernel;
 import org.convgrad.engine.kernel.WorkPool;
 import org.convgrad.engine.tensor.Shape;
 import org.convgrad.engine.tensor.Tensor;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Winograd F(2x2, 3x3): which problems take it, that its transforms compute the 2x2 correlation of a
- * 4x4 window, and that out_backprop values it cannot take safely send the whole call to the direct
+ * Winograd F(2x2, 3x3) and, per stride phase, F(2x2, 2x2): which problems take it, that its results
+ * match the reference on awkward problems, that the transforms compute the 2x2 correlation of a 4x4
+ * window, and that out_backprop values it cannot take safely send the whole call to the direct
  * tiles. (Its results against the reference, over awkward shapes, layouts and dtypes, and their
  * independence of the thread count: SimdKernelTest.)
  */
@@ -40,10 +48,82 @@ class WinogradTest {
         ConvParams.of(b -> b.strides(stride).dilations(dilation).padding(Padding.SAME).dataFormat(DataFormat.NHWC)));
   }
 
+  /**
+   * Awkward Winograd problems against the reference: odd sizes (blocks cut by the image edge), both
+   * phases of stride 2 starting on either parity, explicit pads, channel counts off the vector width,
+   * both layouts and the 16-bit dtypes. The error allowed is 2e-5 (4e-3 for half and bfloat16) of
+   * the largest possible sum; a wrong transform or offset is off by whole terms.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("problems")
+  void matchesTheReference(String name, Conv2dBackpropInput op) {
+    assertTrue(SimdBackpropInputKernel.strategy(op).startsWith("winograd"), name);
+    SplittableRandom rnd = new SplittableRandom(name.hashCode());
+    Tensor w = Tensor.fromDoubles(op.dtype(), op.filterShape(), values(op.filterShape(), rnd));
+    Tensor dy = Tensor.fromDoubles(op.dtype(), op.outBackpropShape(), values(op.outBackpropShape(), rnd));
+    Tensor expected = Tensor.zeros(op.dtype(), op.inputShape());
+    double[] nan = new double[(int) op.inputShape().elementCount()];
+    java.util.Arrays.fill(nan, Double.NaN); // every element must be written
+    Tensor actual = Tensor.fromDoubles(op.dtype(), op.inputShape(), nan);
+    try (WorkPool pool = new WorkPool(2)) {
+      new ReferenceKernel().compute(op, w, dy, expected, pool);
+      KERNEL.compute(op, w, dy, actual, pool);
+    }
+    var g = op.geometry();
+    double bound = g.filterHeight() * g.filterWidth() * g.outDepth() * (op.dtype() == DType.FLOAT32 ? 2e-5 : 4e-3);
+    for (int i = 0; i < expected.size(); i++) {
+      assertEquals(expected.getFlat(i), actual.getFlat(i), bound, name + ": element " + i);
+    }
+  }
+
+  private static double[] values(Shape shape, SplittableRandom rnd) {
+    double[] v = new double[(int) shape.elementCount()];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = rnd.nextDouble(-1, 1);
+    }
+    return v;
+  }
+
+  static Stream<Arguments> problems() {
+    List<Arguments> list = new ArrayList<>();
+    for (int[] c : new int[][] {
+        // h, w, ic, oc, f, stride, pads (top, bottom, left, right; -1: SAME)
+        {7, 9, 17, 15, 3, 1, -1, 0, 0, 0}, {2, 2, 8, 8, 3, 1, -1, 0, 0, 0}, {11, 6, 33, 24, 3, 1, 0, 3, 2, 0},
+        {16, 16, 16, 16, 4, 2, -1, 0, 0, 0}, {9, 11, 20, 12, 4, 2, -1, 0, 0, 0}, {13, 7, 9, 40, 4, 2, 1, 2, 0, 3},
+        {8, 8, 16, 8, 4, 2, 0, 0, 0, 0}, {5, 12, 16, 9, 2, 1, -1, 0, 0, 0}}) {
+      long[] pads = c[6] < 0 ? new long[0] : new long[] {0, 0, c[6], c[7], c[8], c[9], 0, 0};
+      for (DataFormat format : DataFormat.values()) {
+        for (DType dtype : new DType[] {DType.FLOAT32, DType.HALF, DType.BFLOAT16}) {
+          if (dtype != DType.FLOAT32 && format == DataFormat.NCHW) {
+            continue;
+          }
+          int h = c[0], w = c[1], f = c[4], s = c[5];
+          long oh = pads.length == 0 ? (h + s - 1) / s : (h + c[6] + c[7] - f) / s + 1;
+          long ow = pads.length == 0 ? (w + s - 1) / s : (w + c[8] + c[9] - f) / s + 1;
+          long[] nhwc = {2, h, w, c[2]};
+          Conv2dBackpropInput op = Conv2dBackpropInput.of(format.order(nhwc[0], nhwc[1], nhwc[2], nhwc[3]),
+              Shape.of(f, f, c[2], c[3]), dtype, Shape.of(format.order(2, oh, ow, c[3])), dtype,
+              ConvParams.of(b -> {
+                b.strides(s).dataFormat(format);
+                if (pads.length == 0) {
+                  b.padding(Padding.SAME);
+                } else {
+                  b.padding(Padding.EXPLICIT).explicitPaddings(format == DataFormat.NHWC ? pads
+                      : new long[] {0, 0, 0, 0, pads[2], pads[3], pads[4], pads[5]});
+                }
+              }));
+          list.add(Arguments.of(op.toString(), op));
+        }
+      }
+    }
+    return list.stream();
+  }
+
   @Test
-  void takesThreeByThreeStrideOneProblemsWithEightOrMoreChannels() {
+  void takesThreeByThreeStrideOneAndFourByFourStrideTwoProblemsWithEightOrMoreChannels() {
     assertTrue(SimdBackpropInputKernel.strategy(op(56, 56, 64, 3, 64, 1, 1, DType.FLOAT32)).startsWith("winograd"));
     assertTrue(SimdBackpropInputKernel.strategy(op(9, 7, 8, 3, 8, 1, 1, DType.BFLOAT16)).startsWith("winograd"));
+    assertTrue(SimdBackpropInputKernel.strategy(op(32, 32, 128, 4, 256, 2, 1, DType.FLOAT32)).startsWith("winograd"));
     assertFalse(SimdBackpropInputKernel.strategy(op(56, 56, 64, 3, 64, 2, 1, DType.FLOAT32)).startsWith("winograd"));
     assertFalse(SimdBackpropInputKernel.strategy(op(56, 56, 64, 3, 64, 1, 2, DType.FLOAT32)).startsWith("winograd"));
     assertFalse(SimdBackpropInputKernel.strategy(op(56, 56, 64, 5, 64, 1, 1, DType.FLOAT32)).startsWith("winograd"));
@@ -65,7 +145,7 @@ class WinogradTest {
       g[i] = (float) rnd.nextDouble(-1, 1);
     }
     float[] v = new float[16 * lanes];
-    Winograd.inputTransform(d, 0, 4, lanes, v, 0, lanes);
+    Winograd.inputTransform4(d, 0, 4, lanes, v, 0, lanes);
     // U = G g G^T per lane, through pack (one in and one out channel per lane would need 8 filters:
     // pack a 3x3 filter with lanes in channels and one out channel, then read U per lane).
     Plan p = new Plan(Conv2dBackpropInput.of(new long[] {1, 4, 4, lanes}, Shape.of(3, 3, lanes, 1), DType.FLOAT32,
@@ -79,7 +159,7 @@ class WinogradTest {
         }
       }
     }
-    Winograd.Packed packed = Winograd.pack(p, hwio, null);
+    Winograd.Packed packed = Winograd.pack(p, hwio, null, WorkPool.singleThreaded());
     float[] m = new float[16 * lanes];
     for (int k = 0; k < 16; k++) {
       for (int l = 0; l < lanes; l++) {
@@ -87,7 +167,7 @@ class WinogradTest {
       }
     }
     float[] y = new float[4 * lanes];
-    Winograd.outputTransform(m, 0, lanes, y, 0, 2 * lanes, lanes);
+    Winograd.outputTransform4(m, 0, lanes, y, 0, 2 * lanes, lanes);
     for (int a = 0; a < 2; a++) {
       for (int b = 0; b < 2; b++) {
         for (int l = 0; l < lanes; l++) {
