@@ -63,7 +63,8 @@ import org.jspecify.annotations.Nullable;
  * pixel tiles: {@code fh*oc*(ow + 12 L)} floats of channel-major rows, whatever the layout, and at most
  * twice that with the margins of padded runs ({@link Plan#padded}), plus
  * {@code w*ic} for a staged result); Winograd: its packed filter is {@code stride^2 * (r+1)^2 * ceil(fid/NB)*NB * oc}
- * floats beside the direct one, and its per-thread scratch is given in {@link WinogradWorker}; plus
+ * floats beside a copy of the filter (a call that declines Winograd packs it for the direct tiles
+ * then, once: the figure above), and its per-thread scratch is given in {@link WinogradWorker}; plus
  * {@code 16*(w + strideW)} bytes of run lists per call. No im2col-sized buffer. {@link #scratchBytesPerThread} gives the exact figure, and SimdKernelTest
  * measures a call's allocations against it.
  */
@@ -229,11 +230,14 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
       return new PackedFilter(this, op, packed, 8L * packed.data.length);
     }
     float[] w = filter.toFloatArray();
-    F32Worker.Packed packed = F32Worker.pack(p, w, useDot(p.fid, p.cg, F32Tiles.L, F32Tiles.NB), usePixel(op));
+    boolean dot = useDot(p.fid, p.cg, F32Tiles.L, F32Tiles.NB);
     if (useWinograd(op)) {
-      Winograd.Packed wp = Winograd.pack(p, w, packed, pool);
-      return new PackedFilter(this, op, wp, 4L * (wp.u.length + packed.data.length));
+      // The float32 array is the tensor's own: keep a copy, for a direct packing made later.
+      float[] copy = filter.dtype() == DType.FLOAT32 ? w.clone() : w;
+      Winograd.Packed wp = Winograd.pack(p, copy, dot, pool);
+      return new PackedFilter(this, op, wp, 4L * (wp.u.length + copy.length));
     }
+    F32Worker.Packed packed = F32Worker.pack(p, w, dot, usePixel(op));
     return new PackedFilter(this, op, packed, 4L * packed.data.length);
   }
 
@@ -255,7 +259,7 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
       if (limit >= 0 && computeWinograd(p, wp, limit, outBackprop, result, pool)) {
         return;
       }
-      packed = wp.direct;
+      packed = wp.direct();
     }
     boolean f64 = op.dtype() == DType.FLOAT64;
     boolean inPlace = p.nhwc && (f64 || op.dtype() == DType.FLOAT32);

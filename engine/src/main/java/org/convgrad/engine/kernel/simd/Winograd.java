@@ -9,6 +9,7 @@ import jdk.incubator.vector.VectorOperators;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.convgrad.engine.DType;
 import org.convgrad.engine.kernel.WorkPool;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Winograd's minimal filtering F(2x2, r x r) (Lavin and Gray, 2015) for float32-family problems
@@ -52,30 +53,44 @@ final class Winograd {
   /**
    * The filter transformed and packed for the block tiles: for each phase, point, in-channel block
    * cb of {@link F32Tiles#NB} and out channel co, the NB in channels ({@code
-   * [phase][point][cb][co][NB]}, zero past fid), with the direct kernel's packing for the calls
-   * Winograd declines.
+   * [phase][point][cb][co][NB]}, zero past fid); and the filter itself, from which the direct
+   * kernel's packing is made the first time a call needs it (one Winograd declines).
    */
   static final class Packed {
     final float[] u;
     final int blocks;
-    final F32Worker.Packed direct;
     /** The filter's largest magnitude: NaN when an element is not finite. */
     final float maxAbs;
+    private final Plan plan;
+    private final float[] filter;
+    private final boolean dot;
+    private F32Worker.@Nullable Packed direct;
 
-    Packed(float[] u, int blocks, F32Worker.Packed direct, float maxAbs) {
+    Packed(float[] u, int blocks, float maxAbs, Plan plan, float[] filter, boolean dot) {
       this.u = u;
       this.blocks = blocks;
-      this.direct = direct;
       this.maxAbs = maxAbs;
+      this.plan = plan;
+      this.filter = filter;
+      this.dot = dot;
+    }
+
+    /** The direct kernel's packing of the filter. */
+    synchronized F32Worker.Packed direct() {
+      if (direct == null) {
+        direct = F32Worker.pack(plan, filter, dot, false);
+      }
+      return direct;
     }
   }
 
   /**
-   * Transforms and packs HWIO {@code w} (see {@link Packed}), each element of U computed in double
+   * Transforms and packs HWIO {@code w}, which the result keeps (see {@link Packed}: the caller
+   * passes a copy it will not change), each element of U computed in double
    * and rounded once; the phases and in-channel blocks are shared out on {@code pool} (a large
    * filter, S4's, took a tenth of a call to transform on one thread).
    */
-  static Packed pack(Plan p, float[] w, F32Worker.Packed direct, WorkPool pool) {
+  static Packed pack(Plan p, float[] w, boolean dot, WorkPool pool) {
     int s = p.sh;
     int r = r(p);
     int blocks = (p.fid + NB - 1) / NB;
@@ -125,7 +140,7 @@ final class Winograd {
         break;
       }
     }
-    return new Packed(u, blocks, direct, max);
+    return new Packed(u, blocks, max, p, w, dot);
   }
 
   /** {@code U = G g G^T} for r = 3: G's rows g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2 (points 0, 1, -1, infinity). */

@@ -29,6 +29,8 @@ final class WinogradWorker {
    * for little work.
    */
   static final int MIN_BLOCKS = 24;
+  /** Bands a task computes at least: four bands stage r + 7 rows for their 8 * stride result rows, one r + 1 for 2 * stride. */
+  static final int MIN_BANDS = 4;
 
   private final Plan p;
   private final Winograd.Packed f;
@@ -72,10 +74,13 @@ final class WinogradWorker {
     this.out = new float[bandsPerTask * 2 * s * p.w * p.ic];
   }
 
-  /** Bands a task computes: enough that a phase column has {@link #MIN_BLOCKS} blocks. */
+  /**
+   * Bands a task computes: enough that a phase column has {@link #MIN_BLOCKS} blocks, and at least
+   * {@link #MIN_BANDS}, since neighbouring bands share out_backprop rows a task stages once.
+   */
   static int bandsPerTask(Plan p) {
     int blocks = Math.max(1, blocksX(p, 0));
-    return Math.max(1, Math.min(bands(p), (MIN_BLOCKS + blocks - 1) / blocks));
+    return Math.max(1, Math.min(bands(p), Math.max(MIN_BANDS, (MIN_BLOCKS + blocks - 1) / blocks)));
   }
 
   /** Out_backprop rows a task stages per phase row: the r + 1 of a band's windows, 2 more per further band. */
@@ -174,8 +179,9 @@ final class WinogradWorker {
   private void phaseColumn(int phase, int yRel, int nb, int x0, int blocksPerBand, int q0, int rowsEnd) {
     int pointStride = GROUP * ocp;
     int total = nb * blocksPerBand;
-    for (int i0 = 0; i0 < total; i0 += GROUP) {
-      int nt = Math.min(GROUP, total - i0);
+    int size = (total + (total + GROUP - 1) / GROUP - 1) / ((total + GROUP - 1) / GROUP); // even groups
+    for (int i0 = 0; i0 < total; i0 += size) {
+      int nt = Math.min(size, total - i0);
       for (int t = 0; t < nt; t++) {
         int k = (i0 + t) / blocksPerBand;
         int src = (2 * k * stageW + q0 + 2 * ((i0 + t) % blocksPerBand)) * ocp;

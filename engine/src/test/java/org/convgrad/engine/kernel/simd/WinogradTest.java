@@ -159,7 +159,7 @@ class WinogradTest {
         }
       }
     }
-    Winograd.Packed packed = Winograd.pack(p, hwio, null, WorkPool.singleThreaded());
+    Winograd.Packed packed = Winograd.pack(p, hwio, false, WorkPool.singleThreaded());
     float[] m = new float[16 * lanes];
     for (int k = 0; k < 16; k++) {
       for (int l = 0; l < lanes; l++) {
