@@ -8,13 +8,13 @@ import org.convgrad.engine.tensor.Tensor;
 
 /**
  * Computes the result with {@link Winograd}, a task (one or more bands of {@code 2 * stride} rows)
- * at a time: per phase row, stages the out_backprop rows the 2x2 blocks read (zero outside the
- * image, out channels padded to a whole vector); per phase column, transforms the windows of up to
+ * at a time: stages the out_backprop rows its 2x2 blocks read (zero outside the image, out
+ * channels padded to a whole vector); per phase, transforms the windows of up to
  * {@link #GROUP} blocks, runs the GEMMs of each in-channel block on the block tiles and transforms
  * each block's 2x2 pixels back into the task's staged result rows, written out at the end. One per
  * worker thread per call.
  *
- * <p>Scratch, in floats: the staged rows ({@code (r + 1 + 2 * (bands - 1)) * stageW * roundUp(oc,
+ * <p>Scratch, in floats: the staged rows ({@code (r + 2 * bands + stride - 2) * stageW * roundUp(oc,
  * L)}, stageW about {@code w / stride + r + 1}), the transformed windows of a group ({@code (r + 1)^2
  * * GROUP * roundUp(oc, L)}), their GEMM results ({@code (r + 1)^2 * GROUP * NB}), a row of
  * out_backprop as read ({@code ow * oc}) and the task's result rows ({@code bands * 2 * stride * w *
@@ -83,9 +83,12 @@ final class WinogradWorker {
     return Math.max(1, Math.min(bands(p), Math.max(MIN_BANDS, (MIN_BLOCKS + blocks - 1) / blocks)));
   }
 
-  /** Out_backprop rows a task stages per phase row: the r + 1 of a band's windows, 2 more per further band. */
+  /**
+   * Out_backprop rows a task stages: the r + 1 of a band's windows, 2 more per further band, and one
+   * more with stride 2, whose two phase rows start one row apart.
+   */
   private static int stagedRows(Plan p) {
-    return Winograd.r(p) + 1 + 2 * (bandsPerTask(p) - 1);
+    return Winograd.r(p) + 1 + 2 * (bandsPerTask(p) - 1) + (p.sh - 1);
   }
 
   /** Scratch floats of one worker (see the class comment). */
@@ -150,19 +153,30 @@ final class WinogradWorker {
   boolean task(int b, int task, double limit) {
     int yStart = 2 * s * bandsPerTask * task;
     int yEnd = Math.min(p.h, yStart + 2 * s * bandsPerTask);
+    // The phase rows read nearly the same out_backprop rows: stage them once, for all.
+    int oyLo = Integer.MAX_VALUE;
+    int oyHi = Integer.MIN_VALUE;
+    for (int py = 0; py < s; py++) {
+      int y0 = yStart + Math.floorMod(py - p.padTop, s);
+      if (y0 < yEnd) {
+        int oy0 = (y0 + p.padTop - py) / s;
+        oyLo = Math.min(oyLo, oy0 - (r - 1));
+        oyHi = Math.max(oyHi, oy0 + 2 * ((yEnd - y0 + 2 * s - 1) / (2 * s)));
+      }
+    }
+    if (!stageRows(b, oyLo, oyHi - oyLo, limit)) {
+      return false;
+    }
     for (int py = 0; py < s; py++) {
       int y0 = yStart + Math.floorMod(py - p.padTop, s);
       if (y0 >= yEnd) {
         continue;
       }
       int nb = (yEnd - y0 + 2 * s - 1) / (2 * s); // bands whose phase row starts inside
-      int oy0 = (y0 + p.padTop - py) / s;
-      if (!stageRows(b, oy0 - (r - 1), r + 1 + 2 * (nb - 1), limit)) {
-        return false;
-      }
+      int rowBase = (y0 + p.padTop - py) / s - (r - 1) - oyLo;
       for (int px = 0; px < s; px++) {
         phaseColumn(py * s + px, y0 - yStart, nb, firstX(p, px), blocksX(p, px),
-            firstOx(p, px) - (r - 1) - oxFirst, yEnd - yStart);
+            rowBase * stageW + firstOx(p, px) - (r - 1) - oxFirst, yEnd - yStart);
       }
     }
     for (int y = yStart; y < yEnd; y++) {
@@ -174,7 +188,7 @@ final class WinogradWorker {
   /**
    * The blocks of one phase column over {@code nb} bands: block (k, t) has its results at task rows
    * {@code yRel + 2 * s * k + s * a} (those below {@code rowsEnd}) and columns {@code x0 + s * (2 *
-   * t + bx)}, its window at staged row {@code 2 * k}, pixel {@code q0 + 2 * t}.
+   * t + bx)}, its window at staged pixel {@code q0 + 2 * k * stageW + 2 * t}.
    */
   private void phaseColumn(int phase, int yRel, int nb, int x0, int blocksPerBand, int q0, int rowsEnd) {
     int pointStride = GROUP * ocp;
