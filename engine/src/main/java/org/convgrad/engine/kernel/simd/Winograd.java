@@ -212,59 +212,63 @@ final class Winograd {
 
   /**
    * {@code V = B^T d B} for r = 3 (4x4 windows), one tile and L out channels: d(i, j) at {@code src[s0 + (i * rowStride +
-   * j) * pix]}, V(k, l) to {@code dst[d0 + (k * 4 + l) * pointStride]}. Row k of {@code B^T d} needs
+   * j) * pix]}, V(k, l) to {@code dst[d0 + (k * 4 + l) * pointStride]}; then the next L channels,
+   * {@code count} channels in all (in one loop, whose bounds checks C2 hoists). Row k of {@code B^T d} needs
    * two rows of d (0 and 2; 1 and 2 for rows 1 and 2; 1 and 3), so at most twelve vectors are live:
    * JDK 17's C2 boxes vectors it cannot keep in registers, and a method that takes vectors as
    * arguments and is not inlined boxes them too.
    */
-  static void inputTransform4(float[] src, int s0, int rowStride, int pix, float[] dst, int d0, int pointStride) {
+  static void inputTransform4(float[] src, int s0, int rowStride, int pix, float[] dst, int d0, int pointStride, int count) {
     int r1 = s0 + rowStride * pix;
     int r2 = r1 + rowStride * pix;
     int r3 = r2 + rowStride * pix;
-    // Row 0 of B^T d: d0j - d2j.
-    FloatVector a0 = FloatVector.fromArray(S, src, s0).sub(FloatVector.fromArray(S, src, r2));
-    FloatVector a1 = FloatVector.fromArray(S, src, s0 + pix).sub(FloatVector.fromArray(S, src, r2 + pix));
-    FloatVector a2 = FloatVector.fromArray(S, src, s0 + 2 * pix).sub(FloatVector.fromArray(S, src, r2 + 2 * pix));
-    FloatVector a3 = FloatVector.fromArray(S, src, s0 + 3 * pix).sub(FloatVector.fromArray(S, src, r2 + 3 * pix));
-    a0.sub(a2).intoArray(dst, d0);
-    a1.add(a2).intoArray(dst, d0 + 1 * pointStride);
-    a2.sub(a1).intoArray(dst, d0 + 2 * pointStride);
-    a1.sub(a3).intoArray(dst, d0 + 3 * pointStride);
-    // Rows 1 and 2: d1j + d2j and d2j - d1j.
-    FloatVector x0 = FloatVector.fromArray(S, src, r1);
-    FloatVector y0 = FloatVector.fromArray(S, src, r2);
-    FloatVector b0 = x0.add(y0);
-    FloatVector c0 = y0.sub(x0);
-    FloatVector x1 = FloatVector.fromArray(S, src, r1 + pix);
-    FloatVector y1 = FloatVector.fromArray(S, src, r2 + pix);
-    FloatVector b1 = x1.add(y1);
-    FloatVector c1 = y1.sub(x1);
-    FloatVector x2 = FloatVector.fromArray(S, src, r1 + 2 * pix);
-    FloatVector y2 = FloatVector.fromArray(S, src, r2 + 2 * pix);
-    FloatVector b2 = x2.add(y2);
-    FloatVector c2 = y2.sub(x2);
-    FloatVector x3 = FloatVector.fromArray(S, src, r1 + 3 * pix);
-    FloatVector y3 = FloatVector.fromArray(S, src, r2 + 3 * pix);
-    FloatVector b3 = x3.add(y3);
-    FloatVector c3 = y3.sub(x3);
-    b0.sub(b2).intoArray(dst, d0 + 4 * pointStride);
-    b1.add(b2).intoArray(dst, d0 + 5 * pointStride);
-    b2.sub(b1).intoArray(dst, d0 + 6 * pointStride);
-    b1.sub(b3).intoArray(dst, d0 + 7 * pointStride);
-    c0.sub(c2).intoArray(dst, d0 + 8 * pointStride);
-    c1.add(c2).intoArray(dst, d0 + 9 * pointStride);
-    c2.sub(c1).intoArray(dst, d0 + 10 * pointStride);
-    c1.sub(c3).intoArray(dst, d0 + 11 * pointStride);
-    // Row 3: d1j - d3j.
-    FloatVector e0 = FloatVector.fromArray(S, src, r1).sub(FloatVector.fromArray(S, src, r3));
-    FloatVector e1 = FloatVector.fromArray(S, src, r1 + pix).sub(FloatVector.fromArray(S, src, r3 + pix));
-    FloatVector e2 = FloatVector.fromArray(S, src, r1 + 2 * pix).sub(FloatVector.fromArray(S, src, r3 + 2 * pix));
-    FloatVector e3 = FloatVector.fromArray(S, src, r1 + 3 * pix).sub(FloatVector.fromArray(S, src, r3 + 3 * pix));
-    e0.sub(e2).intoArray(dst, d0 + 12 * pointStride);
-    e1.add(e2).intoArray(dst, d0 + 13 * pointStride);
-    e2.sub(e1).intoArray(dst, d0 + 14 * pointStride);
-    e1.sub(e3).intoArray(dst, d0 + 15 * pointStride);
+    for (int c = 0; c < count; c += L) {
+      // Row 0 of B^T d: d0j - d2j.
+      FloatVector a0 = FloatVector.fromArray(S, src, c + s0).sub(FloatVector.fromArray(S, src, c + r2));
+      FloatVector a1 = FloatVector.fromArray(S, src, c + s0 + pix).sub(FloatVector.fromArray(S, src, c + r2 + pix));
+      FloatVector a2 = FloatVector.fromArray(S, src, c + s0 + 2 * pix).sub(FloatVector.fromArray(S, src, c + r2 + 2 * pix));
+      FloatVector a3 = FloatVector.fromArray(S, src, c + s0 + 3 * pix).sub(FloatVector.fromArray(S, src, c + r2 + 3 * pix));
+      a0.sub(a2).intoArray(dst, c + d0);
+      a1.add(a2).intoArray(dst, c + d0 + 1 * pointStride);
+      a2.sub(a1).intoArray(dst, c + d0 + 2 * pointStride);
+      a1.sub(a3).intoArray(dst, c + d0 + 3 * pointStride);
+      // Rows 1 and 2: d1j + d2j and d2j - d1j.
+      FloatVector x0 = FloatVector.fromArray(S, src, c + r1);
+      FloatVector y0 = FloatVector.fromArray(S, src, c + r2);
+      FloatVector b0 = x0.add(y0);
+      FloatVector c0 = y0.sub(x0);
+      FloatVector x1 = FloatVector.fromArray(S, src, c + r1 + pix);
+      FloatVector y1 = FloatVector.fromArray(S, src, c + r2 + pix);
+      FloatVector b1 = x1.add(y1);
+      FloatVector c1 = y1.sub(x1);
+      FloatVector x2 = FloatVector.fromArray(S, src, c + r1 + 2 * pix);
+      FloatVector y2 = FloatVector.fromArray(S, src, c + r2 + 2 * pix);
+      FloatVector b2 = x2.add(y2);
+      FloatVector c2 = y2.sub(x2);
+      FloatVector x3 = FloatVector.fromArray(S, src, c + r1 + 3 * pix);
+      FloatVector y3 = FloatVector.fromArray(S, src, c + r2 + 3 * pix);
+      FloatVector b3 = x3.add(y3);
+      FloatVector c3 = y3.sub(x3);
+      b0.sub(b2).intoArray(dst, c + d0 + 4 * pointStride);
+      b1.add(b2).intoArray(dst, c + d0 + 5 * pointStride);
+      b2.sub(b1).intoArray(dst, c + d0 + 6 * pointStride);
+      b1.sub(b3).intoArray(dst, c + d0 + 7 * pointStride);
+      c0.sub(c2).intoArray(dst, c + d0 + 8 * pointStride);
+      c1.add(c2).intoArray(dst, c + d0 + 9 * pointStride);
+      c2.sub(c1).intoArray(dst, c + d0 + 10 * pointStride);
+      c1.sub(c3).intoArray(dst, c + d0 + 11 * pointStride);
+      // Row 3: d1j - d3j.
+      FloatVector e0 = FloatVector.fromArray(S, src, c + r1).sub(FloatVector.fromArray(S, src, c + r3));
+      FloatVector e1 = FloatVector.fromArray(S, src, c + r1 + pix).sub(FloatVector.fromArray(S, src, c + r3 + pix));
+      FloatVector e2 = FloatVector.fromArray(S, src, c + r1 + 2 * pix).sub(FloatVector.fromArray(S, src, c + r3 + 2 * pix));
+      FloatVector e3 = FloatVector.fromArray(S, src, c + r1 + 3 * pix).sub(FloatVector.fromArray(S, src, c + r3 + 3 * pix));
+      e0.sub(e2).intoArray(dst, c + d0 + 12 * pointStride);
+      e1.add(e2).intoArray(dst, c + d0 + 13 * pointStride);
+      e2.sub(e1).intoArray(dst, c + d0 + 14 * pointStride);
+      e1.sub(e3).intoArray(dst, c + d0 + 15 * pointStride);
+    }
   }
+
 
   /**
    * {@code Y = A^T M A} for r = 3 (4x4 points), one tile and L in channels: M(k, l) at {@code m[m0 + (k * 4 + l) *
@@ -306,30 +310,33 @@ final class Winograd {
   /**
    * {@code V = B^T d B} for r = 2 (3x3 windows; {@code B^T} rows d0 - d1, d1, d2 - d1), one tile and L
    * out channels: d(i, j) at {@code src[s0 + (i * rowStride + j) * pix]}, V(k, l) to {@code dst[d0 +
-   * (k * 3 + l) * pointStride]}.
+   * (k * 3 + l) * pointStride]}; then the next L channels, {@code count} channels in all.
    */
-  static void inputTransform3(float[] src, int s0, int rowStride, int pix, float[] dst, int d0, int pointStride) {
+  static void inputTransform3(float[] src, int s0, int rowStride, int pix, float[] dst, int d0, int pointStride, int count) {
     int r1 = s0 + rowStride * pix;
     int r2 = r1 + rowStride * pix;
-    FloatVector x0 = FloatVector.fromArray(S, src, r1);
-    FloatVector x1 = FloatVector.fromArray(S, src, r1 + pix);
-    FloatVector x2 = FloatVector.fromArray(S, src, r1 + 2 * pix);
-    FloatVector a0 = FloatVector.fromArray(S, src, s0).sub(x0);
-    FloatVector a1 = FloatVector.fromArray(S, src, s0 + pix).sub(x1);
-    FloatVector a2 = FloatVector.fromArray(S, src, s0 + 2 * pix).sub(x2);
-    a0.sub(a1).intoArray(dst, d0);
-    a1.intoArray(dst, d0 + pointStride);
-    a2.sub(a1).intoArray(dst, d0 + 2 * pointStride);
-    x0.sub(x1).intoArray(dst, d0 + 3 * pointStride);
-    x1.intoArray(dst, d0 + 4 * pointStride);
-    x2.sub(x1).intoArray(dst, d0 + 5 * pointStride);
-    FloatVector c0 = FloatVector.fromArray(S, src, r2).sub(x0);
-    FloatVector c1 = FloatVector.fromArray(S, src, r2 + pix).sub(x1);
-    FloatVector c2 = FloatVector.fromArray(S, src, r2 + 2 * pix).sub(x2);
-    c0.sub(c1).intoArray(dst, d0 + 6 * pointStride);
-    c1.intoArray(dst, d0 + 7 * pointStride);
-    c2.sub(c1).intoArray(dst, d0 + 8 * pointStride);
+    for (int c = 0; c < count; c += L) {
+      FloatVector x0 = FloatVector.fromArray(S, src, c + r1);
+      FloatVector x1 = FloatVector.fromArray(S, src, c + r1 + pix);
+      FloatVector x2 = FloatVector.fromArray(S, src, c + r1 + 2 * pix);
+      FloatVector a0 = FloatVector.fromArray(S, src, c + s0).sub(x0);
+      FloatVector a1 = FloatVector.fromArray(S, src, c + s0 + pix).sub(x1);
+      FloatVector a2 = FloatVector.fromArray(S, src, c + s0 + 2 * pix).sub(x2);
+      a0.sub(a1).intoArray(dst, c + d0);
+      a1.intoArray(dst, c + d0 + pointStride);
+      a2.sub(a1).intoArray(dst, c + d0 + 2 * pointStride);
+      x0.sub(x1).intoArray(dst, c + d0 + 3 * pointStride);
+      x1.intoArray(dst, c + d0 + 4 * pointStride);
+      x2.sub(x1).intoArray(dst, c + d0 + 5 * pointStride);
+      FloatVector c0 = FloatVector.fromArray(S, src, c + r2).sub(x0);
+      FloatVector c1 = FloatVector.fromArray(S, src, c + r2 + pix).sub(x1);
+      FloatVector c2 = FloatVector.fromArray(S, src, c + r2 + 2 * pix).sub(x2);
+      c0.sub(c1).intoArray(dst, c + d0 + 6 * pointStride);
+      c1.intoArray(dst, c + d0 + 7 * pointStride);
+      c2.sub(c1).intoArray(dst, c + d0 + 8 * pointStride);
+    }
   }
+
 
   /**
    * {@code Y = A^T M A} for r = 2 (3x3 points; {@code A^T} rows M0 + M1, M1 + M2), one tile and L in

@@ -199,12 +199,10 @@ final class WinogradWorker {
       for (int t = 0; t < nt; t++) {
         int k = (i0 + t) / blocksPerBand;
         int src = (2 * k * stageW + q0 + 2 * ((i0 + t) % blocksPerBand)) * ocp;
-        for (int c = 0; c < ocp; c += L) {
-          if (r == 3) {
-            Winograd.inputTransform4(stage, src + c, stageW, ocp, v, t * ocp + c, pointStride);
-          } else {
-            Winograd.inputTransform3(stage, src + c, stageW, ocp, v, t * ocp + c, pointStride);
-          }
+        if (r == 3) {
+          Winograd.inputTransform4(stage, src, stageW, ocp, v, t * ocp, pointStride, ocp);
+        } else {
+          Winograd.inputTransform3(stage, src, stageW, ocp, v, t * ocp, pointStride, ocp);
         }
       }
       for (int cb = 0; cb < f.blocks; cb++) {
