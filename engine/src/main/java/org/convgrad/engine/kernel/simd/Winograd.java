@@ -195,16 +195,16 @@ final class Winograd {
     return Math.min(Float.MAX_VALUE, Float.MAX_VALUE / (81.0 * p.oc * f.maxAbs));
   }
 
-  /** The largest magnitude among {@code a[0 .. n)}, or NaN when one is not finite. */
-  static double maxAbs(float[] a, int n) {
+  /** The largest magnitude among {@code a[from .. from + n)}, or NaN when one is not finite. */
+  static double maxAbs(float[] a, int from, int n) {
     FloatVector acc = FloatVector.zero(S);
     int i = 0;
     for (; i < S.loopBound(n); i += L) {
-      acc = acc.max(FloatVector.fromArray(S, a, i).abs());
+      acc = acc.max(FloatVector.fromArray(S, a, from + i).abs());
     }
     float max = acc.reduceLanes(VectorOperators.MAX);
     for (; i < n; i++) {
-      max = Math.max(max, Math.abs(a[i]));
+      max = Math.max(max, Math.abs(a[from + i]));
     }
     // An infinity or a NaN makes max infinite or NaN (max propagates NaN).
     return Float.isFinite(max) ? max : Double.NaN;

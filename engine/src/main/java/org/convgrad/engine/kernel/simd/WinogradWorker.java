@@ -4,6 +4,7 @@ import static org.convgrad.engine.kernel.simd.F32Tiles.L;
 import static org.convgrad.engine.kernel.simd.F32Tiles.NB;
 
 import java.util.Arrays;
+import org.convgrad.engine.DType;
 import org.convgrad.engine.tensor.Tensor;
 
 /**
@@ -279,20 +280,34 @@ final class WinogradWorker {
    * when a value exceeds {@code limit} or is not finite.
    */
   private boolean stageRows(int b, int oy0, int rows, double limit) {
-    Arrays.fill(stage, 0, rows * stageW * ocp, 0f);
     int qFirst = Math.max(0, -oxFirst);
-    int qEnd = Math.min(stageW, p.ow - oxFirst);
+    int qEnd = Math.max(qFirst, Math.min(stageW, p.ow - oxFirst));
+    // float32 NHWC without channel padding: a row's staged pixels are a slice of out_backprop.
+    boolean slice = p.nhwc && dyT.dtype() == DType.FLOAT32 && ocp == p.oc;
     for (int i = 0; i < rows; i++) {
       int oy = oy0 + i;
-      if (oy < 0 || oy >= p.oh || qFirst >= qEnd) {
+      int at = i * stageW * ocp;
+      if (oy < 0 || oy >= p.oh || qFirst == qEnd) {
+        Arrays.fill(stage, at, at + stageW * ocp, 0f);
         continue;
       }
+      if (slice) {
+        Arrays.fill(stage, at, at + qFirst * ocp, 0f);
+        Arrays.fill(stage, at + qEnd * ocp, at + stageW * ocp, 0f);
+        System.arraycopy(dyT.float32Data(), ((b * p.oh + oy) * p.ow + qFirst + oxFirst) * p.oc, stage,
+            at + qFirst * ocp, (qEnd - qFirst) * p.oc);
+        if (!(Winograd.maxAbs(stage, at + qFirst * ocp, (qEnd - qFirst) * p.oc) <= limit)) {
+          return false;
+        }
+        continue;
+      }
+      Arrays.fill(stage, at, at + stageW * ocp, 0f);
       PixelRows.load(p, dyT, b, oy, row, 0);
-      if (!(Winograd.maxAbs(row, row.length) <= limit)) {
+      if (!(Winograd.maxAbs(row, 0, row.length) <= limit)) {
         return false;
       }
       for (int q = qFirst; q < qEnd; q++) {
-        System.arraycopy(row, (q + oxFirst) * p.oc, stage, (i * stageW + q) * ocp, p.oc);
+        System.arraycopy(row, (q + oxFirst) * p.oc, stage, at + q * ocp, p.oc);
       }
     }
     return true;
