@@ -6,6 +6,7 @@ import static org.convgrad.engine.kernel.simd.F32Tiles.S;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.convgrad.engine.DType;
 import org.convgrad.engine.kernel.WorkPool;
@@ -86,9 +87,9 @@ final class Winograd {
 
   /**
    * Transforms and packs HWIO {@code w}, which the result keeps (see {@link Packed}: the caller
-   * passes a copy it will not change), each element of U computed in double
-   * and rounded once; the phases and in-channel blocks are shared out on {@code pool} (a large
-   * filter, S4's, took a tenth of a call to transform on one thread).
+   * passes a copy it will not change), in float32 vectors of in channels; the phases and in-channel
+   * blocks are shared out on {@code pool} (a large filter, S4's, took a fifth of a call to transform
+   * on one thread, element by element).
    */
   static Packed pack(Plan p, float[] w, boolean dot, WorkPool pool) {
     int s = p.sh;
@@ -96,38 +97,41 @@ final class Winograd {
     int blocks = (p.fid + NB - 1) / NB;
     int points = (r + 1) * (r + 1);
     float[] u = new float[s * s * points * blocks * p.oc * NB];
-    // A task is one phase and in-channel block: its part of u (points x oc x NB floats) stays in
-    // cache while its in channels fill each cache line one float at a time.
+    // A task is one phase and in-channel block. Per out channel, the sub-filter's NB in channels of
+    // each tap are gathered into g (the filter has them oc apart), transformed as vectors and stored
+    // as whole NB-float rows of u.
     int tasks = s * s * blocks;
     AtomicInteger next = new AtomicInteger();
     pool.parallelFor(Math.min(pool.threads(), tasks), worker -> {
-      double[] g = new double[r * r];
-      double[] uu = new double[points];
+      float[] g = new float[r * r * NB];
       for (int t = next.getAndIncrement(); t < tasks; t = next.getAndIncrement()) {
         int phase = t / blocks;
         int cb = t % blocks;
         int py = phase / s;
         int px = phase % s;
+        int cis = Math.min(NB, p.fid - cb * NB);
         int pointStep = blocks * p.oc * NB;
-        for (int ci = cb * NB; ci < Math.min(p.fid, cb * NB + NB); ci++) {
-          int at = ((phase * points * blocks + cb) * p.oc) * NB + ci % NB;
-          for (int co = 0; co < p.oc; co++) {
-            for (int i = 0; i < r; i++) {
-              for (int j = 0; j < r; j++) {
-                // The phase's rotated sub-filter: window row i of the block at out_backprop row Y
-                // is Y - (r - 1) + i, which tap ky = py + s * (r - 1 - i) reaches.
-                int ky = py + s * (r - 1 - i);
-                int kx = px + s * (r - 1 - j);
-                g[i * r + j] = w[((ky * p.fw + kx) * p.fid + ci) * p.oc + co];
+        Arrays.fill(g, 0f); // in channels past fid stay zero
+        for (int co = 0; co < p.oc; co++) {
+          for (int i = 0; i < r; i++) {
+            for (int j = 0; j < r; j++) {
+              // The phase's rotated sub-filter: window row i of the block at out_backprop row Y
+              // is Y - (r - 1) + i, which tap ky = py + s * (r - 1 - i) reaches.
+              int ky = py + s * (r - 1 - i);
+              int kx = px + s * (r - 1 - j);
+              int src = ((ky * p.fw + kx) * p.fid + cb * NB) * p.oc + co;
+              int dst = (i * r + j) * NB;
+              for (int c = 0; c < cis; c++) {
+                g[dst + c] = w[src + c * p.oc];
               }
             }
+          }
+          int at = ((phase * points * blocks + cb) * p.oc + co) * NB;
+          for (int h = 0; h < NB; h += L) {
             if (r == 3) {
-              transformFilter3(g, uu);
+              transformFilter3(g, h, u, at + h, pointStep);
             } else {
-              transformFilter2(g, uu);
-            }
-            for (int k = 0; k < points; k++) {
-              u[at + k * pointStep + co * NB] = (float) uu[k];
+              transformFilter2(g, h, u, at + h, pointStep);
             }
           }
         }
@@ -143,42 +147,75 @@ final class Winograd {
     return new Packed(u, blocks, max, p, w, dot);
   }
 
-  /** {@code U = G g G^T} for r = 3: G's rows g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2 (points 0, 1, -1, infinity). */
-  private static void transformFilter3(double[] g, double[] u) {
-    for (int a = 0; a < 4; a++) {
-      // Row a of G g, then that row times G^T.
-      double c0 = row3(a, g[0], g[3], g[6]);
-      double c1 = row3(a, g[1], g[4], g[7]);
-      double c2 = row3(a, g[2], g[5], g[8]);
-      for (int b = 0; b < 4; b++) {
-        u[a * 4 + b] = row3(b, c0, c1, c2);
-      }
-    }
+  /**
+   * {@code U = G g G^T} for r = 3 and L in channels: G's rows are g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2
+   * and g2 (points 0, 1, -1, infinity); tap (i, j) at {@code g[(i * 3 + j) * NB + h]}, point k to
+   * {@code u[at + k * pointStep]}.
+   */
+  private static void transformFilter3(float[] g, int h, float[] u, int at, int pointStep) {
+    FloatVector g00 = FloatVector.fromArray(S, g, 0 * NB + h);
+    FloatVector g01 = FloatVector.fromArray(S, g, 1 * NB + h);
+    FloatVector g02 = FloatVector.fromArray(S, g, 2 * NB + h);
+    FloatVector g10 = FloatVector.fromArray(S, g, 3 * NB + h);
+    FloatVector g11 = FloatVector.fromArray(S, g, 4 * NB + h);
+    FloatVector g12 = FloatVector.fromArray(S, g, 5 * NB + h);
+    FloatVector g20 = FloatVector.fromArray(S, g, 6 * NB + h);
+    FloatVector g21 = FloatVector.fromArray(S, g, 7 * NB + h);
+    FloatVector g22 = FloatVector.fromArray(S, g, 8 * NB + h);
+    FloatVector a00 = g00;
+    FloatVector a10 = g00.add(g10).add(g20).mul(0.5f);
+    FloatVector a20 = g00.sub(g10).add(g20).mul(0.5f);
+    FloatVector a30 = g20;
+    FloatVector a01 = g01;
+    FloatVector a11 = g01.add(g11).add(g21).mul(0.5f);
+    FloatVector a21 = g01.sub(g11).add(g21).mul(0.5f);
+    FloatVector a31 = g21;
+    FloatVector a02 = g02;
+    FloatVector a12 = g02.add(g12).add(g22).mul(0.5f);
+    FloatVector a22 = g02.sub(g12).add(g22).mul(0.5f);
+    FloatVector a32 = g22;
+    a00.intoArray(u, at + 0 * pointStep);
+    a00.add(a01).add(a02).mul(0.5f).intoArray(u, at + 1 * pointStep);
+    a00.sub(a01).add(a02).mul(0.5f).intoArray(u, at + 2 * pointStep);
+    a02.intoArray(u, at + 3 * pointStep);
+    a10.intoArray(u, at + 4 * pointStep);
+    a10.add(a11).add(a12).mul(0.5f).intoArray(u, at + 5 * pointStep);
+    a10.sub(a11).add(a12).mul(0.5f).intoArray(u, at + 6 * pointStep);
+    a12.intoArray(u, at + 7 * pointStep);
+    a20.intoArray(u, at + 8 * pointStep);
+    a20.add(a21).add(a22).mul(0.5f).intoArray(u, at + 9 * pointStep);
+    a20.sub(a21).add(a22).mul(0.5f).intoArray(u, at + 10 * pointStep);
+    a22.intoArray(u, at + 11 * pointStep);
+    a30.intoArray(u, at + 12 * pointStep);
+    a30.add(a31).add(a32).mul(0.5f).intoArray(u, at + 13 * pointStep);
+    a30.sub(a31).add(a32).mul(0.5f).intoArray(u, at + 14 * pointStep);
+    a32.intoArray(u, at + 15 * pointStep);
   }
 
-  private static double row3(int a, double x0, double x1, double x2) {
-    switch (a) {
-      case 0:
-        return x0;
-      case 1:
-        return 0.5 * (x0 + x1 + x2);
-      case 2:
-        return 0.5 * (x0 - x1 + x2);
-      default:
-        return x2;
-    }
-  }
-
-  /** {@code U = G g G^T} for r = 2: G's rows g0, g0 + g1, g1 (points 0, 1, infinity). */
-  private static void transformFilter2(double[] g, double[] u) {
-    for (int a = 0; a < 3; a++) {
-      // Row a of G g, then that row times G^T.
-      double c0 = a == 0 ? g[0] : a == 1 ? g[0] + g[2] : g[2];
-      double c1 = a == 0 ? g[1] : a == 1 ? g[1] + g[3] : g[3];
-      u[a * 3] = c0;
-      u[a * 3 + 1] = c0 + c1;
-      u[a * 3 + 2] = c1;
-    }
+  /**
+   * {@code U = G g G^T} for r = 2 and L in channels: G's rows are g0, g0 + g1 and g1 (points 0, 1,
+   * infinity); tap (i, j) at {@code g[(i * 2 + j) * NB + h]}, point k to {@code u[at + k * pointStep]}.
+   */
+  private static void transformFilter2(float[] g, int h, float[] u, int at, int pointStep) {
+    FloatVector g00 = FloatVector.fromArray(S, g, 0 * NB + h);
+    FloatVector g01 = FloatVector.fromArray(S, g, 1 * NB + h);
+    FloatVector g10 = FloatVector.fromArray(S, g, 2 * NB + h);
+    FloatVector g11 = FloatVector.fromArray(S, g, 3 * NB + h);
+    FloatVector a00 = g00;
+    FloatVector a10 = g00.add(g10);
+    FloatVector a20 = g10;
+    FloatVector a01 = g01;
+    FloatVector a11 = g01.add(g11);
+    FloatVector a21 = g11;
+    a00.intoArray(u, at + 0 * pointStep);
+    a00.add(a01).intoArray(u, at + 1 * pointStep);
+    a01.intoArray(u, at + 2 * pointStep);
+    a10.intoArray(u, at + 3 * pointStep);
+    a10.add(a11).intoArray(u, at + 4 * pointStep);
+    a11.intoArray(u, at + 5 * pointStep);
+    a20.intoArray(u, at + 6 * pointStep);
+    a20.add(a21).intoArray(u, at + 7 * pointStep);
+    a21.intoArray(u, at + 8 * pointStep);
   }
 
   /**
