@@ -100,7 +100,7 @@ public final class Engine implements AutoCloseable {
     if (!filter.fits(op)) {
       throw new InvalidArgumentException(
           "Conv2DBackpropInput: " + filter + " does not fit " + op
-              + " (pack the filter for a problem with the same filter shape, dtype and groups)");
+              + " (pack the filter for a problem with the same filter shape, dtype, groups, strides and dilations)");
     }
     if (!outBackprop.shape().equals(op.outBackpropShape()) || outBackprop.dtype() != op.dtype()) {
       throw new InvalidArgumentException(

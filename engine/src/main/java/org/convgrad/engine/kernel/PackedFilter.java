@@ -9,15 +9,18 @@ import org.convgrad.engine.tensor.Shape;
  * broadcast filter once and runs every shard with it). Made by {@link
  * org.convgrad.engine.Engine#pack}; immutable and safe to share between threads.
  *
- * <p>A packed filter fits every problem with the same filter shape, dtype and group count as the
- * one it was packed for (batch and spatial sizes, strides, paddings, dilations and data format may
- * differ); {@link #fits} says whether it does.
+ * <p>A packed filter fits every problem with the same filter shape, dtype, group count, strides and
+ * dilations as the one it was packed for (batch and spatial sizes, paddings and data format may
+ * differ: the SIMD kernel lays the filter out by stride phase, and per stride for Winograd); {@link
+ * #fits} says whether it does.
  */
 public final class PackedFilter {
   private final BackpropInputKernel kernel;
   private final Shape filterShape;
   private final DType dtype;
   private final long groups;
+  /** Strides and dilations, (h, w) each. */
+  private final long[] steps;
   private final Object payload;
   private final long bytes;
 
@@ -30,6 +33,7 @@ public final class PackedFilter {
     this.filterShape = op.filterShape();
     this.dtype = op.dtype();
     this.groups = op.geometry().groups();
+    this.steps = steps(op);
     this.payload = payload;
     this.bytes = bytes;
   }
@@ -57,7 +61,13 @@ public final class PackedFilter {
     return op.filterShape().equals(filterShape)
         && op.dtype() == dtype
         && op.geometry().groups() == groups
+        && java.util.Arrays.equals(steps(op), steps)
         && kernel.supports(op);
+  }
+
+  private static long[] steps(Conv2dBackpropInput op) {
+    var g = op.geometry();
+    return new long[] {g.strideH(), g.strideW(), g.dilationH(), g.dilationW()};
   }
 
   /** The kernel's layout; for the kernel that made it. */

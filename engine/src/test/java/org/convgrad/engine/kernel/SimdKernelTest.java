@@ -251,6 +251,28 @@ class SimdKernelTest {
   }
 
   /**
+   * The packed layout depends on the strides (the filter columns are ordered by stride phase, and
+   * Winograd packs per stride) and the dilations: a filter packed for other ones is refused, not
+   * used for a wrong answer.
+   */
+  @Test
+  void aPackedFilterFitsOnlyProblemsWithItsStridesAndDilations() {
+    try (Engine e = Engine.create(b -> b.kind(EngineKind.SIMD).threads(2))) {
+      Conv2dBackpropInput s1 = Case.of(1, 9, 9, 16, 3, 16, 1, Padding.SAME).op();
+      Conv2dBackpropInput s2 = Case.of(1, 9, 9, 16, 3, 16, 2, Padding.SAME).op();
+      Conv2dBackpropInput d2 = Case.of(1, 9, 9, 16, 3, 16, 1, Padding.SAME).dilated(2).op();
+      PackedFilter packed = e.pack(s1, random(DType.FLOAT32, s1.filterShape(), new SplittableRandom(5)));
+      assertTrue(packed.fits(s1));
+      assertFalse(packed.fits(s2));
+      assertFalse(packed.fits(d2));
+      Tensor dy = random(DType.FLOAT32, s2.outBackpropShape(), new SplittableRandom(6));
+      var refused = org.junit.jupiter.api.Assertions.assertThrows(
+          org.convgrad.engine.InvalidArgumentException.class, () -> e.backpropInput(s2, packed, dy));
+      assertTrue(refused.getMessage().contains("strides and dilations"), refused.getMessage());
+    }
+  }
+
+  /**
    * Small in-channel problems may read zeros past the image edges (padded runs, for pixels whose
    * taps leave the image): never with a non-finite filter, as {@code inf * 0} would be a NaN where
    * the reference has a finite value (here at x = 10: tap kx = 0 reads out_backprop column 6 of 6).

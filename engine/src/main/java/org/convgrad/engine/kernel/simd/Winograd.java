@@ -4,10 +4,10 @@ import static org.convgrad.engine.kernel.simd.F32Tiles.L;
 import static org.convgrad.engine.kernel.simd.F32Tiles.NB;
 import static org.convgrad.engine.kernel.simd.F32Tiles.S;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import org.convgrad.engine.DType;
 import org.convgrad.engine.kernel.WorkPool;
 import org.jspecify.annotations.Nullable;
@@ -33,12 +33,16 @@ import org.jspecify.annotations.Nullable;
 final class Winograd {
   private Winograd() {}
 
-  /** Whether Winograd computes this problem (see the class comment); in channels below 8 run the pixel tiles. */
+  /**
+   * Whether Winograd computes this problem (see the class comment); in channels below 8 run the pixel
+   * tiles. Nothing a packed filter may differ in ({@link org.convgrad.engine.kernel.PackedFilter})
+   * counts: a packed and a plain filter give the same bits.
+   */
   static boolean applies(Plan p, DType dtype) {
     int s = p.sh;
     return dtype != DType.FLOAT64 && p.groups == 1 && p.dh == 1 && p.dw == 1 && p.sw == s && (s == 1 || s == 2)
         && p.fh == p.fw && p.fh % s == 0 && (p.fh / s == 2 || p.fh / s == 3)
-        && p.fid >= 8 && p.oc >= 8 && p.h >= 2 && p.w >= 2;
+        && p.fid >= 8 && p.oc >= 8;
   }
 
   /** The sub-filter size r of a problem Winograd computes. */
@@ -55,7 +59,7 @@ final class Winograd {
    * The filter transformed and packed for the block tiles: for each phase, point, in-channel block
    * cb of {@link F32Tiles#NB} and out channel co, the NB in channels ({@code
    * [phase][point][cb][co][NB]}, zero past fid); and the filter itself, from which the direct
-   * kernel's packing is made the first time a call needs it (one Winograd declines).
+   * kernel's packing is made the first time a call needs it (a call Winograd declines).
    */
   static final class Packed {
     final float[] u;
