@@ -10,6 +10,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import org.convgrad.engine.DType;
 import org.convgrad.engine.kernel.WorkPool;
+import org.convgrad.engine.tensor.Shape;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -42,7 +43,10 @@ final class Winograd {
     int s = p.sh;
     return dtype != DType.FLOAT64 && p.groups == 1 && p.dh == 1 && p.dw == 1 && p.sw == s && (s == 1 || s == 2)
         && p.fh == p.fw && p.fh % s == 0 && (p.fh / s == 2 || p.fh / s == 3)
-        && p.fid >= 8 && p.oc >= 8;
+        && p.fid >= 8 && p.oc >= 8
+        // Its packed filter and a worker's scratch are int-indexed arrays.
+        && (long) s * s * points(p) * ((p.fid + NB - 1) / NB) * p.oc * NB <= Shape.MAX_ELEMENTS
+        && WinogradWorker.scratchFloats(p) <= Shape.MAX_ELEMENTS;
   }
 
   /** The sub-filter size r of a problem Winograd computes. */
