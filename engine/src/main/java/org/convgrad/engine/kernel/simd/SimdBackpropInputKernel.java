@@ -62,11 +62,12 @@ import org.jspecify.annotations.Nullable;
  * min(oh, (11 + (fh-1)*dh)/sh + 2) * ow*oc + 12 * w*ic} elements; dot tiles: {@code fh*ow*oc + w*ic};
  * pixel tiles: {@code fh*oc*(ow + 12 L)} floats of channel-major rows, whatever the layout, and at most
  * twice that with the margins of padded runs ({@link Plan#padded}), plus
- * {@code w*ic} for a staged result); Winograd: its packed filter is {@code stride^2 * (r+1)^2 * ceil(fid/NB)*NB * oc}
- * floats beside a copy of the filter (a call that declines Winograd packs it for the direct tiles
- * then, once: the figure above), and its per-thread scratch is given in {@link WinogradWorker}; plus
- * {@code 16*(w + strideW)} bytes of run lists per call. No im2col-sized buffer. {@link #scratchBytesPerThread} gives the exact figure, and SimdKernelTest
- * measures a call's allocations against it.
+ * {@code w*ic} for a staged result); Winograd: its packed filter is {@code stride^2 * (r+1)^2 *
+ * ceil(fid/NB)*NB * oc} floats beside a copy of the filter (a call that declines Winograd packs it
+ * for the direct tiles then, once: the figure above), and its per-thread scratch is given in {@link
+ * WinogradWorker}; plus {@code 16*(w + strideW)} bytes of run lists per call. No im2col-sized
+ * buffer. {@link #scratchBytesPerThread} gives the exact figure, and SimdKernelTest measures a
+ * call's allocations against it.
  */
 public final class SimdBackpropInputKernel implements BackpropInputKernel {
   /** Pointwise problems are cut into blocks of this many pixels: one full batch. */
@@ -253,14 +254,19 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
       return;
     }
     Plan p = new Plan(op);
-    Object packed = filter.payload();
-    if (packed instanceof Winograd.Packed wp) {
+    if (filter.payload() instanceof Winograd.Packed wp) {
       double limit = Winograd.limit(p, wp);
-      if (limit >= 0 && computeWinograd(p, wp, limit, outBackprop, result, pool)) {
-        return;
+      if (limit < 0 || !computeWinograd(p, wp, limit, outBackprop, result, pool)) {
+        computeDirect(op, p, wp.direct(), outBackprop, result, pool);
       }
-      packed = wp.direct();
+      return;
     }
+    computeDirect(op, p, filter.payload(), outBackprop, result, pool);
+  }
+
+  /** The direct tiles, with the filter packed by F32Worker or F64Worker. */
+  private static void computeDirect(
+      Conv2dBackpropInput op, Plan p, Object packed, Tensor outBackprop, Tensor result, WorkPool pool) {
     boolean f64 = op.dtype() == DType.FLOAT64;
     boolean inPlace = p.nhwc && (f64 || op.dtype() == DType.FLOAT32);
     int pixels = p.batch * p.h * p.w;
@@ -270,14 +276,13 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
     int blocksPerImage = (p.h + blockRows - 1) / blockRows;
     int tasks = pointwise ? (pixels + PIXEL_BLOCK - 1) / PIXEL_BLOCK : p.batch * blocksPerImage;
     AtomicInteger next = new AtomicInteger();
-    Object direct = packed;
     pool.parallelFor(
         Math.min(pool.threads(), tasks),
         worker -> {
           RowWorker wk =
               f64
-                  ? new F64Worker(p, (F64Worker.Packed) direct, outBackprop, result, blockRows)
-                  : new F32Worker(p, (F32Worker.Packed) direct, outBackprop, result, blockRows);
+                  ? new F64Worker(p, (F64Worker.Packed) packed, outBackprop, result, blockRows)
+                  : new F32Worker(p, (F32Worker.Packed) packed, outBackprop, result, blockRows);
           for (int t = next.getAndIncrement(); t < tasks; t = next.getAndIncrement()) {
             if (pointwise) {
               int p0 = t * PIXEL_BLOCK;
@@ -292,9 +297,9 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
 
   /**
    * Winograd: a task is a few bands of result rows of one image (the results do not depend on how
-   * they are shared out). False when an out_backprop value is above {@code limit} or not finite: then the
-   * caller computes the whole result again with the direct tiles, so which kernel computed it
-   * depends on the data alone.
+   * they are shared out). False when an out_backprop value is above {@code limit} or not finite:
+   * then the caller computes the whole result again with the direct tiles, so which kernel computed
+   * it depends on the data alone.
    */
   private static boolean computeWinograd(
       Plan p, Winograd.Packed f, double limit, Tensor outBackprop, Tensor result, WorkPool pool) {
