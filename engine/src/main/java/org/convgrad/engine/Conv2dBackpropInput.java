@@ -54,21 +54,7 @@ public final class Conv2dBackpropInput {
               + " and out_backprop is " + outBackpropType.tfName());
     }
     DataFormat format = params.dataFormat();
-    checkWindowAttribute("strides", "strides", params.strides(), format);
-    for (long s : params.strides()) {
-      if (s <= 0) {
-        throw new InvalidArgumentException(
-            "Row and column strides should be larger than 0, but strides is " + Arrays.toString(params.strides()));
-      }
-    }
-    checkWindowAttribute("dilations", "dilations", params.dilations(), format);
-    for (long d : params.dilations()) {
-      if (d <= 0) {
-        throw new InvalidArgumentException(
-            "Dilated rates should be larger than 0, but dilations is " + Arrays.toString(params.dilations()));
-      }
-    }
-    checkPaddings(params, format);
+    checkAttributes(params);
     if (filterShape.rank() != 4) {
       throw new InvalidArgumentException(
           OP + ": filter must be 4-dimensional [filter_height, filter_width, in_depth, out_depth], but its shape is "
@@ -144,6 +130,44 @@ public final class Conv2dBackpropInput {
         + dtype + ", " + params + ")";
   }
 
+  /**
+   * TensorFlow's checks of the attributes alone (strides, dilations, padding and
+   * explicit_paddings), which need no shapes: {@link BackpropInputOp} makes them when it is built.
+   */
+  static void checkAttributes(ConvParams params) {
+    DataFormat format = params.dataFormat();
+    checkWindowAttribute("strides", "strides", params.strides(), format);
+    for (long s : params.strides()) {
+      if (s <= 0) {
+        throw new InvalidArgumentException(
+            "Row and column strides should be larger than 0, but strides is " + Arrays.toString(params.strides()));
+      }
+    }
+    checkWindowAttribute("dilations", "dilations", params.dilations(), format);
+    for (long d : params.dilations()) {
+      if (d <= 0) {
+        throw new InvalidArgumentException(
+            "Dilated rates should be larger than 0, but dilations is " + Arrays.toString(params.dilations()));
+      }
+    }
+    checkPaddings(params, format);
+  }
+
+  /** TensorFlow's checks of input_sizes alone: 4 or 2 values, none negative. */
+  static void checkInputSizes(long[] inputSizes) {
+    if (inputSizes.length != 4 && inputSizes.length != 2) {
+      throw new InvalidArgumentException(
+          OP + " requires input_sizes to contain 4 values or 2 values, but got: " + inputSizes.length + " "
+              + Arrays.toString(inputSizes));
+    }
+    for (long d : inputSizes) {
+      if (d < 0) {
+        throw new InvalidArgumentException(
+            OP + ": input_sizes " + Arrays.toString(inputSizes) + ": Dimension " + d + " must be >= 0");
+      }
+    }
+  }
+
   private static void checkWindowAttribute(String what, String plural, long[] values, DataFormat format) {
     if (values.length != 4) {
       throw new InvalidArgumentException(
@@ -197,28 +221,12 @@ public final class Conv2dBackpropInput {
 
   private static Shape inputShapeFrom(
       long[] inputSizes, Shape filterShape, Shape outBackpropShape, DataFormat format) {
+    checkInputSizes(inputSizes);
     if (inputSizes.length == 4) {
-      for (long d : inputSizes) {
-        if (d < 0) {
-          throw new InvalidArgumentException(
-              OP + ": input_sizes " + Arrays.toString(inputSizes) + ": Dimension " + d + " must be >= 0");
-        }
-      }
       return Shape.of(inputSizes);
     }
-    if (inputSizes.length == 2) {
-      for (long d : inputSizes) {
-        if (d < 0) {
-          throw new InvalidArgumentException(
-              OP + ": input_sizes " + Arrays.toString(inputSizes) + ": Dimension " + d + " must be >= 0");
-        }
-      }
-      long batch = outBackpropShape.get(format.batchDim());
-      return Shape.of(format.order(batch, inputSizes[0], inputSizes[1], filterShape.get(2)));
-    }
-    throw new InvalidArgumentException(
-        OP + " requires input_sizes to contain 4 values or 2 values, but got: " + inputSizes.length + " "
-            + Arrays.toString(inputSizes));
+    long batch = outBackpropShape.get(format.batchDim());
+    return Shape.of(format.order(batch, inputSizes[0], inputSizes[1], filterShape.get(2)));
   }
 
   private static ConvGeometry computeGeometry(

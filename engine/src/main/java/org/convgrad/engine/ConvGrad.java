@@ -26,6 +26,11 @@ public final class ConvGrad {
     return backpropInput(inputSizes, filter, outBackprop, ConvParams.of(params));
   }
 
+  /** The input gradient of {@code op} on these tensors (their shapes are checked against it). */
+  public static Tensor backpropInput(BackpropInputOp op, Tensor filter, Tensor outBackprop) {
+    return Shared.ENGINE.backpropInput(op.bind(filter, outBackprop), filter, outBackprop);
+  }
+
   /** Created on first use, so that the class can be loaded without starting threads. */
   private static final class Shared {
     static final Engine ENGINE = Engine.builder().build();

@@ -1,7 +1,9 @@
 package org.convgrad.engine;
 
+import java.io.Serializable;
 import java.util.Arrays;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The attributes of {@code Conv2DBackpropInput}: strides, padding, explicit_paddings, dilations,
@@ -10,9 +12,11 @@ import java.util.function.Consumer;
  * <p>Strides and dilations are kept as given (4 values in data_format order, as TensorFlow's raw
  * op takes them); {@link Builder#strides(long...)} also takes 1 or 2 spatial values as shorthand,
  * like {@code tf.nn.conv2d_transpose}. Values are checked by {@link Conv2dBackpropInput}, which
- * sees them together with the shapes.
+ * sees them together with the shapes. Serializable, so that a Spark job ships it to its tasks.
  */
-public final class ConvParams {
+public final class ConvParams implements Serializable {
+  private static final long serialVersionUID = 1L;
+
   private final long[] strides;
   private final Padding padding;
   private final long[] explicitPaddings;
@@ -85,6 +89,23 @@ public final class ConvParams {
       return format.order(1, values[0], values[1], 1);
     }
     return values.clone();
+  }
+
+  @Override
+  public boolean equals(@Nullable Object o) {
+    if (!(o instanceof ConvParams)) {
+      return false;
+    }
+    ConvParams p = (ConvParams) o;
+    return Arrays.equals(strides, p.strides) && padding == p.padding
+        && Arrays.equals(explicitPaddings, p.explicitPaddings) && Arrays.equals(dilations, p.dilations)
+        && dataFormat == p.dataFormat && useCudnnOnGpu == p.useCudnnOnGpu;
+  }
+
+  @Override
+  public int hashCode() {
+    return java.util.Objects.hash(Arrays.hashCode(strides), padding, Arrays.hashCode(explicitPaddings),
+        Arrays.hashCode(dilations), dataFormat, useCudnnOnGpu);
   }
 
   @Override

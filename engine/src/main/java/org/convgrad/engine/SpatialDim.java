@@ -42,20 +42,7 @@ final class SpatialDim {
     if (dilation < 1) {
       throw new InvalidArgumentException("Dilation rate must be >= 1, but got " + dilation + " (dilations[" + dim + "])");
     }
-    long[] w;
-    try {
-      w = windowedOutput(input, filter, stride, dilation, padding, explicitBefore, explicitAfter);
-    } catch (ArithmeticException e) {
-      throw new InvalidArgumentException(
-          "Sizes overflow a 64-bit integer in spatial dimension " + dim + ": input " + input + ", filter " + filter
-              + ", stride " + stride + ", dilation " + dilation + ", paddings " + explicitBefore + "/" + explicitAfter);
-    }
-    long effectiveFilter = (filter - 1) * dilation + 1;
-    if (w[0] < 0) {
-      throw new InvalidArgumentException(
-          "Computed output size would be negative: " + w[0] + " [input_size: " + input + ", effective_filter_size: "
-              + effectiveFilter + ", stride: " + stride + "]");
-    }
+    long[] w = checkedOutput(input, filter, stride, dilation, padding, explicitBefore, explicitAfter, dim);
     if (w[0] != actualOutput) {
       throw new InvalidArgumentException(
           "Conv2DBackpropInput: Size of out_backprop doesn't match computed: actual = " + actualOutput
@@ -64,6 +51,38 @@ final class SpatialDim {
               + consistentInputs(filter, actualOutput, stride, dilation, padding, explicitBefore, explicitAfter));
     }
     return new long[] {w[1], w[2]};
+  }
+
+  /**
+   * The output size of a dimension whose stride and dilation are positive: what out_backprop's
+   * size must be.
+   *
+   * @throws InvalidArgumentException when it would be negative or the sizes overflow a long
+   */
+  static long outputSize(
+      long input, long filter, long stride, long dilation, Padding padding, long explicitBefore, long explicitAfter) {
+    return checkedOutput(input, filter, stride, dilation, padding, explicitBefore, explicitAfter, -1)[0];
+  }
+
+  private static long[] checkedOutput(
+      long input, long filter, long stride, long dilation, Padding padding, long explicitBefore, long explicitAfter,
+      int dim) {
+    long[] w;
+    try {
+      w = windowedOutput(input, filter, stride, dilation, padding, explicitBefore, explicitAfter);
+    } catch (ArithmeticException e) {
+      throw new InvalidArgumentException(
+          "Sizes overflow a 64-bit integer in spatial dimension" + (dim < 0 ? "" : " " + dim) + ": input " + input
+              + ", filter " + filter + ", stride " + stride + ", dilation " + dilation + ", paddings "
+              + explicitBefore + "/" + explicitAfter);
+    }
+    long effectiveFilter = (filter - 1) * dilation + 1;
+    if (w[0] < 0) {
+      throw new InvalidArgumentException(
+          "Computed output size would be negative: " + w[0] + " [input_size: " + input + ", effective_filter_size: "
+              + effectiveFilter + ", stride: " + stride + "]");
+    }
+    return w;
   }
 
   /**
