@@ -13,7 +13,8 @@ import java.nio.file.StandardOpenOption;
 /**
  * Writes a file under a temporary name in the target's directory, forces it to disk and renames
  * it onto the target atomically, so that the final name holds either the old file or the whole
- * new one, never a partial file. On failure the temporary file is deleted.
+ * new one, never a partial file. On failure the temporary file is deleted. A target that is a
+ * symbolic link is refused ({@link OutputPaths} says why).
  */
 public final class AtomicFile implements AutoCloseable {
   /** What writes the file's content. */
@@ -50,6 +51,11 @@ public final class AtomicFile implements AutoCloseable {
     Path dir = absolute.getParent();
     if (dir == null) {
       throw new IOException(target + ": cannot write a file without a parent directory");
+    }
+    if (Files.isSymbolicLink(absolute)) {
+      // A rename would replace the link, and writing through it a file nobody named: neither.
+      throw new OutputRefusedException(target + " is a symbolic link (to " + Files.readSymbolicLink(absolute)
+          + "); convgrad does not write through or over links: name the file itself");
     }
     if (Files.isDirectory(absolute)) {
       throw new IOException(target + ": is a directory");

@@ -70,22 +70,24 @@ public final class TensorFiles {
 
   /** Reads {@code file} (see the class comment), with a private Arrow allocator. */
   public static TensorFile read(Path file) throws IOException {
-    if (Format.of(file) == Format.NPY) {
-      return new TensorFile(file, Format.NPY, Npy.read(file), null, null, List.of(), null);
-    }
     try (BufferAllocator allocator = new RootAllocator()) {
-      return read(file, allocator);
+      return read(file, allocator, false);
     }
   }
 
   /** Reads {@code file} (see the class comment); Arrow memory comes from {@code allocator}. */
   public static TensorFile read(Path file, BufferAllocator allocator) throws IOException {
+    return read(file, allocator, false);
+  }
+
+  private static TensorFile read(Path file, BufferAllocator allocator, boolean filter) throws IOException {
     if (Format.of(file) == Format.NPY) {
       return new TensorFile(file, Format.NPY, Npy.read(file), null, null, List.of(), null);
     }
     try (TensorIpcReader r = isArrowFile(file) ? TensorIpcReader.openFile(file, allocator)
         : TensorIpcReader.openStream(file, allocator)) {
       TensorColumnInfo c = r.column();
+      c.requireHonouredMetadata(file.toString(), filter);
       if (c.otherFields().isEmpty()) {
         TensorBatch all = r.readAll();
         return new TensorFile(file, Format.ARROW, all.samples(), c.dataFormat(), all.ids(), List.of(), null);
@@ -99,7 +101,10 @@ public final class TensorFiles {
    * row); from {@code .npy}, the array.
    */
   public static Tensor readFilter(Path file) throws IOException {
-    TensorFile f = read(file);
+    TensorFile f;
+    try (BufferAllocator allocator = new RootAllocator()) {
+      f = read(file, allocator, true);
+    }
     if (f.format() == Format.NPY) {
       return f.tensor();
     }
@@ -116,8 +121,9 @@ public final class TensorFiles {
    *
    * <p>For {@code .arrow}, {@code tensor} is a batch {@code [n, ...sample]}: one row per sample,
    * with dim names from {@code layout} when the samples are 3-D (null: none); the {@code id} column
-   * and the other columns of {@code carriedFrom} are carried over when it has {@code n} rows (and
-   * ids are {@code 0..n-1} when it has none). For {@code .npy}, {@code layout} and {@code
+   * and the other columns of {@code carriedFrom} are carried over when it has {@code n} rows (an
+   * {@code id} column of any type keeps its type and values; ids are {@code 0..n-1} when it has
+   * none). A failure while writing leaves nothing under {@code file}'s name. For {@code .npy}, {@code layout} and {@code
    * carriedFrom} are ignored.
    *
    * @throws InvalidArgumentException for an unknown extension, bfloat16 into either format, or
@@ -156,27 +162,43 @@ public final class TensorFiles {
     }
     List<org.apache.arrow.vector.types.pojo.Field> carriedFields =
         carriedFrom == null ? List.of() : carriedFrom.carriedFields();
-    try (BufferAllocator allocator = new RootAllocator();
-        TensorIpcWriter w = TensorIpcWriter.builder(type, tensor.dtype()).carriedFields(carriedFields)
-            .openFile(file, allocator)) {
-      byte[] carried = carriedFrom == null ? null : carriedFrom.carriedColumns();
-      if (carried == null) {
-        w.write(ids, tensor);
-        return;
+    // An id column of another type than int64 is carried as it is, in place of the written one.
+    boolean carriesIds = carriedFields.stream().anyMatch(f -> f.getName().equals(TensorIpcWriter.ID_COLUMN));
+    try (BufferAllocator allocator = new RootAllocator()) {
+      TensorIpcWriter w = TensorIpcWriter.builder(type, tensor.dtype()).carriedFields(carriedFields)
+          .idColumn(!carriesIds).openFile(file, allocator);
+      boolean written = false;
+      try {
+        writeRows(w, ids, tensor, carriedFrom == null ? null : carriedFrom.carriedColumns(), allocator);
+        written = true;
+      } finally {
+        if (written) {
+          w.close();
+        } else {
+          w.abort(); // whatever failed, nothing appears under the file's name
+        }
       }
-      try (ArrowStreamReader cr = new ArrowStreamReader(new ByteArrayInputStream(carried), allocator)) {
-        VectorSchemaRoot root = cr.getVectorSchemaRoot();
-        int at = 0;
-        while (cr.loadNextBatch()) {
-          int rows = root.getRowCount();
-          long[] part = new long[rows];
-          System.arraycopy(ids, at, part, 0, rows);
-          w.write(part, tensor, at, rows, root.getFieldVectors());
-          at += rows;
-        }
-        if (at != n) {
-          throw new IllegalStateException("carried columns have " + at + " rows, expected " + n);
-        }
+    }
+  }
+
+  private static void writeRows(TensorIpcWriter w, long[] ids, Tensor tensor, byte @Nullable [] carried,
+      BufferAllocator allocator) throws IOException {
+    if (carried == null) {
+      w.write(ids, tensor);
+      return;
+    }
+    try (ArrowStreamReader cr = new ArrowStreamReader(new ByteArrayInputStream(carried), allocator)) {
+      VectorSchemaRoot root = cr.getVectorSchemaRoot();
+      int at = 0;
+      while (cr.loadNextBatch()) {
+        int rows = root.getRowCount();
+        long[] part = new long[rows];
+        System.arraycopy(ids, at, part, 0, rows);
+        w.write(part, tensor, at, rows, root.getFieldVectors());
+        at += rows;
+      }
+      if (at != ids.length) {
+        throw new IllegalStateException("carried columns have " + at + " rows, expected " + ids.length);
       }
     }
   }
@@ -291,7 +313,7 @@ public final class TensorFiles {
   }
 
   private static boolean isArrowFile(Path file) throws IOException {
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+    try (FileChannel ch = InputFiles.open(file)) {
       ByteBuffer b = ByteBuffer.allocate(ARROW_MAGIC.length);
       while (b.hasRemaining() && ch.read(b) >= 0) {
         // read the magic

@@ -28,7 +28,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>{@code dim_names} name the physical (row-major) dimensions; {@code ["H","W","C"]} and {@code
  * ["C","H","W"]} give a sample's {@link #dataFormat()}. convgrad reads and writes the physical
- * row-major data; a {@code permutation} is kept in the metadata but not applied.
+ * row-major data; readers refuse a non-identity {@code permutation} and dimension names they do not
+ * know rather than ignore them ({@link TensorColumnInfo#requireHonouredMetadata}).
  *
  * <p>Call {@link #ensureRegistered()} (idempotent; done by every class of this package that
  * reads) so that Arrow's IPC readers produce this type instead of the bare storage type.

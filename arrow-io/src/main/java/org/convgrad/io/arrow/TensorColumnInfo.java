@@ -44,11 +44,18 @@ public record TensorColumnInfo(
    */
   public static TensorColumnInfo of(Schema schema, String source) throws TensorFormatException {
     Field tensor = null;
+    List<String> tensorColumns = new ArrayList<>();
     for (Field f : schema.getFields()) {
       if (f.getType() instanceof FixedShapeTensorType) {
-        tensor = f;
-        break;
+        tensor = tensor == null ? f : tensor;
+        tensorColumns.add(f.getName());
       }
+    }
+    if (tensorColumns.size() > 1) {
+      // Which one is the data is the user's to say; computing the first and dropping the others is not.
+      throw new TensorFormatException(source, "has " + tensorColumns.size() + " " + FixedShapeTensorType.EXTENSION_NAME
+          + " columns " + tensorColumns + "; convgrad reads files with one tensor column: write each to a file of its"
+          + " own");
     }
     if (tensor == null) {
       throw new TensorFormatException(source, "no " + FixedShapeTensorType.EXTENSION_NAME + " column among "
@@ -77,6 +84,42 @@ public record TensorColumnInfo(
       }
     }
     return new TensorColumnInfo(tensor.getName(), (FixedShapeTensorType) tensor.getType(), dtype, id, others);
+  }
+
+  /**
+   * Refuses metadata convgrad would otherwise ignore (never silently): a permutation other than
+   * the identity, and dimension names other than {@code H,W,C} or {@code C,H,W} for samples and
+   * {@code H,W,I,O} for a filter (case-insensitive; no names at all is fine).
+   *
+   * @param filter whether the column holds a filter (one row, {@code [fh, fw, in_c, out_c]})
+   */
+  public void requireHonouredMetadata(String source, boolean filter) throws TensorFormatException {
+    int[] permutation = type.permutation();
+    if (permutation != null) {
+      for (int i = 0; i < permutation.length; i++) {
+        if (permutation[i] != i) {
+          throw new TensorFormatException(source, "column '" + name + "' has permutation "
+              + java.util.Arrays.toString(permutation) + "; convgrad reads tensors in their stored (row-major) order"
+              + " only: write them in the logical order, without a permutation");
+        }
+      }
+    }
+    List<String> dimNames = type.dimNames();
+    if (dimNames == null) {
+      return;
+    }
+    List<String> upper = new ArrayList<>();
+    for (String n : dimNames) {
+      upper.add(n.toUpperCase(java.util.Locale.ROOT));
+    }
+    if (filter && !upper.equals(List.of("H", "W", "I", "O"))) {
+      throw new TensorFormatException(source, "column '" + name + "' has dim_names " + dimNames
+          + "; a filter's are H,W,I,O ([fh, fw, in_c, out_c], TensorFlow's HWIO) or none");
+    }
+    if (!filter && type.dataFormat() == null) {
+      throw new TensorFormatException(source, "column '" + name + "' has dim_names " + dimNames
+          + "; convgrad knows H,W,C (NHWC samples) and C,H,W (NCHW samples): rename them, or write no dim_names");
+    }
   }
 
   private static List<String> names(Schema schema) {

@@ -17,6 +17,7 @@ import org.apache.arrow.memory.BufferAllocator;
 import org.convgrad.engine.tensor.Shape;
 import org.convgrad.engine.tensor.Tensor;
 import org.jspecify.annotations.Nullable;
+import org.convgrad.io.InputFiles;
 
 /**
  * A directory (or list) of Arrow IPC files of tensor samples read as one sequence of samples, in
@@ -94,7 +95,7 @@ public final class TensorDataset implements AutoCloseable {
 
       @Override
       public SeekableByteChannel open() throws IOException {
-        return FileChannel.open(file, StandardOpenOption.READ);
+        return InputFiles.open(file);
       }
     };
   }

@@ -23,6 +23,7 @@ import org.apache.arrow.vector.types.pojo.Schema;
 import org.convgrad.engine.tensor.Shape;
 import org.convgrad.engine.tensor.Tensor;
 import org.jspecify.annotations.Nullable;
+import org.convgrad.io.InputFiles;
 
 /**
  * Reads an Arrow IPC file or stream of tensor samples (one row per sample, the first {@code
@@ -98,7 +99,7 @@ public final class TensorIpcReader implements AutoCloseable {
 
   /** An IPC file at {@code path}. */
   public static TensorIpcReader openFile(Path path, BufferAllocator allocator) throws IOException {
-    return new TensorIpcReader(path.toString(), allocator, FileChannel.open(path, StandardOpenOption.READ), true);
+    return new TensorIpcReader(path.toString(), allocator, InputFiles.open(path), true);
   }
 
   /** An IPC file read through {@code channel} (a Hadoop stream behind an adapter, for one). */
@@ -109,7 +110,7 @@ public final class TensorIpcReader implements AutoCloseable {
 
   /** An IPC stream in the file at {@code path}. */
   public static TensorIpcReader openStream(Path path, BufferAllocator allocator) throws IOException {
-    return new TensorIpcReader(path.toString(), allocator, FileChannel.open(path, StandardOpenOption.READ), false);
+    return new TensorIpcReader(path.toString(), allocator, InputFiles.open(path), false);
   }
 
   /** An IPC stream read from {@code channel}. */

@@ -63,6 +63,8 @@ public final class TensorIpcWriter implements AutoCloseable {
   private final String target;
   private long rowsWritten;
   private boolean closed;
+  /** A write failed: close() must not finish the file (try-with-resources calls it all the same). */
+  private boolean failed;
 
   private TensorIpcWriter(Builder b, BufferAllocator allocator, WritableByteChannel channel, boolean fileFormat,
       @Nullable AtomicFile file, String target) {
@@ -149,6 +151,17 @@ public final class TensorIpcWriter implements AutoCloseable {
   public void write(long[] idValues, Tensor batch, long firstRow, int rowCount,
       List<? extends FieldVector> carriedColumns) throws IOException {
     checkOpen();
+    boolean ok = false;
+    try {
+      writeChecked(idValues, batch, firstRow, rowCount, carriedColumns);
+      ok = true;
+    } finally {
+      failed |= !ok;
+    }
+  }
+
+  private void writeChecked(long[] idValues, Tensor batch, long firstRow, int rowCount,
+      List<? extends FieldVector> carriedColumns) throws IOException {
     int rows = rows(batch);
     if (firstRow < 0 || rowCount < 0 || firstRow > rows || rowCount > rows - firstRow) {
       throw new IndexOutOfBoundsException("rows [" + firstRow + ", " + firstRow + " + " + rowCount
@@ -229,10 +242,18 @@ public final class TensorIpcWriter implements AutoCloseable {
     }
   }
 
-  /** Ends the file or stream (footer, end-of-stream marker) and, for a file, renames it into place. */
+  /**
+   * Ends the file or stream (footer, end-of-stream marker) and, for a file, renames it into place;
+   * after a failed {@link #write}, {@link #abort()}s instead, so that a failure never leaves a
+   * file that looks complete.
+   */
   @Override
   public void close() throws IOException {
     if (closed) {
+      return;
+    }
+    if (failed) {
+      abort();
       return;
     }
     closed = true;

@@ -14,6 +14,7 @@ import org.convgrad.engine.InvalidArgumentException;
 import org.convgrad.engine.tensor.Shape;
 import org.convgrad.engine.tensor.Tensor;
 import org.convgrad.io.AtomicFile;
+import org.convgrad.io.InputFiles;
 
 /**
  * NumPy {@code .npy} files (format versions 1.0, 2.0 and 3.0) of float16 ({@code <f2}, read as
@@ -49,7 +50,7 @@ public final class Npy {
 
   /** The header of {@code file}, without reading its data. */
   public static NpyHeader readHeader(Path file) throws IOException {
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+    try (FileChannel ch = InputFiles.open(file)) {
       return readHeader(ch, file.toString());
     }
   }
@@ -123,7 +124,7 @@ public final class Npy {
 
   /** The whole array in {@code file}. */
   public static Tensor read(Path file) throws IOException {
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+    try (FileChannel ch = InputFiles.open(file)) {
       return read(ch, file.toString());
     }
   }
@@ -143,7 +144,7 @@ public final class Npy {
    * [rowCount, d1, d2, ...]}.
    */
   public static Tensor readRange(Path file, long firstRow, long rowCount) throws IOException {
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+    try (FileChannel ch = InputFiles.open(file)) {
       return readRange(ch, file.toString(), firstRow, rowCount);
     }
   }

@@ -1,0 +1,132 @@
+package org.convgrad.io;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The rules every output of convgrad follows, checked on local paths before any work starts:
+ *
+ * <ul>
+ *   <li>an output is never one of the inputs, however either path is spelled (relative, through
+ *       {@code ..} or symbolic links, a hard link to the same file);
+ *   <li>an output directory never is, holds or lies inside an input, and a file output never lies
+ *       inside an output directory of the same run;
+ *   <li>an output file is not a directory, a FIFO or a device, and its directory exists;
+ *   <li>an output is never a symbolic link: convgrad neither writes through a link (which would
+ *       change a file the user did not name) nor replaces it; name the file itself.
+ * </ul>
+ *
+ * An existing regular file named as an output is replaced (atomically: see {@link AtomicFile}).
+ */
+public final class OutputPaths {
+  private OutputPaths() {}
+
+  /**
+   * Checks {@code output}, a file to be written, against the run's {@code inputs} (option name to
+   * path; null paths are skipped).
+   *
+   * @throws OutputRefusedException naming {@code option}, the path and the rule
+   */
+  public static void checkFile(String option, Path output, Map<String, @Nullable Path> inputs) throws IOException {
+    String what = option + " " + output;
+    checkNotLink(what, output);
+    if (Files.isDirectory(output)) {
+      throw new OutputRefusedException(what + " is a directory; name the file to write");
+    }
+    if (Files.exists(output) && !Files.isRegularFile(output)) {
+      throw new OutputRefusedException(what + " is not a regular file (" + InputFiles.kind(output)
+          + "); name a new or regular file");
+    }
+    Path parent = output.toAbsolutePath().getParent();
+    if (parent == null || !Files.isDirectory(parent)) {
+      throw new OutputRefusedException("the directory of " + what + " does not exist");
+    }
+    for (Map.Entry<String, @Nullable Path> in : inputs.entrySet()) {
+      Path input = in.getValue();
+      if (input != null && sameFile(output, input)) {
+        throw new OutputRefusedException(what + " is the same file as " + in.getKey() + " " + input
+            + "; convgrad never overwrites an input: choose another " + option);
+      }
+    }
+  }
+
+  /**
+   * Checks {@code output}, a directory to be created or filled, against {@code inputs}.
+   *
+   * @throws OutputRefusedException naming {@code option}, the path and the rule
+   */
+  public static void checkDirectory(String option, Path output, Map<String, @Nullable Path> inputs)
+      throws IOException {
+    String what = option + " " + output;
+    checkNotLink(what, output);
+    Path dir = canonical(output);
+    for (Map.Entry<String, @Nullable Path> in : inputs.entrySet()) {
+      if (in.getValue() == null) {
+        continue;
+      }
+      Path input = canonical(in.getValue());
+      String named = in.getKey() + " " + in.getValue();
+      if (input.equals(dir)) {
+        throw new OutputRefusedException(what + " is " + named + "; convgrad never writes into an input: choose a new"
+            + " directory");
+      }
+      if (input.startsWith(dir)) {
+        throw new OutputRefusedException(what + " holds " + named + "; choose a new directory for the output");
+      }
+      if (dir.startsWith(input)) {
+        throw new OutputRefusedException(what + " lies inside " + named + "; choose a directory outside it");
+      }
+    }
+  }
+
+  /** Refuses a file output {@code file} that lies inside the output directory {@code dir} of the same run. */
+  public static void checkOutside(String option, Path file, String dirOption, Path dir) throws IOException {
+    if (canonical(file).startsWith(canonical(dir))) {
+      throw new OutputRefusedException(option + " " + file + " lies inside " + dirOption + " " + dir
+          + ", which the run writes and owns; choose a file outside it");
+    }
+  }
+
+  private static void checkNotLink(String what, Path output) throws IOException {
+    if (Files.isSymbolicLink(output)) {
+      throw new OutputRefusedException(what + " is a symbolic link (to " + Files.readSymbolicLink(output)
+          + "); convgrad does not write through or over links: name the file itself, or remove the link");
+    }
+  }
+
+  /** Whether two paths name the same file: by inode when both exist, else by canonical path. */
+  static boolean sameFile(Path a, Path b) throws IOException {
+    if (Files.exists(a) && Files.exists(b)) {
+      return Files.isSameFile(a, b);
+    }
+    return canonical(a).equals(canonical(b));
+  }
+
+  /**
+   * The absolute path with every symbolic link and {@code ..} of its existing part resolved (the
+   * way the operating system would resolve it), followed by the names that do not exist yet.
+   */
+  static Path canonical(Path p) throws IOException {
+    Path abs = p.toAbsolutePath();
+    if (Files.exists(abs, LinkOption.NOFOLLOW_LINKS) && !Files.isSymbolicLink(abs)) {
+      return abs.toRealPath();
+    }
+    Path parent = abs.getParent();
+    if (parent == null) {
+      return abs.normalize();
+    }
+    Path name = abs.getFileName();
+    if (name.toString().equals("..")) {
+      Path up = canonical(parent).getParent();
+      return up == null ? canonical(parent) : up;
+    }
+    if (name.toString().equals(".")) {
+      return canonical(parent);
+    }
+    return canonical(parent).resolve(name);
+  }
+}
