@@ -4,15 +4,21 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.convgrad.engine.BackpropInputOp;
 import org.convgrad.engine.Conv2dBackpropInput;
-import org.convgrad.engine.ConvParams;
 import org.convgrad.engine.Engine;
 import org.convgrad.engine.EngineKind;
-import org.convgrad.engine.InvalidArgumentException;
 import org.convgrad.engine.kernel.PackedFilter;
 import org.convgrad.engine.tensor.Tensor;
 import org.convgrad.io.TensorFile;
+import org.convgrad.io.OutputPaths;
 import org.convgrad.io.TensorFiles;
+import org.jspecify.annotations.Nullable;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.TypeConversionException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -23,12 +29,14 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "backprop-input",
     mixinStandardHelpOptions = true,
+    versionProvider = Version.class,
     sortOptions = false,
     description = {
       "Computes TensorFlow's conv2d_backprop_input: the gradient of a 2-D convolution with respect to its input.",
       "Files are chosen by extension: .npy (NumPy, little-endian <f2/<f4/<f8, C order) or .arrow (Arrow IPC file,",
       "one row per sample in an arrow.fixed_shape_tensor column). The output has the inputs' dtype and is written",
-      "under a temporary name and renamed, so a failed run leaves no partial file."
+      "under a temporary name and renamed, so a failed run leaves no partial file. The output is never one of the",
+      "inputs, never a directory and never a symbolic link (name the file itself); an existing file is replaced."
     },
     footer = {
       "",
@@ -36,19 +44,11 @@ import picocli.CommandLine.Spec;
       "  convgrad backprop-input --input-sizes 8,56,56,64 --filter w.npy --out-backprop dy.npy \\",
       "      --strides 2 --padding SAME --output dx.npy",
       "",
-      "Exit status: 0 success; 2 rejected argument or unreadable file (one line on stderr, 'InvalidArgument: ...'",
-      "for arguments TensorFlow would reject); 1 anything else."
+      "Exit status: 0 success; 2 a rejected command line ('Usage error: ...'), op ('InvalidArgument: ...', as",
+      "TensorFlow would reject it) or file ('Error: ...'); 1 anything else. Each is one line on stderr."
     })
 final class BackpropInputCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
-
-  @Option(
-      names = "--input-sizes",
-      required = true,
-      split = ",",
-      paramLabel = "N",
-      description = "Shape of the convolution's input: 4 values in data-format order (8,56,56,64), or 2 spatial values (56,56).")
-  long[] inputSizes;
 
   @Option(names = "--filter", required = true, paramLabel = "FILE", description = "Filter [fh, fw, in_c/groups, out_c] (HWIO).")
   Path filter;
@@ -66,18 +66,24 @@ final class BackpropInputCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
-    ConvParams params = op.toParams();
-    TensorFiles.Format.of(output); // an unknown output type fails before any work
+    BackpropInputOp described = op.toOp();
+    engine.check(spec);
+    // Before any work: the output's name, and that writing it destroys nothing the user did not name.
+    TensorFiles.Format.of(output);
+    Map<String, @Nullable Path> inputs = new LinkedHashMap<>();
+    inputs.put("--out-backprop", outBackprop);
+    inputs.put("--filter", filter);
+    OutputPaths.checkFile("--output", output, inputs);
     Tensor w = TensorFiles.readFilter(filter);
     TensorFile dyFile = TensorFiles.read(outBackprop);
-    dyFile.requireLayout(params.dataFormat());
+    dyFile.requireLayout(described.dataFormat());
     Tensor dy = dyFile.tensor();
-    Conv2dBackpropInput problem = Conv2dBackpropInput.of(inputSizes, w, dy, params);
+    Conv2dBackpropInput problem = described.bind(w, dy);
     try (Engine e = engine.build()) {
       // Packed once, as a caller that repeats the op would: --repeat times the op, not the packing.
       PackedFilter packed = e.pack(problem, w);
       Timing.Result<Tensor> timing = Timing.repeat(engine.repeat, () -> e.backpropInput(problem, packed, dy));
-      TensorFiles.write(output, timing.value(), params.dataFormat(), dyFile);
+      TensorFiles.write(output, timing.value(), described.dataFormat(), dyFile);
       if (engine.verbose || engine.repeat > 1) {
         out.printf("%s -> %s %s %s, kernel %s, %d thread(s)%n", problem, output, timing.value().dtype(),
             timing.value().shape(), e.kernelFor(problem).describe(problem), e.threads());
@@ -87,18 +93,13 @@ final class BackpropInputCommand implements Callable<Integer> {
     return 0;
   }
 
-  static void rejectUnless(boolean ok, String message) {
-    if (!ok) {
-      throw new InvalidArgumentException(message);
-    }
-  }
-
   /** Which engine runs the op and how often. */
   static final class EngineOptions {
-    @Option(names = "--engine", paramLabel = "KIND", description = "auto (default), scalar, simd, gpu or cudnn.")
-    String kind = "auto";
+    @Option(names = "--engine", paramLabel = "KIND", converter = EngineKindConverter.class,
+        description = "auto (default), scalar, simd or gpu.")
+    EngineKind kind = EngineKind.AUTO;
 
-    @Option(names = "--threads", paramLabel = "N", description = "Worker threads. Default: the available processors.")
+    @Option(names = "--threads", paramLabel = "N", description = "Worker threads, at least 1. Default: the available processors.")
     int threads = Runtime.getRuntime().availableProcessors();
 
     @Option(names = "--repeat", paramLabel = "N", description = "Run the op N times on the same inputs (the output is written once) and print the median time per run.")
@@ -107,11 +108,30 @@ final class BackpropInputCommand implements Callable<Integer> {
     @Option(names = {"-v", "--verbose"}, description = "Print the problem, the kernel chosen and the time taken.")
     boolean verbose;
 
+    /** The options' ranges, as usage errors of {@code command}. */
+    void check(CommandSpec command) {
+      if (threads < 1) {
+        throw new ParameterException(command.commandLine(), "--threads must be at least 1, but got " + threads);
+      }
+      if (repeat < 1) {
+        throw new ParameterException(command.commandLine(), "--repeat must be at least 1, but got " + repeat);
+      }
+    }
+
     Engine build() {
-      rejectUnless(threads >= 1, "--threads must be at least 1, but got " + threads);
-      rejectUnless(repeat >= 1, "--repeat must be at least 1, but got " + repeat);
-      EngineKind k = EngineKind.parse(kind);
-      return Engine.create(b -> b.kind(k).threads(threads));
+      return Engine.create(b -> b.kind(kind).threads(threads));
+    }
+  }
+
+  /** {@code --engine}: a usage error names the engines there are. */
+  static final class EngineKindConverter implements ITypeConverter<EngineKind> {
+    @Override
+    public EngineKind convert(String value) {
+      try {
+        return EngineKind.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new TypeConversionException(e.getMessage());
+      }
     }
   }
 }

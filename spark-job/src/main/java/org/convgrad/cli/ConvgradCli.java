@@ -1,18 +1,14 @@
 package org.convgrad.cli;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
-import org.convgrad.engine.InvalidArgumentException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
  * {@code convgrad}: TensorFlow's conv2d_backprop_input on the command line.
  *
- * <p>Exit status: 0 on success; 2 for a rejected argument or input (one line on standard error,
- * starting {@code InvalidArgument:}) and for an unreadable or corrupt file (one line naming the
- * file); 1 for anything else.
+ * <p>Exit status: 0 on success; 2 for a rejected command line, op or file, 1 for anything else,
+ * each with one line on standard error ({@link ErrorLine} has the rules).
  */
 @Command(
     name = "convgrad",
@@ -21,8 +17,6 @@ import picocli.CommandLine.Command;
     description = "TensorFlow's conv2d_backprop_input on the JVM: exact, fast, deterministic.",
     subcommands = {BackpropInputCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
 public final class ConvgradCli {
-  public static final int EXIT_REJECTED = 2;
-
   public static void main(String[] args) {
     System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
   }
@@ -34,34 +28,14 @@ public final class ConvgradCli {
     cli.setErr(err);
     cli.setParameterExceptionHandler(
         (e, a) -> {
-          err.println("InvalidArgument: " + e.getMessage() + " (see convgrad "
-              + e.getCommandLine().getCommandName() + " --help)");
-          return EXIT_REJECTED;
+          err.println(ErrorLine.of(e));
+          return ErrorLine.REJECTED;
         });
     cli.setExecutionExceptionHandler(
         (e, c, parsed) -> {
-          err.println(oneLine(e));
-          return e instanceof InvalidArgumentException || isIoFailure(e) ? EXIT_REJECTED : 1;
+          err.println(ErrorLine.of(e));
+          return ErrorLine.exitCode(e);
         });
     return cli.execute(args);
-  }
-
-  private static boolean isIoFailure(Exception e) {
-    return e instanceof IOException || e instanceof UncheckedIOException;
-  }
-
-  /** The one line a failure prints: never a stack trace for a rejected input. */
-  static String oneLine(Exception e) {
-    if (e instanceof InvalidArgumentException) {
-      return ((InvalidArgumentException) e).toLine();
-    }
-    Throwable t = e instanceof UncheckedIOException ? e.getCause() : e;
-    String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-    if (t instanceof java.nio.file.NoSuchFileException) {
-      message = "no such file: " + message;
-    } else if (t instanceof java.nio.file.AccessDeniedException) {
-      message = "permission denied: " + message;
-    }
-    return (isIoFailure(e) ? "Error: " : "Error (" + t.getClass().getSimpleName() + "): ") + message.replace('\n', ' ');
   }
 }

@@ -15,6 +15,7 @@ import org.convgrad.engine.tensor.Tensor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -25,6 +26,7 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(
     name = "demo",
     mixinStandardHelpOptions = true,
+    versionProvider = Version.class,
     description = {
       "Generates a realistic problem (ResNet conv2_x: out_backprop 8x56x56x64, filter 3x3x64x64, stride 1, SAME),",
       "computes its input gradient, checks the adjoint identity <conv2d(x, w), dy> = <x, dx> on the first sample",
@@ -44,7 +46,10 @@ final class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
-    BackpropInputCommand.rejectUnless(batch >= 1, "--batch must be at least 1, but got " + batch);
+    if (batch < 1) {
+      throw new ParameterException(spec.commandLine(), "--batch must be at least 1, but got " + batch);
+    }
+    engine.check(spec);
     ConvParams params = ConvParams.of(p -> p.strides(1).padding(Padding.SAME));
     long[] inputSizes = {batch, 56, 56, 64};
     SplittableRandom random = new SplittableRandom(seed);

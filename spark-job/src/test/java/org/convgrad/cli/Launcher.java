@@ -5,26 +5,48 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** Runs {@code bin/convgrad} as a user does: a separate process, from the repository's root. */
+/** Runs the launchers in {@code bin/} as a user does: a separate process, from the repository's root. */
 final class Launcher {
   static final Path ROOT = Path.of(System.getProperty("convgrad.root", "..")).toAbsolutePath().normalize();
 
   record Run(int exit, String out, String err) {}
 
   static Run convgrad(String... args) throws IOException, InterruptedException {
+    return run("bin/convgrad", Map.of(), args);
+  }
+
+  /** {@code bin/convgrad-spark-submit} with {@code args}, on the Spark the project ships. */
+  static Run sparkSubmit(String... args) throws IOException, InterruptedException {
+    return run("bin/convgrad-spark-submit", Map.of(), args);
+  }
+
+  /**
+   * Runs {@code script} (relative to the repository's root) with {@code args} and these changes to
+   * the environment (a null value removes the variable), from the repository's root.
+   */
+  static Run run(String script, Map<String, String> env, String... args) throws IOException, InterruptedException {
     List<String> command = new ArrayList<>();
-    command.add(ROOT.resolve("bin/convgrad").toString());
+    command.add(ROOT.resolve(script).toString());
     command.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(command).directory(ROOT.toFile());
+    pb.environment().remove("SPARK_HOME"); // surefire's, for the tests' own clusters: a user has none
+    env.forEach((k, v) -> {
+      if (v == null) {
+        pb.environment().remove(k);
+      } else {
+        pb.environment().put(k, v);
+      }
+    });
     Path out = java.nio.file.Files.createTempFile("convgrad-out", ".txt");
     Path err = java.nio.file.Files.createTempFile("convgrad-err", ".txt");
     pb.redirectOutput(out.toFile()).redirectError(err.toFile());
     Process p = pb.start();
     if (!p.waitFor(5, TimeUnit.MINUTES)) {
       p.destroyForcibly();
-      throw new IllegalStateException("bin/convgrad did not finish in 5 minutes: " + command);
+      throw new IllegalStateException(script + " did not finish in 5 minutes: " + command);
     }
     try {
       return new Run(p.exitValue(), java.nio.file.Files.readString(out, StandardCharsets.UTF_8),
@@ -35,12 +57,17 @@ final class Launcher {
     }
   }
 
-  /** The JVM's own start-up notice about incubator modules is not convgrad's output. */
+  /**
+   * What a terminal shows of standard error: each line as its last carriage return leaves it (so
+   * Spark's console progress bar, which redraws and then blanks itself, shows nothing), without
+   * blank lines and the JVM's own start-up notice about incubator modules, which is not convgrad's.
+   */
   private static String withoutJvmNotices(String err) {
     StringBuilder sb = new StringBuilder();
     for (String line : err.split("\n", -1)) {
-      if (!line.startsWith("WARNING: Using incubator modules")) {
-        sb.append(line).append('\n');
+      String shown = line.substring(line.lastIndexOf('\r') + 1);
+      if (!shown.isBlank() && !shown.startsWith("WARNING: Using incubator modules")) {
+        sb.append(shown).append('\n');
       }
     }
     return sb.toString().strip();

@@ -18,6 +18,7 @@ import org.convgrad.engine.tensor.Tensor;
 import org.convgrad.io.npy.Npy;
 import org.convgrad.spark.io.ArrowParts;
 import org.convgrad.spark.io.DatasetException;
+import org.convgrad.spark.io.HadoopChannels;
 
 /**
  * Writes a committed output's parts, in manifest order, as one file: {@code .npy} (streamed:
@@ -31,7 +32,7 @@ public final class Assembler {
   public static void assemble(Path outputDir, Manifest manifest, String target, Configuration conf, String jobId)
       throws IOException {
     Path dst = new Path(target);
-    FileSystem fs = dst.getFileSystem(conf);
+    FileSystem fs = HadoopChannels.fileSystem(dst, conf); // file: through the raw local file system: no .crc files
     dst = fs.makeQualified(dst);
     Path tmp = new Path(dst.getParent(), "." + dst.getName() + ".convgrad-" + jobId + ".tmp");
     boolean done = false;
@@ -43,14 +44,28 @@ public final class Assembler {
       } else {
         throw new DatasetException("--assemble " + target + ": expected a .npy or .arrow file name");
       }
-      // One rename that replaces an older file: never a moment with neither the old file nor the new.
-      FileContext.getFileContext(dst.toUri(), conf).rename(tmp, dst, Options.Rename.OVERWRITE);
+      replace(fs, tmp, dst, conf);
       done = true;
     } finally {
       if (!done) {
         fs.delete(tmp, false);
       }
     }
+  }
+
+  /**
+   * One rename that replaces an older file: never a moment with neither the old file nor the new.
+   * A local file is renamed by the operating system (POSIX rename replaces atomically); other file
+   * systems through FileContext's overwriting rename.
+   */
+  private static void replace(FileSystem fs, Path tmp, Path dst, Configuration conf) throws IOException {
+    java.nio.file.Path local = HadoopChannels.localPath(dst, conf);
+    if (local != null) {
+      java.nio.file.Files.move(HadoopChannels.localPath(tmp, conf), local,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      return;
+    }
+    FileContext.getFileContext(dst.toUri(), conf).rename(tmp, dst, Options.Rename.OVERWRITE);
   }
 
   private static DType dtype(Manifest m) {

@@ -25,13 +25,13 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.unsafe.Platform;
 import org.apache.spark.util.LongAccumulator;
+import org.convgrad.engine.BackpropInputOp;
 import org.convgrad.engine.Conv2dBackpropInput;
 import org.convgrad.engine.DType;
 import org.convgrad.engine.InvalidArgumentException;
 import org.convgrad.engine.tensor.Shape;
 import org.convgrad.engine.tensor.Tensor;
 import org.convgrad.spark.io.SampleDataset;
-import org.convgrad.spark.job.OpArgs;
 import org.convgrad.spark.task.ExecutorEngines;
 import org.convgrad.spark.task.JobSpec;
 
@@ -39,15 +39,15 @@ import org.convgrad.spark.task.JobSpec;
  * The DataFrame API: {@code conv2d_backprop_input} on a column of flattened samples.
  *
  * <pre>{@code
- * Dataset<Row> withDx = ConvgradFrames.backpropInput(df, "dy", "dx", filter,
- *     new long[] {6, 6, 3},                                   // one sample's out_backprop shape
- *     new OpArgs(new long[] {11, 11}, new long[] {2}, "SAME", new long[0], new long[] {1}, "NHWC"));
+ * BackpropInputOp op = BackpropInputOp.of(o -> o.inputSizes(11, 11).strides(2).padding(Padding.SAME));
+ * Dataset<Row> withDx = ConvgradFrames.backpropInput(df, "dy", "dx", filter, op);
  * }</pre>
  *
  * The input column is {@code array<float>} (float32) or {@code array<double>} (float64), one
- * sample per row in C order; the result adds {@code outputColumn} of the same type holding the
- * sample's input gradient, flattened. The op is validated on the driver first (TensorFlow's
- * message); the filter is broadcast once. A row whose array has the wrong length, is null or holds
+ * sample per row in C order, of the shape the op and the filter give out_backprop ({@link
+ * BackpropInputOp#outBackpropSampleShape}); the result adds {@code outputColumn} of the same type
+ * holding the sample's input gradient, flattened. The op is validated on the driver first
+ * (TensorFlow's message); the filter is broadcast once. A row whose array has the wrong length, is null or holds
  * a null fails its task with a message naming the expected shape.
  *
  * <p>No value is boxed: each partition is read as Spark's internal rows ({@code
@@ -65,14 +65,21 @@ public final class ConvgradFrames {
     return (int) Math.max(1, Math.min(4096, (64L << 20) / Math.max(1, (sampleElements + gradElements) * byteSize)));
   }
 
+  /**
+   * {@code df} with the input gradient of each row's sample in {@code inputColumn} added as {@code
+   * outputColumn}.
+   *
+   * @throws InvalidArgumentException on the driver, for a column of another type or an op TensorFlow would reject
+   */
   public static Dataset<Row> backpropInput(Dataset<Row> df, String inputColumn, String outputColumn, Tensor filter,
-      long[] sampleShape, OpArgs op) {
-    return backpropInput(df, inputColumn, outputColumn, filter, sampleShape, op, 0);
+      BackpropInputOp op) {
+    return backpropInput(df, inputColumn, outputColumn, filter, op, 0);
   }
 
   /** As above, with at most {@code maxBatchRows} rows per engine batch (0: by memory alone). */
   public static Dataset<Row> backpropInput(Dataset<Row> df, String inputColumn, String outputColumn, Tensor filter,
-      long[] sampleShape, OpArgs op, int maxBatchRows) {
+      BackpropInputOp op, int maxBatchRows) {
+    long[] sampleShape = op.outBackpropSampleShape(filter.shape());
     StructType schema = df.schema();
     int idx = schema.fieldIndex(inputColumn);
     DataType type = schema.fields()[idx].dataType();
@@ -91,7 +98,7 @@ public final class ConvgradFrames {
       throw new InvalidArgumentException("column " + inputColumn + " is array<" + el.simpleString()
           + ">; expected array<float> or array<double>");
     }
-    Conv2dBackpropInput one = op.op(1, sampleShape, filter.shape(), filter.dtype(), dtype);
+    Conv2dBackpropInput one = op.bindBatch(1, sampleShape, filter.shape(), filter.dtype(), dtype);
     long sampleElements = Shape.of(sampleShape).elementCount();
     long gradElements = one.inputShape().elementCount();
     int batch = batchRows(sampleElements, gradElements, dtype.byteSize());
@@ -198,7 +205,7 @@ public final class ConvgradFrames {
           if (count < batch) {
             kept = Arrays.copyOf(kept, count);
           }
-          Tensor dy = Tensor.zeros(dtype, OpArgs.batchShape(count, sampleShape));
+          Tensor dy = Tensor.zeros(dtype, BackpropInputOp.batchShape(count, sampleShape));
           float[] f32 = dtype == DType.FLOAT32 ? dy.float32Data() : null;
           double[] f64 = dtype == DType.FLOAT64 ? dy.float64Data() : null;
           for (int r = 0; r < count; r++) {

@@ -121,18 +121,19 @@ public final class ArrowParts {
   }
 
   /**
-   * A tensor stored in an .arrow file: a file of one row holds the tensor as its sample (a filter
-   * [fh, fw, in_c, out_c] as one fixed_shape_tensor value); a file of several rows holds
-   * {@code [rows, ...sample]}.
+   * A filter stored in an .arrow file: one row whose {@code fixed_shape_tensor} value is the whole
+   * {@code [fh, fw, in_c, out_c]} filter (dimension names {@code H,W,I,O} or none).
    */
-  public static Tensor readTensor(Path path, Configuration conf) throws IOException {
+  public static Tensor readFilter(Path path, Configuration conf) throws IOException {
     try (BufferAllocator alloc = allocator("read " + path.getName());
         TensorIpcReader r = TensorIpcReader.openFile(HadoopChannels.openRead(path, conf), path.toString(), alloc)) {
+      r.column().requireHonouredMetadata(path.toString(), true);
       TensorBatch all = r.readAll();
-      Tensor t = all.samples();
       if (all.size() != 1) {
-        return t;
+        throw new DatasetException("filter " + path + " has " + all.size()
+            + " rows; an Arrow filter file holds the whole [fh, fw, in_c, out_c] filter in one row");
       }
+      Tensor t = all.samples();
       Shape sample = r.column().sampleShape();
       switch (t.dtype()) {
         case FLOAT32:

@@ -10,6 +10,10 @@ import org.apache.hadoop.fs.Path;
 import org.convgrad.io.arrow.TensorBatch;
 import org.convgrad.io.arrow.TensorColumnInfo;
 import org.convgrad.io.arrow.TensorDataset;
+import org.convgrad.io.arrow.TensorIpcWriter;
+import org.apache.arrow.vector.types.pojo.Field;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Arrow IPC datasets through arrow-io's {@link TensorDataset}, over Hadoop file systems: the
@@ -17,6 +21,8 @@ import org.convgrad.io.arrow.TensorDataset;
  * record batches of its own rows.
  */
 final class ArrowSamples {
+  private static final Logger LOG = LoggerFactory.getLogger(ArrowSamples.class);
+
   private ArrowSamples() {}
 
   static TensorDataset.Source source(Path file, Configuration conf) {
@@ -41,6 +47,18 @@ final class ArrowSamples {
     try (BufferAllocator alloc = ArrowParts.allocator("inspect");
         TensorDataset ds = TensorDataset.open(sources, alloc)) {
       TensorColumnInfo col = ds.column();
+      col.requireHonouredMetadata(location, false);
+      for (Field f : col.otherFields()) {
+        if (f.getName().equals(TensorIpcWriter.ID_COLUMN)) {
+          throw new DatasetException("out_backprop dataset " + location + ": its id column is " + f.getType()
+              + "; the job carries int64 ids into every part and the manifest: cast the ids to int64 (or rename"
+              + " the column, and the job numbers the samples)");
+        }
+      }
+      if (!col.otherFields().isEmpty()) {
+        LOG.info("convgrad: the parts hold the id and input gradient columns; {} of {} are not copied (join on id)",
+            col.otherFields().stream().map(Field::getName).toList(), location);
+      }
       long[] counts = ds.fileSampleCounts();
       List<SampleDataset.DataFile> out = new ArrayList<>();
       long first = 0;

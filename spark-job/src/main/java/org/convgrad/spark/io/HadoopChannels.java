@@ -55,13 +55,23 @@ public final class HadoopChannels {
     return null;
   }
 
+  /**
+   * The local file behind a Hadoop path on the local file system ({@code file:} or a scheme-less
+   * path there), or null for other file systems: what the driver checks output paths on.
+   */
+  public static java.nio.file.@org.jspecify.annotations.Nullable Path localPath(Path path, Configuration conf)
+      throws IOException {
+    java.io.File f = localFile(fileSystem(path, conf), path);
+    return f == null ? null : f.toPath();
+  }
+
   /** A read-only, seekable channel over {@code path} (a {@link FileChannel} for a local file). */
   public static SeekableByteChannel openRead(Path path, Configuration conf) throws IOException {
     FileSystem fs = fileSystem(path, conf);
     java.io.File local = localFile(fs, path);
     if (local != null) {
       try {
-        return FileChannel.open(local.toPath(), StandardOpenOption.READ);
+        return org.convgrad.io.InputFiles.open(local.toPath()); // a FIFO or a directory is refused, not read as empty
       } catch (java.nio.file.NoSuchFileException e) {
         throw new java.io.FileNotFoundException("File " + path + " does not exist");
       }

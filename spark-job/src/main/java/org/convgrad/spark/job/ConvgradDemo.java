@@ -1,74 +1,201 @@
 package org.convgrad.spark.job;
 
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.Callable;
 import java.util.stream.Stream;
+import org.convgrad.cli.ErrorLine;
 import org.convgrad.engine.DType;
 import org.convgrad.engine.DataFormat;
 import org.convgrad.engine.tensor.Shape;
 import org.convgrad.engine.tensor.Tensor;
+import org.convgrad.io.OutputRefusedException;
 import org.convgrad.io.npy.Npy;
 import org.convgrad.spark.io.ArrowParts;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Unmatched;
 
 /**
- * {@code bin/convgrad-spark-submit --demo}: writes a demo dataset (384 samples of out_backprop
- * 32x32x64 float32 as 4 Arrow IPC files, a 3x3x64x64 filter as .npy) under {@code demo-output/},
- * then runs the job on it (stride 1, SAME) with {@code --assemble demo-output/dx.npy}. About 20 s
- * of work for the reference kernel on two cores.
+ * {@code bin/convgrad-spark-submit --demo}: writes a demo dataset (out_backprop samples of
+ * 32x32x64 float32 in 4 Arrow IPC files, a 3x3x64x64 filter as .npy) under {@code --dir}, then
+ * runs the job on it (stride 1, SAME) with {@code --assemble DIR/dx.npy}.
  *
- * <p>Options: {@code --dir DIR} (default demo-output), {@code --samples N} (default 384); other
- * arguments go to the job.
+ * <p>The demo owns its directory: it marks a directory it made ({@value #MARKER}) and on a later
+ * run replaces only the files it wrote there. It refuses a directory that is neither new, empty
+ * nor its own, so a mistyped {@code --dir} never costs a user a file.
  */
-public final class ConvgradDemo {
+@Command(
+    name = "convgrad-spark-submit --demo",
+    mixinStandardHelpOptions = true,
+    versionProvider = JobOptions.VersionProvider.class,
+    description = {
+      "Generates a demo dataset and runs the convgrad Spark job over it, on local[*] unless --master says otherwise.",
+      "The directory must be new, empty, or one an earlier demo made: the demo removes only files it wrote."
+    })
+public final class ConvgradDemo implements Callable<Integer> {
+  /** The file that says a directory is the demo's own. */
+  static final String MARKER = ".convgrad-demo";
+  private static final int FILES = 4;
+
+  @Option(names = "--dir", paramLabel = "DIR", description = "Where the demo writes its data and results. Default: demo-output.")
+  Path dir = Path.of("demo-output");
+
+  @Option(names = "--samples", paramLabel = "N", description = "Samples to generate, at least 1. Default: 384.")
+  int samples = 384;
+
+  @Unmatched List<String> jobArgs = new ArrayList<>();
+
   private ConvgradDemo() {}
 
-  public static void main(String[] args) throws IOException {
-    Path dir = Paths.get("demo-output");
-    int samples = 384;
-    List<String> jobArgs = new ArrayList<>();
-    for (int i = 0; i < args.length; i++) {
-      if (args[i].equals("--dir") && i + 1 < args.length) {
-        dir = Paths.get(args[++i]);
-      } else if (args[i].equals("--samples") && i + 1 < args.length) {
-        samples = Integer.parseInt(args[++i]);
-      } else {
-        jobArgs.add(args[i]);
-      }
+  public static void main(String[] args) {
+    CommandLine cli = new CommandLine(new ConvgradDemo());
+    cli.setParameterExceptionHandler((e, a) -> {
+      System.err.println(ErrorLine.of(e));
+      return ErrorLine.REJECTED;
+    });
+    cli.setExecutionExceptionHandler((e, c, parsed) -> {
+      System.err.println(ErrorLine.of(e));
+      return ErrorLine.exitCode(e);
+    });
+    int code = cli.execute(args);
+    if (code != 0) {
+      System.exit(code);
+    }
+  }
+
+  @Override
+  public Integer call() throws IOException {
+    PrintWriter out = new PrintWriter(System.out, true);
+    if (samples < 1) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--samples must be at least 1, but got "
+          + samples);
     }
     Path dy = dir.resolve("out_backprop");
     Path filter = dir.resolve("filter.npy");
-    Path out = dir.resolve("dx");
-    deleteTree(dir);
-    Files.createDirectories(dy);
+    Path result = dir.resolve("dx");
+    Path assembled = dir.resolve("dx.npy");
+    claim(dir);
     long t0 = System.nanoTime();
-    int files = 4;
+    int files = Math.min(FILES, samples);
+    Files.createDirectories(dy);
     for (int f = 0; f < files; f++) {
       int first = f * samples / files;
       int rows = (f + 1) * samples / files - first;
-      ArrowParts.writeSamples(dy.resolve(String.format("dy-%02d.arrow", f)), first,
-          random(DType.FLOAT32, 100 + f, rows, 32, 32, 64), DataFormat.NHWC);
+      ArrowParts.writeSamples(dy.resolve(dataFile(f)), first, random(DType.FLOAT32, 100 + f, rows, 32, 32, 64),
+          DataFormat.NHWC);
     }
     Npy.write(filter, random(DType.FLOAT32, 7, 3, 3, 64, 64));
-    System.out.printf("convgrad demo: wrote %d samples of out_backprop [32, 32, 64] in %d Arrow files to %s and a"
+    out.printf("convgrad demo: wrote %d samples of out_backprop [32, 32, 64] in %d Arrow files to %s and a"
         + " [3, 3, 64, 64] filter (%.1f s)%n", samples, files, dy, (System.nanoTime() - t0) / 1e9);
     List<String> all = new ArrayList<>(List.of(
         "--out-backprop", dy.toString(), "--filter", filter.toString(), "--input-sizes", "32,32", "--strides", "1",
-        "--padding", "SAME", "--output", out.toString(), "--assemble", dir.resolve("dx.npy").toString()));
+        "--padding", "SAME", "--output", result.toString(), "--assemble", assembled.toString()));
     all.addAll(jobArgs);
-    System.out.println("convgrad demo: running the job: " + String.join(" ", all));
+    out.println("convgrad demo: running the job: " + String.join(" ", all));
     int code = ConvgradSparkJob.run(all.toArray(new String[0]));
     if (code == 0) {
-      System.out.println("convgrad demo: parts and manifest.json in " + out + ", the whole input gradient in "
-          + dir.resolve("dx.npy"));
+      out.println("convgrad demo: parts and manifest.json in " + result + ", the whole input gradient in "
+          + assembled);
     }
-    if (code != 0) {
-      System.exit(code);
+    return code;
+  }
+
+  private static String dataFile(int f) {
+    return String.format("dy-%02d.arrow", f);
+  }
+
+  /**
+   * Makes {@code dir} the demo's: a new or empty directory gets the marker; a marked one loses the
+   * files an earlier demo wrote (and nothing else); anything else is refused.
+   */
+  static void claim(Path dir) throws IOException {
+    if (Files.isSymbolicLink(dir)) {
+      throw new OutputRefusedException("--dir " + dir + " is a symbolic link; name a directory");
+    }
+    if (Files.exists(dir) && !Files.isDirectory(dir)) {
+      throw new OutputRefusedException("--dir " + dir + " exists and is not a directory");
+    }
+    if (!Files.exists(dir) || isEmpty(dir)) {
+      Files.createDirectories(dir);
+      Files.writeString(dir.resolve(MARKER), "This directory was made by bin/convgrad-spark-submit --demo, which"
+          + " replaces the files it wrote here (out_backprop/, filter.npy, dx/, dx.npy) on its next run.\n");
+      return;
+    }
+    if (!Files.isRegularFile(dir.resolve(MARKER))) {
+      throw new OutputRefusedException("--dir " + dir + " is not empty and was not made by the demo; the demo writes"
+          + " only into a new or empty directory (or one it made): choose another --dir");
+    }
+    List<Path> strangers = new ArrayList<>();
+    List<Path> ours = new ArrayList<>();
+    for (Path p : list(dir)) {
+      String name = p.getFileName().toString();
+      switch (name) {
+        case MARKER:
+          break;
+        case "filter.npy":
+        case "dx.npy":
+          (Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? ours : strangers).add(p);
+          break;
+        case "out_backprop":
+          for (Path q : list(p)) {
+            (isDemoDataFile(q) ? ours : strangers).add(q);
+          }
+          break;
+        case "dx":
+          for (Path q : list(p)) {
+            (isJobOutput(q) ? ours : strangers).add(q);
+          }
+          break;
+        default:
+          strangers.add(p);
+      }
+    }
+    if (!strangers.isEmpty()) {
+      throw new OutputRefusedException("--dir " + dir + " holds files the demo did not write (" + strangers
+          + "); the demo removes only its own: move them, or choose another --dir");
+    }
+    for (Path p : ours) {
+      deleteTree(p);
+    }
+  }
+
+  private static boolean isDemoDataFile(Path p) {
+    String name = p.getFileName().toString();
+    for (int f = 0; f < FILES; f++) {
+      if (name.equals(dataFile(f))) {
+        return Files.isRegularFile(p);
+      }
+    }
+    return false;
+  }
+
+  /** What the job writes into its output directory. */
+  private static boolean isJobOutput(Path p) {
+    String name = p.getFileName().toString();
+    return name.matches("part-\\d{5}\\.arrow") || name.equals("manifest.json") || name.equals("_SUCCESS")
+        || name.equals("_temporary");
+  }
+
+  private static boolean isEmpty(Path dir) throws IOException {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.findAny().isEmpty();
+    }
+  }
+
+  private static List<Path> list(Path dir) throws IOException {
+    if (!Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return List.of(dir);
+    }
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.sorted().toList();
     }
   }
 
@@ -82,13 +209,14 @@ public final class ConvgradDemo {
     return Tensor.fromFloats(dtype, s, v);
   }
 
-  private static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
+  private static void deleteTree(Path p) throws IOException {
+    if (Files.isSymbolicLink(p) || !Files.isDirectory(p)) {
+      Files.deleteIfExists(p);
       return;
     }
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
-        Files.delete(p);
+    try (Stream<Path> walk = Files.walk(p)) {
+      for (Path q : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
+        Files.delete(q);
       }
     }
   }

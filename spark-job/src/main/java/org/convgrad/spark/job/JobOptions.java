@@ -1,29 +1,45 @@
 package org.convgrad.spark.job;
 
-import java.util.ArrayList;
-import java.util.List;
-import org.jspecify.annotations.Nullable;
 import org.convgrad.cli.OpOptions;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
 
 /**
- * The job's command line: the op's arguments as the {@code convgrad} command line takes them,
- * plus where the data lives and how to split the work.
+ * The job's command line: the op's options as {@code convgrad backprop-input} takes them, plus
+ * where the data lives and how to split the work. {@link #toJob()} turns it into a {@link
+ * ConvgradJob}: the command line is a thin shell over the job API.
  */
 @Command(
     name = "convgrad-spark-submit",
     mixinStandardHelpOptions = true,
+    versionProvider = JobOptions.VersionProvider.class,
     sortOptions = false,
     usageHelpAutoWidth = true,
     description = {
       "conv2d_backprop_input over a dataset of out_backprop samples on Spark: the driver validates,",
       "plans shards of whole samples and broadcasts the filter; executors read their shards from",
       "storage, run the engine and write Arrow IPC parts; the driver commits them (manifest.json,",
-      "_SUCCESS) and, with --assemble, writes the whole input gradient as one .npy or .arrow."
+      "_SUCCESS) and, with --assemble, writes the whole input gradient as one .npy or .arrow.",
+      "spark-submit's own options (--master, --conf, ...) may come before or among these.",
+      "bin/convgrad-spark-submit --demo [--dir DIR] [--samples N] runs a generated demo (--demo --help)."
+    },
+    footer = {
+      "",
+      "Outputs are checked before any task: --output must be new or empty and neither be, hold nor lie inside an",
+      "input; --assemble must not be an input, a directory, a symbolic link or inside --output (an existing file",
+      "is replaced). Exit status: 0 success; 2 a rejected command line ('Usage error: ...'), op ('InvalidArgument:",
+      "...') or input ('Error: ...'), also when a task finds a sample it cannot use; 1 a failed job. One line each."
     })
 public final class JobOptions {
+  @Spec CommandSpec spec;
+
   @Option(names = "--out-backprop", required = true, paramLabel = "PATH",
       description = "Samples: a directory of Arrow IPC files (id + fixed_shape_tensor columns), an .arrow file, or"
           + " one .npy of shape [n, ...]. Any Hadoop path (file:, hdfs:, s3a:).")
@@ -32,15 +48,10 @@ public final class JobOptions {
   @Option(names = "--filter", required = true, paramLabel = "PATH", description = "The filter, [fh, fw, in_c, out_c]: .npy or .arrow.")
   public String filter = "";
 
-  @Option(names = "--input-sizes", required = true, split = ",", arity = "1..*", paramLabel = "N",
-      description = "The convolution input's shape: 4 values in data_format order (batch = the dataset's sample count)"
-          + " or 2 spatial values.")
-  public List<Long> inputSizes = new ArrayList<>();
-
   @Mixin public OpOptions op = new OpOptions();
 
   @Option(names = "--output", required = true, paramLabel = "DIR",
-      description = "Output directory (must not exist or be empty): Arrow IPC parts, manifest.json, _SUCCESS.")
+      description = "Output directory (new, or empty): Arrow IPC parts, manifest.json, _SUCCESS.")
   public String output = "";
 
   @Option(names = "--assemble", paramLabel = "PATH",
@@ -48,27 +59,70 @@ public final class JobOptions {
   public @Nullable String assemble;
 
   @Option(names = "--samples-per-task", paramLabel = "N",
-      description = "Samples per task (default: about 3 tasks per core, whole samples, never across files).")
-  public long samplesPerTask = 0;
+      description = "Samples per task, at least 1 (default: about 3 tasks per core, whole samples, never across files).")
+  public @Nullable Long samplesPerTask;
 
-  @Option(names = "--engine", paramLabel = "auto|cpu|gpu",
+  @Option(names = "--engine", paramLabel = "auto|cpu|gpu", converter = EngineChoiceConverter.class,
       description = "auto: the GPU Spark assigns a task when a GPU backend exists, else the CPU; cpu; gpu (default auto).")
-  public String engine = "auto";
+  public EngineChoice engine = EngineChoice.AUTO;
 
-  @Option(names = "--threads", paramLabel = "N", description = "Engine threads per task (default: the executor's cores / the tasks it runs at once,"
-          + " i.e. spark.task.cpus).")
-  public int threads = 0;
+  @Option(names = "--threads", paramLabel = "N", description = "Engine threads per task, at least 1 (default: the"
+      + " executor's cores / the tasks it runs at once, i.e. spark.task.cpus).")
+  public @Nullable Integer threads;
 
-  static long[] toArray(List<Long> values) {
-    long[] out = new long[values.size()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = values.get(i);
+  /**
+   * The job these options describe.
+   *
+   * @throws ParameterException for an option out of its range (a usage error)
+   * @throws org.convgrad.engine.InvalidArgumentException for an op TensorFlow would reject
+   */
+  public ConvgradJob toJob() {
+    ConvgradJob.Builder b = ConvgradJob.builder()
+        .op(op.toOp())
+        .outBackprop(outBackprop)
+        .filter(filter)
+        .output(output)
+        .assemble(assemble)
+        .engine(engine);
+    if (samplesPerTask != null) {
+      atLeastOne("--samples-per-task", samplesPerTask);
+      b.samplesPerTask(samplesPerTask);
     }
-    return out;
+    if (threads != null) {
+      atLeastOne("--threads", threads);
+      b.threads(threads);
+    }
+    return b.build();
   }
 
-  public OpArgs opArgs() {
-    return new OpArgs(toArray(inputSizes), op.strides, op.padding.name(), op.explicitPaddings, op.dilations,
-        op.dataFormat.name());
+  private void atLeastOne(String option, long value) {
+    if (value < 1) {
+      throw new ParameterException(spec.commandLine(), option + " must be at least 1, but got " + value
+          + " (leave it out for the default)");
+    }
+  }
+
+  /** {@code --engine}: a usage error names the choices. */
+  static final class EngineChoiceConverter implements ITypeConverter<EngineChoice> {
+    @Override
+    public EngineChoice convert(String value) {
+      try {
+        return EngineChoice.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new TypeConversionException(e.getMessage());
+      }
+    }
+  }
+
+  /** The jar's version and the JVM's, as {@code convgrad --version} prints them. */
+  static final class VersionProvider implements picocli.CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = JobOptions.class.getPackage().getImplementationVersion();
+      return new String[] {
+        "convgrad " + (v == null ? "(development build)" : v) + " (Spark job)",
+        "JVM " + System.getProperty("java.vm.name") + " " + System.getProperty("java.version")
+      };
+    }
   }
 }

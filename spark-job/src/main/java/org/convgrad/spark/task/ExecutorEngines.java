@@ -82,7 +82,7 @@ public final class ExecutorEngines {
     public Conv2dBackpropInput op(long batch) {
       return ops.computeIfAbsent(
           batch,
-          n -> spec.op.op(n, spec.dataset.sampleShape(), filter.shape(), filter.dtype(), spec.dataset.dtype()));
+          n -> spec.op.bindBatch(n, spec.dataset.sampleShape(), filter.shape(), filter.dtype(), spec.dataset.dtype()));
     }
 
     /** The kernel that computes batches of {@code op}'s kind. */

@@ -7,22 +7,23 @@ import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
+import org.convgrad.engine.BackpropInputOp;
 import org.convgrad.engine.DType;
 import org.convgrad.engine.tensor.Shape;
 import org.convgrad.engine.tensor.Tensor;
 import org.convgrad.spark.io.SampleDataset;
-import org.convgrad.spark.job.OpArgs;
 
 /**
  * Everything a task needs besides its shard, broadcast once per job as bytes (Java
- * serialization, decoded once per executor JVM): the op's arguments, the dataset's description,
+ * serialization, decoded once per executor JVM): the op (the same typed description the driver
+ * validated), the dataset's description,
  * the filter, the engine settings, where attempts write, and the test-only fault settings.
  */
 public final class JobSpec implements Serializable {
   private static final long serialVersionUID = 1L;
 
   public final String jobId;
-  public final OpArgs op;
+  public final BackpropInputOp op;
   public final SampleDataset dataset;
   public final DType filterType;
   public final long[] filterShape;
@@ -40,7 +41,7 @@ public final class JobSpec implements Serializable {
   private final byte[] hadoopConf;
   private transient org.apache.hadoop.conf.@org.jspecify.annotations.Nullable Configuration conf;
 
-  public JobSpec(org.apache.hadoop.conf.Configuration hadoopConf, String jobId, OpArgs op, SampleDataset dataset, Tensor filter, String engine, int threads,
+  public JobSpec(org.apache.hadoop.conf.Configuration hadoopConf, String jobId, BackpropInputOp op, SampleDataset dataset, Tensor filter, String engine, int threads,
       long batchMaxBytes, String attemptDir, boolean testFailFirstAttempt, String testKillExecutorMarker,
       long testSlowFirstAttemptMillis, long testFailShard) {
     this.jobId = jobId;

@@ -18,10 +18,15 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.resource.ResourceInformation;
 import org.apache.spark.util.DoubleAccumulator;
 import org.apache.spark.util.LongAccumulator;
+import org.convgrad.cli.ErrorLine;
 import org.convgrad.engine.Conv2dBackpropInput;
+import org.convgrad.engine.InvalidArgumentException;
 import org.convgrad.engine.tensor.Tensor;
 import org.convgrad.spark.commit.JobCommitter;
+import org.convgrad.io.arrow.TensorFormatException;
+import org.convgrad.io.npy.NpyFormatException;
 import org.convgrad.spark.io.ArrowParts;
+import org.convgrad.spark.io.DatasetException;
 import org.convgrad.spark.io.PartWriter;
 import org.convgrad.spark.io.SampleBatch;
 import org.convgrad.spark.io.SampleReader;
@@ -62,7 +67,20 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
       throw new IllegalStateException("a convgrad task got more than one shard");
     }
     ExecutorEngines.Holder h = ExecutorEngines.acquire(spec, enginesBuilt);
-    return Collections.singletonList(run(shard, h, TaskContext.get())).iterator();
+    TaskContext ctx = TaskContext.get();
+    TaskCommit c;
+    try {
+      c = run(shard, h, ctx);
+    } catch (InvalidArgumentException | TensorFormatException | NpyFormatException | DatasetException e) {
+      // Bad input, not a failure: retrying cannot help, and the user wants the line, not 4 stack traces.
+      c = new TaskCommit();
+      c.shard = shard.index();
+      c.attemptNumber = ctx.attemptNumber();
+      c.taskAttemptId = ctx.taskAttemptId();
+      c.rejection = ErrorLine.of(e);
+      LOG.info("convgrad task {}: {} rejected: {}", ctx.taskAttemptId(), shard, c.rejection);
+    }
+    return Collections.singletonList(c).iterator();
   }
 
   private TaskCommit run(Shard shard, ExecutorEngines.Holder h, TaskContext ctx) throws IOException {

@@ -32,6 +32,11 @@ public final class TaskCommit implements Serializable {
   public double computeSeconds;
   public double writeSeconds;
   public double flops;
+  /**
+   * Set when the task found input it cannot use: the one line the command line prints for it
+   * ({@code InvalidArgument: ...} or {@code Error: ...}). Nothing of the attempt is kept.
+   */
+  public @Nullable String rejection;
 
   public TaskCommit() {}
 }

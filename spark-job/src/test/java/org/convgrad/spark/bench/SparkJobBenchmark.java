@@ -14,6 +14,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import org.convgrad.engine.Padding;
+import org.convgrad.engine.BackpropInputOp;
 import org.convgrad.engine.Conv2dBackpropInput;
 import org.convgrad.engine.DType;
 import org.convgrad.engine.DataFormat;
@@ -30,9 +31,8 @@ import org.convgrad.spark.io.SampleDataset;
 import org.convgrad.spark.io.SampleReader;
 import org.convgrad.spark.io.Shard;
 import org.convgrad.spark.job.ConvgradSparkJob;
-import org.convgrad.spark.job.JobOptions;
+import org.convgrad.spark.job.ConvgradJob;
 import org.convgrad.spark.job.JobResult;
-import org.convgrad.spark.job.OpArgs;
 import org.convgrad.spark.job.ShardPlanner;
 
 /**
@@ -146,19 +146,16 @@ public final class SparkJobBenchmark {
     return data;
   }
 
-  private static OpArgs opArgs() {
-    return new OpArgs(new long[] {H, W}, new long[] {1}, "SAME", new long[0], new long[] {1}, "NHWC");
+  private static BackpropInputOp op() {
+    return BackpropInputOp.of(o -> o.inputSizes(H, W).strides(1).padding(Padding.SAME));
   }
 
-  private JobOptions options(Path dir, String dataset, String output) {
-    JobOptions o = new JobOptions();
-    o.outBackprop = dataset;
-    o.filter = dir.resolve("w.npy").toString();
-    o.inputSizes = List.of(H, W);
-    o.op.strides = new long[] {1};
-    o.op.padding = Padding.SAME;
-    o.output = dir.resolve(output).toString();
-    return o;
+  private ConvgradJob.Builder options(Path dir, String dataset, String output) {
+    return ConvgradJob.builder()
+        .outBackprop(dataset)
+        .filter(dir.resolve("w.npy").toString())
+        .op(op())
+        .output(dir.resolve(output).toString());
   }
 
   // ---- (a) single process ----
@@ -167,12 +164,12 @@ public final class SparkJobBenchmark {
     Configuration conf = new Configuration();
     SampleDataset ds = SampleDataset.inspect(data.toString(), conf);
     Tensor filter = Npy.read(dir.resolve("w.npy"));
-    OpArgs args = opArgs();
+    BackpropInputOp args = op();
     long sampleBytes = ds.sampleElements() * 4;
     int batch = (int) Math.max(1, BATCH_MAX_BYTES / (2 * sampleBytes)); // in + out, as a task computes it
     List<Shard> shards = ShardPlanner.plan(ds, fileSamples);
     try (Engine engine = Engine.create(b -> b.kind(EngineKind.AUTO).threads(2))) {
-      Conv2dBackpropInput op1 = args.op(1, ds.sampleShape(), filter.shape(), filter.dtype(), ds.dtype());
+      Conv2dBackpropInput op1 = args.bindBatch(1, ds.sampleShape(), filter.shape(), filter.dtype(), ds.dtype());
       PackedFilter packed = engine.pack(op1, filter);
       flopsPerSample = op1.geometry().flops();
       String kernel = packed.kernel().name();
@@ -181,7 +178,7 @@ public final class SparkJobBenchmark {
         long until = System.nanoTime() + 3_000_000_000L;
         while (System.nanoTime() < until) {
           SampleBatch in = reader.read(0, Math.min(batch, (int) shards.get(0).rows()));
-          engine.backpropInput(args.op(in.rows(), ds.sampleShape(), filter.shape(), filter.dtype(), ds.dtype()), packed,
+          engine.backpropInput(args.bindBatch(in.rows(), ds.sampleShape(), filter.shape(), filter.dtype(), ds.dtype()), packed,
               in.samples());
         }
       }
@@ -199,7 +196,7 @@ public final class SparkJobBenchmark {
             int n = (int) Math.min(batch, s.rows() - row);
             long r0 = System.nanoTime();
             SampleBatch in = reader.read(s.firstRow() + row, n);
-            Conv2dBackpropInput op = args.op(n, ds.sampleShape(), filter.shape(), filter.dtype(), ds.dtype());
+            Conv2dBackpropInput op = args.bindBatch(n, ds.sampleShape(), filter.shape(), filter.dtype(), ds.dtype());
             long c0 = System.nanoTime();
             readNanos += c0 - r0;
             Tensor dx = engine.backpropInput(op, packed, in.samples());
@@ -255,24 +252,24 @@ public final class SparkJobBenchmark {
       }
       long warmUntil = System.nanoTime() + 4_000_000_000L;
       for (int i = 0; i == 0 || System.nanoTime() < warmUntil; i++) {
-        JobOptions warm = options(dir, first.toString(), "warm-" + i);
-        warm.samplesPerTask = 10;
-        ConvgradSparkJob.run(warm, spark);
+        ConvgradJob.Builder warm = options(dir, first.toString(), "warm-" + i);
+        warm.samplesPerTask(10);
+        warm.build().run(spark);
         delete(dir.resolve("warm-" + i));
       }
       double load = load();
-      JobOptions o = options(dir, data.toString(), "job-out");
+      ConvgradJob.Builder o = options(dir, data.toString(), "job-out");
       long start = System.nanoTime();
-      JobResult r = ConvgradSparkJob.run(o, spark);
+      JobResult r = o.build().run(spark);
       double wall = (System.nanoTime() - start) / 1e9;
       System.out.println(r.summary());
-      if (r.samples != samples) {
-        throw new IllegalStateException("the job processed " + r.samples + " of " + samples + " samples");
+      if (r.samples() != samples) {
+        throw new IllegalStateException("the job processed " + r.samples() + " of " + samples + " samples");
       }
       delete(dir.resolve("job-out"));
-      System.out.println(r.taskTimes());
-      add(label + ", " + r.parts.size() + " tasks, " + r.parts.get(0).threads + " engine thread(s) per task, "
-          + r.engine + "; " + r.taskTimes(), wall, load, false);
+      System.out.println(r.timeProfile());
+      add(label + ", " + r.parts().size() + " tasks, " + r.parts().get(0).threads + " engine thread(s) per task, "
+          + r.engine() + "; " + r.timeProfile(), wall, load, false);
     } finally {
       spark.stop();
     }

@@ -17,21 +17,20 @@ import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.convgrad.engine.ConvParams;
+import org.convgrad.engine.BackpropInputOp;
 import org.convgrad.engine.DType;
 import org.convgrad.engine.Engine;
 import org.convgrad.engine.Padding;
 import org.convgrad.engine.tensor.Tensor;
-import org.convgrad.spark.job.OpArgs;
 import org.convgrad.spark.testing.SparkTest;
 import org.convgrad.spark.testing.TestData;
 import org.junit.jupiter.api.Test;
 
 @SparkTest
 class ConvgradFramesTest {
-  private static final long[] SAMPLE = {6, 6, 3};
   private static final int PER = 6 * 6 * 3;
   private static final int OUT_PER = 11 * 11 * 2;
-  private static final OpArgs OP = new OpArgs(new long[] {11, 11}, new long[] {2}, "SAME", new long[0], new long[] {1}, "NHWC");
+  private static final BackpropInputOp OP = BackpropInputOp.of(o -> o.inputSizes(11, 11).strides(2).padding(Padding.SAME));
 
   /** Rows (id, dy) of samples [first, first + count) of {@code dy}, boxed here only (test data). */
   private static List<Row> rows(Tensor dy, int first, int count) {
@@ -87,7 +86,7 @@ class ConvgradFramesTest {
     Tensor dy = TestData.random(DType.FLOAT32, 5, n, 6, 6, 3);
     Tensor w = TestData.random(DType.FLOAT32, 6, 3, 3, 2, 3);
     Dataset<Row> df = spark.createDataFrame(rows(dy, 0, n), schema(DType.FLOAT32)).repartition(10); // more partitions than rows
-    Dataset<Row> out = ConvgradFrames.backpropInput(df, "dy", "dx", w, SAMPLE, OP);
+    Dataset<Row> out = ConvgradFrames.backpropInput(df, "dy", "dx", w, OP);
     assertEquals(schema(DType.FLOAT32).add("dx", DataTypes.createArrayType(DataTypes.FloatType, false)), out.schema());
     assertBitIdentical(out, expected(w, dy), n);
   }
@@ -98,7 +97,7 @@ class ConvgradFramesTest {
     Tensor dy = TestData.random(DType.FLOAT64, 7, n, 6, 6, 3);
     Tensor w = TestData.random(DType.FLOAT64, 8, 3, 3, 2, 3);
     Dataset<Row> df = spark.createDataFrame(rows(dy, 0, n), schema(DType.FLOAT64)).repartition(2);
-    Dataset<Row> out = ConvgradFrames.backpropInput(df, "dy", "dx", w, SAMPLE, OP);
+    Dataset<Row> out = ConvgradFrames.backpropInput(df, "dy", "dx", w, OP);
     assertEquals(DataTypes.createArrayType(DataTypes.DoubleType, false), out.schema().apply("dx").dataType());
     assertBitIdentical(out, expected(w, dy), n);
   }
@@ -122,7 +121,7 @@ class ConvgradFramesTest {
       return List.of(c).iterator();
     }).collect();
     assertEquals(List.of(1, 4, 5, 0, 2), sizes);
-    Dataset<Row> out = ConvgradFrames.backpropInput(df, "dy", "dx", w, SAMPLE, OP, 2); // batches of <= 2 rows
+    Dataset<Row> out = ConvgradFrames.backpropInput(df, "dy", "dx", w, OP, 2); // batches of <= 2 rows
     assertEquals(5, out.javaRDD().getNumPartitions(), "partitions are kept");
     assertBitIdentical(out, expected(w, dy), n);
   }
@@ -133,7 +132,7 @@ class ConvgradFramesTest {
     Dataset<Row> df = spark.createDataFrame(bad, schema(DType.FLOAT32));
     Tensor w = TestData.random(DType.FLOAT32, 6, 3, 3, 2, 3);
     Exception e = assertThrows(Exception.class,
-        () -> ConvgradFrames.backpropInput(df, "dy", "dx", w, SAMPLE, OP).collectAsList());
+        () -> ConvgradFrames.backpropInput(df, "dy", "dx", w, OP).collectAsList());
     String all = String.valueOf(e.getMessage()) + e.getCause();
     assertTrue(all.contains("3 values in column dy") && all.contains("[6, 6, 3] needs 108"), all);
   }

@@ -29,16 +29,16 @@ class ClusterJobTest {
     for (DataFormat format : DataFormat.values()) {
       Path sub = Files.createDirectories(dir.resolve(format.name()));
       JobFixture f = new JobFixture(sub, format, DType.FLOAT32);
-      JobOptions o = f.options("out");
-      o.samplesPerTask = 2;
-      JobResult r = ConvgradSparkJob.run(o, spark);
+      ConvgradJob.Builder o = f.job("out");
+      o.samplesPerTask(2);
+      JobResult r = o.build().run(spark);
       f.assertCommitted("out");
       f.assertAssembledNpy("out");
       Set<String> executors = new HashSet<>();
-      for (TaskCommit c : r.parts) {
+      for (TaskCommit c : r.parts()) {
         executors.add(c.executorId);
       }
-      assertTrue(r.enginesBuilt <= 2 + 1, "an engine per executor JVM, not per task: " + r.enginesBuilt);
+      assertTrue(r.enginesBuilt() <= 2 + 1, "an engine per executor JVM, not per task: " + r.enginesBuilt());
       assertTrue(!executors.contains("driver"), executors.toString());
     }
   }
@@ -48,9 +48,9 @@ class ClusterJobTest {
     JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
     spark.conf().set(ConvgradConf.TEST_KILL_EXECUTOR_ONCE.key(), dir.resolve("killed").toString());
     spark.conf().set(ConvgradConf.BATCH_MAX_BYTES.key(), "1k");
-    JobOptions o = f.options("out");
-    o.samplesPerTask = 3;
-    ConvgradSparkJob.run(o, spark);
+    ConvgradJob.Builder o = f.job("out");
+    o.samplesPerTask(3);
+    o.build().run(spark);
     assertTrue(Files.exists(dir.resolve("killed")), "no executor was killed");
     f.assertCommitted("out");
     f.assertAssembledNpy("out");

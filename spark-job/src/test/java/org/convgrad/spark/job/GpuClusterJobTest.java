@@ -39,25 +39,24 @@ class GpuClusterJobTest {
   @Test
   void autoFallsBackToTheCpuAndSaysSo(SparkSession spark) throws Exception {
     JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
-    JobOptions o = f.options("out");
-    o.samplesPerTask = 4;
-    JobResult r = ConvgradSparkJob.run(o, spark);
+    ConvgradJob.Builder o = f.job("out");
+    o.samplesPerTask(4);
+    JobResult r = o.build().run(spark);
     f.assertAssembledNpy("out");
-    assertEquals(r.parts.size(), r.gpuFallbackTasks);
-    for (TaskCommit c : r.parts) {
+    assertEquals(r.parts().size(), r.gpuFallbackTasks());
+    for (TaskCommit c : r.parts()) {
       assertEquals("0", c.gpuFallback);
     }
     assertTrue(r.summary().contains("assigned a GPU but ran on the CPU"), r.summary());
-    assertTrue(r.manifest.engine.contains("CPU fallback"), r.manifest.engine);
+    assertTrue(r.manifest().engine.contains("CPU fallback"), r.manifest().engine);
   }
 
   @Test
   void gpuEngineFailsFastOnTheDriver(SparkSession spark) throws Exception {
     JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
-    JobOptions o = f.options("out");
-    o.engine = "gpu";
+    ConvgradJob.Builder o = f.job("out");
     long t0 = System.nanoTime();
-    InvalidArgumentException e = assertThrows(InvalidArgumentException.class, () -> ConvgradSparkJob.run(o, spark));
+    InvalidArgumentException e = assertThrows(InvalidArgumentException.class, () -> o.engine(EngineChoice.GPU).build());
     assertTrue(e.getMessage().contains("no GPU backend"), e.getMessage());
     assertTrue(System.nanoTime() - t0 < 5_000_000_000L);
   }

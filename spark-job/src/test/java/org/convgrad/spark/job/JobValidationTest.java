@@ -46,14 +46,12 @@ class JobValidationTest {
     spark.sparkContext().removeSparkListener(listener);
   }
 
-  private JobOptions options(String dy, String filter) {
-    JobOptions o = new JobOptions();
-    o.outBackprop = dy;
-    o.filter = filter;
-    o.inputSizes = List.of(6L, 6L);
-    o.op.padding = Padding.SAME;
-    o.output = dir.resolve("out").toString();
-    return o;
+  private ConvgradJob.Builder options(String dy, String filter) {
+    return ConvgradJob.builder()
+        .outBackprop(dy)
+        .filter(filter)
+        .op(o -> o.inputSizes(6, 6).padding(Padding.SAME))
+        .output(dir.resolve("out").toString());
   }
 
   private Path dy(long n, long c) throws Exception {
@@ -71,36 +69,36 @@ class JobValidationTest {
 
   @Test
   void inconsistentFilterFailsWithTheOpsMessage(SparkSession spark) throws Exception {
-    JobOptions o = options(dy(4, 5).toString(), filter(2, 3).toString());
-    InvalidArgumentException e = assertThrows(InvalidArgumentException.class, () -> ConvgradSparkJob.run(o, spark));
+    ConvgradJob.Builder o = options(dy(4, 5).toString(), filter(2, 3).toString());
+    InvalidArgumentException e = assertThrows(InvalidArgumentException.class, () -> o.build().run(spark));
     assertTrue(e.getMessage().contains("filter and out_backprop must have the same out_depth"), e.getMessage());
     assertNothingRan();
   }
 
   @Test
   void inputSizesOfAnotherBatchFailWithTheOpsMessage(SparkSession spark) throws Exception {
-    JobOptions o = options(dy(4, 3).toString(), filter(2, 3).toString());
-    o.inputSizes = List.of(5L, 6L, 6L, 2L);
-    InvalidArgumentException e = assertThrows(InvalidArgumentException.class, () -> ConvgradSparkJob.run(o, spark));
+    ConvgradJob.Builder o = options(dy(4, 3).toString(), filter(2, 3).toString());
+    o.op(b -> b.inputSizes(5, 6, 6, 2).padding(Padding.SAME));
+    InvalidArgumentException e = assertThrows(InvalidArgumentException.class, () -> o.build().run(spark));
     assertTrue(e.getMessage().contains("must have the same batch size"), e.getMessage());
     assertNothingRan();
   }
 
   @Test
   void wrongOutputSizeFailsWithTheOpsMessage(SparkSession spark) throws Exception {
-    JobOptions o = options(dy(4, 3).toString(), filter(2, 3).toString());
-    o.op.strides = new long[] {2};
-    InvalidArgumentException e = assertThrows(InvalidArgumentException.class, () -> ConvgradSparkJob.run(o, spark));
+    ConvgradJob.Builder o = options(dy(4, 3).toString(), filter(2, 3).toString());
+    o.op(b -> b.inputSizes(6, 6).strides(2).padding(Padding.SAME));
+    InvalidArgumentException e = assertThrows(InvalidArgumentException.class, () -> o.build().run(spark));
     assertNothingRan();
   }
 
   @Test
   void missingDatasetAndFilterAreNamed(SparkSession spark) throws Exception {
-    JobOptions o = options(dir.resolve("nope").toString(), filter(2, 3).toString());
-    DatasetException e = assertThrows(DatasetException.class, () -> ConvgradSparkJob.run(o, spark));
+    ConvgradJob.Builder o = options(dir.resolve("nope").toString(), filter(2, 3).toString());
+    DatasetException e = assertThrows(DatasetException.class, () -> o.build().run(spark));
     assertTrue(e.getMessage().contains("does not exist") && e.getMessage().contains("nope"), e.getMessage());
-    JobOptions o2 = options(dy(4, 3).toString(), dir.resolve("w-missing.npy").toString());
-    DatasetException e2 = assertThrows(DatasetException.class, () -> ConvgradSparkJob.run(o2, spark));
+    ConvgradJob.Builder o2 = options(dy(4, 3).toString(), dir.resolve("w-missing.npy").toString());
+    DatasetException e2 = assertThrows(DatasetException.class, () -> o2.build().run(spark));
     assertTrue(e2.getMessage().contains("filter") && e2.getMessage().contains("does not exist"), e2.getMessage());
     assertNothingRan();
   }
@@ -108,21 +106,20 @@ class JobValidationTest {
   @Test
   void emptyDatasetIsRefused(SparkSession spark) throws Exception {
     Files.createDirectories(dir.resolve("empty"));
-    JobOptions o = options(dir.resolve("empty").toString(), filter(2, 3).toString());
-    DatasetException e = assertThrows(DatasetException.class, () -> ConvgradSparkJob.run(o, spark));
+    ConvgradJob.Builder o = options(dir.resolve("empty").toString(), filter(2, 3).toString());
+    DatasetException e = assertThrows(DatasetException.class, () -> o.build().run(spark));
     assertTrue(e.getMessage().contains("empty"), e.getMessage());
-    JobOptions o2 = options(TestData.npy(dir.resolve("none.npy"),
+    ConvgradJob.Builder o2 = options(TestData.npy(dir.resolve("none.npy"),
         TestData.random(DType.FLOAT32, 1, 0, 6, 6, 3)).toString(), filter(2, 3).toString());
-    DatasetException e2 = assertThrows(DatasetException.class, () -> ConvgradSparkJob.run(o2, spark));
+    DatasetException e2 = assertThrows(DatasetException.class, () -> o2.build().run(spark));
     assertTrue(e2.getMessage().contains("no samples"), e2.getMessage());
     assertNothingRan();
   }
 
   @Test
   void gpuEngineFailsFastWithAClearMessage(SparkSession spark) throws Exception {
-    JobOptions o = options(dy(4, 3).toString(), filter(2, 3).toString());
-    o.engine = "gpu";
-    InvalidArgumentException e = assertThrows(InvalidArgumentException.class, () -> ConvgradSparkJob.run(o, spark));
+    ConvgradJob.Builder o = options(dy(4, 3).toString(), filter(2, 3).toString());
+    InvalidArgumentException e = assertThrows(InvalidArgumentException.class, () -> o.engine(EngineChoice.GPU).build());
     assertTrue(e.getMessage().contains("no GPU backend"), e.getMessage());
     assertNothingRan();
   }

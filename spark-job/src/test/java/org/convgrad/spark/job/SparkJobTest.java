@@ -33,18 +33,20 @@ class SparkJobTest {
   @CsvSource({"NHWC, 1", "NHWC, 2", "NHWC, 100", "NCHW, 3", "NCHW, 0"})
   void resultIsBitIdenticalToTheSingleProcessEngine(String format, long perTask, SparkSession spark) throws Exception {
     JobFixture f = new JobFixture(dir, DataFormat.valueOf(format), DType.FLOAT32);
-    JobOptions o = f.options("out");
-    o.samplesPerTask = perTask;
-    JobResult r = ConvgradSparkJob.run(o, spark);
+    ConvgradJob.Builder o = f.job("out");
+    if (perTask > 0) { // 0: the default
+      o.samplesPerTask(perTask);
+    }
+    JobResult r = o.build().run(spark);
     f.assertCommitted("out");
     f.assertAssembledNpy("out");
-    assertEquals(12, r.samples);
-    assertEquals(1, r.enginesBuilt, "one engine for all tasks of the JVM");
+    assertEquals(12, r.samples());
+    assertEquals(1, r.enginesBuilt(), "one engine for all tasks of the JVM");
     if (perTask == 1) {
-      assertEquals(12, r.parts.size());
+      assertEquals(12, r.parts().size());
     }
     if (perTask == 100) {
-      assertEquals(3, r.parts.size(), "shards never span files");
+      assertEquals(3, r.parts().size(), "shards never span files");
     }
     assertTrue(r.summary().contains("12 samples") && r.summary().contains("GFLOP/s"), r.summary());
   }
@@ -52,17 +54,17 @@ class SparkJobTest {
   @Test
   void cpuEngineRunsTheSimdKernelWithOnePackedFilterPerJob(SparkSession spark) throws Exception {
     JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
-    JobOptions o = f.options("out");
-    o.engine = "cpu";
-    o.samplesPerTask = 2;
+    ConvgradJob.Builder o = f.job("out");
+    o.engine(EngineChoice.CPU);
+    o.samplesPerTask(2);
     spark.conf().set(ConvgradConf.BATCH_MAX_BYTES.key(), "1k"); // a batch per sample: many batches, one pack
     int packs = ExecutorEngines.packs();
-    JobResult r = ConvgradSparkJob.run(o, spark);
+    JobResult r = o.build().run(spark);
     f.assertCommitted("out");
     f.assertAssembledNpy("out");
     assertEquals(1, ExecutorEngines.packs() - packs, "the filter is packed once per executor JVM and job");
-    assertEquals(1, r.enginesBuilt);
-    for (var c : r.parts) {
+    assertEquals(1, r.enginesBuilt());
+    for (var c : r.parts()) {
       assertEquals(SimdSupport.available() ? "simd" : "reference", c.kernel);
       assertEquals(1, c.threads, "local[2]: 2 cores, 2 tasks at once, 1 thread each");
     }
@@ -71,11 +73,11 @@ class SparkJobTest {
   @Test
   void threadsOptionSetsTheThreadsPerTask(SparkSession spark) throws Exception {
     JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
-    JobOptions o = f.options("out");
-    o.threads = 2;
-    JobResult r = ConvgradSparkJob.run(o, spark);
+    ConvgradJob.Builder o = f.job("out");
+    o.threads(2);
+    JobResult r = o.build().run(spark);
     f.assertAssembledNpy("out");
-    for (var c : r.parts) {
+    for (var c : r.parts()) {
       assertEquals(2, c.threads);
     }
   }
@@ -83,11 +85,11 @@ class SparkJobTest {
   @Test
   void assembledArrowIsBitIdenticalReplacesAnOlderFileAndFloat64Works(SparkSession spark) throws Exception {
     JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT64);
-    JobOptions o = f.options("out");
+    ConvgradJob.Builder o = f.job("out");
     Files.writeString(dir.resolve("dx.arrow"), "an older result, replaced in one rename");
-    o.assemble = dir.resolve("dx.arrow").toString();
-    o.samplesPerTask = 2;
-    ConvgradSparkJob.run(o, spark);
+    o.assemble(dir.resolve("dx.arrow").toString());
+    o.samplesPerTask(2);
+    o.build().run(spark);
     f.assertCommitted("out");
     assertArrayEquals(Files.readAllBytes(f.expectedArrow()), Files.readAllBytes(dir.resolve("dx.arrow")));
   }
@@ -95,13 +97,13 @@ class SparkJobTest {
   @Test
   void npyDatasetGivesRowNumbersAsIds(SparkSession spark) throws Exception {
     JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
-    JobOptions o = f.options("out");
-    o.outBackprop = TestData.npy(dir.resolve("dy.npy"), f.dy).toString();
-    o.samplesPerTask = 5;
-    JobResult r = ConvgradSparkJob.run(o, spark);
+    ConvgradJob.Builder o = f.job("out");
+    o.outBackprop(TestData.npy(dir.resolve("dy.npy"), f.dy).toString());
+    o.samplesPerTask(5);
+    JobResult r = o.build().run(spark);
     f.assertAssembledNpy("out");
-    assertEquals(0, r.manifest.parts.get(0).firstId);
-    assertEquals(11, r.manifest.parts.get(2).lastId);
+    assertEquals(0, r.manifest().parts.get(0).firstId);
+    assertEquals(11, r.manifest().parts.get(2).lastId);
   }
 
   @Test
@@ -109,12 +111,12 @@ class SparkJobTest {
     spark.conf().set(ConvgradConf.TEST_FAIL_FIRST_ATTEMPT.key(), "true");
     spark.conf().set(ConvgradConf.BATCH_MAX_BYTES.key(), "1k"); // several batches per task: fail halfway
     JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
-    JobOptions o = f.options("out");
-    o.samplesPerTask = 4;
-    JobResult r = ConvgradSparkJob.run(o, spark);
+    ConvgradJob.Builder o = f.job("out");
+    o.samplesPerTask(4);
+    JobResult r = o.build().run(spark);
     f.assertCommitted("out");
     f.assertAssembledNpy("out");
-    for (var c : r.parts) {
+    for (var c : r.parts()) {
       assertTrue(c.attemptNumber >= 1, "shard " + c.shard + " committed its failed first attempt");
     }
   }
@@ -124,8 +126,8 @@ class SparkJobTest {
     JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
     byte[] good = Files.readAllBytes(f.dataset.resolve("dy-1.arrow"));
     Files.write(f.dataset.resolve("dy-1.arrow"), java.util.Arrays.copyOf(good, good.length / 2));
-    JobOptions o = f.options("out");
-    DatasetException e = assertThrows(DatasetException.class, () -> ConvgradSparkJob.run(o, spark));
+    ConvgradJob.Builder o = f.job("out");
+    DatasetException e = assertThrows(DatasetException.class, () -> o.build().run(spark));
     assertTrue(e.getMessage().contains("dy-1.arrow"), e.getMessage());
     assertFalse(Files.exists(dir.resolve("out")));
     assertFalse(Files.exists(dir.resolve("out.npy")));
@@ -136,8 +138,8 @@ class SparkJobTest {
     JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
     ArrowParts.writeSamples(f.dataset.resolve("dy-9.arrow"), 5000, TestData.random(DType.FLOAT32, 3, 2, 5, 5, 3),
         DataFormat.NHWC);
-    JobOptions o = f.options("out");
-    DatasetException e = assertThrows(DatasetException.class, () -> ConvgradSparkJob.run(o, spark));
+    ConvgradJob.Builder o = f.job("out");
+    DatasetException e = assertThrows(DatasetException.class, () -> o.build().run(spark));
     assertTrue(e.getMessage().contains("dy-9.arrow"), e.getMessage());
     assertFalse(Files.exists(dir.resolve("out")));
   }
@@ -145,10 +147,10 @@ class SparkJobTest {
   @Test
   void aFailingJobLeavesNoSuccessAndNoAssembledFile(SparkSession spark) throws Exception {
     JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
-    JobOptions o = f.options("out");
-    o.samplesPerTask = 3;
+    ConvgradJob.Builder o = f.job("out");
+    o.samplesPerTask(3);
     spark.conf().set(ConvgradConf.TEST_FAIL_SHARD.key(), "2"); // fails on every attempt
-    assertThrows(org.apache.spark.SparkException.class, () -> ConvgradSparkJob.run(o, spark));
+    assertThrows(org.apache.spark.SparkException.class, () -> o.build().run(spark));
     assertFalse(Files.exists(dir.resolve("out").resolve("_SUCCESS")));
     assertFalse(Files.exists(dir.resolve("out.npy")));
     assertFalse(Files.exists(dir.resolve("out")), () -> "the job's output directory is removed: " + listing(dir.resolve("out")));
@@ -167,7 +169,7 @@ class SparkJobTest {
     JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
     Files.createDirectories(dir.resolve("out"));
     Files.writeString(dir.resolve("out").resolve("x"), "x");
-    assertThrows(DatasetException.class, () -> ConvgradSparkJob.run(f.options("out"), spark));
+    assertThrows(DatasetException.class, () -> f.job("out").build().run(spark));
     assertEquals(List.of(dir.resolve("out").resolve("x")), Files.list(dir.resolve("out")).toList());
   }
 }

@@ -63,24 +63,24 @@ class SpeculationJobTest {
     try {
       JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
       spark.conf().set(ConvgradConf.TEST_SLOW_FIRST_ATTEMPT_MILLIS.key(), String.valueOf(STALL_MILLIS));
-      JobOptions o = f.options("out");
-      o.samplesPerTask = 2; // 6 shards: the other executor finishes 5 while shard 0 stalls
-      JobResult r = ConvgradSparkJob.run(o, spark);
+      ConvgradJob.Builder o = f.job("out");
+      o.samplesPerTask(2); // 6 shards: the other executor finishes 5 while shard 0 stalls
+      JobResult r = o.build().run(spark);
 
       f.assertCommitted("out");
       f.assertAssembledNpy("out");
-      assertEquals(12, r.samples);
-      assertTrue(r.seconds < STALL_MILLIS / 1000.0, "the job waited for the stalled attempt: " + r.seconds + " s");
+      assertEquals(12, r.samples());
+      assertTrue(r.seconds() < STALL_MILLIS / 1000.0, "the job waited for the stalled attempt: " + r.seconds() + " s");
 
       TaskInfo speculative = await(started, true);
       TaskInfo original = await(started, false);
       assertEquals(0, speculative.index(), "the stalled shard 0 is the one speculated");
       assertNotEquals(original.host(), speculative.host(), "a speculative copy runs on another host");
-      assertEquals(0, r.parts.get(0).shard);
-      assertEquals(speculative.attemptNumber(), r.parts.get(0).attemptNumber,
+      assertEquals(0, r.parts().get(0).shard);
+      assertEquals(speculative.attemptNumber(), r.parts().get(0).attemptNumber,
           "shard 0 committed the speculative copy's part, not the stalled attempt's");
       System.out.println("shard 0: attempt 0 on " + original.host() + " stalled; speculative attempt "
-          + speculative.attemptNumber() + " on " + speculative.host() + " committed; job " + r.seconds + " s");
+          + speculative.attemptNumber() + " on " + speculative.host() + " committed; job " + r.seconds() + " s");
     } finally {
       spark.sparkContext().removeSparkListener(l);
     }

@@ -26,7 +26,7 @@ import org.convgrad.io.npy.Npy;
 import org.convgrad.spark.commit.JobCommitter;
 import org.convgrad.spark.commit.Manifest;
 import org.convgrad.spark.io.ArrowParts;
-import org.convgrad.spark.job.JobOptions;
+import org.convgrad.spark.job.ConvgradJob;
 
 /**
  * A small problem (out_backprop [12, 6, 6, 3] in three Arrow files of 5, 3 and 4 samples with ids
@@ -77,17 +77,14 @@ public final class JobFixture {
     return out;
   }
 
-  public JobOptions options(String output) {
-    JobOptions o = new JobOptions();
-    o.outBackprop = dataset.toString();
-    o.filter = filterFile.toString();
-    o.inputSizes = List.of(11L, 11L);
-    o.op.strides = new long[] {2};
-    o.op.padding = Padding.SAME;
-    o.op.dataFormat = format;
-    o.output = dir.resolve(output).toString();
-    o.assemble = dir.resolve(output + ".npy").toString();
-    return o;
+  /** The job of this problem with output {@code dir/output} and {@code --assemble dir/output.npy}. */
+  public ConvgradJob.Builder job(String output) {
+    return ConvgradJob.builder()
+        .outBackprop(dataset.toString())
+        .filter(filterFile.toString())
+        .op(o -> o.inputSizes(11, 11).strides(2).padding(Padding.SAME).dataFormat(format))
+        .output(dir.resolve(output).toString())
+        .assemble(dir.resolve(output + ".npy").toString());
   }
 
   /** The single-process result: one engine, the whole batch. */

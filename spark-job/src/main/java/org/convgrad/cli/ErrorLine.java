@@ -1,0 +1,88 @@
+package org.convgrad.cli;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+import org.convgrad.engine.InvalidArgumentException;
+import org.convgrad.spark.io.DatasetException;
+import org.convgrad.spark.job.AssemblyException;
+import org.convgrad.spark.job.TaskRejectionException;
+import picocli.CommandLine;
+
+/**
+ * The one line and the exit status every failure gets, in {@code convgrad} and {@code
+ * convgrad-spark-submit} alike (the README's "Reading errors"):
+ *
+ * <ul>
+ *   <li>{@code Usage error: ... (see CMD --help)}, exit 2: the command line itself (an unknown,
+ *       repeated or missing option, a value that is not a number or out of range);
+ *   <li>{@code InvalidArgument: ...}, exit 2: the op's arguments, as TensorFlow would reject them;
+ *   <li>{@code Error: ...}, exit 2: an input or output convgrad refuses (missing, unreadable,
+ *       corrupt, not a regular file, an output that would overwrite an input) or an engine that
+ *       cannot run here;
+ *   <li>{@code Error: ...}, exit 1: anything else (a failed Spark job, a bug), without its stack
+ *       trace, which goes to the log at debug level.
+ * </ul>
+ */
+public final class ErrorLine {
+  public static final int FAILED = 1;
+  public static final int REJECTED = 2;
+
+  private ErrorLine() {}
+
+  /** The exit status for {@code e}: {@link #REJECTED} when the user can fix the input, else {@link #FAILED}. */
+  public static int exitCode(Throwable e) {
+    Throwable t = unwrap(e);
+    if (t instanceof AssemblyException) {
+      return FAILED;
+    }
+    return t instanceof CommandLine.ParameterException || t instanceof InvalidArgumentException
+        || t instanceof TaskRejectionException || t instanceof DatasetException || t instanceof IOException
+        ? REJECTED : FAILED;
+  }
+
+  /** The line to print for {@code e}. */
+  public static String of(Throwable e) {
+    Throwable t = unwrap(e);
+    if (t instanceof CommandLine.ParameterException) {
+      CommandLine.ParameterException p = (CommandLine.ParameterException) t;
+      return "Usage error: " + flat(p.getMessage()) + " (see " + p.getCommandLine().getCommandSpec().qualifiedName()
+          + " --help)";
+    }
+    if (t instanceof InvalidArgumentException) {
+      return ((InvalidArgumentException) t).toLine();
+    }
+    if (t instanceof TaskRejectionException) {
+      return ((TaskRejectionException) t).line();
+    }
+    String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    if (t instanceof NoSuchFileException) {
+      message = "no such file: " + message;
+    } else if (t instanceof AccessDeniedException) {
+      message = "permission denied: " + message;
+    }
+    if (exitCode(t) == REJECTED || t instanceof AssemblyException) {
+      return "Error: " + flat(message);
+    }
+    return "Error: convgrad failed: " + firstLine(message) + " (" + t.getClass().getName() + ")";
+  }
+
+  private static Throwable unwrap(Throwable e) {
+    Throwable t = e;
+    while ((t instanceof UncheckedIOException || t instanceof CommandLine.ExecutionException) && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+
+  private static String flat(String s) {
+    return s.replace('\n', ' ');
+  }
+
+  /** A Spark job's failure message holds the task's stack trace after its first line. */
+  private static String firstLine(String s) {
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl);
+  }
+}

@@ -1,0 +1,349 @@
+package org.convgrad.spark.job;
+
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Consumer;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.util.DoubleAccumulator;
+import org.apache.spark.util.LongAccumulator;
+import org.convgrad.engine.BackpropInputOp;
+import org.convgrad.engine.Conv2dBackpropInput;
+import org.convgrad.engine.InvalidArgumentException;
+import org.convgrad.engine.tensor.Tensor;
+import org.convgrad.spark.commit.Assembler;
+import org.convgrad.spark.commit.JobCommitter;
+import org.convgrad.spark.commit.Manifest;
+import org.convgrad.spark.io.DatasetException;
+import org.convgrad.spark.io.FilterFile;
+import org.convgrad.spark.io.SampleDataset;
+import org.convgrad.spark.io.Shard;
+import org.convgrad.spark.task.JobSpec;
+import org.convgrad.spark.task.ShardTask;
+import org.convgrad.spark.task.TaskCommit;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code conv2d_backprop_input} over a dataset of out_backprop samples, as a value: the op, where
+ * the samples and the filter are, where the result goes, and how to split the work. Built and
+ * checked once ({@link Builder#build()}), run on any {@link SparkSession} any number of times.
+ * The spark-submit main class ({@link ConvgradSparkJob}) and {@code bin/convgrad-spark-submit}
+ * only turn their command line into one of these.
+ *
+ * <pre>{@code
+ * JobResult r = ConvgradJob.builder()
+ *     .op(o -> o.inputSizes(56, 56).strides(1).padding(Padding.SAME))
+ *     .outBackprop("s3a://bucket/dy/")
+ *     .filter("s3a://bucket/w.npy")
+ *     .output("s3a://bucket/dx/")
+ *     .assemble("s3a://bucket/dx.npy")
+ *     .build()
+ *     .run(spark);
+ * System.out.println(r.summary());
+ * }</pre>
+ *
+ * <p>{@link #run} validates everything against the data on the driver before any task starts
+ * (TensorFlow's message for a bad op, one naming the path for a bad file, and a refusal for an
+ * output that is, holds or lies inside one of the inputs), plans shards of whole samples,
+ * broadcasts the filter once, runs the tasks, commits their parts with {@code manifest.json} and
+ * {@code _SUCCESS}, and then assembles the whole result if asked.
+ */
+public final class ConvgradJob {
+  private static final Logger LOG = LoggerFactory.getLogger(ConvgradJob.class);
+
+  private final BackpropInputOp op;
+  private final String outBackprop;
+  private final @Nullable String filterPath;
+  private final @Nullable Tensor filterTensor;
+  private final String output;
+  private final @Nullable String assemble;
+  private final long samplesPerTask;
+  private final EngineChoice engine;
+  private final int threads;
+
+  private ConvgradJob(Builder b) {
+    this.op = b.op;
+    this.outBackprop = b.outBackprop;
+    this.filterPath = b.filterPath;
+    this.filterTensor = b.filterTensor;
+    this.output = b.output;
+    this.assemble = b.assemble;
+    this.samplesPerTask = b.samplesPerTask;
+    this.engine = b.engine;
+    this.threads = b.threads;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The job built by {@code spec}. */
+  public static ConvgradJob of(Consumer<Builder> spec) {
+    Builder b = builder();
+    spec.accept(b);
+    return b.build();
+  }
+
+  public BackpropInputOp op() {
+    return op;
+  }
+
+  public String outBackprop() {
+    return outBackprop;
+  }
+
+  public String output() {
+    return output;
+  }
+
+  public @Nullable String assemble() {
+    return assemble;
+  }
+
+  public EngineChoice engine() {
+    return engine;
+  }
+
+  /**
+   * Runs the job on {@code spark} and returns what it did.
+   *
+   * @throws InvalidArgumentException before any task, when TensorFlow would reject the op for this data
+   * @throws DatasetException before any task, for a missing or unusable dataset, filter or output path
+   * @throws TaskRejectionException when a task finds a sample it cannot use (a null row, say); the job's output is removed
+   * @throws AssemblyException when the committed output is complete but the assembled file could not be written
+   */
+  public JobResult run(SparkSession spark) throws IOException {
+    long start = System.nanoTime();
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    Configuration hadoop = jsc.hadoopConfiguration();
+
+    // 1. Validate against the data before any task: the dataset's schema, the filter, the outputs.
+    SampleDataset dataset = SampleDataset.inspect(outBackprop, hadoop);
+    Tensor filter = filterTensor != null ? filterTensor : FilterFile.read(filterPath, hadoop);
+    if (dataset.layout() != null && !dataset.layout().equals(op.dataFormat().name())) {
+      throw new InvalidArgumentException(
+          "out_backprop dataset " + outBackprop + " holds " + dataset.layout() + " samples (its dimension names say"
+              + " so) but data_format is " + op.dataFormat());
+    }
+    Conv2dBackpropInput whole = op.bind(filter.shape(), filter.dtype(),
+        BackpropInputOp.batchShape(dataset.samples(), dataset.sampleShape()), dataset.dtype());
+    JobPaths.check(hadoop, outBackprop, filterPath, output, assemble);
+    LOG.info("convgrad: {} over {}", whole, dataset);
+
+    // 2. Plan shards of whole samples.
+    int slots = jsc.defaultParallelism();
+    long perTask = samplesPerTask > 0 ? samplesPerTask : ShardPlanner.defaultSamplesPerTask(dataset.samples(), slots);
+    List<Shard> shards = ShardPlanner.plan(dataset, perTask);
+
+    // 3. Output and broadcast.
+    String jobId = "job-" + UUID.randomUUID().toString().substring(0, 8);
+    JobCommitter committer = new JobCommitter(output, hadoop, jobId);
+    committer.setupJob();
+    JobSpec spec = new JobSpec(hadoop, jobId, op, dataset, filter, engine.name().toLowerCase(), threads,
+        ConvgradConf.BATCH_MAX_BYTES.getLong(spark), committer.attemptDir().toString(),
+        ConvgradConf.TEST_FAIL_FIRST_ATTEMPT.getBoolean(spark), ConvgradConf.TEST_KILL_EXECUTOR_ONCE.get(spark),
+        ConvgradConf.TEST_SLOW_FIRST_ATTEMPT_MILLIS.getLong(spark), ConvgradConf.TEST_FAIL_SHARD.getLong(spark));
+    Broadcast<byte[]> broadcast = jsc.broadcast(spec.toBytes());
+    LongAccumulator samples = jsc.sc().longAccumulator("convgrad samples");
+    DoubleAccumulator flops = jsc.sc().doubleAccumulator("convgrad FLOPs");
+    LongAccumulator enginesBuilt = jsc.sc().longAccumulator("convgrad engines built");
+
+    String what = String.format("convgrad conv2d_backprop_input: %d samples of %s %s in %d shards of <= %d (%s)",
+        dataset.samples(), Arrays.toString(dataset.sampleShape()), dataset.dtype().tfName(), shards.size(), perTask,
+        op);
+    jsc.setJobGroup("convgrad-" + jobId, what, true);
+    jsc.setCallSite("convgrad backprop-input shards [" + shards.size() + " tasks]");
+    List<TaskCommit> parts;
+    Manifest manifest = new Manifest();
+    long computeStart = System.nanoTime();
+    double computeSeconds;
+    boolean tasksDone = false;
+    try {
+      List<TaskCommit> accepted = jsc.parallelize(shards, shards.size())
+          .mapPartitions(new ShardTask(broadcast, samples, flops, enginesBuilt), true)
+          .collect();
+      tasksDone = true;
+      computeSeconds = (System.nanoTime() - computeStart) / 1e9;
+      TaskRejectionException.throwIfAny(accepted);
+      jsc.setCallSite("convgrad commit");
+      manifest.arguments = op.toString();
+      manifest.outBackprop = outBackprop;
+      manifest.filter = filterPath != null ? filterPath : "(a tensor given to the job API)";
+      manifest.dtype = whole.dtype().tfName();
+      manifest.dataFormat = op.dataFormat().name();
+      manifest.shape = whole.inputShape().toArray();
+      manifest.samples = dataset.samples();
+      manifest.engine = engineDescription(engine, accepted);
+      manifest.sparkApplicationId = jsc.sc().applicationId();
+      manifest.jobId = jobId;
+      parts = committer.commitJob(accepted, shards.size(), dataset.samples(), manifest);
+      committer.markSuccess();
+    } catch (Throwable e) { // SparkException is checked in Java's eyes but undeclared: catch all, rethrow as is
+      if (!tasksDone) {
+        jsc.cancelJobGroup("convgrad-" + jobId); // stragglers of a failed job stop before the cleanup
+      }
+      committer.abortJob();
+      throw e;
+    } finally {
+      jsc.clearCallSite();
+      jsc.clearJobGroup();
+      broadcast.destroy();
+    }
+    // The output is committed: from here on nothing removes it, whatever happens to the assembly.
+    if (assemble != null) {
+      jsc.setCallSite("convgrad assemble " + assemble);
+      try {
+        Assembler.assemble(committer.output(), manifest, assemble, hadoop, jobId);
+      } catch (IOException | RuntimeException e) {
+        throw new AssemblyException(committer.output().toString(), assemble, e);
+      } finally {
+        jsc.clearCallSite();
+      }
+    }
+    int fallbacks = 0;
+    for (TaskCommit c : parts) {
+      fallbacks += c.gpuFallback != null ? 1 : 0;
+    }
+    return new JobResult(manifest, parts, (System.nanoTime() - start) / 1e9, computeSeconds, manifest.engine,
+        fallbacks, enginesBuilt.value());
+  }
+
+  private static String engineDescription(EngineChoice engine, List<TaskCommit> commits) {
+    Set<String> kernels = new LinkedHashSet<>();
+    boolean fallback = false;
+    for (TaskCommit c : commits) {
+      kernels.add(c.kernel);
+      fallback |= c.gpuFallback != null;
+    }
+    return "cpu (" + String.join(", ", kernels) + " kernel" + (kernels.size() == 1 ? "" : "s") + ")"
+        + (engine == EngineChoice.AUTO && fallback ? " [GPU assigned, CPU fallback]" : "");
+  }
+
+  @Override
+  public String toString() {
+    return "ConvgradJob(" + op + ", out_backprop=" + outBackprop + ", filter="
+        + (filterPath != null ? filterPath : filterTensor) + ", output=" + output
+        + (assemble != null ? ", assemble=" + assemble : "") + ", engine=" + engine.name().toLowerCase() + ")";
+  }
+
+  /**
+   * The job's settings. Required: {@link #op}, {@link #outBackprop}, {@link #filter} (a path or a
+   * tensor) and {@link #output}. Defaults: no assembled file, about three tasks per core, engine
+   * {@link EngineChoice#AUTO}, each executor's cores shared among its tasks.
+   */
+  public static final class Builder {
+    private @Nullable BackpropInputOp op;
+    private String outBackprop = "";
+    private @Nullable String filterPath;
+    private @Nullable Tensor filterTensor;
+    private String output = "";
+    private @Nullable String assemble;
+    private long samplesPerTask;
+    private EngineChoice engine = EngineChoice.AUTO;
+    private int threads;
+
+    private Builder() {}
+
+    public Builder op(BackpropInputOp op) {
+      this.op = op;
+      return this;
+    }
+
+    /** The op, built by {@code spec} ({@link BackpropInputOp#of(Consumer)}). */
+    public Builder op(Consumer<BackpropInputOp.Builder> spec) {
+      return op(BackpropInputOp.of(spec));
+    }
+
+    /**
+     * The samples: a directory of Arrow IPC files ({@code id} + {@code fixed_shape_tensor}
+     * columns), one {@code .arrow} file or one {@code .npy} of shape {@code [n, ...]}, on any
+     * Hadoop file system ({@code file:}, {@code hdfs:}, {@code s3a:}).
+     */
+    public Builder outBackprop(String path) {
+      this.outBackprop = path;
+      return this;
+    }
+
+    /** The filter {@code [fh, fw, in_c / groups, out_c]} from a {@code .npy} or {@code .arrow} file. */
+    public Builder filter(String path) {
+      this.filterPath = path;
+      this.filterTensor = null;
+      return this;
+    }
+
+    /** The filter as a tensor the program holds. */
+    public Builder filter(Tensor filter) {
+      this.filterTensor = filter;
+      this.filterPath = null;
+      return this;
+    }
+
+    /** The output directory (new, or empty): Arrow IPC parts, {@code manifest.json}, {@code _SUCCESS}. */
+    public Builder output(String dir) {
+      this.output = dir;
+      return this;
+    }
+
+    /** Also writes the whole input gradient as one {@code .npy} or {@code .arrow} file; null: none. */
+    public Builder assemble(@Nullable String path) {
+      this.assemble = path;
+      return this;
+    }
+
+    /** Samples per task, at least 1 (default: about three tasks per core, whole samples, never across files). */
+    public Builder samplesPerTask(long samples) {
+      if (samples < 1) {
+        throw new IllegalArgumentException("samples per task must be at least 1, but got " + samples);
+      }
+      this.samplesPerTask = samples;
+      return this;
+    }
+
+    public Builder engine(EngineChoice engine) {
+      this.engine = engine;
+      return this;
+    }
+
+    /** Engine threads per task, at least 1 (default: the executor's cores / the tasks it runs at once). */
+    public Builder threads(int threads) {
+      if (threads < 1) {
+        throw new IllegalArgumentException("threads must be at least 1, but got " + threads);
+      }
+      this.threads = threads;
+      return this;
+    }
+
+    /**
+     * The job, with every check that needs no data: the required settings are given, the engine
+     * can run, the assembled file's name says its format.
+     *
+     * @throws IllegalArgumentException naming what is missing or wrong
+     * @throws InvalidArgumentException for {@code --engine gpu} where no GPU backend can run
+     */
+    public ConvgradJob build() {
+      require(op != null, "op");
+      require(!outBackprop.isEmpty(), "outBackprop (the out_backprop dataset)");
+      require(filterPath != null || filterTensor != null, "filter");
+      require(!output.isEmpty(), "output (the output directory)");
+      engine.checkAvailable();
+      if (assemble != null && !assemble.endsWith(".npy") && !assemble.endsWith(".arrow")) {
+        throw new DatasetException("--assemble " + assemble + ": expected a .npy or .arrow file name");
+      }
+      return new ConvgradJob(this);
+    }
+
+    private static void require(boolean given, String what) {
+      if (!given) {
+        throw new IllegalArgumentException("the job needs " + what);
+      }
+    }
+  }
+}

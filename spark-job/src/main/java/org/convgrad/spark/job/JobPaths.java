@@ -1,0 +1,88 @@
+package org.convgrad.spark.job;
+
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.convgrad.io.OutputPaths;
+import org.convgrad.io.OutputRefusedException;
+import org.convgrad.spark.io.HadoopChannels;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The job's output paths against its inputs, checked on the driver before any task: the rules of
+ * {@link OutputPaths} (never an input, never inside or around one, never a link, a file where a
+ * file is meant), on local paths as the operating system resolves them and on other file systems
+ * by their qualified names. The output directory itself (new or empty) is the committer's check.
+ */
+final class JobPaths {
+  private JobPaths() {}
+
+  static void check(Configuration conf, String outBackprop, @Nullable String filter, String output,
+      @Nullable String assemble) throws IOException {
+    Map<String, @Nullable String> inputs = new LinkedHashMap<>();
+    inputs.put("--out-backprop", outBackprop);
+    inputs.put("--filter", filter);
+    Map<String, java.nio.file.@Nullable Path> localInputs = new LinkedHashMap<>();
+    for (Map.Entry<String, @Nullable String> in : inputs.entrySet()) {
+      localInputs.put(in.getKey(), in.getValue() == null ? null : HadoopChannels.localPath(new Path(in.getValue()), conf));
+    }
+    java.nio.file.Path out = HadoopChannels.localPath(new Path(output), conf);
+    if (out != null) {
+      OutputPaths.checkDirectory("--output", out, localInputs);
+    } else {
+      for (Map.Entry<String, @Nullable String> in : inputs.entrySet()) {
+        if (in.getValue() != null) {
+          refuseOverlap("--output", output, in.getKey(), in.getValue(), conf, true);
+        }
+      }
+    }
+    if (assemble == null) {
+      return;
+    }
+    java.nio.file.Path file = HadoopChannels.localPath(new Path(assemble), conf);
+    if (file != null) {
+      if (out != null) {
+        OutputPaths.checkOutside("--assemble", file, "--output", out);
+      }
+      OutputPaths.checkFile("--assemble", file, localInputs);
+      return;
+    }
+    for (Map.Entry<String, @Nullable String> in : inputs.entrySet()) {
+      if (in.getValue() != null) {
+        refuseOverlap("--assemble", assemble, in.getKey(), in.getValue(), conf, false);
+      }
+    }
+    if (qualified(assemble, conf).startsWith(qualified(output, conf) + "/")) {
+      throw new OutputRefusedException("--assemble " + assemble + " lies inside --output " + output
+          + ", which the job writes and owns; choose a file outside it");
+    }
+    Path p = new Path(assemble);
+    FileSystem fs = HadoopChannels.fileSystem(p, conf);
+    if (fs.exists(p) && fs.getFileStatus(p).isDirectory()) {
+      throw new OutputRefusedException("--assemble " + assemble + " is a directory; name the file to write");
+    }
+  }
+
+  private static void refuseOverlap(String option, String output, String inputOption, String input,
+      Configuration conf, boolean directory) throws IOException {
+    String o = qualified(output, conf);
+    String i = qualified(input, conf);
+    if (o.equals(i)) {
+      throw new OutputRefusedException(option + " " + output + " is " + inputOption + " " + input
+          + "; convgrad never overwrites an input: choose another " + option);
+    }
+    if (directory && (i.startsWith(o + "/") || o.startsWith(i + "/"))) {
+      throw new OutputRefusedException(option + " " + output + (i.startsWith(o + "/") ? " holds " : " lies inside ")
+          + inputOption + " " + input + "; choose a directory apart from it");
+    }
+  }
+
+  private static String qualified(String location, Configuration conf) throws IOException {
+    Path p = new Path(location);
+    String q = HadoopChannels.fileSystem(p, conf).makeQualified(p).toString();
+    return q.endsWith("/") ? q.substring(0, q.length() - 1) : q;
+  }
+}

@@ -1,0 +1,166 @@
+package org.convgrad.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.convgrad.engine.DType;
+import org.convgrad.engine.DataFormat;
+import org.convgrad.engine.tensor.Tensor;
+import org.convgrad.io.arrow.FixedShapeTensorType;
+import org.convgrad.spark.io.ArrowParts;
+import org.convgrad.spark.testing.OddArrowFiles;
+import org.convgrad.spark.testing.TestData;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code bin/convgrad-spark-submit} never destroys a user's data, refuses what it cannot carry, and
+ * fails in one line: each class of ordinary mistake, through the real launcher on the Spark the
+ * project ships.
+ */
+class SparkSubmitSafetyIT {
+  @TempDir Path dir;
+  private Path w;
+  private Path data;
+  private Tensor dyTensor;
+
+  @BeforeEach
+  void inputs() throws Exception {
+    dyTensor = TestData.random(DType.FLOAT32, 1, 6, 4, 4, 3);
+    w = TestData.npy(dir.resolve("w.npy"), TestData.random(DType.FLOAT32, 2, 3, 3, 2, 3));
+    data = Files.createDirectories(dir.resolve("dy"));
+    ArrowParts.writeSamples(data.resolve("dy-0.arrow"), 0, dyTensor, DataFormat.NHWC);
+  }
+
+  private List<String> job(Path outBackprop, Path output, String... more) {
+    List<String> a = new ArrayList<>(List.of("--out-backprop", outBackprop.toString(), "--filter", w.toString(),
+        "--input-sizes", "4,4", "--padding", "SAME", "--output", output.toString()));
+    a.addAll(List.of(more));
+    return a;
+  }
+
+  private static Launcher.Run submit(List<String> args) throws Exception {
+    return Launcher.sparkSubmit(args.toArray(new String[0]));
+  }
+
+  private static void assertOneLine(Launcher.Run run, int exit, String prefix, String... phrases) {
+    assertEquals(exit, run.exit(), run.out() + run.err());
+    assertEquals(1, run.err().lines().count(), "one line: " + run.err());
+    assertTrue(run.err().startsWith(prefix), run.err());
+    for (String p : phrases) {
+      assertTrue(run.err().contains(p), "'" + p + "' in: " + run.err());
+    }
+  }
+
+  @Test
+  void theDemoNeverRemovesWhatItDidNotWrite() throws Exception {
+    Path mine = Files.createDirectories(dir.resolve("mine/keep"));
+    Files.writeString(mine.resolve("notes.txt"), "x");
+    assertOneLine(Launcher.sparkSubmit("--demo", "--dir", dir.resolve("mine").toString()), 2, "Error: --dir",
+        "was not made by the demo");
+    assertEquals("x", Files.readString(mine.resolve("notes.txt")));
+    assertOneLine(Launcher.sparkSubmit("--demo", "--dir", "."), 2, "Error: --dir .", "was not made by the demo");
+    assertOneLine(Launcher.sparkSubmit("--samples", "abc", "--demo"), 2, "Usage error: ", "--samples", "'abc'");
+
+    // Its own directory, run twice, with --demo last and a spark-submit option in its --opt=value form.
+    Path demo = dir.resolve("demo");
+    for (int run = 0; run < 2; run++) {
+      Launcher.Run r = Launcher.sparkSubmit("--dir", demo.toString(), "--samples", "8", "--executor-cores=1", "--demo");
+      assertEquals(0, r.exit(), r.out() + r.err());
+      assertTrue(r.out().contains("convgrad: 8 samples"), r.out());
+      assertTrue(r.out().contains("summed over") && r.out().contains("engine rate"), "where the time went: " + r.out());
+    }
+    Files.writeString(demo.resolve("dx").resolve("mine.txt"), "a user's file in the demo's output");
+    assertOneLine(Launcher.sparkSubmit("--demo", "--dir", demo.toString(), "--samples", "8"), 2, "Error: --dir",
+        "holds files the demo did not write", "mine.txt");
+    assertTrue(Files.exists(demo.resolve("dx").resolve("mine.txt")));
+    assertTrue(Files.exists(demo.resolve("dx.npy")), "the demo's own files stay when it refuses");
+  }
+
+  @Test
+  void outputsThatAreOrHoldInputsAreRefusedBeforeAnyTask() throws Exception {
+    Path npy = TestData.npy(dir.resolve("dy.npy"), dyTensor);
+    byte[] before = Files.readAllBytes(npy);
+    assertOneLine(submit(job(npy, dir.resolve("out"), "--assemble", npy.toString())), 2, "Error: --assemble",
+        "is the same file as --out-backprop");
+    assertOneLine(submit(job(npy, dir.resolve("out"), "--assemble", dir.resolve("./w.npy").toString())), 2,
+        "Error: --assemble", "is the same file as --filter");
+    assertArrayEquals(before, Files.readAllBytes(npy));
+    assertOneLine(submit(job(data, dir, "--assemble", dir.resolve("dx.npy").toString())), 2, "Error: --output",
+        "holds --out-backprop");
+    assertOneLine(submit(job(data, data.resolve("out"))), 2, "Error: --output", "lies inside --out-backprop");
+    Files.createDirectories(dir.resolve("a-dir.npy"));
+    assertOneLine(submit(job(data, dir.resolve("out"), "--assemble", dir.resolve("a-dir.npy").toString())), 2,
+        "Error: --assemble", "is a directory");
+    assertOneLine(submit(job(data, dir.resolve("out"), "--assemble", dir.resolve("out/part-00000.arrow").toString())),
+        2, "Error: --assemble", "lies inside --output");
+    assertFalse(Files.exists(dir.resolve("out")), "nothing was started");
+  }
+
+  @Test
+  void aCommittedJobAssemblesWithoutCrcFilesAndKeepsTheUsersFilesIntact() throws Exception {
+    Launcher.Run r = submit(job(data, dir.resolve("out"), "--assemble", dir.resolve("dx.npy").toString(),
+        "--conf=spark.ui.enabled=false", "--name=convgrad-it", "--samples-per-task", "2"));
+    assertEquals(0, r.exit(), r.out() + r.err());
+    try (Stream<Path> files = Files.list(dir)) {
+      assertTrue(files.noneMatch(p -> p.getFileName().toString().endsWith(".crc")), "no Hadoop .crc files");
+    }
+    assertTrue(Files.exists(dir.resolve("out/_SUCCESS")));
+  }
+
+  @Test
+  void idsConvgradCannotCarryAndSecondTensorColumnsAreRefusedInOneLine() throws Exception {
+    FixedShapeTensorType type = FixedShapeTensorType.sample(DataFormat.NHWC, 4, 4, 3);
+    Path utf8 = Files.createDirectories(dir.resolve("utf8"));
+    OddArrowFiles.write(utf8.resolve("a.arrow"), dyTensor, type, OddArrowFiles.Ids.UTF8);
+    assertOneLine(submit(job(utf8, dir.resolve("out"))), 2, "Error: ", "id column is Utf8", "cast the ids to int64");
+    Path two = Files.createDirectories(dir.resolve("two"));
+    OddArrowFiles.write(two.resolve("a.arrow"), dyTensor, type, OddArrowFiles.Ids.NONE, dyTensor, -1);
+    assertOneLine(submit(job(two, dir.resolve("out"))), 2, "Error: ", "2 arrow.fixed_shape_tensor columns");
+    assertFalse(Files.exists(dir.resolve("out")));
+  }
+
+  @Test
+  void aNullSampleFoundByATaskIsOneLineAndExitTwo() throws Exception {
+    Path nulls = Files.createDirectories(dir.resolve("nulls"));
+    OddArrowFiles.write(nulls.resolve("a.arrow"), dyTensor, FixedShapeTensorType.sample(DataFormat.NHWC, 4, 4, 3),
+        OddArrowFiles.Ids.NONE, null, 3);
+    Launcher.Run r = submit(job(nulls, dir.resolve("out"), "--assemble", dir.resolve("dx.npy").toString()));
+    assertOneLine(r, 2, "Error: ", "null");
+    assertFalse(Files.exists(dir.resolve("out")), "the failed job's output is removed");
+    assertFalse(Files.exists(dir.resolve("dx.npy")));
+  }
+
+  @Test
+  void optionRangesFollowOneRuleAndTheEnvironmentsMistakesAreNamed() throws Exception {
+    for (String option : new String[] {"--threads", "--samples-per-task"}) {
+      for (String value : new String[] {"0", "-1"}) {
+        assertOneLine(submit(job(data, dir.resolve("out"), option, value)), 2, "Usage error: " + option
+            + " must be at least 1", "(see convgrad-spark-submit --help)");
+      }
+    }
+    assertOneLine(submit(job(data, dir.resolve("out"), "--strides", "1", "--strides", "2")), 2, "Usage error: ",
+        "should be specified only once");
+    Map<String, String> env = new HashMap<>();
+    env.put("SPARK_HOME", dir.resolve("no-spark").toString());
+    assertOneLine(Launcher.run("bin/convgrad-spark-submit", env, "--help"), 2, "convgrad: SPARK_HOME=",
+        "holds no bin/spark-submit");
+    env.clear();
+    env.put("JAVA_HOME", dir.resolve("no-jdk").toString());
+    assertOneLine(Launcher.run("bin/convgrad-spark-submit", env, "--help"), 2, "convgrad: JAVA_HOME=",
+        "holds no bin/java");
+    Launcher.Run help = Launcher.sparkSubmit("--help");
+    assertEquals(0, help.exit(), help.err());
+    assertTrue(help.out().contains("--demo") && help.out().contains("--assemble"), help.out());
+  }
+}
