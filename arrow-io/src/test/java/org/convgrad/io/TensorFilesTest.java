@@ -124,4 +124,75 @@ class TensorFilesTest {
     assertThrows(InvalidArgumentException.class, () -> TensorFiles.write(dir.resolve("b.arrow"), b, null, null));
     assertThrows(InvalidArgumentException.class, () -> TensorFiles.write(dir.resolve("b.npy"), b, null, null));
   }
+
+  @Test
+  void anIdColumnOfAnotherTypeIsCarriedOnceWithItsTypeAndValues() throws IOException {
+    Tensor dy = random(DType.FLOAT32, Shape.of(3, 2, 2, 3), 1);
+    Field id = new Field("id", FieldType.nullable(new ArrowType.Utf8()), null);
+    Path in = dir.resolve("dy.arrow");
+    try (BufferAllocator a = new RootAllocator(); VarCharVector ids = new VarCharVector("id", a)) {
+      ids.allocateNew();
+      for (int i = 0; i < 3; i++) {
+        ids.setSafe(i, ("img-" + i).getBytes(StandardCharsets.UTF_8));
+      }
+      ids.setValueCount(3);
+      try (TensorIpcWriter w = TensorIpcWriter.builder(DataFormat.NHWC, 2, 2, 3, DType.FLOAT32)
+          .idColumn(false).carriedFields(List.of(id)).openFile(in, a)) {
+        w.write(new long[3], dy, List.of(ids));
+      }
+    }
+    Path out = dir.resolve("dx.arrow");
+    TensorFiles.write(out, random(DType.FLOAT32, Shape.of(3, 4, 4, 1), 2), DataFormat.NHWC, TensorFiles.read(in));
+    try (BufferAllocator a = new RootAllocator(); TensorIpcReader r = TensorIpcReader.openFile(out, a)) {
+      assertEquals(1, r.schema().getFields().stream().filter(f -> f.getName().equals("id")).count(), r.schema().toString());
+      assertEquals(new ArrowType.Utf8(), r.schema().findField("id").getType());
+      r.loadNextBatch();
+      assertEquals("img-2", r.root().getVector("id").getObject(2).toString());
+    }
+    assertEquals(3, TensorFiles.read(out).rows(), "the result reads again");
+  }
+
+  @Test
+  void aWriteThatFailsLeavesNoFileThoughTheWriterIsClosed() throws IOException {
+    Path f = dir.resolve("x.arrow");
+    try (BufferAllocator a = new RootAllocator()) {
+      assertThrows(InvalidArgumentException.class, () -> {
+        try (TensorIpcWriter w = TensorIpcWriter.builder(DataFormat.NHWC, 2, 2, 1, DType.FLOAT32).openFile(f, a)) {
+          w.write(0, random(DType.FLOAT32, Shape.of(1, 2, 2, 1), 1));
+          w.write(1, random(DType.FLOAT32, Shape.of(1, 3, 3, 1), 1)); // the wrong shape, after a good batch
+        }
+      });
+    }
+    try (var files = java.nio.file.Files.list(dir)) {
+      assertEquals(List.of(), files.toList(), "no file under the final name, no temporary file");
+    }
+  }
+
+  @Test
+  void metadataConvgradCannotHonourIsRefusedNotIgnored() throws IOException {
+    Tensor dy = random(DType.FLOAT32, Shape.of(2, 2, 2, 3), 1);
+    org.convgrad.io.arrow.FixedShapeTensorType[] types = {
+      new org.convgrad.io.arrow.FixedShapeTensorType(new long[] {2, 2, 3}, List.of("Y", "X", "C"), null),
+      new org.convgrad.io.arrow.FixedShapeTensorType(new long[] {2, 2, 3}, null, new int[] {2, 0, 1})};
+    for (var type : types) {
+      Path in = dir.resolve("odd.arrow");
+      java.nio.file.Files.deleteIfExists(in);
+      try (BufferAllocator a = new RootAllocator();
+          TensorIpcWriter w = TensorIpcWriter.builder(type, DType.FLOAT32).openFile(in, a)) {
+        w.write(0, dy);
+      }
+      org.convgrad.io.arrow.TensorFormatException e =
+          assertThrows(org.convgrad.io.arrow.TensorFormatException.class, () -> TensorFiles.read(in));
+      assertTrue(e.getMessage().contains(type.dimNames() != null ? "dim_names [Y, X, C]" : "permutation [2, 0, 1]"),
+          e.getMessage());
+    }
+    Path filter = dir.resolve("w.arrow");
+    try (BufferAllocator a = new RootAllocator();
+        TensorIpcWriter w = TensorIpcWriter.builder(new org.convgrad.io.arrow.FixedShapeTensorType(
+            new long[] {3, 3, 2, 4}, List.of("O", "I", "H", "W"), null), DType.FLOAT32).openFile(filter, a)) {
+      w.write(0, random(DType.FLOAT32, Shape.of(1, 3, 3, 2, 4), 3));
+    }
+    assertTrue(assertThrows(org.convgrad.io.arrow.TensorFormatException.class, () -> TensorFiles.readFilter(filter))
+        .getMessage().contains("a filter's are H,W,I,O"));
+  }
 }

@@ -142,6 +142,14 @@ class SparkSubmitSafetyIT {
   }
 
   @Test
+  void aFifoIsNamedNotReadAsEmpty() throws Exception {
+    Path fifo = dir.resolve("dy.npy");
+    Process mk = new ProcessBuilder("mkfifo", fifo.toString()).start();
+    assertTrue(mk.waitFor(10, java.util.concurrent.TimeUnit.SECONDS) && mk.exitValue() == 0);
+    assertOneLine(submit(job(fifo, dir.resolve("out"))), 2, "Error: ", "is not a regular file (a FIFO)");
+  }
+
+  @Test
   void optionRangesFollowOneRuleAndTheEnvironmentsMistakesAreNamed() throws Exception {
     for (String option : new String[] {"--threads", "--samples-per-task"}) {
       for (String value : new String[] {"0", "-1"}) {

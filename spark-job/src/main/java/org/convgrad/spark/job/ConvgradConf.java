@@ -73,9 +73,14 @@ public final class ConvgradConf {
           "spark.convgrad.test.failShard", "-1",
           "Tests only: every attempt of this shard fails halfway, so the job fails.");
 
+  public static final Entry TEST_FAIL_ASSEMBLY =
+      new Entry(
+          "spark.convgrad.test.failAssembly", "false",
+          "Tests only: the assembly of --assemble fails after the job's output is committed.");
+
   public static final List<Entry> ALL =
       List.of(BATCH_MAX_BYTES, TEST_FAIL_FIRST_ATTEMPT, TEST_KILL_EXECUTOR_ONCE, TEST_SLOW_FIRST_ATTEMPT_MILLIS,
-          TEST_FAIL_SHARD);
+          TEST_FAIL_SHARD, TEST_FAIL_ASSEMBLY);
 
   private ConvgradConf() {}
 

@@ -201,6 +201,9 @@ public final class ConvgradJob {
     if (assemble != null) {
       jsc.setCallSite("convgrad assemble " + assemble);
       try {
+        if (ConvgradConf.TEST_FAIL_ASSEMBLY.getBoolean(spark)) {
+          throw new IOException("injected failure (" + ConvgradConf.TEST_FAIL_ASSEMBLY.key() + ")");
+        }
         Assembler.assemble(committer.output(), manifest, assemble, hadoop, jobId);
       } catch (IOException | RuntimeException e) {
         throw new AssemblyException(committer.output().toString(), assemble, e);

@@ -156,6 +156,18 @@ class SparkJobTest {
     assertFalse(Files.exists(dir.resolve("out")), () -> "the job's output directory is removed: " + listing(dir.resolve("out")));
   }
 
+  @Test
+  void aFailedAssemblyNeverRemovesTheCommittedOutput(SparkSession spark) throws Exception {
+    JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
+    Files.writeString(dir.resolve("out.npy"), "an older result, kept when the new one cannot be written");
+    spark.conf().set(ConvgradConf.TEST_FAIL_ASSEMBLY.key(), "true");
+    AssemblyException e = assertThrows(AssemblyException.class, () -> f.job("out").build().run(spark));
+    assertTrue(e.getMessage().contains("is complete and committed") && e.getMessage().contains("injected failure"),
+        e.getMessage());
+    f.assertCommitted("out");
+    assertEquals("an older result, kept when the new one cannot be written", Files.readString(dir.resolve("out.npy")));
+  }
+
   private static String listing(Path p) {
     try (var walk = Files.walk(p)) {
       return walk.map(Path::toString).toList().toString();
