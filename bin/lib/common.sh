@@ -32,7 +32,8 @@ convgrad_java_opts() {
 # Builds the project once when the runtime the launchers use is not there yet.
 convgrad_build_if_needed() {
   local home="$1" shipped="$1/spark-job/target/spark-home"
-  if ! ls "$shipped"/jars/convgrad-spark-job-*.jar >/dev/null 2>&1 || [[ ! -f "$shipped/jvm.flags" ]]; then
+  if ! ls "$shipped"/jars/convgrad-spark-job-*.jar "$1"/spark-job/target/convgrad-spark-job-*-app.jar >/dev/null 2>&1 \
+      || [[ ! -f "$shipped/jvm.flags" ]]; then
     echo "convgrad: no build found; building it once with ./mvnw (the first time downloads dependencies)..." >&2
     (cd "$home" && ./mvnw -B -q -DskipTests package) >&2 || convgrad_fail "the build failed (see above)"
   fi

@@ -95,10 +95,22 @@ public final class JobFixture {
     }
   }
 
-  /** The single-process .npy and .arrow files of the result. */
+  /**
+   * The result as {@code bin/convgrad backprop-input} writes it (run in this JVM) from the whole
+   * batch in one .npy: what every job result must equal byte for byte.
+   */
   public Path expectedNpy() throws IOException {
-    Npy.write(dir.resolve("expected.npy"), expected());
-    return dir.resolve("expected.npy");
+    Path all = TestData.npy(dir.resolve("dy-all.npy"), dy);
+    Path out = dir.resolve("expected.npy");
+    java.io.StringWriter err = new java.io.StringWriter();
+    int code = org.convgrad.cli.ConvgradCli.run(new String[] {"backprop-input", "--input-sizes", "11,11",
+        "--filter", filterFile.toString(), "--out-backprop", all.toString(), "--strides", "2", "--padding", "SAME",
+        "--data-format", format.name(), "--threads", "1", "--output", out.toString()},
+        new java.io.PrintWriter(new java.io.StringWriter(), true), new java.io.PrintWriter(err, true));
+    if (code != 0) {
+      throw new IllegalStateException("the command line failed: " + err);
+    }
+    return out;
   }
 
   public Path expectedArrow() throws IOException {
@@ -145,7 +157,7 @@ public final class JobFixture {
     }
   }
 
-  /** The assembled .npy is byte for byte the single-process one. */
+  /** The assembled .npy is byte for byte the command line's. */
   public void assertAssembledNpy(String output) throws IOException {
     assertArrayEquals(Files.readAllBytes(expectedNpy()), Files.readAllBytes(dir.resolve(output + ".npy")));
   }
