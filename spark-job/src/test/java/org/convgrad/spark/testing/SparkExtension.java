@@ -168,7 +168,8 @@ public final class SparkExtension
 
   private static String fakeGpuScript() {
     try {
-      Path real = Path.of(System.getProperty("user.dir")).resolve("../conf/gpu-discovery.sh").normalize();
+      Path real = Path.of(System.getProperty("convgrad.root", "..")).resolve("conf/gpu-discovery.sh").toAbsolutePath()
+          .normalize();
       if (!Files.exists(real)) {
         throw new IllegalStateException("no " + real);
       }
