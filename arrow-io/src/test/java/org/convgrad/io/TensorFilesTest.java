@@ -80,12 +80,7 @@ class TensorFilesTest {
     Tensor dy = random(DType.FLOAT32, Shape.of(5, 2, 2, 3), 1);
     Field label = new Field("label", FieldType.nullable(new ArrowType.Utf8()), null);
     Path in = dir.resolve("dy.arrow");
-    try (BufferAllocator a = new RootAllocator(); VarCharVector labels = new VarCharVector("label", a)) {
-      labels.allocateNew();
-      for (int i = 0; i < 5; i++) {
-        labels.setSafe(i, ("sample-" + i).getBytes(StandardCharsets.UTF_8));
-      }
-      labels.setValueCount(5);
+    try (BufferAllocator a = new RootAllocator(); VarCharVector labels = strings("label", "sample-", 5, a)) {
       try (TensorIpcWriter w = TensorIpcWriter.builder(DataFormat.NHWC, 2, 2, 3, DType.FLOAT32)
           .carriedFields(List.of(label)).maxBatchRows(2).openFile(in, a)) {
         w.write(new long[] {40, 41, 42, 43, 44}, dy, List.of(labels));
@@ -130,12 +125,7 @@ class TensorFilesTest {
     Tensor dy = random(DType.FLOAT32, Shape.of(3, 2, 2, 3), 1);
     Field id = new Field("id", FieldType.nullable(new ArrowType.Utf8()), null);
     Path in = dir.resolve("dy.arrow");
-    try (BufferAllocator a = new RootAllocator(); VarCharVector ids = new VarCharVector("id", a)) {
-      ids.allocateNew();
-      for (int i = 0; i < 3; i++) {
-        ids.setSafe(i, ("img-" + i).getBytes(StandardCharsets.UTF_8));
-      }
-      ids.setValueCount(3);
+    try (BufferAllocator a = new RootAllocator(); VarCharVector ids = strings("id", "img-", 3, a)) {
       try (TensorIpcWriter w = TensorIpcWriter.builder(DataFormat.NHWC, 2, 2, 3, DType.FLOAT32)
           .idColumn(false).carriedFields(List.of(id)).openFile(in, a)) {
         w.write(new long[3], dy, List.of(ids));
@@ -194,5 +184,16 @@ class TensorFilesTest {
     }
     assertTrue(assertThrows(org.convgrad.io.arrow.TensorFormatException.class, () -> TensorFiles.readFilter(filter))
         .getMessage().contains("a filter's are H,W,I,O"));
+  }
+
+  /** A Utf8 column {@code name} of {@code n} values {@code prefix + row}. */
+  private static VarCharVector strings(String name, String prefix, int n, BufferAllocator a) {
+    VarCharVector v = new VarCharVector(name, a);
+    v.allocateNew();
+    for (int i = 0; i < n; i++) {
+      v.setSafe(i, (prefix + i).getBytes(StandardCharsets.UTF_8));
+    }
+    v.setValueCount(n);
+    return v;
   }
 }

@@ -54,14 +54,6 @@ class ConvgradCliSafetyIT {
     return a.toArray(new String[0]);
   }
 
-  private static void assertOneLine(Launcher.Run run, int exit, String prefix, String... phrases) {
-    assertEquals(exit, run.exit(), run.err());
-    assertEquals(1, run.err().lines().count(), "one line: " + run.err());
-    assertTrue(run.err().startsWith(prefix), run.err());
-    for (String p : phrases) {
-      assertTrue(run.err().contains(p), "'" + p + "' in: " + run.err());
-    }
-  }
 
   @Test
   void anOutputThatIsAnInputIsRefusedHoweverItIsSpelled() throws Exception {
@@ -69,10 +61,10 @@ class ConvgradCliSafetyIT {
     Files.createSymbolicLink(dir.resolve("link-dir"), dir);
     Files.createLink(dir.resolve("hard.npy"), dy);
     for (Path same : List.of(dy, dir.resolve("sub/../dy.npy"), dir.resolve("link-dir/dy.npy"), dir.resolve("hard.npy"))) {
-      assertOneLine(Launcher.convgrad(args(w, dy, same)), 2, "Error: --output", "is the same file as --out-backprop",
+      Launcher.convgrad(args(w, dy, same)).assertOneLine(2, "Error: --output", "is the same file as --out-backprop",
           "never overwrites an input");
     }
-    assertOneLine(Launcher.convgrad(args(w, dy, w)), 2, "Error: --output", "is the same file as --filter");
+    Launcher.convgrad(args(w, dy, w)).assertOneLine(2, "Error: --output", "is the same file as --filter");
     assertArrayEquals(dyBytes, Files.readAllBytes(dy), "out_backprop untouched");
   }
 
@@ -81,11 +73,11 @@ class ConvgradCliSafetyIT {
     Path target = dir.resolve("elsewhere.npy");
     Files.writeString(target, "someone's file");
     Files.createSymbolicLink(dir.resolve("dx.npy"), target);
-    assertOneLine(Launcher.convgrad(args(w, dy, dir.resolve("dx.npy"))), 2, "Error: --output", "is a symbolic link");
+    Launcher.convgrad(args(w, dy, dir.resolve("dx.npy"))).assertOneLine(2, "Error: --output", "is a symbolic link");
     assertEquals("someone's file", Files.readString(target));
     assertTrue(Files.isSymbolicLink(dir.resolve("dx.npy")), "the link is left as it was");
     Files.createDirectories(dir.resolve("out.npy"));
-    assertOneLine(Launcher.convgrad(args(w, dy, dir.resolve("out.npy"))), 2, "Error: --output", "is a directory");
+    Launcher.convgrad(args(w, dy, dir.resolve("out.npy"))).assertOneLine(2, "Error: --output", "is a directory");
   }
 
   @Test
@@ -129,14 +121,14 @@ class ConvgradCliSafetyIT {
   void aSecondTensorColumnOrMetadataConvgradCannotHonourIsRefusedAndLeavesNoFile() throws Exception {
     FixedShapeTensorType hwc = FixedShapeTensorType.sample(DataFormat.NHWC, 4, 4, 3);
     Path two = OddArrowFiles.write(dir.resolve("two.arrow"), dyTensor, hwc, OddArrowFiles.Ids.NONE, dyTensor, -1);
-    assertOneLine(Launcher.convgrad(args(w, two, dir.resolve("dx.arrow"))), 2, "Error: ", "two.arrow",
+    Launcher.convgrad(args(w, two, dir.resolve("dx.arrow"))).assertOneLine(2, "Error: ", "two.arrow",
         "2 arrow.fixed_shape_tensor columns [dy, dy2]");
     Path names = OddArrowFiles.write(dir.resolve("names.arrow"), dyTensor,
         new FixedShapeTensorType(new long[] {4, 4, 3}, List.of("X", "Y", "Z"), null), OddArrowFiles.Ids.NONE);
-    assertOneLine(Launcher.convgrad(args(w, names, dir.resolve("dx.arrow"))), 2, "Error: ", "dim_names [X, Y, Z]");
+    Launcher.convgrad(args(w, names, dir.resolve("dx.arrow"))).assertOneLine(2, "Error: ", "dim_names [X, Y, Z]");
     Path perm = OddArrowFiles.write(dir.resolve("perm.arrow"), dyTensor,
         new FixedShapeTensorType(new long[] {4, 4, 3}, null, new int[] {1, 0, 2}), OddArrowFiles.Ids.NONE);
-    assertOneLine(Launcher.convgrad(args(w, perm, dir.resolve("dx.arrow"))), 2, "Error: ", "permutation [1, 0, 2]");
+    Launcher.convgrad(args(w, perm, dir.resolve("dx.arrow"))).assertOneLine(2, "Error: ", "permutation [1, 0, 2]");
     assertFalse(Files.exists(dir.resolve("dx.arrow")), "no output file on any failure");
     try (var files = Files.list(dir)) {
       assertTrue(files.noneMatch(p -> p.getFileName().toString().endsWith(".tmp")), "no temporary file");
@@ -148,25 +140,25 @@ class ConvgradCliSafetyIT {
     Path fifo = dir.resolve("dy-fifo.npy");
     Process mk = new ProcessBuilder("mkfifo", fifo.toString()).start();
     assertTrue(mk.waitFor(10, TimeUnit.SECONDS) && mk.exitValue() == 0);
-    assertOneLine(Launcher.convgrad(args(w, fifo, dir.resolve("dx.npy"))), 2, "Error: ", "is not a regular file",
+    Launcher.convgrad(args(w, fifo, dir.resolve("dx.npy"))).assertOneLine(2, "Error: ", "is not a regular file",
         "a FIFO");
   }
 
   @Test
   void usageErrorsSayWhichCommandAndCarryNoInvalidArgumentPrefix() throws Exception {
-    assertOneLine(Launcher.convgrad("backprop-input", "--filter", w.toString()), 2, "Usage error: ",
+    Launcher.convgrad("backprop-input", "--filter", w.toString()).assertOneLine(2, "Usage error: ",
         "(see convgrad backprop-input --help)");
-    assertOneLine(Launcher.convgrad("--no-such-option"), 2, "Usage error: ", "(see convgrad --help)");
+    Launcher.convgrad("--no-such-option").assertOneLine(2, "Usage error: ", "(see convgrad --help)");
     Path out = dir.resolve("dx.npy");
-    assertOneLine(Launcher.convgrad(args(w, dy, out, "--threads", "0")), 2, "Usage error: --threads must be at least 1");
-    assertOneLine(Launcher.convgrad(args(w, dy, out, "--threads", "abc")), 2, "Usage error: ", "--threads");
+    Launcher.convgrad(args(w, dy, out, "--threads", "0")).assertOneLine(2, "Usage error: --threads must be at least 1");
+    Launcher.convgrad(args(w, dy, out, "--threads", "abc")).assertOneLine(2, "Usage error: ", "--threads");
     // A repeated option is refused whatever its kind, lists included (never appended).
-    assertOneLine(Launcher.convgrad(args(w, dy, out, "--strides", "1", "--strides", "2")), 2, "Usage error: ",
+    Launcher.convgrad(args(w, dy, out, "--strides", "1", "--strides", "2")).assertOneLine(2, "Usage error: ",
         "--strides", "should be specified only once");
-    assertOneLine(Launcher.convgrad(args(w, dy, out, "--padding", "VALID")), 2, "Usage error: ", "--padding",
+    Launcher.convgrad(args(w, dy, out, "--padding", "VALID")).assertOneLine(2, "Usage error: ", "--padding",
         "should be specified only once");
     // The op's own arguments keep TensorFlow's InvalidArgument.
-    assertOneLine(Launcher.convgrad(args(w, dy, out, "--strides", "1,2,1")), 2, "InvalidArgument: ",
+    Launcher.convgrad(args(w, dy, out, "--strides", "1,2,1")).assertOneLine(2, "InvalidArgument: ",
         "Sliding window strides field must specify 4 dimensions");
     assertFalse(Files.exists(out));
   }
@@ -185,7 +177,7 @@ class ConvgradCliSafetyIT {
     Map<String, String> env = new HashMap<>();
     env.put("JAVA_HOME", dir.resolve("no-jdk").toString());
     Launcher.Run run = Launcher.run("bin/convgrad", env, "--version");
-    assertOneLine(run, 2, "convgrad: JAVA_HOME=", "holds no bin/java");
+    run.assertOneLine(2, "convgrad: JAVA_HOME=", "holds no bin/java");
     env.clear();
     // An option with a space survives CONVGRAD_JAVA_OPTS whole (the JVM prints the property and exits).
     env.put("CONVGRAD_JAVA_OPTS", "-Dconvgrad.test=\"a b\" -XshowSettings:properties -version");
@@ -193,7 +185,7 @@ class ConvgradCliSafetyIT {
     assertEquals(0, opts.exit(), opts.err());
     assertTrue(opts.err().contains("convgrad.test = a b"), opts.err());
     env.put("CONVGRAD_JAVA_OPTS", "-Dx=\"unbalanced");
-    assertOneLine(Launcher.run("bin/convgrad", env, "--version"), 2, "convgrad: CONVGRAD_JAVA_OPTS has an unmatched"
+    Launcher.run("bin/convgrad", env, "--version").assertOneLine(2, "convgrad: CONVGRAD_JAVA_OPTS has an unmatched"
         + " quote");
   }
 }

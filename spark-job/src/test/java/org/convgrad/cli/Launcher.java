@@ -12,7 +12,17 @@ import java.util.concurrent.TimeUnit;
 final class Launcher {
   static final Path ROOT = Path.of(System.getProperty("convgrad.root", "..")).toAbsolutePath().normalize();
 
-  record Run(int exit, String out, String err) {}
+  record Run(int exit, String out, String err) {
+    /** Exited with {@code exit} and said so in one line on standard error, starting {@code prefix}, holding {@code phrases}. */
+    void assertOneLine(int exit, String prefix, String... phrases) {
+      org.junit.jupiter.api.Assertions.assertEquals(exit, exit(), out + err);
+      org.junit.jupiter.api.Assertions.assertEquals(1, err.lines().count(), "one line: " + err);
+      org.junit.jupiter.api.Assertions.assertTrue(err.startsWith(prefix), err);
+      for (String p : phrases) {
+        org.junit.jupiter.api.Assertions.assertTrue(err.contains(p), "'" + p + "' in: " + err);
+      }
+    }
+  }
 
   static Run convgrad(String... args) throws IOException, InterruptedException {
     return run("bin/convgrad", Map.of(), args);

@@ -53,24 +53,16 @@ class SparkSubmitSafetyIT {
     return Launcher.sparkSubmit(args.toArray(new String[0]));
   }
 
-  private static void assertOneLine(Launcher.Run run, int exit, String prefix, String... phrases) {
-    assertEquals(exit, run.exit(), run.out() + run.err());
-    assertEquals(1, run.err().lines().count(), "one line: " + run.err());
-    assertTrue(run.err().startsWith(prefix), run.err());
-    for (String p : phrases) {
-      assertTrue(run.err().contains(p), "'" + p + "' in: " + run.err());
-    }
-  }
 
   @Test
   void theDemoNeverRemovesWhatItDidNotWrite() throws Exception {
     Path mine = Files.createDirectories(dir.resolve("mine/keep"));
     Files.writeString(mine.resolve("notes.txt"), "x");
-    assertOneLine(Launcher.sparkSubmit("--demo", "--dir", dir.resolve("mine").toString()), 2, "Error: --dir",
+    Launcher.sparkSubmit("--demo", "--dir", dir.resolve("mine").toString()).assertOneLine(2, "Error: --dir",
         "was not made by the demo");
     assertEquals("x", Files.readString(mine.resolve("notes.txt")));
-    assertOneLine(Launcher.sparkSubmit("--demo", "--dir", "."), 2, "Error: --dir .", "was not made by the demo");
-    assertOneLine(Launcher.sparkSubmit("--samples", "abc", "--demo"), 2, "Usage error: ", "--samples", "'abc'");
+    Launcher.sparkSubmit("--demo", "--dir", ".").assertOneLine(2, "Error: --dir .", "was not made by the demo");
+    Launcher.sparkSubmit("--samples", "abc", "--demo").assertOneLine(2, "Usage error: ", "--samples", "'abc'");
 
     // Its own directory, run twice, with --demo last and a spark-submit option in its --opt=value form.
     Path demo = dir.resolve("demo");
@@ -81,7 +73,7 @@ class SparkSubmitSafetyIT {
       assertTrue(r.out().contains("summed over") && r.out().contains("engine rate"), "where the time went: " + r.out());
     }
     Files.writeString(demo.resolve("dx").resolve("mine.txt"), "a user's file in the demo's output");
-    assertOneLine(Launcher.sparkSubmit("--demo", "--dir", demo.toString(), "--samples", "8"), 2, "Error: --dir",
+    Launcher.sparkSubmit("--demo", "--dir", demo.toString(), "--samples", "8").assertOneLine(2, "Error: --dir",
         "holds files the demo did not write", "mine.txt");
     assertTrue(Files.exists(demo.resolve("dx").resolve("mine.txt")));
     assertTrue(Files.exists(demo.resolve("dx.npy")), "the demo's own files stay when it refuses");
@@ -91,18 +83,18 @@ class SparkSubmitSafetyIT {
   void outputsThatAreOrHoldInputsAreRefusedBeforeAnyTask() throws Exception {
     Path npy = TestData.npy(dir.resolve("dy.npy"), dyTensor);
     byte[] before = Files.readAllBytes(npy);
-    assertOneLine(submit(job(npy, dir.resolve("out"), "--assemble", npy.toString())), 2, "Error: --assemble",
+    submit(job(npy, dir.resolve("out"), "--assemble", npy.toString())).assertOneLine(2, "Error: --assemble",
         "is the same file as --out-backprop");
-    assertOneLine(submit(job(npy, dir.resolve("out"), "--assemble", dir.resolve("./w.npy").toString())), 2,
+    submit(job(npy, dir.resolve("out"), "--assemble", dir.resolve("./w.npy").toString())).assertOneLine(2,
         "Error: --assemble", "is the same file as --filter");
     assertArrayEquals(before, Files.readAllBytes(npy));
-    assertOneLine(submit(job(data, dir, "--assemble", dir.resolve("dx.npy").toString())), 2, "Error: --output",
+    submit(job(data, dir, "--assemble", dir.resolve("dx.npy").toString())).assertOneLine(2, "Error: --output",
         "holds --out-backprop");
-    assertOneLine(submit(job(data, data.resolve("out"))), 2, "Error: --output", "lies inside --out-backprop");
+    submit(job(data, data.resolve("out"))).assertOneLine(2, "Error: --output", "lies inside --out-backprop");
     Files.createDirectories(dir.resolve("a-dir.npy"));
-    assertOneLine(submit(job(data, dir.resolve("out"), "--assemble", dir.resolve("a-dir.npy").toString())), 2,
+    submit(job(data, dir.resolve("out"), "--assemble", dir.resolve("a-dir.npy").toString())).assertOneLine(2,
         "Error: --assemble", "is a directory");
-    assertOneLine(submit(job(data, dir.resolve("out"), "--assemble", dir.resolve("out/part-00000.arrow").toString())),
+    submit(job(data, dir.resolve("out"), "--assemble", dir.resolve("out/part-00000.arrow").toString())).assertOneLine(
         2, "Error: --assemble", "lies inside --output");
     assertFalse(Files.exists(dir.resolve("out")), "nothing was started");
   }
@@ -123,10 +115,10 @@ class SparkSubmitSafetyIT {
     FixedShapeTensorType type = FixedShapeTensorType.sample(DataFormat.NHWC, 4, 4, 3);
     Path utf8 = Files.createDirectories(dir.resolve("utf8"));
     OddArrowFiles.write(utf8.resolve("a.arrow"), dyTensor, type, OddArrowFiles.Ids.UTF8);
-    assertOneLine(submit(job(utf8, dir.resolve("out"))), 2, "Error: ", "id column is Utf8", "cast the ids to int64");
+    submit(job(utf8, dir.resolve("out"))).assertOneLine(2, "Error: ", "id column is Utf8", "cast the ids to int64");
     Path two = Files.createDirectories(dir.resolve("two"));
     OddArrowFiles.write(two.resolve("a.arrow"), dyTensor, type, OddArrowFiles.Ids.NONE, dyTensor, -1);
-    assertOneLine(submit(job(two, dir.resolve("out"))), 2, "Error: ", "2 arrow.fixed_shape_tensor columns");
+    submit(job(two, dir.resolve("out"))).assertOneLine(2, "Error: ", "2 arrow.fixed_shape_tensor columns");
     assertFalse(Files.exists(dir.resolve("out")));
   }
 
@@ -136,7 +128,7 @@ class SparkSubmitSafetyIT {
     OddArrowFiles.write(nulls.resolve("a.arrow"), dyTensor, FixedShapeTensorType.sample(DataFormat.NHWC, 4, 4, 3),
         OddArrowFiles.Ids.NONE, null, 3);
     Launcher.Run r = submit(job(nulls, dir.resolve("out"), "--assemble", dir.resolve("dx.npy").toString()));
-    assertOneLine(r, 2, "Error: ", "null");
+    r.assertOneLine(2, "Error: ", "null");
     assertFalse(Files.exists(dir.resolve("out")), "the failed job's output is removed");
     assertFalse(Files.exists(dir.resolve("dx.npy")));
   }
@@ -146,26 +138,26 @@ class SparkSubmitSafetyIT {
     Path fifo = dir.resolve("dy.npy");
     Process mk = new ProcessBuilder("mkfifo", fifo.toString()).start();
     assertTrue(mk.waitFor(10, java.util.concurrent.TimeUnit.SECONDS) && mk.exitValue() == 0);
-    assertOneLine(submit(job(fifo, dir.resolve("out"))), 2, "Error: ", "is not a regular file (a FIFO)");
+    submit(job(fifo, dir.resolve("out"))).assertOneLine(2, "Error: ", "is not a regular file (a FIFO)");
   }
 
   @Test
   void optionRangesFollowOneRuleAndTheEnvironmentsMistakesAreNamed() throws Exception {
     for (String option : new String[] {"--threads", "--samples-per-task"}) {
       for (String value : new String[] {"0", "-1"}) {
-        assertOneLine(submit(job(data, dir.resolve("out"), option, value)), 2, "Usage error: " + option
+        submit(job(data, dir.resolve("out"), option, value)).assertOneLine(2, "Usage error: " + option
             + " must be at least 1", "(see convgrad-spark-submit --help)");
       }
     }
-    assertOneLine(submit(job(data, dir.resolve("out"), "--strides", "1", "--strides", "2")), 2, "Usage error: ",
+    submit(job(data, dir.resolve("out"), "--strides", "1", "--strides", "2")).assertOneLine(2, "Usage error: ",
         "should be specified only once");
     Map<String, String> env = new HashMap<>();
     env.put("SPARK_HOME", dir.resolve("no-spark").toString());
-    assertOneLine(Launcher.run("bin/convgrad-spark-submit", env, "--help"), 2, "convgrad: SPARK_HOME=",
+    Launcher.run("bin/convgrad-spark-submit", env, "--help").assertOneLine(2, "convgrad: SPARK_HOME=",
         "holds no bin/spark-submit");
     env.clear();
     env.put("JAVA_HOME", dir.resolve("no-jdk").toString());
-    assertOneLine(Launcher.run("bin/convgrad-spark-submit", env, "--help"), 2, "convgrad: JAVA_HOME=",
+    Launcher.run("bin/convgrad-spark-submit", env, "--help").assertOneLine(2, "convgrad: JAVA_HOME=",
         "holds no bin/java");
     Launcher.Run help = Launcher.sparkSubmit("--help");
     assertEquals(0, help.exit(), help.err());

@@ -25,8 +25,9 @@ import picocli.CommandLine.Unmatched;
 
 /**
  * {@code bin/convgrad-spark-submit --demo}: writes a demo dataset (out_backprop samples of
- * 32x32x64 float32 in 4 Arrow IPC files, a 3x3x64x64 filter as .npy) under {@code --dir}, then
- * runs the job on it (stride 1, SAME) with {@code --assemble DIR/dx.npy}.
+ * 24x24x128 float32 in 4 Arrow IPC files, a 3x3x128x128 filter as .npy: a layer of a ResNet's
+ * third stage, 170 MFLOP per sample, so that the engine's time is a real part of the job's) under
+ * {@code --dir}, then runs the job on it (stride 1, SAME) with {@code --assemble DIR/dx.npy}.
  *
  * <p>The demo owns its directory: it marks a directory it made ({@value #MARKER}) and on a later
  * run replaces only the files it wrote there. It refuses a directory that is neither new, empty
@@ -44,6 +45,8 @@ public final class ConvgradDemo implements Callable<Integer> {
   /** The file that says a directory is the demo's own. */
   static final String MARKER = ".convgrad-demo";
   private static final int FILES = 4;
+  private static final int SIZE = 24;
+  private static final int CHANNELS = 128;
 
   @Option(names = "--dir", paramLabel = "DIR", description = "Where the demo writes its data and results. Default: demo-output.")
   Path dir = Path.of("demo-output");
@@ -56,6 +59,7 @@ public final class ConvgradDemo implements Callable<Integer> {
   private ConvgradDemo() {}
 
   public static void main(String[] args) {
+    ConvgradSparkJob.mainEntered();
     CommandLine cli = new CommandLine(new ConvgradDemo());
     cli.setParameterExceptionHandler((e, a) -> {
       System.err.println(ErrorLine.of(e));
@@ -89,14 +93,16 @@ public final class ConvgradDemo implements Callable<Integer> {
     for (int f = 0; f < files; f++) {
       int first = f * samples / files;
       int rows = (f + 1) * samples / files - first;
-      ArrowParts.writeSamples(dy.resolve(dataFile(f)), first, random(DType.FLOAT32, 100 + f, rows, 32, 32, 64),
-          DataFormat.NHWC);
+      ArrowParts.writeSamples(dy.resolve(dataFile(f)), first,
+          random(DType.FLOAT32, 100 + f, rows, SIZE, SIZE, CHANNELS), DataFormat.NHWC);
     }
-    Npy.write(filter, random(DType.FLOAT32, 7, 3, 3, 64, 64));
-    out.printf("convgrad demo: wrote %d samples of out_backprop [32, 32, 64] in %d Arrow files to %s and a"
-        + " [3, 3, 64, 64] filter (%.1f s)%n", samples, files, dy, (System.nanoTime() - t0) / 1e9);
+    Npy.write(filter, random(DType.FLOAT32, 7, 3, 3, CHANNELS, CHANNELS));
+    out.printf("convgrad demo: wrote %d samples of out_backprop [%d, %d, %d] in %d Arrow files to %s and a"
+        + " [3, 3, %d, %d] filter (%.1f s)%n", samples, SIZE, SIZE, CHANNELS, files, dy, CHANNELS, CHANNELS,
+        (System.nanoTime() - t0) / 1e9);
     List<String> all = new ArrayList<>(List.of(
-        "--out-backprop", dy.toString(), "--filter", filter.toString(), "--input-sizes", "32,32", "--strides", "1",
+        "--out-backprop", dy.toString(), "--filter", filter.toString(), "--input-sizes", SIZE + "," + SIZE,
+        "--strides", "1",
         "--padding", "SAME", "--output", result.toString(), "--assemble", assembled.toString()));
     all.addAll(jobArgs);
     out.println("convgrad demo: running the job: " + String.join(" ", all));

@@ -27,10 +27,20 @@ public final class ConvgradSparkJob {
 
   private ConvgradSparkJob() {}
 
+  /** When a main method of the job (or the demo) was entered: the end of the JVM's own start-up. */
+  static long mainEnteredMillis;
+
   public static void main(String[] args) {
+    mainEntered();
     int code = run(args);
     if (code != 0) {
       System.exit(code);
+    }
+  }
+
+  static void mainEntered() {
+    if (mainEnteredMillis == 0) {
+      mainEnteredMillis = System.currentTimeMillis();
     }
   }
 
@@ -55,9 +65,17 @@ public final class ConvgradSparkJob {
     boolean created = false;
     try {
       created = SparkSession.getActiveSession().isEmpty() && SparkSession.getDefaultSession().isEmpty();
+      long sessionStart = System.currentTimeMillis();
       spark = SparkSession.builder().appName("convgrad conv2d_backprop_input").getOrCreate();
+      long jvmStart = java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
+      String startUp = String.format(java.util.Locale.ROOT, "start-up: %.2f s from the JVM's start to main, %.2f s"
+          + " to start Spark", ((mainEnteredMillis > 0 ? mainEnteredMillis : sessionStart) - jvmStart) / 1e3,
+          (System.currentTimeMillis() - sessionStart) / 1e3);
       JobResult result = job.run(spark);
       out.println(result.summary());
+      if (created) {
+        out.println(startUp);
+      }
       out.println(result.timeProfile());
       return 0;
     } catch (Exception e) {
