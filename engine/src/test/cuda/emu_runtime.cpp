@@ -191,7 +191,7 @@ void make_order(Worker* w, const Schedule& s, uint64_t block, uint64_t round) {
 
 void ensure_shared(Worker* w, size_t bytes) {
   size_t need = std::max<size_t>(kPage, (bytes + kPage - 1) / kPage * kPage);
-  if (need > w->sharedCap) {
+  if (need != w->sharedCap) {  // exactly sized: the guard page right after this launch's bytes
     if (w->shared) munmap(w->shared, w->sharedCap + kPage);
     void* m = mmap(nullptr, need + kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED) {

@@ -182,6 +182,9 @@ final class GpuBackpropInputKernel implements BackpropInputKernel, AutoCloseable
         }
       }
       pinned.close();
+    } catch (GpuException e) {
+      // A device that failed (and said so to the call that saw it) cannot free; closing it below
+      // releases its context and with it everything it held.
     } finally {
       device.close();
     }
