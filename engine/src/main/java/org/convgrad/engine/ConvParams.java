@@ -75,7 +75,10 @@ public final class ConvParams implements Serializable {
     return dataFormat;
   }
 
-  /** Accepted as TensorFlow accepts it; {@code false} keeps a GPU engine off cuDNN. */
+  /**
+   * Accepted as TensorFlow accepts it, and changes nothing: convgrad's GPU engine runs its own
+   * kernels, never cuDNN, whatever this says (TensorFlow itself ignores it since 2.x).
+   */
   public boolean useCudnnOnGpu() {
     return useCudnnOnGpu;
   }

@@ -23,16 +23,28 @@ import org.convgrad.engine.tensor.Tensor;
  *
  * <p>AUTO and SIMD run the Vector API kernel where the JVM has {@code --add-modules
  * jdk.incubator.vector} and the kernel accepts the problem, and the reference kernel otherwise;
- * SCALAR always runs the reference. Results are bitwise the same for any thread count.
+ * SCALAR always runs the reference. Results are bitwise the same for any thread count. GPU runs
+ * convgrad's CUDA kernels on device {@link Builder#device(int)} (packed filters then live in device
+ * memory until the engine closes), and AUTO runs them first where that device is usable ({@link
+ * org.convgrad.engine.kernel.gpu.GpuSupport#probe(int)} says why one is not).
+ *
+ * <pre>{@code
+ * try (Engine gpu = Engine.create(b -> b.kind(EngineKind.GPU).device(0))) {
+ *   gpu.kernelFor(op).describe(op);                // "gpu (implicit-gemm-f32, device 0 NVIDIA H200)"
+ *   Tensor dx = gpu.backpropInput(op, filter, dy);
+ * }
+ * }</pre>
  */
 public final class Engine implements AutoCloseable {
   private final EngineKind kind;
+  private final int device;
   private final List<BackpropInputKernel> kernels;
   private final WorkPool pool;
 
   private Engine(Builder b) {
     this.kind = b.kind;
-    this.kernels = KernelRegistry.kernelsFor(b.kind);
+    this.device = b.device;
+    this.kernels = KernelRegistry.kernelsFor(b.kind, b.device);
     this.pool = new WorkPool(b.threads);
   }
 
@@ -53,6 +65,11 @@ public final class Engine implements AutoCloseable {
 
   public int threads() {
     return pool.threads();
+  }
+
+  /** The GPU device ordinal this engine was built for (used by GPU and AUTO engines). */
+  public int device() {
+    return device;
   }
 
   /** The kernel this engine runs for {@code op}. */
@@ -130,14 +147,30 @@ public final class Engine implements AutoCloseable {
     return sb.toString();
   }
 
+  /** Stops the threads and releases the kernels' resources (a GPU's device memory and context). */
   @Override
   public void close() {
-    pool.close();
+    try {
+      for (BackpropInputKernel k : kernels) {
+        if (k instanceof AutoCloseable) {
+          try {
+            ((AutoCloseable) k).close();
+          } catch (RuntimeException e) {
+            throw e;
+          } catch (Exception e) {
+            throw new IllegalStateException("closing kernel " + k.name() + ": " + e, e);
+          }
+        }
+      }
+    } finally {
+      pool.close();
+    }
   }
 
   public static final class Builder {
     private EngineKind kind = EngineKind.AUTO;
     private int threads = Runtime.getRuntime().availableProcessors();
+    private int device = 0;
 
     private Builder() {}
 
@@ -152,6 +185,15 @@ public final class Engine implements AutoCloseable {
         throw new InvalidArgumentException("threads must be at least 1, but got " + threads);
       }
       this.threads = threads;
+      return this;
+    }
+
+    /** The GPU device ordinal for GPU and AUTO engines (CUDA's numbering); 0 by default. */
+    public Builder device(int ordinal) {
+      if (ordinal < 0) {
+        throw new InvalidArgumentException("device ordinal must be at least 0, but got " + ordinal);
+      }
+      this.device = ordinal;
       return this;
     }
 

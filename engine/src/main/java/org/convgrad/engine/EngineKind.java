@@ -8,9 +8,12 @@ public enum EngineKind {
   SCALAR,
   /** The Vector API kernels (falls back, with a log line, where the Vector API is unusable). */
   SIMD,
-  /** A CUDA kernel on an NVIDIA GPU. */
+  /**
+   * convgrad's CUDA kernels on one NVIDIA GPU (compute capability 8.0 or newer), chosen with {@link
+   * Engine.Builder#device(int)}; refused, with the reason in one line, where none is usable.
+   */
   GPU,
-  /** cuDNN on an NVIDIA GPU. */
+  /** cuDNN on an NVIDIA GPU: refused, convgrad has no cuDNN binding (use {@link #GPU}). */
   CUDNN;
 
   public static EngineKind parse(String name) {
