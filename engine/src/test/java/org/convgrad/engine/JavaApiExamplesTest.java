@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.convgrad.engine.kernel.PackedFilter;
+import org.convgrad.engine.kernel.gpu.GpuProbe;
+import org.convgrad.engine.kernel.gpu.GpuSupport;
 import org.convgrad.engine.tensor.Shape;
 import org.convgrad.engine.tensor.Tensor;
 import org.junit.jupiter.api.Test;
@@ -31,5 +33,24 @@ class JavaApiExamplesTest {
       assertArrayEquals(dx.float32Data(), batch.float32Data());
     }
     assertArrayEquals(dx.float32Data(), ConvGrad.backpropInput(op, filter, dy).float32Data());
+  }
+
+  @Test
+  void theGpuIfThereIsAUsableOneElseTheCpu() {
+    Conv2dBackpropInput problem = BackpropInputOp.of(o -> o.inputSizes(56, 56).strides(2).padding(Padding.SAME))
+        .bind(filter, dy);
+    // README: a GPU when one is usable
+    GpuProbe probe = GpuSupport.probe(0); // never throws
+    System.out.println(probe.usable() ? "GPU 0: " + probe.deviceName() : "no GPU: " + probe.reason());
+    EngineKind kind = probe.usable() ? EngineKind.GPU : EngineKind.SIMD;
+    try (Engine engine = Engine.create(b -> b.kind(kind).device(0))) {
+      PackedFilter w = engine.pack(problem, filter); // on a GPU: in device memory, until close()
+      Tensor dx = engine.backpropInput(problem, w, dy);
+      System.out.println(engine.kernelFor(problem).describe(problem)); // gpu (implicit-gemm-f32, device 0 ...)
+      // end README
+      assertEquals(probe.usable() ? "gpu" : "simd", engine.kernelFor(problem).name());
+      assertArrayEquals(ConvGrad.backpropInput(BackpropInputOp.of(o -> o.inputSizes(56, 56).strides(2)
+          .padding(Padding.SAME)), filter, dy).float32Data(), dx.float32Data());
+    }
   }
 }

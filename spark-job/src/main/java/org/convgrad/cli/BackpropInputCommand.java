@@ -96,8 +96,13 @@ final class BackpropInputCommand implements Callable<Integer> {
   /** Which engine runs the op and how often. */
   static final class EngineOptions {
     @Option(names = "--engine", paramLabel = "KIND", converter = EngineKindConverter.class,
-        description = "auto (default), scalar, simd or gpu.")
+        description = "auto (default: a usable GPU, else the SIMD kernels), simd, scalar (the reference kernel) or"
+            + " gpu (fails with the reason when no GPU is usable).")
     EngineKind kind = EngineKind.AUTO;
+
+    @Option(names = "--device", paramLabel = "N", description = "The GPU's ordinal (CUDA's numbering) for auto and gpu."
+        + " Default: 0.")
+    int device = 0;
 
     @Option(names = "--threads", paramLabel = "N", description = "Worker threads, at least 1. Default: the available processors.")
     int threads = Runtime.getRuntime().availableProcessors();
@@ -113,13 +118,16 @@ final class BackpropInputCommand implements Callable<Integer> {
       if (threads < 1) {
         throw new ParameterException(command.commandLine(), "--threads must be at least 1, but got " + threads);
       }
+      if (device < 0) {
+        throw new ParameterException(command.commandLine(), "--device must be at least 0, but got " + device);
+      }
       if (repeat < 1) {
         throw new ParameterException(command.commandLine(), "--repeat must be at least 1, but got " + repeat);
       }
     }
 
     Engine build() {
-      return Engine.create(b -> b.kind(kind).threads(threads));
+      return Engine.create(b -> b.kind(kind).device(device).threads(threads));
     }
   }
 

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
+import org.convgrad.engine.EngineUnavailableException;
 import org.convgrad.engine.InvalidArgumentException;
 import org.convgrad.spark.io.DatasetException;
 import org.convgrad.spark.job.AssemblyException;
@@ -39,7 +40,7 @@ public final class ErrorLine {
     }
     return t instanceof CommandLine.ParameterException || t instanceof InvalidArgumentException
         || t instanceof TaskRejectionException || t instanceof DatasetException || t instanceof IOException
-        ? REJECTED : FAILED;
+        || t instanceof EngineUnavailableException ? REJECTED : FAILED;
   }
 
   /** The line to print for {@code e}. */

@@ -164,6 +164,22 @@ class ConvgradCliSafetyIT {
   }
 
   @Test
+  void withoutAUsableGpuGpuSaysWhyInOneLineAndAutoRunsOnTheCpuAndSaysWhich() throws Exception {
+    org.convgrad.engine.kernel.gpu.GpuProbe probe = org.convgrad.engine.kernel.gpu.GpuSupport.probe(0);
+    org.junit.jupiter.api.Assumptions.assumeFalse(probe.usable(), "this machine has a usable GPU");
+    Path out = dir.resolve("dx.npy");
+    Launcher.convgrad(args(w, dy, out, "--engine", "gpu")).assertOneLine(2, "Error: engine gpu: no usable GPU: ",
+        probe.reason());
+    assertFalse(Files.exists(out));
+    Launcher.convgrad(args(w, dy, out, "--engine", "gpu", "--device", "-1")).assertOneLine(2,
+        "Usage error: --device must be at least 0");
+    Launcher.Run auto = Launcher.convgrad(args(w, dy, out, "--engine", "auto", "-v"));
+    assertEquals(0, auto.exit(), auto.err());
+    assertTrue(auto.out().contains("kernel simd") || auto.out().contains("kernel reference"), auto.out());
+    assertTrue(auto.err().isEmpty(), "no GPU, no noise: " + auto.err());
+  }
+
+  @Test
   void everyCommandPrintsItsVersion() throws Exception {
     for (String[] a : new String[][] {{"--version"}, {"backprop-input", "--version"}, {"demo", "--version"}}) {
       Launcher.Run run = Launcher.convgrad(a);

@@ -3,6 +3,7 @@ package org.convgrad.engine.kernel;
 import java.util.ArrayList;
 import java.util.List;
 import org.convgrad.engine.EngineKind;
+import org.convgrad.engine.EngineUnavailableException;
 import org.convgrad.engine.InvalidArgumentException;
 import org.convgrad.engine.kernel.gpu.GpuSupport;
 
@@ -39,7 +40,7 @@ public final class KernelRegistry {
       case GPU:
         return GpuSupport.kernels(device);
       case CUDNN:
-        throw new InvalidArgumentException(
+        throw new EngineUnavailableException(
             "engine cudnn is not available: convgrad has no cuDNN binding (JCuda's jcudnn 12.x is not published); "
                 + "engine gpu runs convgrad's own CUDA kernels");
       case SIMD: {

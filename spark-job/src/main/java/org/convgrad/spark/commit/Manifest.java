@@ -49,6 +49,10 @@ public final class Manifest {
     public long lastId;
     public long bytes;
     public String crc32c = "";
+    /** Where the part was computed: {@code cpu}, or {@code gpu N}. */
+    public String device = "";
+    /** The kernel that computed it, as it describes itself. */
+    public String kernel = "";
 
     public Part() {}
 
@@ -62,6 +66,8 @@ public final class Manifest {
       p.lastId = c.lastId;
       p.bytes = c.bytes;
       p.crc32c = c.crc32c;
+      p.device = c.device;
+      p.kernel = c.kernelDescription;
       return p;
     }
   }

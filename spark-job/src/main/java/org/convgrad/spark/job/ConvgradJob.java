@@ -116,6 +116,7 @@ public final class ConvgradJob {
    * Runs the job on {@code spark} and returns what it did.
    *
    * @throws InvalidArgumentException before any task, when TensorFlow would reject the op for this data
+   * @throws org.convgrad.engine.EngineUnavailableException before any task, for engine gpu where the cluster offers no GPU
    * @throws DatasetException before any task, for a missing or unusable dataset, filter or output path
    * @throws TaskRejectionException when a task finds a sample it cannot use (a null row, say); the job's output is removed
    * @throws AssemblyException when the committed output is complete but the assembled file could not be written
@@ -125,7 +126,9 @@ public final class ConvgradJob {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Configuration hadoop = jsc.hadoopConfiguration();
 
-    // 1. Validate against the data before any task: the dataset's schema, the filter, the outputs.
+    // 1. Validate against the cluster and the data before any task: the engine, the dataset's
+    // schema, the filter, the outputs.
+    engine.checkAvailable(jsc.getConf());
     SampleDataset dataset = SampleDataset.inspect(outBackprop, hadoop);
     Tensor filter = filterTensor != null ? filterTensor : FilterFile.read(filterPath, hadoop);
     if (dataset.layout() != null && !dataset.layout().equals(op.dataFormat().name())) {
@@ -181,7 +184,7 @@ public final class ConvgradJob {
       manifest.dataFormat = op.dataFormat().name();
       manifest.shape = whole.inputShape().toArray();
       manifest.samples = dataset.samples();
-      manifest.engine = engineDescription(engine, accepted);
+      manifest.engine = engineDescription(accepted);
       manifest.sparkApplicationId = jsc.sc().applicationId();
       manifest.jobId = jobId;
       parts = committer.commitJob(accepted, shards.size(), dataset.samples(), manifest);
@@ -219,15 +222,29 @@ public final class ConvgradJob {
         fallbacks, enginesBuilt.value());
   }
 
-  private static String engineDescription(EngineChoice engine, List<TaskCommit> commits) {
+  /**
+   * Where the committed tasks ran and with which kernels: {@code cpu (simd kernel)}, {@code gpu
+   * (gpu kernel on gpu 0, gpu 1)}, {@code gpu and cpu (...)}, with {@code [GPU assigned, CPU
+   * fallback]} when Spark assigned GPUs to tasks that ran on the CPU.
+   */
+  static String engineDescription(List<TaskCommit> commits) {
     Set<String> kernels = new LinkedHashSet<>();
+    Set<String> gpus = new java.util.TreeSet<>();
+    boolean cpu = false;
     boolean fallback = false;
     for (TaskCommit c : commits) {
       kernels.add(c.kernel);
+      if (c.device.equals("cpu")) {
+        cpu = true;
+      } else {
+        gpus.add(c.device);
+      }
       fallback |= c.gpuFallback != null;
     }
-    return "cpu (" + String.join(", ", kernels) + " kernel" + (kernels.size() == 1 ? "" : "s") + ")"
-        + (engine == EngineChoice.AUTO && fallback ? " [GPU assigned, CPU fallback]" : "");
+    String where = gpus.isEmpty() ? "cpu" : cpu ? "gpu and cpu" : "gpu";
+    return where + " (" + String.join(", ", kernels) + " kernel" + (kernels.size() == 1 ? "" : "s")
+        + (gpus.isEmpty() ? "" : " on " + String.join(", ", gpus)) + ")"
+        + (fallback ? " [GPU assigned, CPU fallback]" : "");
   }
 
   @Override
@@ -325,18 +342,16 @@ public final class ConvgradJob {
     }
 
     /**
-     * The job, with every check that needs no data: the required settings are given, the engine
-     * can run, the assembled file's name says its format.
+     * The job, with every check that needs no data and no cluster: the required settings are
+     * given, the assembled file's name says its format.
      *
      * @throws IllegalArgumentException naming what is missing or wrong
-     * @throws InvalidArgumentException for {@code --engine gpu} where no GPU backend can run
      */
     public ConvgradJob build() {
       require(op != null, "op");
       require(!outBackprop.isEmpty(), "outBackprop (the out_backprop dataset)");
       require(filterPath != null || filterTensor != null, "filter");
       require(!output.isEmpty(), "output (the output directory)");
-      engine.checkAvailable();
       if (assemble != null && !assemble.endsWith(".npy") && !assemble.endsWith(".arrow")) {
         throw new DatasetException("--assemble " + assemble + ": expected a .npy or .arrow file name");
       }

@@ -1,10 +1,17 @@
 package org.convgrad.spark.job;
 
+import org.apache.spark.SparkConf;
 import org.convgrad.engine.EngineKind;
+import org.convgrad.engine.EngineUnavailableException;
 import org.convgrad.engine.InvalidArgumentException;
-import org.convgrad.engine.kernel.KernelRegistry;
+import org.convgrad.engine.kernel.gpu.GpuProbe;
+import org.convgrad.engine.kernel.gpu.GpuSupport;
 
-/** The job's {@code --engine}: auto, cpu or gpu. */
+/**
+ * The job's {@code --engine}: {@code auto} runs each task on the GPU Spark assigned it where the
+ * engine can use it, and on the CPU otherwise (and says so); {@code cpu} never uses a GPU; {@code
+ * gpu} runs every task on a GPU and is refused on the driver when the cluster offers none.
+ */
 public enum EngineChoice {
   AUTO,
   CPU,
@@ -20,28 +27,49 @@ public enum EngineChoice {
   }
 
   /**
-   * Fails on the driver, before any task, when this choice cannot run anywhere: {@code gpu} while
-   * the build has no GPU backend.
+   * Refuses, on the driver and in seconds, {@code gpu} where no task could get one: on a local
+   * master, when this machine's GPU 0 is not usable (the probe's reason); on a cluster, when
+   * executors and tasks ask Spark for no GPUs.
+   *
+   * @throws EngineUnavailableException naming what is missing and what to do
    */
-  public void checkAvailable() {
-    if (this == GPU) {
-      try {
-        KernelRegistry.kernelsFor(EngineKind.GPU);
-      } catch (InvalidArgumentException e) {
-        throw new InvalidArgumentException(
-            "--engine gpu: this build of convgrad has no GPU backend yet (" + e.getMessage()
-                + "); use --engine auto, which runs on the CPU and says so, or --engine cpu");
+  public void checkAvailable(SparkConf conf) {
+    if (this != GPU) {
+      return;
+    }
+    String master = conf.get("spark.master", "");
+    if (master.startsWith("local") && !master.startsWith("local-cluster")) {
+      GpuProbe probe = GpuSupport.probe(0);
+      if (!probe.usable()) {
+        throw new EngineUnavailableException("--engine gpu: no usable GPU on this machine: " + probe.reason()
+            + "; use --engine auto, which runs on the CPU and says so");
       }
+      return;
+    }
+    if (amount(conf, "spark.executor.resource.gpu.amount") <= 0 || amount(conf, "spark.task.resource.gpu.amount") <= 0) {
+      throw new EngineUnavailableException("--engine gpu: the cluster offers no GPUs (spark.executor.resource.gpu.amount"
+          + " and spark.task.resource.gpu.amount are not set; see conf/spark-gpu-cluster.conf.example); use --engine"
+          + " auto, which runs on the CPU and says so");
+    }
+  }
+
+  private static double amount(SparkConf conf, String key) {
+    try {
+      return Double.parseDouble(conf.get(key, "0").trim());
+    } catch (NumberFormatException e) {
+      return 0;
     }
   }
 
   /**
-   * The engine kind a task builds while it runs on the CPU (no GPU backend exists yet): {@code cpu}
-   * is {@link EngineKind#SIMD}, CPU kernels only (the SIMD kernel falls back to the reference kernel
-   * by itself where the Vector API is unusable); {@code auto} stays {@link EngineKind#AUTO}, which
-   * will take a GPU when the engine has one.
+   * The engine a task builds. With a GPU (one Spark assigned, or a local master's GPU 0): {@code
+   * gpu} the GPU engine, {@code auto} the AUTO engine on that device (the GPU where usable, else the
+   * CPU). Without one, the CPU kernels: a GPU Spark did not assign belongs to another task.
    */
-  public EngineKind cpuKind() {
-    return this == CPU ? EngineKind.SIMD : EngineKind.AUTO;
+  public EngineKind kindFor(boolean hasDevice) {
+    if (this == CPU || !hasDevice && this == AUTO) {
+      return EngineKind.SIMD;
+    }
+    return this == GPU ? EngineKind.GPU : EngineKind.AUTO;
   }
 }

@@ -81,7 +81,7 @@ public final class JobResult {
     return engine;
   }
 
-  /** Tasks that Spark gave a GPU and that ran on the CPU. */
+  /** Tasks that Spark gave a GPU and that ran on the CPU (a GPU convgrad could not use). */
   public int gpuFallbackTasks() {
     return gpuFallbackTasks;
   }
@@ -97,8 +97,17 @@ public final class JobResult {
         "convgrad: %d samples in %.2f s: %.1f samples/s, %.2f GFLOP/s, engine %s, %d task%s%s",
         samples, seconds, samplesPerSecond(), gflops(), engine, parts.size(), parts.size() == 1 ? "" : "s",
         gpuFallbackTasks > 0
-            ? " (" + gpuFallbackTasks + " task(s) were assigned a GPU but ran on the CPU: no GPU backend in this build)"
+            ? " (" + gpuFallbackTasks + " task(s) were assigned a GPU but ran on the CPU: " + fallbackReason() + ")"
             : "");
+  }
+
+  private String fallbackReason() {
+    for (TaskCommit c : parts) {
+      if (c.gpuFallbackReason != null && !c.gpuFallbackReason.isEmpty()) {
+        return c.gpuFallbackReason;
+      }
+    }
+    return "the GPU was not usable";
   }
 
   /**

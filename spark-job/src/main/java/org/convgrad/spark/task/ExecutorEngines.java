@@ -1,5 +1,7 @@
 package org.convgrad.spark.task;
 
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -12,23 +14,29 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.util.LongAccumulator;
 import org.convgrad.engine.Conv2dBackpropInput;
 import org.convgrad.engine.Engine;
+import org.convgrad.engine.EngineKind;
 import org.convgrad.engine.kernel.PackedFilter;
 import org.convgrad.engine.tensor.Tensor;
 import org.convgrad.spark.job.EngineChoice;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What each executor JVM builds once per job and shares between all its tasks and all their
- * batches: the decoded job description, the filter, the engine (with its threads) and the filter
- * packed for the engine's kernel, keyed by the job's broadcast. A new job's broadcast replaces the
- * previous job's state, which is closed once its last running task has finished.
+ * What each executor JVM builds once per job and device, and shares between all the tasks and
+ * batches that run there: the decoded job description, the filter, the engine (with its threads,
+ * or its GPU) and the filter packed for the engine's kernel (in device memory for a GPU), keyed by
+ * the job's broadcast and the device. A new job's broadcast retires the previous job's engines,
+ * each closed once its last running task has finished.
+ *
+ * <p><b>Devices.</b> A task that Spark assigned a GPU ({@code TaskContext.resources()}) uses the
+ * engine of that GPU's ordinal, one per GPU and job in the JVM; on a local master, where Spark
+ * assigns none, GPU 0 is the task's. Which engine runs on a device is the job's {@link
+ * EngineChoice#kindFor}. Without a device, the CPU engine.
  *
  * <p><b>Threads.</b> At most {@code K = executor cores / spark.task.cpus} tasks run at once in an
  * executor. Each task gets {@code T} engine threads: {@code --threads} when given, otherwise
  * {@code executor cores / K} (that is, {@code spark.task.cpus}, plus a share of any cores that do
- * not divide evenly). The one shared engine has a pool of {@code K*(T-1) + 1} threads: the engine
+ * not divide evenly). The one shared CPU engine has a pool of {@code K*(T-1) + 1} threads: the engine
  * counts the calling thread as one of its threads, each of the K running tasks brings its own, and
  * the {@code K*(T-1)} helper threads they share make {@code K*T} threads in all, the executor's cores.
  * A task that runs alone (the last one, a straggler) may use idle helpers too. Results do not
@@ -38,18 +46,25 @@ import org.slf4j.LoggerFactory;
 public final class ExecutorEngines {
   private static final Logger LOG = LoggerFactory.getLogger(ExecutorEngines.class);
 
+  /** The key of the CPU engine; a GPU's is {@code gpu <ordinal>}. */
+  static final String CPU = "cpu";
+
   /** Engines built in this JVM since it started (tests check that tasks share one). */
   static final AtomicInteger BUILDS = new AtomicInteger();
 
   /** Filters packed in this JVM since it started. */
   static final AtomicInteger PACKS = new AtomicInteger();
 
-  private static @Nullable Holder current;
+  /** The current job's holders, by device; replaced when another job's broadcast arrives. */
+  private static final Map<String, Holder> CURRENT = new HashMap<>();
+  private static long currentBroadcast = -1;
 
-  /** One job's executor-side state. Thread-safe. */
+  /** One job's state on one device of this executor. Thread-safe. */
   public static final class Holder {
     final long broadcastId;
     public final JobSpec spec;
+    /** {@code cpu}, or {@code gpu N} for the GPU of ordinal N. */
+    public final String device;
     public final Tensor filter;
     public final Engine engine;
     /** The filter packed once for the kernel the engine runs for this job's problems. */
@@ -62,14 +77,18 @@ public final class ExecutorEngines {
     private int users; // guarded by ExecutorEngines.class
     private boolean retired; // guarded by ExecutorEngines.class
 
-    Holder(long broadcastId, JobSpec spec, int executorCores, int taskCpus) {
+    Holder(long broadcastId, JobSpec spec, String device, int executorCores, int taskCpus) {
       this.broadcastId = broadcastId;
       this.spec = spec;
+      this.device = device;
       this.filter = spec.filter();
       this.concurrentTasks = Math.max(1, executorCores / Math.max(1, taskCpus));
       this.threadsPerTask = spec.threads > 0 ? spec.threads : Math.max(1, executorCores / concurrentTasks);
       int poolThreads = concurrentTasks * (threadsPerTask - 1) + 1;
-      this.engine = Engine.create(b -> b.kind(EngineChoice.parse(spec.engine).cpuKind()).threads(poolThreads));
+      boolean gpu = !device.equals(CPU);
+      EngineKind kind = EngineChoice.parse(spec.engine).kindFor(gpu);
+      int ordinal = gpu ? Integer.parseInt(device.substring("gpu ".length())) : 0;
+      this.engine = Engine.create(b -> b.kind(kind).device(ordinal).threads(poolThreads));
       try {
         this.packed = engine.pack(op(1), filter);
       } catch (RuntimeException e) {
@@ -90,6 +109,11 @@ public final class ExecutorEngines {
       return packed.fits(op) ? packed.kernel().name() : engine.kernelFor(op).name();
     }
 
+    /** What the kernel that computes batches of {@code op}'s kind says of itself (its device included). */
+    public String describe(Conv2dBackpropInput op) {
+      return (packed.fits(op) ? packed.kernel() : engine.kernelFor(op)).describe(op);
+    }
+
     /**
      * The input gradient of a batch, with the packed filter (the same bits as the engine gives with
      * the plain filter, see {@link Engine#backpropInput(Conv2dBackpropInput, PackedFilter, Tensor)}).
@@ -105,33 +129,42 @@ public final class ExecutorEngines {
   private ExecutorEngines() {}
 
   /**
-   * This JVM's state for the job of {@code spec}, built on first use; inside a task it is held
-   * until the task completes.
+   * This JVM's state for the job of {@code spec} on {@code device} ({@code cpu} or {@code gpu N}),
+   * built on first use; inside a task it is held until the task completes.
    */
-  public static Holder acquire(Broadcast<byte[]> spec, LongAccumulator built) {
+  public static Holder acquire(Broadcast<byte[]> spec, LongAccumulator built, String device) {
     TaskContext ctx = TaskContext.get();
-    Holder h = acquire(spec, built, ctx == null ? 1 : ctx.cpus(), ctx != null);
+    Holder h = acquire(spec, built, device, ctx == null ? 1 : ctx.cpus(), ctx != null);
     if (ctx != null) {
       ctx.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) c -> release(h));
     }
     return h;
   }
 
-  private static synchronized Holder acquire(Broadcast<byte[]> spec, LongAccumulator built, int taskCpus,
-      boolean counted) {
-    Holder h = current;
-    if (h == null || h.broadcastId != spec.id()) {
-      if (h != null) {
-        retire(h);
+  /** The CPU engine of the job of {@code spec} (what the DataFrame API's partitions use). */
+  public static Holder acquire(Broadcast<byte[]> spec, LongAccumulator built) {
+    return acquire(spec, built, CPU);
+  }
+
+  private static synchronized Holder acquire(Broadcast<byte[]> spec, LongAccumulator built, String device,
+      int taskCpus, boolean counted) {
+    if (currentBroadcast != spec.id()) {
+      for (Holder old : CURRENT.values()) {
+        retire(old);
       }
+      CURRENT.clear();
+      currentBroadcast = spec.id();
+    }
+    Holder h = CURRENT.get(device);
+    if (h == null) {
       int cores = executorCores();
-      h = new Holder(spec.id(), JobSpec.fromBytes(spec.value()), cores, taskCpus);
-      current = h;
+      h = new Holder(spec.id(), JobSpec.fromBytes(spec.value()), device, cores, taskCpus);
+      CURRENT.put(device, h);
       BUILDS.incrementAndGet();
       PACKS.incrementAndGet();
       built.add(1);
-      LOG.info("convgrad job {}: engine {} built for this executor ({} cores, {} task(s) at once, {} thread(s) per"
-              + " task, a pool of {}), filter packed once: {}", h.spec.jobId, h.spec.engine, cores,
+      LOG.info("convgrad job {}: engine {} built for {} of this executor ({} cores, {} task(s) at once, {} thread(s)"
+              + " per task, a pool of {}), filter packed once: {}", h.spec.jobId, h.spec.engine, device, cores,
           h.concurrentTasks, h.threadsPerTask, h.engine.threads(), h.packed);
     }
     if (counted) {

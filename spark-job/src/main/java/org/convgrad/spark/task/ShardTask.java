@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Paths;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.Map;
@@ -20,7 +19,9 @@ import org.apache.spark.util.DoubleAccumulator;
 import org.apache.spark.util.LongAccumulator;
 import org.convgrad.cli.ErrorLine;
 import org.convgrad.engine.Conv2dBackpropInput;
+import org.convgrad.engine.EngineUnavailableException;
 import org.convgrad.engine.InvalidArgumentException;
+import org.convgrad.engine.kernel.gpu.GpuSupport;
 import org.convgrad.engine.tensor.Tensor;
 import org.convgrad.spark.commit.JobCommitter;
 import org.convgrad.io.arrow.TensorFormatException;
@@ -32,6 +33,7 @@ import org.convgrad.spark.io.SampleBatch;
 import org.convgrad.spark.io.SampleReader;
 import org.convgrad.spark.io.Shard;
 import org.convgrad.spark.io.HadoopChannels;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,12 +68,14 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
     if (shards.hasNext()) {
       throw new IllegalStateException("a convgrad task got more than one shard");
     }
-    ExecutorEngines.Holder h = ExecutorEngines.acquire(spec, enginesBuilt);
     TaskContext ctx = TaskContext.get();
+    String assigned = assignedGpu(ctx);
     TaskCommit c;
     try {
-      c = run(shard, h, ctx);
-    } catch (InvalidArgumentException | TensorFormatException | NpyFormatException | DatasetException e) {
+      ExecutorEngines.Holder h = ExecutorEngines.acquire(spec, enginesBuilt, device(assigned));
+      c = run(shard, h, ctx, assigned);
+    } catch (InvalidArgumentException | TensorFormatException | NpyFormatException | DatasetException
+        | EngineUnavailableException e) {
       // Bad input, not a failure: retrying cannot help, and the user wants the line, not 4 stack traces.
       c = new TaskCommit();
       c.shard = shard.index();
@@ -83,7 +87,20 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
     return Collections.singletonList(c).iterator();
   }
 
-  private TaskCommit run(Shard shard, ExecutorEngines.Holder h, TaskContext ctx) throws IOException {
+  /**
+   * The device this task computes on: the GPU Spark assigned it; on a local master, where Spark
+   * assigns none, GPU 0 (the CPU engine still runs where no GPU is usable); else the CPU.
+   */
+  private static String device(@Nullable String assigned) {
+    if (assigned != null) {
+      return "gpu " + assigned;
+    }
+    boolean local = SparkEnv.get() == null || "driver".equals(SparkEnv.get().executorId());
+    return local ? "gpu 0" : ExecutorEngines.CPU;
+  }
+
+  private TaskCommit run(Shard shard, ExecutorEngines.Holder h, TaskContext ctx, @Nullable String assigned)
+      throws IOException {
     long start = System.nanoTime();
     JobSpec job = h.spec;
     TaskCommit c = new TaskCommit();
@@ -92,7 +109,6 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
     c.attemptNumber = ctx.attemptNumber();
     c.taskAttemptId = ctx.taskAttemptId();
     c.executorId = SparkEnv.get() == null ? "?" : SparkEnv.get().executorId();
-    c.gpuFallback = gpuFallback(ctx, job);
     c.threads = h.threadsPerTask;
     c.attemptPath = JobCommitter.attemptPath(job.attemptDir, shard.index(), c.attemptNumber, c.taskAttemptId);
 
@@ -117,6 +133,15 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
         Conv2dBackpropInput op = h.op(rows);
         if (c.kernel.isEmpty()) {
           c.kernel = h.kernel(op);
+          boolean onGpu = c.kernel.equals("gpu");
+          c.device = onGpu ? h.device : ExecutorEngines.CPU;
+          c.kernelDescription = h.describe(op);
+          if (assigned != null && !onGpu) {
+            c.gpuFallback = assigned;
+            c.gpuFallbackReason = GpuSupport.probe(Integer.parseInt(assigned)).reason();
+            LOG.warn("convgrad task {}: Spark assigned gpu {}, which convgrad cannot use ({}); running on the CPU",
+                ctx.taskAttemptId(), assigned, c.gpuFallbackReason);
+          }
         }
         long t1 = System.nanoTime();
         Tensor dx = h.backpropInput(op, in.samples());
@@ -152,17 +177,14 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
     return c;
   }
 
-  /** The GPU Spark assigned to this task, when the task runs on the CPU anyway (no GPU backend yet). */
-  private static String gpuFallback(TaskContext ctx, JobSpec job) {
+  /** The GPU address Spark assigned this task (the first, where it assigned several), or null. */
+  private static @Nullable String assignedGpu(TaskContext ctx) {
     Map<String, ResourceInformation> resources = ctx.resourcesJMap();
     ResourceInformation gpu = resources == null ? null : resources.get("gpu");
     if (gpu == null || gpu.addresses().length == 0) {
       return null;
     }
-    String addresses = String.join(",", Arrays.asList(gpu.addresses()));
-    LOG.warn("convgrad task {}: Spark assigned gpu {} but convgrad has no GPU backend yet; running on the CPU",
-        ctx.taskAttemptId(), addresses);
-    return addresses;
+    return gpu.addresses()[0];
   }
 
   private static void injectFaults(JobSpec job, Shard shard, TaskCommit c, long rowsDone) throws IOException {

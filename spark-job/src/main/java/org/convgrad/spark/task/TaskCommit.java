@@ -22,10 +22,16 @@ public final class TaskCommit implements Serializable {
   public long taskAttemptId;
   public String executorId = "";
   public String kernel = "";
+  /** What the kernel says of itself, device included: {@code gpu (implicit-gemm-f32, device 0 NVIDIA H200)}. */
+  public String kernelDescription = "";
+  /** Where the task computed: {@code cpu}, or {@code gpu N} for the GPU of ordinal N. */
+  public String device = "";
   /** Engine threads the task ran with (see ExecutorEngines). */
   public int threads;
-  /** GPU addresses Spark assigned to the task, when it ran on the CPU all the same. */
+  /** The GPU address Spark assigned to the task, when it ran on the CPU all the same. */
   public @Nullable String gpuFallback;
+  /** Why that GPU was not used (the GPU probe's one line). */
+  public @Nullable String gpuFallbackReason;
   public double seconds;
   /** Of {@link #seconds}: reading samples, computing, writing (and closing) the part. */
   public double readSeconds;

@@ -1,5 +1,6 @@
 package org.convgrad.spark.job;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -41,6 +42,18 @@ class ClusterJobTest {
       assertTrue(r.enginesBuilt() <= 2 + 1, "an engine per executor JVM, not per task: " + r.enginesBuilt());
       assertTrue(!executors.contains("driver"), executors.toString());
     }
+  }
+
+  @Test
+  void gpuEngineOnAClusterWithoutGpusFailsOnTheDriverInSeconds(SparkSession spark) throws Exception {
+    JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
+    ConvgradJob job = f.job("out").engine(EngineChoice.GPU).build();
+    long t0 = System.nanoTime();
+    org.convgrad.engine.EngineUnavailableException e =
+        assertThrows(org.convgrad.engine.EngineUnavailableException.class, () -> job.run(spark));
+    assertTrue(e.getMessage().contains("the cluster offers no GPUs"), e.getMessage());
+    assertTrue(System.nanoTime() - t0 < 5_000_000_000L);
+    assertTrue(!Files.exists(dir.resolve("out")));
   }
 
   @Test

@@ -117,10 +117,14 @@ class JobValidationTest {
   }
 
   @Test
-  void gpuEngineFailsFastWithAClearMessage(SparkSession spark) throws Exception {
-    ConvgradJob.Builder o = options(dy(4, 3).toString(), filter(2, 3).toString());
-    InvalidArgumentException e = assertThrows(InvalidArgumentException.class, () -> o.engine(EngineChoice.GPU).build());
-    assertTrue(e.getMessage().contains("no GPU backend"), e.getMessage());
+  void gpuEngineWithoutAGpuFailsOnTheDriverWithTheProbesReason(SparkSession spark) throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeFalse(org.convgrad.engine.kernel.gpu.GpuSupport.probe(0).usable(),
+        "this machine has a usable GPU");
+    ConvgradJob job = options(dy(4, 3).toString(), filter(2, 3).toString()).engine(EngineChoice.GPU).build();
+    org.convgrad.engine.EngineUnavailableException e =
+        assertThrows(org.convgrad.engine.EngineUnavailableException.class, () -> job.run(spark));
+    assertTrue(e.getMessage().startsWith("--engine gpu: no usable GPU on this machine: ")
+        && e.getMessage().contains(org.convgrad.engine.kernel.gpu.GpuSupport.probe(0).reason()), e.getMessage());
     assertNothingRan();
   }
 

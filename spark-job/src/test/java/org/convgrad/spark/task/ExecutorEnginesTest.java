@@ -32,8 +32,11 @@ class ExecutorEnginesTest {
   }
 
   @Test
-  void cpuIsTheSimdEngineAndAutoStaysAuto() {
-    assertEquals(EngineKind.SIMD, EngineChoice.CPU.cpuKind());
-    assertEquals(EngineKind.AUTO, EngineChoice.AUTO.cpuKind());
+  void aTaskWithAGpuRunsAutoOrGpuOnItAndATaskWithoutOneTheCpuKernels() {
+    assertEquals(EngineKind.SIMD, EngineChoice.CPU.kindFor(true));
+    assertEquals(EngineKind.SIMD, EngineChoice.CPU.kindFor(false));
+    assertEquals(EngineKind.AUTO, EngineChoice.AUTO.kindFor(true));
+    assertEquals(EngineKind.SIMD, EngineChoice.AUTO.kindFor(false), "a GPU Spark did not assign is another task's");
+    assertEquals(EngineKind.GPU, EngineChoice.GPU.kindFor(true));
   }
 }

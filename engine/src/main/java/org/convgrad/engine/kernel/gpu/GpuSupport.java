@@ -5,7 +5,7 @@ import java.util.Optional;
 import java.util.function.Supplier;
 import org.convgrad.engine.Engine;
 import org.convgrad.engine.EngineKind;
-import org.convgrad.engine.InvalidArgumentException;
+import org.convgrad.engine.EngineUnavailableException;
 import org.convgrad.engine.kernel.BackpropInputKernel;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -88,17 +88,17 @@ public final class GpuSupport {
    * The GPU kernel on device {@code ordinal}, for {@link org.convgrad.engine.kernel.KernelRegistry}:
    * a new device connection that the engine closes.
    *
-   * @throws InvalidArgumentException with the probe's reason where the device is not usable
+   * @throws EngineUnavailableException with the probe's reason where the device is not usable
    */
   public static BackpropInputKernel kernel(int ordinal) {
     GpuProbe p = probe(ordinal);
     if (!p.usable()) {
-      throw new InvalidArgumentException("engine gpu: no usable GPU: " + p.reason());
+      throw new EngineUnavailableException("engine gpu: no usable GPU: " + p.reason());
     }
     try {
       return open(ordinal);
     } catch (GpuException e) {
-      throw new InvalidArgumentException("engine gpu: device " + ordinal + " failed to open: " + e.getMessage());
+      throw new EngineUnavailableException("engine gpu: device " + ordinal + " failed to open: " + e.getMessage());
     }
   }
 

@@ -9,6 +9,7 @@ import java.util.function.Supplier;
 import org.convgrad.engine.Conv2dBackpropInput;
 import org.convgrad.engine.Engine;
 import org.convgrad.engine.EngineKind;
+import org.convgrad.engine.EngineUnavailableException;
 import org.convgrad.engine.InvalidArgumentException;
 import org.convgrad.engine.Padding;
 import org.jspecify.annotations.Nullable;
@@ -130,10 +131,10 @@ class GpuProbeTest {
       assertEquals(0, GpuSupport.deviceCount());
       assertTrue(p.reason().contains("libcuda"), p.reason());
     }
-    InvalidArgumentException e = assertThrows(InvalidArgumentException.class,
+    EngineUnavailableException e = assertThrows(EngineUnavailableException.class,
         () -> Engine.create(b -> b.kind(EngineKind.GPU).device(0)));
     assertEquals("engine gpu: no usable GPU: " + p.reason(), e.getMessage());
-    assertThrows(InvalidArgumentException.class, () -> GpuSupport.engine(0));
+    assertThrows(EngineUnavailableException.class, () -> GpuSupport.engine(0));
     Conv2dBackpropInput op = GpuCase.of(1, 5, 5, 3, 3, 4, 1, Padding.SAME).op();
     try (Engine auto = Engine.create(b -> b.kind(EngineKind.AUTO).device(0))) {
       assertTrue(java.util.Set.of("simd", "reference").contains(auto.kernelFor(op).name()), auto.kernelFor(op).name());
@@ -142,7 +143,7 @@ class GpuProbeTest {
 
   @Test
   void cudnnIsRefusedAndNegativeOrdinalsAreRejected() {
-    InvalidArgumentException e = assertThrows(InvalidArgumentException.class, () -> Engine.create(b -> b.kind(EngineKind.CUDNN)));
+    EngineUnavailableException e = assertThrows(EngineUnavailableException.class, () -> Engine.create(b -> b.kind(EngineKind.CUDNN)));
     assertTrue(e.getMessage().startsWith("engine cudnn is not available"), e.getMessage());
     assertThrows(InvalidArgumentException.class, () -> Engine.builder().device(-1));
   }
