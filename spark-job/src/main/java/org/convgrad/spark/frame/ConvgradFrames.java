@@ -159,7 +159,8 @@ public final class ConvgradFrames {
       if (!rows.hasNext()) {
         return Collections.emptyIterator();
       }
-      ExecutorEngines.Holder h = ExecutorEngines.acquire(spec, built);
+      ExecutorEngines.Holder h = ExecutorEngines.acquire(spec, built,
+          ExecutorEngines.device(ExecutorEngines.assignedGpu(org.apache.spark.TaskContext.get())));
       return new Iterator<InternalRow>() {
         private InternalRow[] in = new InternalRow[0];
         private Tensor dx;

@@ -10,6 +10,7 @@ import java.util.regex.Pattern;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
+import org.apache.spark.resource.ResourceInformation;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.util.LongAccumulator;
 import org.convgrad.engine.Conv2dBackpropInput;
@@ -18,6 +19,7 @@ import org.convgrad.engine.EngineKind;
 import org.convgrad.engine.kernel.PackedFilter;
 import org.convgrad.engine.tensor.Tensor;
 import org.convgrad.spark.job.EngineChoice;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -141,9 +143,26 @@ public final class ExecutorEngines {
     return h;
   }
 
-  /** The CPU engine of the job of {@code spec} (what the DataFrame API's partitions use). */
-  public static Holder acquire(Broadcast<byte[]> spec, LongAccumulator built) {
-    return acquire(spec, built, CPU);
+  /** The GPU address Spark assigned the running task (the first, where it assigned several), or null. */
+  public static @Nullable String assignedGpu(@Nullable TaskContext ctx) {
+    Map<String, ResourceInformation> resources = ctx == null ? null : ctx.resourcesJMap();
+    ResourceInformation gpu = resources == null ? null : resources.get("gpu");
+    if (gpu == null || gpu.addresses().length == 0) {
+      return null;
+    }
+    return gpu.addresses()[0];
+  }
+
+  /**
+   * The device a task computes on: the GPU Spark assigned it; on a local master, where Spark
+   * assigns none, GPU 0 (the engine still runs on the CPU where no GPU is usable); else the CPU.
+   */
+  public static String device(@Nullable String assigned) {
+    if (assigned != null) {
+      return "gpu " + assigned;
+    }
+    boolean local = SparkEnv.get() == null || "driver".equals(SparkEnv.get().executorId());
+    return local ? "gpu 0" : CPU;
   }
 
   private static synchronized Holder acquire(Broadcast<byte[]> spec, LongAccumulator built, String device,

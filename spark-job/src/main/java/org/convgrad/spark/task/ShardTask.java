@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Paths;
 import java.util.Collections;
 import java.util.Iterator;
-import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -14,7 +13,6 @@ import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.resource.ResourceInformation;
 import org.apache.spark.util.DoubleAccumulator;
 import org.apache.spark.util.LongAccumulator;
 import org.convgrad.cli.ErrorLine;
@@ -69,10 +67,10 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
       throw new IllegalStateException("a convgrad task got more than one shard");
     }
     TaskContext ctx = TaskContext.get();
-    String assigned = assignedGpu(ctx);
+    String assigned = ExecutorEngines.assignedGpu(ctx);
     TaskCommit c;
     try {
-      ExecutorEngines.Holder h = ExecutorEngines.acquire(spec, enginesBuilt, device(assigned));
+      ExecutorEngines.Holder h = ExecutorEngines.acquire(spec, enginesBuilt, ExecutorEngines.device(assigned));
       c = run(shard, h, ctx, assigned);
     } catch (InvalidArgumentException | TensorFormatException | NpyFormatException | DatasetException
         | EngineUnavailableException e) {
@@ -85,18 +83,6 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
       LOG.info("convgrad task {}: {} rejected: {}", ctx.taskAttemptId(), shard, c.rejection);
     }
     return Collections.singletonList(c).iterator();
-  }
-
-  /**
-   * The device this task computes on: the GPU Spark assigned it; on a local master, where Spark
-   * assigns none, GPU 0 (the CPU engine still runs where no GPU is usable); else the CPU.
-   */
-  private static String device(@Nullable String assigned) {
-    if (assigned != null) {
-      return "gpu " + assigned;
-    }
-    boolean local = SparkEnv.get() == null || "driver".equals(SparkEnv.get().executorId());
-    return local ? "gpu 0" : ExecutorEngines.CPU;
   }
 
   private TaskCommit run(Shard shard, ExecutorEngines.Holder h, TaskContext ctx, @Nullable String assigned)
@@ -175,16 +161,6 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
     }
     c.seconds = (System.nanoTime() - start) / 1e9;
     return c;
-  }
-
-  /** The GPU address Spark assigned this task (the first, where it assigned several), or null. */
-  private static @Nullable String assignedGpu(TaskContext ctx) {
-    Map<String, ResourceInformation> resources = ctx.resourcesJMap();
-    ResourceInformation gpu = resources == null ? null : resources.get("gpu");
-    if (gpu == null || gpu.addresses().length == 0) {
-      return null;
-    }
-    return gpu.addresses()[0];
   }
 
   private static void injectFaults(JobSpec job, Shard shard, TaskCommit c, long rowsDone) throws IOException {
