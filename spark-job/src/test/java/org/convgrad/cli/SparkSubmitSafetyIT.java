@@ -111,6 +111,18 @@ class SparkSubmitSafetyIT {
   }
 
   @Test
+  void anAssemblyThatFailsAfterTheCommitKeepsTheCommittedOutput() throws Exception {
+    Launcher.Run r = submit(job(data, dir.resolve("out"), "--assemble", dir.resolve("dx.npy").toString(),
+        "--conf", "spark.convgrad.test.failAssembly=true"));
+    r.assertOneLine(1, "Error: the job's output ", "is complete and committed", "nothing was left at");
+    assertTrue(Files.exists(dir.resolve("out/_SUCCESS")) && Files.exists(dir.resolve("out/manifest.json")));
+    try (Stream<Path> parts = Files.list(dir.resolve("out"))) {
+      assertTrue(parts.anyMatch(p -> p.getFileName().toString().startsWith("part-")), "the committed parts stay");
+    }
+    assertFalse(Files.exists(dir.resolve("dx.npy")));
+  }
+
+  @Test
   void idsConvgradCannotCarryAndSecondTensorColumnsAreRefusedInOneLine() throws Exception {
     FixedShapeTensorType type = FixedShapeTensorType.sample(DataFormat.NHWC, 4, 4, 3);
     Path utf8 = Files.createDirectories(dir.resolve("utf8"));
@@ -119,6 +131,10 @@ class SparkSubmitSafetyIT {
     Path two = Files.createDirectories(dir.resolve("two"));
     OddArrowFiles.write(two.resolve("a.arrow"), dyTensor, type, OddArrowFiles.Ids.NONE, dyTensor, -1);
     submit(job(two, dir.resolve("out"))).assertOneLine(2, "Error: ", "2 arrow.fixed_shape_tensor columns");
+    Path names = Files.createDirectories(dir.resolve("names"));
+    OddArrowFiles.write(names.resolve("a.arrow"), dyTensor,
+        new FixedShapeTensorType(new long[] {4, 4, 3}, List.of("X", "Y", "Z"), null), OddArrowFiles.Ids.NONE);
+    submit(job(names, dir.resolve("out"))).assertOneLine(2, "Error: ", "dim_names [X, Y, Z]");
     assertFalse(Files.exists(dir.resolve("out")));
   }
 
