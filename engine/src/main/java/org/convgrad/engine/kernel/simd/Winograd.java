@@ -162,6 +162,9 @@ final class Winograd {
    * {@code u[at + k * pointStep]}.
    */
   private static void transformFilter3(float[] g, int h, float[] u, int at, int pointStep) {
+    // A vector of halves from the species, not mul(0.5f): that broadcasts through a virtual call on
+    // the vector it multiplies, which C2 may bind as a real one (see F32Tiles#VCLASS) and then box it.
+    FloatVector half = FloatVector.broadcast(S, 0.5f);
     FloatVector g00 = FloatVector.fromArray(S, g, 0 * NB + h);
     FloatVector g01 = FloatVector.fromArray(S, g, 1 * NB + h);
     FloatVector g02 = FloatVector.fromArray(S, g, 2 * NB + h);
@@ -172,25 +175,25 @@ final class Winograd {
     FloatVector g21 = FloatVector.fromArray(S, g, 7 * NB + h);
     FloatVector g22 = FloatVector.fromArray(S, g, 8 * NB + h);
     FloatVector a00 = g00;
-    FloatVector a10 = g00.add(g10).add(g20).mul(0.5f);
-    FloatVector a20 = g00.sub(g10).add(g20).mul(0.5f);
+    FloatVector a10 = g00.add(g10).add(g20).mul(half);
+    FloatVector a20 = g00.sub(g10).add(g20).mul(half);
     FloatVector a30 = g20;
     FloatVector a01 = g01;
-    FloatVector a11 = g01.add(g11).add(g21).mul(0.5f);
-    FloatVector a21 = g01.sub(g11).add(g21).mul(0.5f);
+    FloatVector a11 = g01.add(g11).add(g21).mul(half);
+    FloatVector a21 = g01.sub(g11).add(g21).mul(half);
     FloatVector a31 = g21;
     FloatVector a02 = g02;
-    FloatVector a12 = g02.add(g12).add(g22).mul(0.5f);
-    FloatVector a22 = g02.sub(g12).add(g22).mul(0.5f);
+    FloatVector a12 = g02.add(g12).add(g22).mul(half);
+    FloatVector a22 = g02.sub(g12).add(g22).mul(half);
     FloatVector a32 = g22;
-    FloatVector v0 = a00.add(a01).add(a02).mul(0.5f);
-    FloatVector v1 = a00.sub(a01).add(a02).mul(0.5f);
-    FloatVector v2 = a10.add(a11).add(a12).mul(0.5f);
-    FloatVector v3 = a10.sub(a11).add(a12).mul(0.5f);
-    FloatVector v4 = a20.add(a21).add(a22).mul(0.5f);
-    FloatVector v5 = a20.sub(a21).add(a22).mul(0.5f);
-    FloatVector v6 = a30.add(a31).add(a32).mul(0.5f);
-    FloatVector v7 = a30.sub(a31).add(a32).mul(0.5f);
+    FloatVector v0 = a00.add(a01).add(a02).mul(half);
+    FloatVector v1 = a00.sub(a01).add(a02).mul(half);
+    FloatVector v2 = a10.add(a11).add(a12).mul(half);
+    FloatVector v3 = a10.sub(a11).add(a12).mul(half);
+    FloatVector v4 = a20.add(a21).add(a22).mul(half);
+    FloatVector v5 = a20.sub(a21).add(a22).mul(half);
+    FloatVector v6 = a30.add(a31).add(a32).mul(half);
+    FloatVector v7 = a30.sub(a31).add(a32).mul(half);
     if (a00.getClass() != VCLASS || v0.getClass() != VCLASS || v1.getClass() != VCLASS
         || a02.getClass() != VCLASS || a10.getClass() != VCLASS || v2.getClass() != VCLASS
         || v3.getClass() != VCLASS || a12.getClass() != VCLASS || a20.getClass() != VCLASS
