@@ -28,8 +28,10 @@ final class F64Tiles {
    * ImplCache.find}) whose profiles often carry 4 such traps, left by standalone compilations of
    * them: a method with more than 25 operations then boxed the vectors it stored last, in some JVMs
    * and not others (JDK 17; SimdBoxingTest). The test costs nothing once compiled: the stored
-   * vector's class is then known. (Likewise, no operation takes a loop-carried vector as its
-   * receiver: {@code x.fma(y, acc)}, not {@code acc.add(...)}.)
+   * vector's class is then known. The other calls that C2 may bind that way and then box: an
+   * operation on a loop-carried receiver ({@code x.fma(y, acc)}, never {@code acc.add(x)}) and
+   * one with a scalar operand, which broadcasts it through the vector ({@code v.mul(half)} with
+   * {@code half} from the species, not {@code v.mul(0.5f)}).
    */
   static final Class<?> VCLASS = S.vectorType();
   static final int L = S.length();
