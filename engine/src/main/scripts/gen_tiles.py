@@ -7,11 +7,34 @@ The tiles are written out (one local variable per accumulator) because C2 keeps 
 registers only when they live in locals of one method and of one loop level: JDK 17 boxes vectors
 carried through nested loops or passed to a method it does not inline (about 40x slower). So the
 accumulators go through a small scratch array around the inner loop over out channels.
+
+Stores test their vectors' classes first (stores() below, VCLASS in F32Tiles): intoArray takes the
+store's shape from the vector, and without the test C2 can lose it and box the vector.
 """
 import os
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "java", "org", "convgrad", "engine", "kernel", "simd")
+
+
+def stores(items, ind="    "):
+    """Stores of vectors (name, array, offset), after one test of their classes (see VCLASS in F32Tiles)."""
+    L = []
+    tests = [f"{v}.getClass() != VCLASS" for v, _, _ in items]
+    line = f"{ind}if ("
+    for i, t in enumerate(tests):
+        piece = t if i == 0 else " || " + t
+        if len(line) + len(piece) > 108:
+            L.append(line)
+            line = f"{ind}    " + piece.lstrip()
+        else:
+            line += piece
+    L.append(line + ") {")
+    L.append(f"{ind}  throw new IllegalStateException();")
+    L.append(f"{ind}}}")
+    for v, arr, off in items:
+        L.append(f"{ind}{v}.intoArray({arr}, {off});")
+    return L
 
 
 def tile(rows):
@@ -40,9 +63,7 @@ def tile(rows):
         L.append(f"      c{r}0 = x.fma(b0, c{r}0);")
         L.append(f"      c{r}1 = x.fma(b1, c{r}1);")
     L.append("    }")
-    for r in range(rows):
-        for j in range(2):
-            L.append(f"    c{r}{j}.intoArray(acc, accOff + {r * 2 + j} * L);")
+    L += stores([(f"c{r}{j}", "acc", f"accOff + {r * 2 + j} * L") for r in range(rows) for j in range(2)])
     L.append("  }")
     return "\n".join(L)
 
@@ -83,9 +104,7 @@ def dot(P, C):
     L.append("    for (int kk = 0; kk < kv; kk += L) {")
     L += body(False)
     L.append("    }")
-    for p in range(P):
-        for j in range(C):
-            L.append(f"    c{p}{j}.intoArray(acc, accOff + {p * C + j} * L);")
+    L += stores([(f"c{p}{j}", "acc", f"accOff + {p * C + j} * L") for p in range(P) for j in range(C)])
     L.append("    if (kv < k) {")
     L.append(f"      dotTail{P}x{C}(a, a0, aPix, rows, k, w, w0, wCi, cis, acc, accOff);")
     L.append("    }")
@@ -174,9 +193,7 @@ def px(V, C, T):
             for c in range(C):
                 L.append(f"      c{c}_{v} = x{v}.fma(y{c}, c{c}_{v});")
         L.append("    }")
-    for c in range(C):
-        for v in range(V):
-            L.append(f"    c{c}_{v}.intoArray(acc, {(c * V + v)} * L);")
+    L += stores([(f"c{c}_{v}", "acc", f"{(c * V + v)} * L") for c in range(C) for v in range(V)])
     L.append("  }")
     return "\n".join(L)
 
@@ -185,6 +202,7 @@ PIXEL_HEAD = '''package org.convgrad.engine.kernel.simd;
 
 import static org.convgrad.engine.kernel.simd.F32Tiles.L;
 import static org.convgrad.engine.kernel.simd.F32Tiles.S;
+import static org.convgrad.engine.kernel.simd.F32Tiles.VCLASS;
 
 import jdk.incubator.vector.FloatVector;
 
@@ -217,6 +235,25 @@ import jdk.incubator.vector.VectorSpecies;
 final class F32Tiles {
   /** The species is a constant: passed as an argument it would not compile to vector code. */
   static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+  /**
+   * The class of S's vectors. The tiles test each vector they store against it first ({@code if
+   * (v.getClass() != VCLASS) throw}), so that C2 knows the vector's exact class at its store.
+   * {@code intoArray} takes the store's species (its shape, which must be a compile-time constant
+   * for the store to become a vector instruction) from a virtual call on the vector. C2 binds that
+   * call from the type profile behind an uncommon trap, unless the methods the compilation has
+   * inlined so far carry {@code PerMethodTrapLimit} (100) class_check traps in their profiles:
+   * then behind a real virtual call, the species is no constant, the store stays a call and the
+   * vector is boxed, in every iteration for a loop's accumulator. Every lanewise operation inlines
+   * Vector API helpers shared by all code in the JVM ({@code VectorOperators.opCode}, {@code
+   * ImplCache.find}) whose profiles often carry 4 such traps, left by standalone compilations of
+   * them: a method with more than 25 operations then boxed the vectors it stored last, in some JVMs
+   * and not others (JDK 17; SimdBoxingTest). The test costs nothing once compiled: the stored
+   * vector's class is then known. The other calls that C2 may bind that way and then box: an
+   * operation on a loop-carried receiver ({@code x.fma(y, acc)}, never {@code acc.add(x)}) and
+   * one with a scalar operand, which broadcasts it through the vector ({@code v.mul(half)} with
+   * {@code half} from the species, not {@code v.mul(0.5f)}).
+   */
+  static final Class<?> VCLASS = S.vectorType();
   static final int L = S.length();
   /** In channels per packed panel: two vectors. */
   static final int NB = 2 * L;
@@ -238,8 +275,13 @@ TAIL = '''
    * block is written this way once per batch, and System.arraycopy's call costs more than the copy.
    */
   static void copyBlock(float[] src, int from, float[] dst, int to) {
-    FloatVector.fromArray(S, src, from).intoArray(dst, to);
-    FloatVector.fromArray(S, src, from + L).intoArray(dst, to + L);
+    FloatVector v0 = FloatVector.fromArray(S, src, from);
+    FloatVector v1 = FloatVector.fromArray(S, src, from + L);
+    if (v0.getClass() != VCLASS || v1.getClass() != VCLASS) {
+      throw new IllegalStateException();
+    }
+    v0.intoArray(dst, to);
+    v1.intoArray(dst, to + L);
   }
 
   /** The L elements of tmp from off, added from the first up: a fixed order (reduceLanes has none). */

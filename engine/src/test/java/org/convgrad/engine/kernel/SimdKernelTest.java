@@ -310,7 +310,9 @@ class SimdKernelTest {
   /**
    * Measures what a call allocates (one thread: everything on this thread) against the bound the
    * kernel's javadoc states: result + packed filter + per-thread and per-call scratch, far below an
-   * im2col buffer.
+   * im2col buffer. A kernel whose compiled code boxes vectors exceeds it in every call: this JVM's
+   * history decides whether C2 compiles the kernels that way ({@link SimdBoxingTest} forces the
+   * worst case, in other JVMs).
    */
   @ParameterizedTest(name = "{0}")
   @MethodSource("memoryCases")

@@ -2,6 +2,7 @@ package org.convgrad.engine.kernel.simd;
 
 import static org.convgrad.engine.kernel.simd.F32Tiles.L;
 import static org.convgrad.engine.kernel.simd.F32Tiles.S;
+import static org.convgrad.engine.kernel.simd.F32Tiles.VCLASS;
 
 import jdk.incubator.vector.FloatVector;
 
@@ -112,6 +113,12 @@ final class F32PixelTiles {
       FloatVector x11 = FloatVector.fromArray(S, a, ai + 11 * L);
       c0_11 = x11.fma(y0, c0_11);
     }
+    if (c0_0.getClass() != VCLASS || c0_1.getClass() != VCLASS || c0_2.getClass() != VCLASS
+        || c0_3.getClass() != VCLASS || c0_4.getClass() != VCLASS || c0_5.getClass() != VCLASS
+        || c0_6.getClass() != VCLASS || c0_7.getClass() != VCLASS || c0_8.getClass() != VCLASS
+        || c0_9.getClass() != VCLASS || c0_10.getClass() != VCLASS || c0_11.getClass() != VCLASS) {
+      throw new IllegalStateException();
+    }
     c0_0.intoArray(acc, 0 * L);
     c0_1.intoArray(acc, 1 * L);
     c0_2.intoArray(acc, 2 * L);
@@ -202,6 +209,12 @@ final class F32PixelTiles {
       c0_10 = x10.fma(y0, c0_10);
       FloatVector x11 = FloatVector.fromArray(S, a, ai + 11 * L);
       c0_11 = x11.fma(y0, c0_11);
+    }
+    if (c0_0.getClass() != VCLASS || c0_1.getClass() != VCLASS || c0_2.getClass() != VCLASS
+        || c0_3.getClass() != VCLASS || c0_4.getClass() != VCLASS || c0_5.getClass() != VCLASS
+        || c0_6.getClass() != VCLASS || c0_7.getClass() != VCLASS || c0_8.getClass() != VCLASS
+        || c0_9.getClass() != VCLASS || c0_10.getClass() != VCLASS || c0_11.getClass() != VCLASS) {
+      throw new IllegalStateException();
     }
     c0_0.intoArray(acc, 0 * L);
     c0_1.intoArray(acc, 1 * L);
@@ -320,6 +333,12 @@ final class F32PixelTiles {
       c0_10 = x10.fma(y0, c0_10);
       FloatVector x11 = FloatVector.fromArray(S, a, ai + 11 * L);
       c0_11 = x11.fma(y0, c0_11);
+    }
+    if (c0_0.getClass() != VCLASS || c0_1.getClass() != VCLASS || c0_2.getClass() != VCLASS
+        || c0_3.getClass() != VCLASS || c0_4.getClass() != VCLASS || c0_5.getClass() != VCLASS
+        || c0_6.getClass() != VCLASS || c0_7.getClass() != VCLASS || c0_8.getClass() != VCLASS
+        || c0_9.getClass() != VCLASS || c0_10.getClass() != VCLASS || c0_11.getClass() != VCLASS) {
+      throw new IllegalStateException();
     }
     c0_0.intoArray(acc, 0 * L);
     c0_1.intoArray(acc, 1 * L);
@@ -466,6 +485,12 @@ final class F32PixelTiles {
       FloatVector x11 = FloatVector.fromArray(S, a, ai + 11 * L);
       c0_11 = x11.fma(y0, c0_11);
     }
+    if (c0_0.getClass() != VCLASS || c0_1.getClass() != VCLASS || c0_2.getClass() != VCLASS
+        || c0_3.getClass() != VCLASS || c0_4.getClass() != VCLASS || c0_5.getClass() != VCLASS
+        || c0_6.getClass() != VCLASS || c0_7.getClass() != VCLASS || c0_8.getClass() != VCLASS
+        || c0_9.getClass() != VCLASS || c0_10.getClass() != VCLASS || c0_11.getClass() != VCLASS) {
+      throw new IllegalStateException();
+    }
     c0_0.intoArray(acc, 0 * L);
     c0_1.intoArray(acc, 1 * L);
     c0_2.intoArray(acc, 2 * L);
@@ -519,6 +544,12 @@ final class F32PixelTiles {
       FloatVector x4 = FloatVector.fromArray(S, a, ai + 4 * L);
       c0_4 = x4.fma(y0, c0_4);
       c1_4 = x4.fma(y1, c1_4);
+    }
+    if (c0_0.getClass() != VCLASS || c0_1.getClass() != VCLASS || c0_2.getClass() != VCLASS
+        || c0_3.getClass() != VCLASS || c0_4.getClass() != VCLASS || c1_0.getClass() != VCLASS
+        || c1_1.getClass() != VCLASS || c1_2.getClass() != VCLASS || c1_3.getClass() != VCLASS
+        || c1_4.getClass() != VCLASS) {
+      throw new IllegalStateException();
     }
     c0_0.intoArray(acc, 0 * L);
     c0_1.intoArray(acc, 1 * L);
@@ -590,6 +621,12 @@ final class F32PixelTiles {
       FloatVector x4 = FloatVector.fromArray(S, a, ai + 4 * L);
       c0_4 = x4.fma(y0, c0_4);
       c1_4 = x4.fma(y1, c1_4);
+    }
+    if (c0_0.getClass() != VCLASS || c0_1.getClass() != VCLASS || c0_2.getClass() != VCLASS
+        || c0_3.getClass() != VCLASS || c0_4.getClass() != VCLASS || c1_0.getClass() != VCLASS
+        || c1_1.getClass() != VCLASS || c1_2.getClass() != VCLASS || c1_3.getClass() != VCLASS
+        || c1_4.getClass() != VCLASS) {
+      throw new IllegalStateException();
     }
     c0_0.intoArray(acc, 0 * L);
     c0_1.intoArray(acc, 1 * L);
@@ -680,6 +717,12 @@ final class F32PixelTiles {
       FloatVector x4 = FloatVector.fromArray(S, a, ai + 4 * L);
       c0_4 = x4.fma(y0, c0_4);
       c1_4 = x4.fma(y1, c1_4);
+    }
+    if (c0_0.getClass() != VCLASS || c0_1.getClass() != VCLASS || c0_2.getClass() != VCLASS
+        || c0_3.getClass() != VCLASS || c0_4.getClass() != VCLASS || c1_0.getClass() != VCLASS
+        || c1_1.getClass() != VCLASS || c1_2.getClass() != VCLASS || c1_3.getClass() != VCLASS
+        || c1_4.getClass() != VCLASS) {
+      throw new IllegalStateException();
     }
     c0_0.intoArray(acc, 0 * L);
     c0_1.intoArray(acc, 1 * L);
@@ -790,6 +833,12 @@ final class F32PixelTiles {
       c0_4 = x4.fma(y0, c0_4);
       c1_4 = x4.fma(y1, c1_4);
     }
+    if (c0_0.getClass() != VCLASS || c0_1.getClass() != VCLASS || c0_2.getClass() != VCLASS
+        || c0_3.getClass() != VCLASS || c0_4.getClass() != VCLASS || c1_0.getClass() != VCLASS
+        || c1_1.getClass() != VCLASS || c1_2.getClass() != VCLASS || c1_3.getClass() != VCLASS
+        || c1_4.getClass() != VCLASS) {
+      throw new IllegalStateException();
+    }
     c0_0.intoArray(acc, 0 * L);
     c0_1.intoArray(acc, 1 * L);
     c0_2.intoArray(acc, 2 * L);
@@ -838,6 +887,11 @@ final class F32PixelTiles {
       c0_2 = x2.fma(y0, c0_2);
       c1_2 = x2.fma(y1, c1_2);
       c2_2 = x2.fma(y2, c2_2);
+    }
+    if (c0_0.getClass() != VCLASS || c0_1.getClass() != VCLASS || c0_2.getClass() != VCLASS
+        || c1_0.getClass() != VCLASS || c1_1.getClass() != VCLASS || c1_2.getClass() != VCLASS
+        || c2_0.getClass() != VCLASS || c2_1.getClass() != VCLASS || c2_2.getClass() != VCLASS) {
+      throw new IllegalStateException();
     }
     c0_0.intoArray(acc, 0 * L);
     c0_1.intoArray(acc, 1 * L);
@@ -903,6 +957,11 @@ final class F32PixelTiles {
       c0_2 = x2.fma(y0, c0_2);
       c1_2 = x2.fma(y1, c1_2);
       c2_2 = x2.fma(y2, c2_2);
+    }
+    if (c0_0.getClass() != VCLASS || c0_1.getClass() != VCLASS || c0_2.getClass() != VCLASS
+        || c1_0.getClass() != VCLASS || c1_1.getClass() != VCLASS || c1_2.getClass() != VCLASS
+        || c2_0.getClass() != VCLASS || c2_1.getClass() != VCLASS || c2_2.getClass() != VCLASS) {
+      throw new IllegalStateException();
     }
     c0_0.intoArray(acc, 0 * L);
     c0_1.intoArray(acc, 1 * L);
@@ -985,6 +1044,11 @@ final class F32PixelTiles {
       c0_2 = x2.fma(y0, c0_2);
       c1_2 = x2.fma(y1, c1_2);
       c2_2 = x2.fma(y2, c2_2);
+    }
+    if (c0_0.getClass() != VCLASS || c0_1.getClass() != VCLASS || c0_2.getClass() != VCLASS
+        || c1_0.getClass() != VCLASS || c1_1.getClass() != VCLASS || c1_2.getClass() != VCLASS
+        || c2_0.getClass() != VCLASS || c2_1.getClass() != VCLASS || c2_2.getClass() != VCLASS) {
+      throw new IllegalStateException();
     }
     c0_0.intoArray(acc, 0 * L);
     c0_1.intoArray(acc, 1 * L);
@@ -1085,6 +1149,11 @@ final class F32PixelTiles {
       c1_2 = x2.fma(y1, c1_2);
       c2_2 = x2.fma(y2, c2_2);
     }
+    if (c0_0.getClass() != VCLASS || c0_1.getClass() != VCLASS || c0_2.getClass() != VCLASS
+        || c1_0.getClass() != VCLASS || c1_1.getClass() != VCLASS || c1_2.getClass() != VCLASS
+        || c2_0.getClass() != VCLASS || c2_1.getClass() != VCLASS || c2_2.getClass() != VCLASS) {
+      throw new IllegalStateException();
+    }
     c0_0.intoArray(acc, 0 * L);
     c0_1.intoArray(acc, 1 * L);
     c0_2.intoArray(acc, 2 * L);
@@ -1130,6 +1199,11 @@ final class F32PixelTiles {
       c1_1 = x1.fma(y1, c1_1);
       c2_1 = x1.fma(y2, c2_1);
       c3_1 = x1.fma(y3, c3_1);
+    }
+    if (c0_0.getClass() != VCLASS || c0_1.getClass() != VCLASS || c1_0.getClass() != VCLASS
+        || c1_1.getClass() != VCLASS || c2_0.getClass() != VCLASS || c2_1.getClass() != VCLASS
+        || c3_0.getClass() != VCLASS || c3_1.getClass() != VCLASS) {
+      throw new IllegalStateException();
     }
     c0_0.intoArray(acc, 0 * L);
     c0_1.intoArray(acc, 1 * L);
@@ -1191,6 +1265,11 @@ final class F32PixelTiles {
       c1_1 = x1.fma(y1, c1_1);
       c2_1 = x1.fma(y2, c2_1);
       c3_1 = x1.fma(y3, c3_1);
+    }
+    if (c0_0.getClass() != VCLASS || c0_1.getClass() != VCLASS || c1_0.getClass() != VCLASS
+        || c1_1.getClass() != VCLASS || c2_0.getClass() != VCLASS || c2_1.getClass() != VCLASS
+        || c3_0.getClass() != VCLASS || c3_1.getClass() != VCLASS) {
+      throw new IllegalStateException();
     }
     c0_0.intoArray(acc, 0 * L);
     c0_1.intoArray(acc, 1 * L);
@@ -1268,6 +1347,11 @@ final class F32PixelTiles {
       c1_1 = x1.fma(y1, c1_1);
       c2_1 = x1.fma(y2, c2_1);
       c3_1 = x1.fma(y3, c3_1);
+    }
+    if (c0_0.getClass() != VCLASS || c0_1.getClass() != VCLASS || c1_0.getClass() != VCLASS
+        || c1_1.getClass() != VCLASS || c2_0.getClass() != VCLASS || c2_1.getClass() != VCLASS
+        || c3_0.getClass() != VCLASS || c3_1.getClass() != VCLASS) {
+      throw new IllegalStateException();
     }
     c0_0.intoArray(acc, 0 * L);
     c0_1.intoArray(acc, 1 * L);
@@ -1362,6 +1446,11 @@ final class F32PixelTiles {
       c2_1 = x1.fma(y2, c2_1);
       c3_1 = x1.fma(y3, c3_1);
     }
+    if (c0_0.getClass() != VCLASS || c0_1.getClass() != VCLASS || c1_0.getClass() != VCLASS
+        || c1_1.getClass() != VCLASS || c2_0.getClass() != VCLASS || c2_1.getClass() != VCLASS
+        || c3_0.getClass() != VCLASS || c3_1.getClass() != VCLASS) {
+      throw new IllegalStateException();
+    }
     c0_0.intoArray(acc, 0 * L);
     c0_1.intoArray(acc, 1 * L);
     c1_0.intoArray(acc, 2 * L);
@@ -1403,6 +1492,10 @@ final class F32PixelTiles {
       c0_4 = x4.fma(y0, c0_4);
       FloatVector x5 = FloatVector.fromArray(S, a, ai + 5 * L);
       c0_5 = x5.fma(y0, c0_5);
+    }
+    if (c0_0.getClass() != VCLASS || c0_1.getClass() != VCLASS || c0_2.getClass() != VCLASS
+        || c0_3.getClass() != VCLASS || c0_4.getClass() != VCLASS || c0_5.getClass() != VCLASS) {
+      throw new IllegalStateException();
     }
     c0_0.intoArray(acc, 0 * L);
     c0_1.intoArray(acc, 1 * L);
@@ -1458,6 +1551,10 @@ final class F32PixelTiles {
       c0_4 = x4.fma(y0, c0_4);
       FloatVector x5 = FloatVector.fromArray(S, a, ai + 5 * L);
       c0_5 = x5.fma(y0, c0_5);
+    }
+    if (c0_0.getClass() != VCLASS || c0_1.getClass() != VCLASS || c0_2.getClass() != VCLASS
+        || c0_3.getClass() != VCLASS || c0_4.getClass() != VCLASS || c0_5.getClass() != VCLASS) {
+      throw new IllegalStateException();
     }
     c0_0.intoArray(acc, 0 * L);
     c0_1.intoArray(acc, 1 * L);
@@ -1528,6 +1625,10 @@ final class F32PixelTiles {
       c0_4 = x4.fma(y0, c0_4);
       FloatVector x5 = FloatVector.fromArray(S, a, ai + 5 * L);
       c0_5 = x5.fma(y0, c0_5);
+    }
+    if (c0_0.getClass() != VCLASS || c0_1.getClass() != VCLASS || c0_2.getClass() != VCLASS
+        || c0_3.getClass() != VCLASS || c0_4.getClass() != VCLASS || c0_5.getClass() != VCLASS) {
+      throw new IllegalStateException();
     }
     c0_0.intoArray(acc, 0 * L);
     c0_1.intoArray(acc, 1 * L);
@@ -1614,6 +1715,10 @@ final class F32PixelTiles {
       FloatVector x5 = FloatVector.fromArray(S, a, ai + 5 * L);
       c0_5 = x5.fma(y0, c0_5);
     }
+    if (c0_0.getClass() != VCLASS || c0_1.getClass() != VCLASS || c0_2.getClass() != VCLASS
+        || c0_3.getClass() != VCLASS || c0_4.getClass() != VCLASS || c0_5.getClass() != VCLASS) {
+      throw new IllegalStateException();
+    }
     c0_0.intoArray(acc, 0 * L);
     c0_1.intoArray(acc, 1 * L);
     c0_2.intoArray(acc, 2 * L);
@@ -1651,6 +1756,10 @@ final class F32PixelTiles {
       FloatVector x2 = FloatVector.fromArray(S, a, ai + 2 * L);
       c0_2 = x2.fma(y0, c0_2);
       c1_2 = x2.fma(y1, c1_2);
+    }
+    if (c0_0.getClass() != VCLASS || c0_1.getClass() != VCLASS || c0_2.getClass() != VCLASS
+        || c1_0.getClass() != VCLASS || c1_1.getClass() != VCLASS || c1_2.getClass() != VCLASS) {
+      throw new IllegalStateException();
     }
     c0_0.intoArray(acc, 0 * L);
     c0_1.intoArray(acc, 1 * L);
@@ -1702,6 +1811,10 @@ final class F32PixelTiles {
       FloatVector x2 = FloatVector.fromArray(S, a, ai + 2 * L);
       c0_2 = x2.fma(y0, c0_2);
       c1_2 = x2.fma(y1, c1_2);
+    }
+    if (c0_0.getClass() != VCLASS || c0_1.getClass() != VCLASS || c0_2.getClass() != VCLASS
+        || c1_0.getClass() != VCLASS || c1_1.getClass() != VCLASS || c1_2.getClass() != VCLASS) {
+      throw new IllegalStateException();
     }
     c0_0.intoArray(acc, 0 * L);
     c0_1.intoArray(acc, 1 * L);
@@ -1766,6 +1879,10 @@ final class F32PixelTiles {
       FloatVector x2 = FloatVector.fromArray(S, a, ai + 2 * L);
       c0_2 = x2.fma(y0, c0_2);
       c1_2 = x2.fma(y1, c1_2);
+    }
+    if (c0_0.getClass() != VCLASS || c0_1.getClass() != VCLASS || c0_2.getClass() != VCLASS
+        || c1_0.getClass() != VCLASS || c1_1.getClass() != VCLASS || c1_2.getClass() != VCLASS) {
+      throw new IllegalStateException();
     }
     c0_0.intoArray(acc, 0 * L);
     c0_1.intoArray(acc, 1 * L);
@@ -1844,6 +1961,10 @@ final class F32PixelTiles {
       c0_2 = x2.fma(y0, c0_2);
       c1_2 = x2.fma(y1, c1_2);
     }
+    if (c0_0.getClass() != VCLASS || c0_1.getClass() != VCLASS || c0_2.getClass() != VCLASS
+        || c1_0.getClass() != VCLASS || c1_1.getClass() != VCLASS || c1_2.getClass() != VCLASS) {
+      throw new IllegalStateException();
+    }
     c0_0.intoArray(acc, 0 * L);
     c0_1.intoArray(acc, 1 * L);
     c0_2.intoArray(acc, 2 * L);
@@ -1881,6 +2002,10 @@ final class F32PixelTiles {
       c0_1 = x1.fma(y0, c0_1);
       c1_1 = x1.fma(y1, c1_1);
       c2_1 = x1.fma(y2, c2_1);
+    }
+    if (c0_0.getClass() != VCLASS || c0_1.getClass() != VCLASS || c1_0.getClass() != VCLASS
+        || c1_1.getClass() != VCLASS || c2_0.getClass() != VCLASS || c2_1.getClass() != VCLASS) {
+      throw new IllegalStateException();
     }
     c0_0.intoArray(acc, 0 * L);
     c0_1.intoArray(acc, 1 * L);
@@ -1932,6 +2057,10 @@ final class F32PixelTiles {
       c0_1 = x1.fma(y0, c0_1);
       c1_1 = x1.fma(y1, c1_1);
       c2_1 = x1.fma(y2, c2_1);
+    }
+    if (c0_0.getClass() != VCLASS || c0_1.getClass() != VCLASS || c1_0.getClass() != VCLASS
+        || c1_1.getClass() != VCLASS || c2_0.getClass() != VCLASS || c2_1.getClass() != VCLASS) {
+      throw new IllegalStateException();
     }
     c0_0.intoArray(acc, 0 * L);
     c0_1.intoArray(acc, 1 * L);
@@ -1996,6 +2125,10 @@ final class F32PixelTiles {
       c0_1 = x1.fma(y0, c0_1);
       c1_1 = x1.fma(y1, c1_1);
       c2_1 = x1.fma(y2, c2_1);
+    }
+    if (c0_0.getClass() != VCLASS || c0_1.getClass() != VCLASS || c1_0.getClass() != VCLASS
+        || c1_1.getClass() != VCLASS || c2_0.getClass() != VCLASS || c2_1.getClass() != VCLASS) {
+      throw new IllegalStateException();
     }
     c0_0.intoArray(acc, 0 * L);
     c0_1.intoArray(acc, 1 * L);
@@ -2074,6 +2207,10 @@ final class F32PixelTiles {
       c1_1 = x1.fma(y1, c1_1);
       c2_1 = x1.fma(y2, c2_1);
     }
+    if (c0_0.getClass() != VCLASS || c0_1.getClass() != VCLASS || c1_0.getClass() != VCLASS
+        || c1_1.getClass() != VCLASS || c2_0.getClass() != VCLASS || c2_1.getClass() != VCLASS) {
+      throw new IllegalStateException();
+    }
     c0_0.intoArray(acc, 0 * L);
     c0_1.intoArray(acc, 1 * L);
     c1_0.intoArray(acc, 2 * L);
@@ -2107,6 +2244,10 @@ final class F32PixelTiles {
       c1_0 = x0.fma(y1, c1_0);
       c2_0 = x0.fma(y2, c2_0);
       c3_0 = x0.fma(y3, c3_0);
+    }
+    if (c0_0.getClass() != VCLASS || c1_0.getClass() != VCLASS || c2_0.getClass() != VCLASS
+        || c3_0.getClass() != VCLASS) {
+      throw new IllegalStateException();
     }
     c0_0.intoArray(acc, 0 * L);
     c1_0.intoArray(acc, 1 * L);
@@ -2150,6 +2291,10 @@ final class F32PixelTiles {
       c1_0 = x0.fma(y1, c1_0);
       c2_0 = x0.fma(y2, c2_0);
       c3_0 = x0.fma(y3, c3_0);
+    }
+    if (c0_0.getClass() != VCLASS || c1_0.getClass() != VCLASS || c2_0.getClass() != VCLASS
+        || c3_0.getClass() != VCLASS) {
+      throw new IllegalStateException();
     }
     c0_0.intoArray(acc, 0 * L);
     c1_0.intoArray(acc, 1 * L);
@@ -2204,6 +2349,10 @@ final class F32PixelTiles {
       c1_0 = x0.fma(y1, c1_0);
       c2_0 = x0.fma(y2, c2_0);
       c3_0 = x0.fma(y3, c3_0);
+    }
+    if (c0_0.getClass() != VCLASS || c1_0.getClass() != VCLASS || c2_0.getClass() != VCLASS
+        || c3_0.getClass() != VCLASS) {
+      throw new IllegalStateException();
     }
     c0_0.intoArray(acc, 0 * L);
     c1_0.intoArray(acc, 1 * L);
@@ -2269,6 +2418,10 @@ final class F32PixelTiles {
       c1_0 = x0.fma(y1, c1_0);
       c2_0 = x0.fma(y2, c2_0);
       c3_0 = x0.fma(y3, c3_0);
+    }
+    if (c0_0.getClass() != VCLASS || c1_0.getClass() != VCLASS || c2_0.getClass() != VCLASS
+        || c3_0.getClass() != VCLASS) {
+      throw new IllegalStateException();
     }
     c0_0.intoArray(acc, 0 * L);
     c1_0.intoArray(acc, 1 * L);

@@ -15,6 +15,25 @@ import jdk.incubator.vector.VectorSpecies;
 final class F32Tiles {
   /** The species is a constant: passed as an argument it would not compile to vector code. */
   static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+  /**
+   * The class of S's vectors. The tiles test each vector they store against it first ({@code if
+   * (v.getClass() != VCLASS) throw}), so that C2 knows the vector's exact class at its store.
+   * {@code intoArray} takes the store's species (its shape, which must be a compile-time constant
+   * for the store to become a vector instruction) from a virtual call on the vector. C2 binds that
+   * call from the type profile behind an uncommon trap, unless the methods the compilation has
+   * inlined so far carry {@code PerMethodTrapLimit} (100) class_check traps in their profiles:
+   * then behind a real virtual call, the species is no constant, the store stays a call and the
+   * vector is boxed, in every iteration for a loop's accumulator. Every lanewise operation inlines
+   * Vector API helpers shared by all code in the JVM ({@code VectorOperators.opCode}, {@code
+   * ImplCache.find}) whose profiles often carry 4 such traps, left by standalone compilations of
+   * them: a method with more than 25 operations then boxed the vectors it stored last, in some JVMs
+   * and not others (JDK 17; SimdBoxingTest). The test costs nothing once compiled: the stored
+   * vector's class is then known. The other calls that C2 may bind that way and then box: an
+   * operation on a loop-carried receiver ({@code x.fma(y, acc)}, never {@code acc.add(x)}) and
+   * one with a scalar operand, which broadcasts it through the vector ({@code v.mul(half)} with
+   * {@code half} from the species, not {@code v.mul(0.5f)}).
+   */
+  static final Class<?> VCLASS = S.vectorType();
   static final int L = S.length();
   /** In channels per packed panel: two vectors. */
   static final int NB = 2 * L;
@@ -77,6 +96,12 @@ final class F32Tiles {
       c50 = x.fma(b0, c50);
       c51 = x.fma(b1, c51);
     }
+    if (c00.getClass() != VCLASS || c01.getClass() != VCLASS || c10.getClass() != VCLASS
+        || c11.getClass() != VCLASS || c20.getClass() != VCLASS || c21.getClass() != VCLASS
+        || c30.getClass() != VCLASS || c31.getClass() != VCLASS || c40.getClass() != VCLASS
+        || c41.getClass() != VCLASS || c50.getClass() != VCLASS || c51.getClass() != VCLASS) {
+      throw new IllegalStateException();
+    }
     c00.intoArray(acc, accOff + 0 * L);
     c01.intoArray(acc, accOff + 1 * L);
     c10.intoArray(acc, accOff + 2 * L);
@@ -121,6 +146,10 @@ final class F32Tiles {
       x = FloatVector.broadcast(S, a[a2 + kk]);
       c20 = x.fma(b0, c20);
       c21 = x.fma(b1, c21);
+    }
+    if (c00.getClass() != VCLASS || c01.getClass() != VCLASS || c10.getClass() != VCLASS
+        || c11.getClass() != VCLASS || c20.getClass() != VCLASS || c21.getClass() != VCLASS) {
+      throw new IllegalStateException();
     }
     c00.intoArray(acc, accOff + 0 * L);
     c01.intoArray(acc, accOff + 1 * L);
@@ -179,6 +208,12 @@ final class F32Tiles {
       c31 = x.fma(v1, c31);
       c32 = x.fma(v2, c32);
     }
+    if (c00.getClass() != VCLASS || c01.getClass() != VCLASS || c02.getClass() != VCLASS
+        || c10.getClass() != VCLASS || c11.getClass() != VCLASS || c12.getClass() != VCLASS
+        || c20.getClass() != VCLASS || c21.getClass() != VCLASS || c22.getClass() != VCLASS
+        || c30.getClass() != VCLASS || c31.getClass() != VCLASS || c32.getClass() != VCLASS) {
+      throw new IllegalStateException();
+    }
     c00.intoArray(acc, accOff + 0 * L);
     c01.intoArray(acc, accOff + 1 * L);
     c02.intoArray(acc, accOff + 2 * L);
@@ -222,8 +257,13 @@ final class F32Tiles {
    * block is written this way once per batch, and System.arraycopy's call costs more than the copy.
    */
   static void copyBlock(float[] src, int from, float[] dst, int to) {
-    FloatVector.fromArray(S, src, from).intoArray(dst, to);
-    FloatVector.fromArray(S, src, from + L).intoArray(dst, to + L);
+    FloatVector v0 = FloatVector.fromArray(S, src, from);
+    FloatVector v1 = FloatVector.fromArray(S, src, from + L);
+    if (v0.getClass() != VCLASS || v1.getClass() != VCLASS) {
+      throw new IllegalStateException();
+    }
+    v0.intoArray(dst, to);
+    v1.intoArray(dst, to + L);
   }
 
   /** The L elements of tmp from off, added from the first up: a fixed order (reduceLanes has none). */

@@ -3,6 +3,7 @@ package org.convgrad.engine.kernel.simd;
 import static org.convgrad.engine.kernel.simd.F32Tiles.L;
 import static org.convgrad.engine.kernel.simd.F32Tiles.NB;
 import static org.convgrad.engine.kernel.simd.F32Tiles.S;
+import static org.convgrad.engine.kernel.simd.F32Tiles.VCLASS;
 
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -161,6 +162,9 @@ final class Winograd {
    * {@code u[at + k * pointStep]}.
    */
   private static void transformFilter3(float[] g, int h, float[] u, int at, int pointStep) {
+    // A vector of halves from the species, not mul(0.5f): that broadcasts through a virtual call on
+    // the vector it multiplies, which C2 may bind as a real one (see F32Tiles#VCLASS) and then box it.
+    FloatVector half = FloatVector.broadcast(S, 0.5f);
     FloatVector g00 = FloatVector.fromArray(S, g, 0 * NB + h);
     FloatVector g01 = FloatVector.fromArray(S, g, 1 * NB + h);
     FloatVector g02 = FloatVector.fromArray(S, g, 2 * NB + h);
@@ -171,32 +175,48 @@ final class Winograd {
     FloatVector g21 = FloatVector.fromArray(S, g, 7 * NB + h);
     FloatVector g22 = FloatVector.fromArray(S, g, 8 * NB + h);
     FloatVector a00 = g00;
-    FloatVector a10 = g00.add(g10).add(g20).mul(0.5f);
-    FloatVector a20 = g00.sub(g10).add(g20).mul(0.5f);
+    FloatVector a10 = g00.add(g10).add(g20).mul(half);
+    FloatVector a20 = g00.sub(g10).add(g20).mul(half);
     FloatVector a30 = g20;
     FloatVector a01 = g01;
-    FloatVector a11 = g01.add(g11).add(g21).mul(0.5f);
-    FloatVector a21 = g01.sub(g11).add(g21).mul(0.5f);
+    FloatVector a11 = g01.add(g11).add(g21).mul(half);
+    FloatVector a21 = g01.sub(g11).add(g21).mul(half);
     FloatVector a31 = g21;
     FloatVector a02 = g02;
-    FloatVector a12 = g02.add(g12).add(g22).mul(0.5f);
-    FloatVector a22 = g02.sub(g12).add(g22).mul(0.5f);
+    FloatVector a12 = g02.add(g12).add(g22).mul(half);
+    FloatVector a22 = g02.sub(g12).add(g22).mul(half);
     FloatVector a32 = g22;
+    FloatVector v0 = a00.add(a01).add(a02).mul(half);
+    FloatVector v1 = a00.sub(a01).add(a02).mul(half);
+    FloatVector v2 = a10.add(a11).add(a12).mul(half);
+    FloatVector v3 = a10.sub(a11).add(a12).mul(half);
+    FloatVector v4 = a20.add(a21).add(a22).mul(half);
+    FloatVector v5 = a20.sub(a21).add(a22).mul(half);
+    FloatVector v6 = a30.add(a31).add(a32).mul(half);
+    FloatVector v7 = a30.sub(a31).add(a32).mul(half);
+    if (a00.getClass() != VCLASS || v0.getClass() != VCLASS || v1.getClass() != VCLASS
+        || a02.getClass() != VCLASS || a10.getClass() != VCLASS || v2.getClass() != VCLASS
+        || v3.getClass() != VCLASS || a12.getClass() != VCLASS || a20.getClass() != VCLASS
+        || v4.getClass() != VCLASS || v5.getClass() != VCLASS || a22.getClass() != VCLASS
+        || a30.getClass() != VCLASS || v6.getClass() != VCLASS || v7.getClass() != VCLASS
+        || a32.getClass() != VCLASS) {
+      throw new IllegalStateException(); // unreachable: the test tells C2 their class (F32Tiles#VCLASS)
+    }
     a00.intoArray(u, at + 0 * pointStep);
-    a00.add(a01).add(a02).mul(0.5f).intoArray(u, at + 1 * pointStep);
-    a00.sub(a01).add(a02).mul(0.5f).intoArray(u, at + 2 * pointStep);
+    v0.intoArray(u, at + 1 * pointStep);
+    v1.intoArray(u, at + 2 * pointStep);
     a02.intoArray(u, at + 3 * pointStep);
     a10.intoArray(u, at + 4 * pointStep);
-    a10.add(a11).add(a12).mul(0.5f).intoArray(u, at + 5 * pointStep);
-    a10.sub(a11).add(a12).mul(0.5f).intoArray(u, at + 6 * pointStep);
+    v2.intoArray(u, at + 5 * pointStep);
+    v3.intoArray(u, at + 6 * pointStep);
     a12.intoArray(u, at + 7 * pointStep);
     a20.intoArray(u, at + 8 * pointStep);
-    a20.add(a21).add(a22).mul(0.5f).intoArray(u, at + 9 * pointStep);
-    a20.sub(a21).add(a22).mul(0.5f).intoArray(u, at + 10 * pointStep);
+    v4.intoArray(u, at + 9 * pointStep);
+    v5.intoArray(u, at + 10 * pointStep);
     a22.intoArray(u, at + 11 * pointStep);
     a30.intoArray(u, at + 12 * pointStep);
-    a30.add(a31).add(a32).mul(0.5f).intoArray(u, at + 13 * pointStep);
-    a30.sub(a31).add(a32).mul(0.5f).intoArray(u, at + 14 * pointStep);
+    v6.intoArray(u, at + 13 * pointStep);
+    v7.intoArray(u, at + 14 * pointStep);
     a32.intoArray(u, at + 15 * pointStep);
   }
 
@@ -215,14 +235,22 @@ final class Winograd {
     FloatVector a01 = g01;
     FloatVector a11 = g01.add(g11);
     FloatVector a21 = g11;
+    FloatVector v0 = a00.add(a01);
+    FloatVector v1 = a10.add(a11);
+    FloatVector v2 = a20.add(a21);
+    if (a00.getClass() != VCLASS || v0.getClass() != VCLASS || a01.getClass() != VCLASS
+        || a10.getClass() != VCLASS || v1.getClass() != VCLASS || a11.getClass() != VCLASS
+        || a20.getClass() != VCLASS || v2.getClass() != VCLASS || a21.getClass() != VCLASS) {
+      throw new IllegalStateException(); // unreachable: the test tells C2 their class (F32Tiles#VCLASS)
+    }
     a00.intoArray(u, at + 0 * pointStep);
-    a00.add(a01).intoArray(u, at + 1 * pointStep);
+    v0.intoArray(u, at + 1 * pointStep);
     a01.intoArray(u, at + 2 * pointStep);
     a10.intoArray(u, at + 3 * pointStep);
-    a10.add(a11).intoArray(u, at + 4 * pointStep);
+    v1.intoArray(u, at + 4 * pointStep);
     a11.intoArray(u, at + 5 * pointStep);
     a20.intoArray(u, at + 6 * pointStep);
-    a20.add(a21).intoArray(u, at + 7 * pointStep);
+    v2.intoArray(u, at + 7 * pointStep);
     a21.intoArray(u, at + 8 * pointStep);
   }
 
@@ -245,7 +273,9 @@ final class Winograd {
     FloatVector acc = FloatVector.zero(S);
     int i = 0;
     for (; i < S.loopBound(n); i += L) {
-      acc = acc.max(FloatVector.fromArray(S, a, from + i).abs());
+      // The loaded vector is the receiver, not acc: a call on a loop-carried vector is what C2 may
+      // bind through a real virtual call (see F32Tiles#VCLASS), and acc would then be boxed every iteration.
+      acc = FloatVector.fromArray(S, a, from + i).abs().max(acc);
     }
     float max = acc.reduceLanes(VectorOperators.MAX);
     for (; i < n; i++) {
@@ -273,10 +303,18 @@ final class Winograd {
       FloatVector a1 = FloatVector.fromArray(S, src, c + s0 + pix).sub(FloatVector.fromArray(S, src, c + r2 + pix));
       FloatVector a2 = FloatVector.fromArray(S, src, c + s0 + 2 * pix).sub(FloatVector.fromArray(S, src, c + r2 + 2 * pix));
       FloatVector a3 = FloatVector.fromArray(S, src, c + s0 + 3 * pix).sub(FloatVector.fromArray(S, src, c + r2 + 3 * pix));
-      a0.sub(a2).intoArray(dst, c + d0);
-      a1.add(a2).intoArray(dst, c + d0 + 1 * pointStride);
-      a2.sub(a1).intoArray(dst, c + d0 + 2 * pointStride);
-      a1.sub(a3).intoArray(dst, c + d0 + 3 * pointStride);
+      FloatVector v0 = a0.sub(a2);
+      FloatVector v1 = a1.add(a2);
+      FloatVector v2 = a2.sub(a1);
+      FloatVector v3 = a1.sub(a3);
+      if (v0.getClass() != VCLASS || v1.getClass() != VCLASS || v2.getClass() != VCLASS
+          || v3.getClass() != VCLASS) {
+        throw new IllegalStateException(); // unreachable: the test tells C2 their class (F32Tiles#VCLASS)
+      }
+      v0.intoArray(dst, c + d0);
+      v1.intoArray(dst, c + d0 + 1 * pointStride);
+      v2.intoArray(dst, c + d0 + 2 * pointStride);
+      v3.intoArray(dst, c + d0 + 3 * pointStride);
       // Rows 1 and 2: d1j + d2j and d2j - d1j.
       FloatVector x0 = FloatVector.fromArray(S, src, c + r1);
       FloatVector y0 = FloatVector.fromArray(S, src, c + r2);
@@ -294,23 +332,44 @@ final class Winograd {
       FloatVector y3 = FloatVector.fromArray(S, src, c + r2 + 3 * pix);
       FloatVector b3 = x3.add(y3);
       FloatVector c3 = y3.sub(x3);
-      b0.sub(b2).intoArray(dst, c + d0 + 4 * pointStride);
-      b1.add(b2).intoArray(dst, c + d0 + 5 * pointStride);
-      b2.sub(b1).intoArray(dst, c + d0 + 6 * pointStride);
-      b1.sub(b3).intoArray(dst, c + d0 + 7 * pointStride);
-      c0.sub(c2).intoArray(dst, c + d0 + 8 * pointStride);
-      c1.add(c2).intoArray(dst, c + d0 + 9 * pointStride);
-      c2.sub(c1).intoArray(dst, c + d0 + 10 * pointStride);
-      c1.sub(c3).intoArray(dst, c + d0 + 11 * pointStride);
+      FloatVector v4 = b0.sub(b2);
+      FloatVector v5 = b1.add(b2);
+      FloatVector v6 = b2.sub(b1);
+      FloatVector v7 = b1.sub(b3);
+      FloatVector v8 = c0.sub(c2);
+      FloatVector v9 = c1.add(c2);
+      FloatVector v10 = c2.sub(c1);
+      FloatVector v11 = c1.sub(c3);
+      if (v4.getClass() != VCLASS || v5.getClass() != VCLASS || v6.getClass() != VCLASS
+          || v7.getClass() != VCLASS || v8.getClass() != VCLASS || v9.getClass() != VCLASS
+          || v10.getClass() != VCLASS || v11.getClass() != VCLASS) {
+        throw new IllegalStateException(); // unreachable: the test tells C2 their class (F32Tiles#VCLASS)
+      }
+      v4.intoArray(dst, c + d0 + 4 * pointStride);
+      v5.intoArray(dst, c + d0 + 5 * pointStride);
+      v6.intoArray(dst, c + d0 + 6 * pointStride);
+      v7.intoArray(dst, c + d0 + 7 * pointStride);
+      v8.intoArray(dst, c + d0 + 8 * pointStride);
+      v9.intoArray(dst, c + d0 + 9 * pointStride);
+      v10.intoArray(dst, c + d0 + 10 * pointStride);
+      v11.intoArray(dst, c + d0 + 11 * pointStride);
       // Row 3: d1j - d3j.
       FloatVector e0 = FloatVector.fromArray(S, src, c + r1).sub(FloatVector.fromArray(S, src, c + r3));
       FloatVector e1 = FloatVector.fromArray(S, src, c + r1 + pix).sub(FloatVector.fromArray(S, src, c + r3 + pix));
       FloatVector e2 = FloatVector.fromArray(S, src, c + r1 + 2 * pix).sub(FloatVector.fromArray(S, src, c + r3 + 2 * pix));
       FloatVector e3 = FloatVector.fromArray(S, src, c + r1 + 3 * pix).sub(FloatVector.fromArray(S, src, c + r3 + 3 * pix));
-      e0.sub(e2).intoArray(dst, c + d0 + 12 * pointStride);
-      e1.add(e2).intoArray(dst, c + d0 + 13 * pointStride);
-      e2.sub(e1).intoArray(dst, c + d0 + 14 * pointStride);
-      e1.sub(e3).intoArray(dst, c + d0 + 15 * pointStride);
+      FloatVector v12 = e0.sub(e2);
+      FloatVector v13 = e1.add(e2);
+      FloatVector v14 = e2.sub(e1);
+      FloatVector v15 = e1.sub(e3);
+      if (v12.getClass() != VCLASS || v13.getClass() != VCLASS || v14.getClass() != VCLASS
+          || v15.getClass() != VCLASS) {
+        throw new IllegalStateException(); // unreachable: the test tells C2 their class (F32Tiles#VCLASS)
+      }
+      v12.intoArray(dst, c + d0 + 12 * pointStride);
+      v13.intoArray(dst, c + d0 + 13 * pointStride);
+      v14.intoArray(dst, c + d0 + 14 * pointStride);
+      v15.intoArray(dst, c + d0 + 15 * pointStride);
     }
   }
 
@@ -346,10 +405,18 @@ final class Winograd {
     FloatVector s03 = m03.add(m13).add(m23);
     FloatVector s13 = m13.sub(m23).sub(m33);
     // (A^T M) A.
-    s00.add(s01).add(s02).intoArray(y, y0);
-    s01.sub(s02).sub(s03).intoArray(y, y0 + pix);
-    s10.add(s11).add(s12).intoArray(y, y0 + rowStride);
-    s11.sub(s12).sub(s13).intoArray(y, y0 + rowStride + pix);
+    FloatVector v0 = s00.add(s01).add(s02);
+    FloatVector v1 = s01.sub(s02).sub(s03);
+    FloatVector v2 = s10.add(s11).add(s12);
+    FloatVector v3 = s11.sub(s12).sub(s13);
+    if (v0.getClass() != VCLASS || v1.getClass() != VCLASS || v2.getClass() != VCLASS
+        || v3.getClass() != VCLASS) {
+      throw new IllegalStateException(); // unreachable: the test tells C2 their class (F32Tiles#VCLASS)
+    }
+    v0.intoArray(y, y0);
+    v1.intoArray(y, y0 + pix);
+    v2.intoArray(y, y0 + rowStride);
+    v3.intoArray(y, y0 + rowStride + pix);
   }
 
   /**
@@ -367,18 +434,31 @@ final class Winograd {
       FloatVector a0 = FloatVector.fromArray(S, src, c + s0).sub(x0);
       FloatVector a1 = FloatVector.fromArray(S, src, c + s0 + pix).sub(x1);
       FloatVector a2 = FloatVector.fromArray(S, src, c + s0 + 2 * pix).sub(x2);
-      a0.sub(a1).intoArray(dst, c + d0);
+      FloatVector v0 = a0.sub(a1);
+      FloatVector v1 = a2.sub(a1);
+      FloatVector v2 = x0.sub(x1);
+      FloatVector v3 = x2.sub(x1);
+      if (v0.getClass() != VCLASS || a1.getClass() != VCLASS || v1.getClass() != VCLASS
+          || v2.getClass() != VCLASS || x1.getClass() != VCLASS || v3.getClass() != VCLASS) {
+        throw new IllegalStateException(); // unreachable: the test tells C2 their class (F32Tiles#VCLASS)
+      }
+      v0.intoArray(dst, c + d0);
       a1.intoArray(dst, c + d0 + pointStride);
-      a2.sub(a1).intoArray(dst, c + d0 + 2 * pointStride);
-      x0.sub(x1).intoArray(dst, c + d0 + 3 * pointStride);
+      v1.intoArray(dst, c + d0 + 2 * pointStride);
+      v2.intoArray(dst, c + d0 + 3 * pointStride);
       x1.intoArray(dst, c + d0 + 4 * pointStride);
-      x2.sub(x1).intoArray(dst, c + d0 + 5 * pointStride);
+      v3.intoArray(dst, c + d0 + 5 * pointStride);
       FloatVector c0 = FloatVector.fromArray(S, src, c + r2).sub(x0);
       FloatVector c1 = FloatVector.fromArray(S, src, c + r2 + pix).sub(x1);
       FloatVector c2 = FloatVector.fromArray(S, src, c + r2 + 2 * pix).sub(x2);
-      c0.sub(c1).intoArray(dst, c + d0 + 6 * pointStride);
+      FloatVector v4 = c0.sub(c1);
+      FloatVector v5 = c2.sub(c1);
+      if (v4.getClass() != VCLASS || c1.getClass() != VCLASS || v5.getClass() != VCLASS) {
+        throw new IllegalStateException(); // unreachable: the test tells C2 their class (F32Tiles#VCLASS)
+      }
+      v4.intoArray(dst, c + d0 + 6 * pointStride);
       c1.intoArray(dst, c + d0 + 7 * pointStride);
-      c2.sub(c1).intoArray(dst, c + d0 + 8 * pointStride);
+      v5.intoArray(dst, c + d0 + 8 * pointStride);
     }
   }
 
@@ -404,9 +484,17 @@ final class Winograd {
     FloatVector s10 = m10.add(m20);
     FloatVector s11 = m11.add(m21);
     FloatVector s12 = m12.add(m22);
-    s00.add(s01).intoArray(y, y0);
-    s01.add(s02).intoArray(y, y0 + pix);
-    s10.add(s11).intoArray(y, y0 + rowStride);
-    s11.add(s12).intoArray(y, y0 + rowStride + pix);
+    FloatVector v0 = s00.add(s01);
+    FloatVector v1 = s01.add(s02);
+    FloatVector v2 = s10.add(s11);
+    FloatVector v3 = s11.add(s12);
+    if (v0.getClass() != VCLASS || v1.getClass() != VCLASS || v2.getClass() != VCLASS
+        || v3.getClass() != VCLASS) {
+      throw new IllegalStateException(); // unreachable: the test tells C2 their class (F32Tiles#VCLASS)
+    }
+    v0.intoArray(y, y0);
+    v1.intoArray(y, y0 + pix);
+    v2.intoArray(y, y0 + rowStride);
+    v3.intoArray(y, y0 + rowStride + pix);
   }
 }
