@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.function.Consumer;
 import org.convgrad.engine.tensor.Shape;
 import org.convgrad.engine.tensor.Tensor;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The problem descriptor of {@code conv2d_backprop_input}: TensorFlow's arguments, validated once
@@ -19,15 +20,18 @@ public final class Conv2dBackpropInput {
   private final Shape filterShape;
   private final Shape outBackpropShape;
   private final ConvGeometry geometry;
+  private final @Nullable RowBand band;
 
   private Conv2dBackpropInput(
-      ConvParams params, DType dtype, Shape inputShape, Shape filterShape, Shape outBackpropShape, ConvGeometry geometry) {
+      ConvParams params, DType dtype, Shape inputShape, Shape filterShape, Shape outBackpropShape, ConvGeometry geometry,
+      @Nullable RowBand band) {
     this.params = params;
     this.dtype = dtype;
     this.inputShape = inputShape;
     this.filterShape = filterShape;
     this.outBackpropShape = outBackpropShape;
     this.geometry = geometry;
+    this.band = band;
   }
 
   /**
@@ -72,7 +76,7 @@ public final class Conv2dBackpropInput {
     inputShape.elementCount();
     filterShape.elementCount();
     outBackpropShape.elementCount();
-    return new Conv2dBackpropInput(params, filterType, inputShape, filterShape, outBackpropShape, geometry);
+    return new Conv2dBackpropInput(params, filterType, inputShape, filterShape, outBackpropShape, geometry, null);
   }
 
   /** Validates the problem of these tensors. */
@@ -111,6 +115,70 @@ public final class Conv2dBackpropInput {
     return geometry;
   }
 
+  /** Where this band problem lies in the problem it was cut from, or null when it is not a band. */
+  public @Nullable RowBand bandOf() {
+    return band;
+  }
+
+  /** The problem this one was cut from: itself when it is not a band. */
+  public Conv2dBackpropInput whole() {
+    return band == null ? this : band.whole();
+  }
+
+  /**
+   * The problem of result rows {@code [firstRow, endRow)} of sample {@code sample} alone: a problem of
+   * batch 1 whose out_backprop is the rows of that sample that reach the band ({@link RowBand}), whose
+   * result is the band's rows, and whose every element is the same sum over the same terms as in this
+   * problem. Its pads are whatever maps the band's rows onto those out_backprop rows, so they may be
+   * negative: a band problem is made here, never validated as TensorFlow arguments.
+   *
+   * <p>Kernels give a band the whole problem's bits where they tile rows in a fixed grid: cut bands
+   * at multiples of {@link #bandAlignment()} (the last band may end anywhere).
+   */
+  public Conv2dBackpropInput band(long sample, long firstRow, long endRow) {
+    if (band != null) {
+      return band.whole().band(band.sample(), band.firstRow() + firstRow, band.firstRow() + endRow);
+    }
+    ConvGeometry g = geometry;
+    if (sample < 0 || sample >= g.batch()) {
+      throw new InvalidArgumentException(OP + ": band sample " + sample + " is outside the batch of " + g.batch());
+    }
+    if (firstRow < 0 || endRow <= firstRow || endRow > g.inHeight()) {
+      throw new InvalidArgumentException(
+          OP + ": band rows [" + firstRow + ", " + endRow + ") are not a non-empty range of the result's "
+              + g.inHeight() + " rows");
+    }
+    long s = g.strideH();
+    long reach = (g.filterHeight() - 1) * g.dilationH();
+    // The lowest out row that reaches firstRow, or lower: never above firstRow + padTop, so that the
+    // band's top pad stays non-negative.
+    long from = Math.min(Math.floorDiv(firstRow + g.padTop() - reach + s - 1, s), Math.floorDiv(firstRow + g.padTop(), s));
+    long firstOut = Math.max(0, Math.min(g.outHeight(), from));
+    long endOut = Math.max(firstOut, Math.min(g.outHeight(), Math.floorDiv(endRow - 1 + g.padTop(), s) + 1));
+    long rows = endRow - firstRow;
+    long outRows = endOut - firstOut;
+    long padTop = g.padTop() + firstRow - firstOut * s;
+    long padBottom = outRows == 0 ? 0 : (outRows - 1) * s + reach + 1 - rows - padTop;
+    ConvGeometry bg =
+        new ConvGeometry(
+            1, rows, g.inWidth(), g.inDepth(), outRows, g.outWidth(), g.outDepth(), g.filterHeight(), g.filterWidth(),
+            g.filterInDepth(), g.groups(), s, g.strideW(), g.dilationH(), g.dilationW(), padTop, padBottom,
+            g.padLeft(), g.padRight(), g.dataFormat());
+    DataFormat f = g.dataFormat();
+    return new Conv2dBackpropInput(
+        params, dtype, Shape.of(f.order(1, rows, g.inWidth(), g.inDepth())), filterShape,
+        Shape.of(f.order(1, outRows, g.outWidth(), g.outDepth())), bg,
+        new RowBand(this, sample, firstRow, endRow, firstOut, endOut));
+  }
+
+  /**
+   * The row multiple bands should start at: the SIMD kernel's Winograd tiles are two stride-rows
+   * tall, counted from the first result row.
+   */
+  public long bandAlignment() {
+    return 2 * geometry.strideH();
+  }
+
   /** Rejects tensors whose shape or dtype differ from the ones this problem was validated for. */
   public void checkOperands(Tensor filter, Tensor outBackprop) {
     if (!filter.shape().equals(filterShape) || filter.dtype() != dtype) {
@@ -127,7 +195,7 @@ public final class Conv2dBackpropInput {
   @Override
   public String toString() {
     return OP + "(input=" + inputShape + ", filter=" + filterShape + ", out_backprop=" + outBackpropShape + ", "
-        + dtype + ", " + params + ")";
+        + dtype + ", " + params + (band == null ? "" : ", band: " + band) + ")";
   }
 
   /**

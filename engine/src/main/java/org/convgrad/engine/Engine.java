@@ -2,6 +2,7 @@ package org.convgrad.engine;
 
 import java.util.List;
 import java.util.function.Consumer;
+import org.convgrad.engine.band.OutBackpropScan;
 import org.convgrad.engine.kernel.BackpropInputKernel;
 import org.convgrad.engine.kernel.KernelRegistry;
 import org.convgrad.engine.kernel.PackedFilter;
@@ -113,6 +114,25 @@ public final class Engine implements AutoCloseable {
    * kernel.
    */
   public Tensor backpropInput(Conv2dBackpropInput op, PackedFilter filter, Tensor outBackprop) {
+    Tensor result = checkedResult(op, filter, outBackprop);
+    filter.kernel().compute(op, filter, outBackprop, result, pool);
+    return result;
+  }
+
+  /**
+   * The result rows of a band problem ({@link Conv2dBackpropInput#band}) from the out_backprop rows
+   * it reads, with the tiles the whole problem's kernel chooses for the whole problem's out_backprop,
+   * which scans as {@code whole}: the band holds those rows of the whole result bit for bit. {@link
+   * org.convgrad.engine.band.BandedRun} makes these calls.
+   */
+  public Tensor backpropInput(
+      Conv2dBackpropInput band, PackedFilter filter, Tensor outBackpropRows, OutBackpropScan whole) {
+    Tensor result = checkedResult(band, filter, outBackpropRows);
+    filter.kernel().compute(band, filter, outBackpropRows, whole, result, pool);
+    return result;
+  }
+
+  private static Tensor checkedResult(Conv2dBackpropInput op, PackedFilter filter, Tensor outBackprop) {
     checkResultFits(op);
     if (!filter.fits(op)) {
       throw new InvalidArgumentException(
@@ -124,9 +144,7 @@ public final class Engine implements AutoCloseable {
           "Conv2DBackpropInput: out_backprop is " + outBackprop + " but the problem was built for " + op.dtype()
               + " " + op.outBackpropShape());
     }
-    Tensor result = Tensor.zeros(op.dtype(), op.inputShape());
-    filter.kernel().compute(op, filter, outBackprop, result, pool);
-    return result;
+    return Tensor.zeros(op.dtype(), op.inputShape());
   }
 
   /** Rejects, before anything is allocated, a result one tensor cannot hold. */

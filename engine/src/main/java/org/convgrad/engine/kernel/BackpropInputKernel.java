@@ -1,6 +1,7 @@
 package org.convgrad.engine.kernel;
 
 import org.convgrad.engine.Conv2dBackpropInput;
+import org.convgrad.engine.band.OutBackpropScan;
 import org.convgrad.engine.tensor.Tensor;
 
 /** One strategy for computing {@code conv2d_backprop_input}. */
@@ -41,5 +42,24 @@ public interface BackpropInputKernel {
   default void compute(
       Conv2dBackpropInput op, PackedFilter filter, Tensor outBackprop, Tensor result, WorkPool pool) {
     compute(op, (Tensor) filter.payload(), outBackprop, result, pool);
+  }
+
+  /**
+   * Whether this kernel's choice of tiles for {@code op} depends on out_backprop's values: then a
+   * banded run scans the whole problem's out_backprop first ({@link OutBackpropScan}).
+   */
+  default boolean choosesByOutBackprop(Conv2dBackpropInput op) {
+    return false;
+  }
+
+  /**
+   * As {@link #compute(Conv2dBackpropInput, PackedFilter, Tensor, Tensor, WorkPool)} for a band
+   * problem ({@link Conv2dBackpropInput#band}), choosing its tiles as for the whole problem, whose
+   * out_backprop scans as {@code whole}: then the band holds the whole result's bits.
+   */
+  default void compute(
+      Conv2dBackpropInput op, PackedFilter filter, Tensor outBackprop, OutBackpropScan whole, Tensor result,
+      WorkPool pool) {
+    compute(op, filter, outBackprop, result, pool);
   }
 }

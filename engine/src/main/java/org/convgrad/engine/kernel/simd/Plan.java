@@ -104,9 +104,11 @@ final class Plan {
     padTop = (int) g.padTop();
     padLeft = (int) g.padLeft();
     nhwc = g.dataFormat() == DataFormat.NHWC;
+    // A band decides as the problem it was cut from, so that it computes the same bits.
+    ConvGeometry whole = op.whole().geometry();
     pointwise =
-        fh == 1 && fw == 1 && sh == 1 && sw == 1 && g.padTop() == 0 && g.padBottom() == 0 && g.padLeft() == 0
-            && g.padRight() == 0;
+        fh == 1 && fw == 1 && sh == 1 && sw == 1 && whole.padTop() == 0 && whole.padBottom() == 0
+            && whole.padLeft() == 0 && whole.padRight() == 0;
 
     kxOrder = new int[fw];
     kxPos = new int[fw];

@@ -1,12 +1,12 @@
 package org.convgrad.engine.kernel.simd;
 
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import org.convgrad.engine.Conv2dBackpropInput;
 import org.convgrad.engine.DType;
 import org.convgrad.engine.DataFormat;
+import org.convgrad.engine.band.OutBackpropScan;
 import org.convgrad.engine.kernel.BackpropInputKernel;
 import org.convgrad.engine.kernel.PackedFilter;
 import org.convgrad.engine.kernel.WorkPool;
@@ -250,18 +250,46 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
   @Override
   public void compute(
       Conv2dBackpropInput op, PackedFilter filter, Tensor outBackprop, Tensor result, WorkPool pool) {
+    OutBackpropScan scan = filter.payload() instanceof Winograd.Packed ? scan(outBackprop) : OutBackpropScan.EMPTY;
+    compute(op, filter, outBackprop, scan, result, pool);
+  }
+
+  @Override
+  public boolean choosesByOutBackprop(Conv2dBackpropInput op) {
+    return useWinograd(op);
+  }
+
+  /**
+   * Winograd runs only when the whole problem's out_backprop ({@code whole}) and filter are finite and
+   * small enough ({@link Winograd#limit}), otherwise the direct tiles do, for the whole call: which
+   * kernel computed a result depends on the data alone, and a band of it chooses as the whole does.
+   */
+  @Override
+  public void compute(
+      Conv2dBackpropInput op, PackedFilter filter, Tensor outBackprop, OutBackpropScan whole, Tensor result,
+      WorkPool pool) {
     if (result.size() == 0) {
       return;
     }
     Plan p = new Plan(op);
     if (filter.payload() instanceof Winograd.Packed wp) {
       double limit = Winograd.limit(p, wp);
-      if (limit < 0 || !computeWinograd(p, wp, limit, outBackprop, result, pool)) {
+      if (limit >= 0 && whole.maxAbs() <= limit) {
+        computeWinograd(p, wp, outBackprop, result, pool);
+      } else {
         computeDirect(op, p, wp.direct(), outBackprop, result, pool);
       }
       return;
     }
     computeDirect(op, p, filter.payload(), outBackprop, result, pool);
+  }
+
+  /** {@link OutBackpropScan#of}, on vectors for float32. */
+  private static OutBackpropScan scan(Tensor outBackprop) {
+    if (outBackprop.dtype() == DType.FLOAT32) {
+      return new OutBackpropScan(Winograd.maxAbs(outBackprop.float32Data(), 0, outBackprop.size()), outBackprop.size());
+    }
+    return OutBackpropScan.of(outBackprop);
   }
 
   /** The direct tiles, with the filter packed by F32Worker or F64Worker. */
@@ -295,28 +323,18 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
         });
   }
 
-  /**
-   * Winograd: a task is a few bands of result rows of one image (the results do not depend on how
-   * they are shared out). False when an out_backprop value is above {@code limit} or not finite:
-   * then the caller computes the whole result again with the direct tiles, so which kernel computed
-   * it depends on the data alone.
-   */
-  private static boolean computeWinograd(
-      Plan p, Winograd.Packed f, double limit, Tensor outBackprop, Tensor result, WorkPool pool) {
+  /** Winograd: a task is a few bands of result rows of one image (the results do not depend on how they are shared out). */
+  private static void computeWinograd(Plan p, Winograd.Packed f, Tensor outBackprop, Tensor result, WorkPool pool) {
     int perImage = WinogradWorker.tasks(p);
     int tasks = p.batch * perImage;
     AtomicInteger next = new AtomicInteger();
-    AtomicBoolean declined = new AtomicBoolean();
     pool.parallelFor(
         Math.min(pool.threads(), tasks),
         worker -> {
           WinogradWorker wk = new WinogradWorker(p, f, outBackprop, result);
-          for (int t = next.getAndIncrement(); t < tasks && !declined.get(); t = next.getAndIncrement()) {
-            if (!wk.task(t / perImage, t % perImage, limit)) {
-              declined.set(true);
-            }
+          for (int t = next.getAndIncrement(); t < tasks; t = next.getAndIncrement()) {
+            wk.task(t / perImage, t % perImage);
           }
         });
-    return !declined.get();
   }
 }

@@ -147,11 +147,9 @@ final class WinogradWorker {
 
   /**
    * Computes the result rows of task {@code task} of image {@code b}: bands {@code [task * n, task *
-   * n + n)} of {@code 2 * stride} rows (those inside), n = {@link #bandsPerTask}; false, with nothing
-   * written, when an out_backprop value they read exceeds {@code limit} or is not finite ({@link
-   * Winograd#limit}).
+   * n + n)} of {@code 2 * stride} rows (those inside), n = {@link #bandsPerTask}.
    */
-  boolean task(int b, int task, double limit) {
+  void task(int b, int task) {
     int yStart = 2 * s * bandsPerTask * task;
     int yEnd = Math.min(p.h, yStart + 2 * s * bandsPerTask);
     // The phase rows read nearly the same out_backprop rows: stage them once, for all.
@@ -165,9 +163,7 @@ final class WinogradWorker {
         oyHi = Math.max(oyHi, oy0 + 2 * ((yEnd - y0 + 2 * s - 1) / (2 * s)));
       }
     }
-    if (!stageRows(b, oyLo, oyHi - oyLo, limit)) {
-      return false;
-    }
+    stageRows(b, oyLo, oyHi - oyLo);
     for (int py = 0; py < s; py++) {
       int y0 = yStart + Math.floorMod(py - p.padTop, s);
       if (y0 >= yEnd) {
@@ -183,7 +179,6 @@ final class WinogradWorker {
     for (int y = yStart; y < yEnd; y++) {
       PixelRows.store(p, out, (y - yStart) * p.w * p.ic, dxT, b, y);
     }
-    return true;
   }
 
   /**
@@ -276,10 +271,9 @@ final class WinogradWorker {
 
   /**
    * Stages out_backprop rows {@code [oy0, oy0 + rows)} (zeros outside the image): staged pixel q of
-   * a row is column {@code oxFirst + q}, its out channels padded with zeros to {@link #ocp}; false
-   * when a value exceeds {@code limit} or is not finite.
+   * a row is column {@code oxFirst + q}, its out channels padded with zeros to {@link #ocp}.
    */
-  private boolean stageRows(int b, int oy0, int rows, double limit) {
+  private void stageRows(int b, int oy0, int rows) {
     int qFirst = Math.max(0, -oxFirst);
     int qEnd = Math.max(qFirst, Math.min(stageW, p.ow - oxFirst));
     // float32 NHWC without channel padding: a row's staged pixels are a slice of out_backprop.
@@ -296,20 +290,13 @@ final class WinogradWorker {
         Arrays.fill(stage, at + qEnd * ocp, at + stageW * ocp, 0f);
         System.arraycopy(dyT.float32Data(), ((b * p.oh + oy) * p.ow + qFirst + oxFirst) * p.oc, stage,
             at + qFirst * ocp, (qEnd - qFirst) * p.oc);
-        if (!(Winograd.maxAbs(stage, at + qFirst * ocp, (qEnd - qFirst) * p.oc) <= limit)) {
-          return false;
-        }
         continue;
       }
       Arrays.fill(stage, at, at + stageW * ocp, 0f);
       PixelRows.load(p, dyT, b, oy, row, 0);
-      if (!(Winograd.maxAbs(row, 0, row.length) <= limit)) {
-        return false;
-      }
       for (int q = qFirst; q < qEnd; q++) {
         System.arraycopy(row, (q + oxFirst) * p.oc, stage, at + q * ocp, p.oc);
       }
     }
-    return true;
   }
 }

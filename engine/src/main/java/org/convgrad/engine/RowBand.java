@@ -1,0 +1,29 @@
+package org.convgrad.engine;
+
+/**
+ * Where a band problem ({@link Conv2dBackpropInput#band}) lies in the problem it was cut from:
+ * result rows {@code [firstRow, endRow)} of sample {@code sample}, computed from out_backprop rows
+ * {@code [firstOutRow, endOutRow)} of that sample (every row that reaches the band, its halo
+ * included).
+ *
+ * @param whole the problem the band was cut from (never itself a band)
+ */
+public record RowBand(
+    Conv2dBackpropInput whole, long sample, long firstRow, long endRow, long firstOutRow, long endOutRow) {
+
+  /** Result rows in the band. */
+  public long rows() {
+    return endRow - firstRow;
+  }
+
+  /** Out_backprop rows the band reads. */
+  public long outRows() {
+    return endOutRow - firstOutRow;
+  }
+
+  @Override
+  public String toString() {
+    return "rows [" + firstRow + ", " + endRow + ") of sample " + sample + " from out_backprop rows [" + firstOutRow
+        + ", " + endOutRow + ")";
+  }
+}

@@ -1,0 +1,80 @@
+package org.convgrad.engine.band;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.convgrad.engine.Conv2dBackpropInput;
+import org.convgrad.engine.InvalidArgumentException;
+import org.convgrad.engine.RowBand;
+
+/**
+ * Cuts a problem's result into bands of rows ({@link Conv2dBackpropInput#band}), each a problem of
+ * its own small enough for one tensor, at multiples of the problem's {@link
+ * Conv2dBackpropInput#bandAlignment}: computed band by band, they give the whole result bit for bit.
+ */
+public final class Bands {
+  private Bands() {}
+
+  /**
+   * The bands of every sample, in sample then row order: {@code rows} result rows each, rounded up
+   * to the alignment (the last band of a sample holds what is left).
+   */
+  public static List<Conv2dBackpropInput> of(Conv2dBackpropInput op, long rows) {
+    if (rows < 1) {
+      throw new InvalidArgumentException("band rows must be at least 1, but got " + rows);
+    }
+    long height = op.geometry().inHeight();
+    long step = aligned(op, rows);
+    List<Conv2dBackpropInput> bands = new ArrayList<>();
+    for (long b = 0; b < op.geometry().batch(); b++) {
+      for (long r = 0; r < height; r += step) {
+        bands.add(op.band(b, r, Math.min(height, r + step)));
+      }
+    }
+    return bands;
+  }
+
+  /**
+   * The most result rows (a multiple of the alignment, at least one multiple) whose band holds at most
+   * {@code maxElements} elements of result and out_backprop together, halo included; the whole height
+   * when everything fits.
+   */
+  public static long rowsWithin(Conv2dBackpropInput op, long maxElements) {
+    long height = op.geometry().inHeight();
+    long align = op.bandAlignment();
+    if (height == 0 || elements(op, height) <= maxElements) {
+      return Math.max(1, height);
+    }
+    // Elements grow with the rows: the largest multiple of the alignment that fits, by bisection.
+    long lo = 1;
+    long hi = Math.max(1, height / align);
+    while (lo < hi) {
+      long mid = lo + (hi - lo + 1) / 2;
+      if (elements(op, Math.min(height, mid * align)) <= maxElements) {
+        lo = mid;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return Math.min(height, lo * align);
+  }
+
+  /** Result and out_backprop elements of the first band of {@code rows} rows (the tallest halo is no taller). */
+  public static long elements(Conv2dBackpropInput op, long rows) {
+    Conv2dBackpropInput band = op.band(0, 0, Math.min(op.geometry().inHeight(), rows));
+    return band.inputShape().elementCount() + band.outBackpropShape().elementCount();
+  }
+
+  private static long aligned(Conv2dBackpropInput op, long rows) {
+    long align = op.bandAlignment();
+    return (rows + align - 1) / align * align;
+  }
+
+  /** Where {@code band} lies; it must be a band. */
+  static RowBand where(Conv2dBackpropInput band) {
+    RowBand where = band.bandOf();
+    if (where == null) {
+      throw new InvalidArgumentException(band + " is not a band (make one with Conv2dBackpropInput.band)");
+    }
+    return where;
+  }
+}

@@ -1,0 +1,266 @@
+package org.convgrad.engine.band;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.convgrad.engine.Conv2dBackpropInput;
+import org.convgrad.engine.ConvParams;
+import org.convgrad.engine.DType;
+import org.convgrad.engine.DataFormat;
+import org.convgrad.engine.Engine;
+import org.convgrad.engine.EngineKind;
+import org.convgrad.engine.InvalidArgumentException;
+import org.convgrad.engine.Padding;
+import org.convgrad.engine.RowBand;
+import org.convgrad.engine.kernel.simd.SimdBackpropInputKernel;
+import org.convgrad.engine.tensor.Shape;
+import org.convgrad.engine.tensor.Tensor;
+import org.convgrad.engine.testing.Problem;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * A problem computed band by band gives the whole result bit for bit, whatever the band height:
+ * bands of one row, filters taller than a band, halos that cross several bands, every padding,
+ * stride, dilation and layout, and the SIMD kernel's Winograd and pointwise paths.
+ */
+class BandsTest {
+  private static Engine simd;
+  private static Engine scalar;
+
+  @BeforeAll
+  static void engines() {
+    simd = Engine.create(b -> b.kind(EngineKind.SIMD).threads(2));
+    scalar = Engine.create(b -> b.kind(EngineKind.SCALAR).threads(2));
+  }
+
+  @AfterAll
+  static void close() {
+    simd.close();
+    scalar.close();
+  }
+
+  static Stream<Arguments> awkwardProblems() {
+    List<Arguments> cases = new ArrayList<>();
+    DType[] dtypes = {DType.FLOAT32, DType.FLOAT64, DType.HALF, DType.BFLOAT16};
+    for (int seed = 0; seed < 96; seed++) {
+      DType dtype = dtypes[seed % dtypes.length];
+      DataFormat format = seed % 3 == 0 ? DataFormat.NCHW : DataFormat.NHWC;
+      cases.add(Arguments.of(seed, dtype, format));
+    }
+    return cases.stream();
+  }
+
+  @ParameterizedTest(name = "seed {0} {1} {2}")
+  @MethodSource("awkwardProblems")
+  void bandsOfAnyHeightGiveTheWholeResultsBits(int seed, DType dtype, DataFormat format) {
+    Problem shape = Problem.random(seed, dtype, format, true);
+    Conv2dBackpropInput op = shape.op;
+    SplittableRandom r = new SplittableRandom(seed);
+    // Values off any grid, so that a different order of the same terms would round differently.
+    Tensor filter = random(dtype, op.filterShape(), r);
+    Tensor dy = random(dtype, op.outBackpropShape(), r);
+    for (Engine engine : new Engine[] {simd, scalar}) {
+      Tensor whole = engine.backpropInput(op, filter, dy);
+      for (long rows : new long[] {1, 2, 3, 5}) {
+        assertBits(whole, banded(engine, op, filter, dy, rows), op + " in bands of " + rows + " rows, " + engine.kind());
+      }
+    }
+  }
+
+  static Stream<Arguments> winogradProblems() {
+    return Stream.of(
+        // S1/S6-like: 3x3 at stride 1; S4-like: 4x4 at stride 2; every padding, both layouts, half.
+        // Heights that are not multiples of two stride-rows are rounded up to one.
+        Arguments.of(DType.FLOAT32, DataFormat.NHWC, 3, 1, Padding.SAME, 3L),
+        Arguments.of(DType.FLOAT32, DataFormat.NHWC, 3, 1, Padding.VALID, 4L),
+        Arguments.of(DType.FLOAT32, DataFormat.NCHW, 3, 1, Padding.EXPLICIT, 6L),
+        Arguments.of(DType.HALF, DataFormat.NHWC, 3, 1, Padding.SAME, 2L),
+        Arguments.of(DType.BFLOAT16, DataFormat.NCHW, 3, 1, Padding.VALID, 2L),
+        Arguments.of(DType.FLOAT32, DataFormat.NHWC, 4, 2, Padding.SAME, 4L),
+        Arguments.of(DType.FLOAT32, DataFormat.NHWC, 4, 2, Padding.EXPLICIT, 6L),
+        Arguments.of(DType.FLOAT32, DataFormat.NCHW, 4, 2, Padding.VALID, 4L),
+        Arguments.of(DType.HALF, DataFormat.NHWC, 4, 2, Padding.SAME, 5L));
+  }
+
+  @ParameterizedTest(name = "{0} {1} {2}x{2} stride {3} {4}, bands of {5}")
+  @MethodSource("winogradProblems")
+  void winogradBandsGiveTheWholeResultsBits(
+      DType dtype, DataFormat format, int k, int stride, Padding padding, long rows) {
+    Conv2dBackpropInput op = convolution(dtype, format, 2, 23, 19, 9, 10, k, stride, padding);
+    assertTrue(SimdBackpropInputKernel.strategy(op).startsWith("winograd"), SimdBackpropInputKernel.strategy(op));
+    SplittableRandom r = new SplittableRandom(k * 31L + rows);
+    Tensor filter = random(dtype, op.filterShape(), r);
+    Tensor dy = random(dtype, op.outBackpropShape(), r);
+    Tensor whole = simd.backpropInput(op, filter, dy);
+    assertBits(whole, banded(simd, op, filter, dy, rows), op + " in bands of " + rows);
+  }
+
+  @Test
+  void aHugeValueInOneBandsRowsSendsEveryBandToTheDirectTilesAsTheWholeCall() {
+    Conv2dBackpropInput op = convolution(DType.FLOAT32, DataFormat.NHWC, 1, 24, 16, 8, 8, 3, 1, Padding.SAME);
+    SplittableRandom r = new SplittableRandom(7);
+    Tensor filter = random(DType.FLOAT32, op.filterShape(), r);
+    Tensor dy = random(DType.FLOAT32, op.outBackpropShape(), r);
+    // Past Winograd's limit, in the last rows only: the first bands never read it.
+    dy.float32Data()[dy.size() - 3] = 1e36f;
+    Tensor whole = simd.backpropInput(op, filter, dy);
+    assertBits(whole, banded(simd, op, filter, dy, 4), "direct tiles for the whole call");
+    try (Engine direct = Engine.create(b -> b.kind(EngineKind.SIMD).threads(1))) {
+      System.setProperty("convgrad.winograd", "false");
+      try {
+        assertBits(direct.backpropInput(op, filter, dy), whole, "the whole call ran the direct tiles");
+      } finally {
+        System.clearProperty("convgrad.winograd");
+      }
+    }
+  }
+
+  @Test
+  void aWinogradRunRefusesToComputeABandBeforeTheWholeOutBackpropIsScanned() {
+    Conv2dBackpropInput op = convolution(DType.FLOAT32, DataFormat.NHWC, 1, 12, 12, 8, 8, 3, 1, Padding.SAME);
+    Tensor filter = random(DType.FLOAT32, op.filterShape(), new SplittableRandom(1));
+    Tensor dy = random(DType.FLOAT32, op.outBackpropShape(), new SplittableRandom(2));
+    BandedRun run = new BandedRun(simd, op, filter);
+    assertTrue(run.needsScan());
+    Conv2dBackpropInput band = Bands.of(op, 4).get(0);
+    IllegalStateException e =
+        assertThrows(IllegalStateException.class, () -> run.compute(band, RowSlices.outRows(dy, band)));
+    assertTrue(e.getMessage().contains("scan its 1152 elements first (0 scanned)"), e.getMessage());
+    assertThrows(InvalidArgumentException.class, () -> new BandedRun(simd, band, filter));
+  }
+
+  @Test
+  void aPointwiseFilterWithPaddingKeepsTheWholeProblemsTiles() {
+    // 1x1 with a top pad is not pointwise; its bands, whose own pads are zero, must not become so.
+    ConvParams params =
+        ConvParams.of(b -> b.strides(1, 1).padding(Padding.EXPLICIT).explicitPaddings(0, 0, 1, 0, 0, 0, 0, 0));
+    Conv2dBackpropInput op =
+        Conv2dBackpropInput.of(new long[] {2, 9, 7, 20}, Shape.of(1, 1, 20, 24), DType.FLOAT32,
+            Shape.of(2, 10, 7, 24), DType.FLOAT32, params);
+    SplittableRandom r = new SplittableRandom(3);
+    Tensor filter = random(DType.FLOAT32, op.filterShape(), r);
+    Tensor dy = random(DType.FLOAT32, op.outBackpropShape(), r);
+    assertBits(simd.backpropInput(op, filter, dy), banded(simd, op, filter, dy, 2), "1x1 with a top pad");
+  }
+
+  @Test
+  void aBandReadsTheOutBackpropRowsThatReachItAndNoPadAboveGoesNegative() {
+    // 5x5 dilated by 2 at stride 3, SAME: reach 8 rows, a halo across several one-row bands.
+    Conv2dBackpropInput op =
+        Conv2dBackpropInput.of(new long[] {1, 20, 6, 2}, Shape.of(5, 5, 2, 3), DType.FLOAT32,
+            Shape.of(1, 7, 2, 3), DType.FLOAT32,
+            ConvParams.of(b -> b.strides(3, 3).dilations(2, 2).padding(Padding.SAME)));
+    for (long r0 = 0; r0 < 20; r0++) {
+      Conv2dBackpropInput band = op.band(0, r0, r0 + 1);
+      RowBand at = band.bandOf();
+      assertTrue(band.geometry().padTop() >= 0, band.toString());
+      long pad = op.geometry().padTop();
+      for (long oy = 0; oy < 7; oy++) {
+        boolean reaches = false;
+        for (long ky = 0; ky < 5; ky++) {
+          reaches |= r0 + pad - 2 * ky == 3 * oy;
+        }
+        if (reaches) {
+          assertTrue(oy >= at.firstOutRow() && oy < at.endOutRow(), "row " + r0 + " needs out row " + oy + ": " + at);
+        }
+      }
+      assertEquals(Shape.of(1, at.outRows(), 2, 3), band.outBackpropShape());
+    }
+  }
+
+  @Test
+  void bandsAreCutAtTheAlignmentAndSizedToABudget() {
+    Conv2dBackpropInput op = convolution(DType.FLOAT32, DataFormat.NHWC, 2, 23, 19, 9, 10, 4, 2, Padding.SAME);
+    assertEquals(4, op.bandAlignment());
+    List<Conv2dBackpropInput> bands = Bands.of(op, 5);
+    assertEquals(2 * 3, bands.size()); // rows [0, 8), [8, 16), [16, 23) of each sample
+    assertEquals(16, bands.get(2).bandOf().firstRow());
+    assertEquals(23, bands.get(2).bandOf().endRow());
+    assertEquals(1, bands.get(3).bandOf().sample());
+    long budget = Bands.elements(op, 8);
+    assertEquals(8, Bands.rowsWithin(op, budget));
+    assertEquals(4, Bands.rowsWithin(op, budget - 1));
+    assertEquals(4, Bands.rowsWithin(op, 1)); // never less than one multiple
+    assertEquals(23, Bands.rowsWithin(op, Long.MAX_VALUE));
+    assertThrows(InvalidArgumentException.class, () -> op.band(0, 3, 3));
+    assertThrows(InvalidArgumentException.class, () -> op.band(2, 0, 4));
+  }
+
+  /** The whole result assembled from bands of {@code rows} rows computed by a {@link BandedRun}. */
+  private static Tensor banded(Engine engine, Conv2dBackpropInput op, Tensor filter, Tensor dy, long rows) {
+    BandedRun run = new BandedRun(engine, op, filter);
+    if (run.needsScan()) {
+      run.scan(dy);
+    }
+    Tensor dx = Tensor.zeros(op.dtype(), op.inputShape());
+    if (op.geometry().inHeight() == 0) {
+      return dx;
+    }
+    for (Conv2dBackpropInput band : Bands.of(op, rows)) {
+      RowSlices.place(run.compute(band, RowSlices.outRows(dy, band)), band, dx);
+    }
+    return dx;
+  }
+
+  private static Conv2dBackpropInput convolution(
+      DType dtype, DataFormat f, long n, long h, long w, long c, long oc, long k, long s, Padding padding) {
+    long[] pads = padding == Padding.EXPLICIT ? new long[8] : new long[0];
+    if (padding == Padding.EXPLICIT) {
+      pads[2 * f.heightDim()] = 2;
+      pads[2 * f.heightDim() + 1] = 3;
+      pads[2 * f.widthDim()] = 1;
+    }
+    ConvParams params = ConvParams.of(b -> b.strides(s, s).padding(padding).explicitPaddings(pads).dataFormat(f));
+    long ek = k;
+    long oh = padding == Padding.SAME ? (h + s - 1) / s
+        : (h + (padding == Padding.EXPLICIT ? 5 : 0) - ek + s) / s;
+    long ow = padding == Padding.SAME ? (w + s - 1) / s
+        : (w + (padding == Padding.EXPLICIT ? 1 : 0) - ek + s) / s;
+    return Conv2dBackpropInput.of(f.order(n, h, w, c), Shape.of(k, k, c, oc), dtype, Shape.of(f.order(n, oh, ow, oc)),
+        dtype, params);
+  }
+
+  private static Tensor random(DType dtype, Shape shape, SplittableRandom r) {
+    double[] v = new double[(int) shape.elementCount()];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = r.nextDouble(-1, 1);
+    }
+    return Tensor.fromDoubles(dtype, shape, v);
+  }
+
+  private static void assertBits(Tensor expected, Tensor actual, String context) {
+    assertEquals(expected.shape(), actual.shape(), context);
+    switch (expected.dtype()) {
+      case FLOAT32 -> assertArrayEquals(bits(expected.float32Data()), bits(actual.float32Data()), context);
+      case FLOAT64 -> assertArrayEquals(bits(expected.float64Data()), bits(actual.float64Data()), context);
+      default -> assertArrayEquals(expected.bits16Data(), actual.bits16Data(), context);
+    }
+  }
+
+  private static int[] bits(float[] a) {
+    int[] b = new int[a.length];
+    for (int i = 0; i < a.length; i++) {
+      b[i] = Float.floatToRawIntBits(a[i]);
+    }
+    return b;
+  }
+
+  private static long[] bits(double[] a) {
+    long[] b = new long[a.length];
+    for (int i = 0; i < a.length; i++) {
+      b[i] = Double.doubleToRawLongBits(a[i]);
+    }
+    return b;
+  }
+}
