@@ -31,6 +31,10 @@ import org.convgrad.io.InputFiles;
  * temporary name and renamed into place ({@link AtomicFile}). bfloat16 has no NumPy type and is
  * rejected; widen it to float32 first.
  *
+ * <p>Parts of arrays larger than one tensor (2^31 - 9 elements): {@link #readBox} reads any box of
+ * the array (a band of rows of one image, NHWC or NCHW) with positioned reads, and {@link
+ * NpyRangeWriter} writes a file box by box, so neither side ever holds the whole array.
+ *
  * <p>All data moves in bulk through a direct buffer (a few MiB), never an element at a time.
  */
 public final class Npy {
@@ -42,7 +46,6 @@ public final class Npy {
   private static final int MAX_HEADER_BYTES = 1 << 20;
   /** NumPy's spare room after the header so the first dimension can grow in place. */
   private static final int GROWTH_AXIS_MAX_DIGITS = 21;
-  private static final int CHUNK_BYTES = 1 << 22;
 
   private Npy() {}
 
@@ -65,7 +68,7 @@ public final class Npy {
       throw new NpyFormatException(source, "empty file (0 bytes), not a .npy file");
     }
     ByteBuffer pre = ByteBuffer.allocate((int) Math.min(size, PREAMBLE_V2)).order(ByteOrder.LITTLE_ENDIAN);
-    readFully(channel, pre, 0, source, "the .npy preamble");
+    NpyData.readFully(channel, pre, 0, source, "the .npy preamble");
     int magicSeen = Math.min(pre.limit(), MAGIC.length);
     for (int i = 0; i < magicSeen; i++) {
       if (pre.get(i) != MAGIC[i]) {
@@ -105,7 +108,7 @@ public final class Npy {
           + " bytes after the " + preamble + "-byte preamble but the file has " + size + " bytes in all");
     }
     ByteBuffer hb = ByteBuffer.allocate((int) headerLength);
-    readFully(channel, hb, preamble, source, "the .npy header");
+    NpyData.readFully(channel, hb, preamble, source, "the .npy header");
     String text = new String(hb.array(), major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
     NpyHeader header = NpyHeaderText.parse(text, major, minor, dataOffset, source);
     long dataBytes;
@@ -133,9 +136,7 @@ public final class Npy {
   public static Tensor read(SeekableByteChannel channel, String source) throws IOException {
     NpyHeader h = readHeader(channel, source);
     requireReadable(h, source);
-    Tensor t = allocate(h.dtype(), h.shape(), source);
-    readData(channel, source, h.dataOffset(), h.byteOrder(), t, 0, t.size());
-    return t;
+    return readBox(channel, source, h, NpyBox.whole(h.shape()));
   }
 
   /**
@@ -162,12 +163,47 @@ public final class Npy {
       throw new IndexOutOfBoundsException(source + ": rows [" + firstRow + ", " + firstRow + " + " + rowCount
           + ") are outside the file's " + rows + " rows");
     }
-    long[] dims = h.shape().toArray();
-    dims[0] = rowCount;
-    Shape shape = Shape.of(dims);
-    Tensor t = allocate(h.dtype(), shape, source);
-    long offset = h.dataOffset() + firstRow * h.rowElements() * h.dtype().byteSize();
-    readData(channel, source, offset, h.byteOrder(), t, 0, t.size());
+    long[] start = new long[h.shape().rank()];
+    start[0] = firstRow;
+    long[] count = h.shape().toArray();
+    count[0] = rowCount;
+    return readBox(channel, source, h, NpyBox.of(source, h.shape(), start, count));
+  }
+
+  /**
+   * The box {@code [start[i], start[i] + count[i])} of every axis of the array in {@code file}, a
+   * tensor of shape {@code count}, read with positioned reads without touching the rest of the
+   * file: one read per contiguous run, so a band of NHWC rows {@code [b, r0..r1, all W, all C]} is
+   * one read and a band of NCHW rows {@code [b, all C, r0..r1, all W]} is one read per channel.
+   * The file may hold more elements than a tensor; the box may not.
+   *
+   * @throws InvalidArgumentException when the box's rank is not the file's
+   * @throws IndexOutOfBoundsException when the box leaves an axis of the file (the message names
+   *     the file, the axis and its bounds)
+   * @throws NpyFormatException when the file is not a readable {@code .npy} file, is truncated, or
+   *     the box has more elements than one tensor holds
+   */
+  public static Tensor readBox(Path file, long[] start, long[] count) throws IOException {
+    try (FileChannel ch = InputFiles.open(file)) {
+      return readBox(ch, file.toString(), start, count);
+    }
+  }
+
+  /** {@link #readBox(Path, long[], long[])} over a channel; {@code source} names it in errors. */
+  public static Tensor readBox(SeekableByteChannel channel, String source, long[] start, long[] count)
+      throws IOException {
+    NpyHeader h = readHeader(channel, source);
+    requireReadable(h, source);
+    return readBox(channel, source, h, NpyBox.of(source, h.shape(), start, count));
+  }
+
+  private static Tensor readBox(SeekableByteChannel ch, String source, NpyHeader h, NpyBox box)
+      throws IOException {
+    Tensor t = allocate(h.dtype(), box.shape(), source);
+    int width = h.dtype().byteSize();
+    ByteBuffer buf = NpyData.buffer(h.dtype(), t.size());
+    box.forEachRun((element, at, length) ->
+        NpyData.read(ch, source, h.dataOffset() + element * width, h.byteOrder(), t, at, length, buf));
     return t;
   }
 
@@ -183,53 +219,9 @@ public final class Npy {
     if (count > Shape.MAX_ELEMENTS) {
       throw new NpyFormatException(source, "shape " + shape + " has " + count
           + " elements, more than one tensor holds (" + Shape.MAX_ELEMENTS
-          + "); read it in parts with Npy.readRange");
+          + "); read it in parts with Npy.readRange or Npy.readBox");
     }
     return Tensor.zeros(dtype, shape);
-  }
-
-  /** Reads {@code count} elements at byte {@code position} into {@code t} from element {@code at}. */
-  private static void readData(SeekableByteChannel ch, String source, long position, ByteOrder order,
-      Tensor t, int at, int count) throws IOException {
-    int width = t.dtype().byteSize();
-    ByteBuffer buf = ByteBuffer.allocateDirect((int) Math.min(CHUNK_BYTES, Math.max(8L, (long) count * width)));
-    int perChunk = buf.capacity() / width;
-    long pos = position;
-    int done = 0;
-    while (done < count) {
-      int n = Math.min(perChunk, count - done);
-      buf.clear().limit(n * width);
-      readFully(ch, buf, pos, source, "the array data");
-      buf.flip();
-      buf.order(order);
-      switch (t.dtype()) {
-        case FLOAT32:
-          buf.asFloatBuffer().get(t.float32Data(), at + done, n);
-          break;
-        case FLOAT64:
-          buf.asDoubleBuffer().get(t.float64Data(), at + done, n);
-          break;
-        default:
-          buf.asShortBuffer().get(t.bits16Data(), at + done, n);
-      }
-      done += n;
-      pos += (long) n * width;
-    }
-  }
-
-  private static void readFully(SeekableByteChannel ch, ByteBuffer buf, long position, String source,
-      String what) throws IOException {
-    long pos = position;
-    if (!(ch instanceof FileChannel)) {
-      ch.position(pos);
-    }
-    while (buf.hasRemaining()) {
-      int r = ch instanceof FileChannel ? ((FileChannel) ch).read(buf, pos) : ch.read(buf);
-      if (r < 0) {
-        throw new NpyFormatException(source, "truncated: the file ended at byte " + pos + " while reading " + what);
-      }
-      pos += r;
-    }
   }
 
   // ---------------------------------------------------------------- writing
@@ -251,35 +243,9 @@ public final class Npy {
   }
 
   private static void writeBody(WritableByteChannel ch, byte[] header, Tensor t) throws IOException {
-    writeFully(ch, ByteBuffer.wrap(header));
-    int width = t.dtype().byteSize();
-    int count = t.size();
-    ByteBuffer buf = ByteBuffer.allocateDirect((int) Math.min(CHUNK_BYTES, Math.max(8L, (long) count * width)))
-        .order(ByteOrder.LITTLE_ENDIAN);
-    int perChunk = buf.capacity() / width;
-    for (int done = 0; done < count; ) {
-      int n = Math.min(perChunk, count - done);
-      buf.clear();
-      switch (t.dtype()) {
-        case FLOAT32:
-          buf.asFloatBuffer().put(t.float32Data(), done, n);
-          break;
-        case FLOAT64:
-          buf.asDoubleBuffer().put(t.float64Data(), done, n);
-          break;
-        default:
-          buf.asShortBuffer().put(t.bits16Data(), done, n);
-      }
-      buf.limit(n * width);
-      writeFully(ch, buf);
-      done += n;
-    }
-  }
-
-  private static void writeFully(WritableByteChannel ch, ByteBuffer buf) throws IOException {
-    while (buf.hasRemaining()) {
-      ch.write(buf);
-    }
+    NpyData.writeFully(ch, ByteBuffer.wrap(header));
+    ByteBuffer buf = NpyData.buffer(t.dtype(), t.size());
+    NpyData.write(t, 0, t.size(), buf, (chunk, offset) -> NpyData.writeFully(ch, chunk));
   }
 
   /** NumPy's type string for {@code dtype}: {@code <f2}, {@code <f4} or {@code <f8}. */

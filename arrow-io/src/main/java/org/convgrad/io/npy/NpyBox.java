@@ -1,0 +1,120 @@
+package org.convgrad.io.npy;
+
+import java.io.IOException;
+import java.util.Arrays;
+import org.convgrad.engine.InvalidArgumentException;
+import org.convgrad.engine.tensor.Shape;
+
+/**
+ * A box {@code [start[i], start[i] + count[i])} of every axis of a C-order array, checked against
+ * the array's shape, and its elements as contiguous runs of the array: the trailing axes the box
+ * spans whole are folded into one run with the innermost axis it cuts, so a band of NHWC rows is
+ * one run and a band of NCHW rows one run per channel. Offsets are longs: the array may hold far
+ * more elements than a Java array, only the box must fit one tensor.
+ */
+final class NpyBox {
+  /** One run: {@code length} elements at element {@code element} of the array, {@code at} of the box. */
+  @FunctionalInterface
+  interface Run {
+    void accept(long element, int at, int length) throws IOException;
+  }
+
+  private final long[] dims;
+  private final long[] start;
+  private final long[] count;
+
+  private NpyBox(long[] dims, long[] start, long[] count) {
+    this.dims = dims;
+    this.start = start;
+    this.count = count;
+  }
+
+  /**
+   * The box of {@code shape} at {@code start} of {@code count} elements per axis.
+   *
+   * @throws InvalidArgumentException when the box's rank is not the shape's
+   * @throws IndexOutOfBoundsException when the box leaves an axis; the message names {@code
+   *     source}, the axis and its bounds
+   */
+  static NpyBox of(String source, Shape shape, long[] start, long[] count) {
+    if (start.length != shape.rank() || count.length != shape.rank()) {
+      String ranks = start.length == count.length ? "" + start.length : start.length + " and " + count.length;
+      throw new InvalidArgumentException(source + ": a box of start " + Arrays.toString(start) + " and count "
+          + Arrays.toString(count) + " (rank " + ranks + ") for an array of rank " + shape.rank() + ", shape " + shape);
+    }
+    long[] dims = shape.toArray();
+    for (int i = 0; i < dims.length; i++) {
+      long s = start[i];
+      long c = count[i];
+      if (s < 0 || c < 0 || s > dims[i] || c > dims[i] - s) {
+        throw new IndexOutOfBoundsException(source + ": axis " + i + " of the box, [" + s + ", " + s + " + " + c
+            + "), is outside the axis's [0, " + dims[i] + ") (shape " + shape + ")");
+      }
+    }
+    return new NpyBox(dims, start.clone(), count.clone());
+  }
+
+  /** The whole of {@code shape}. */
+  static NpyBox whole(Shape shape) {
+    long[] dims = shape.toArray();
+    return new NpyBox(dims, new long[dims.length], dims.clone());
+  }
+
+  /** The box's own shape, {@code count}. */
+  Shape shape() {
+    return Shape.of(count);
+  }
+
+  /**
+   * Calls {@code run} for each contiguous run in C order of the box (none when it is empty). The
+   * box must fit one tensor (its positions are ints); callers allocate or check that first.
+   */
+  void forEachRun(Run run) throws IOException {
+    int rank = dims.length;
+    for (long c : count) {
+      if (c == 0) {
+        return;
+      }
+    }
+    // Here every axis is at least 1 long, so the strides are at most the array's element count.
+    long[] stride = new long[rank];
+    long inner = 1;
+    for (int i = rank - 1; i >= 0; i--) {
+      stride[i] = inner;
+      inner = Math.multiplyExact(inner, dims[i]);
+    }
+    int cut = rank - 1;
+    long runLength = 1;
+    while (cut >= 0 && count[cut] == dims[cut]) {
+      runLength *= dims[cut];
+      cut--;
+    }
+    if (cut < 0) {
+      run.accept(0, 0, Math.toIntExact(runLength));
+      return;
+    }
+    runLength *= count[cut];
+    int length = Math.toIntExact(runLength);
+    long first = 0;
+    for (int i = 0; i <= cut; i++) {
+      first += start[i] * stride[i];
+    }
+    // An odometer over the axes above the cut, the last fastest.
+    long[] index = new long[cut];
+    long element = first;
+    for (int at = 0; ; at = Math.addExact(at, length)) {
+      run.accept(element, at, length);
+      int axis = cut - 1;
+      while (axis >= 0 && index[axis] == count[axis] - 1) {
+        element -= index[axis] * stride[axis];
+        index[axis] = 0;
+        axis--;
+      }
+      if (axis < 0) {
+        return;
+      }
+      index[axis]++;
+      element += stride[axis];
+    }
+  }
+}
