@@ -1,5 +1,6 @@
 package org.convgrad.engine.band;
 
+import java.io.Serializable;
 import org.convgrad.engine.DType;
 import org.convgrad.engine.tensor.BFloat16;
 import org.convgrad.engine.tensor.Float16;
@@ -14,7 +15,7 @@ import org.convgrad.engine.tensor.Tensor;
  * @param maxAbs the largest |value|, NaN when a value is infinite or NaN, 0 for no values
  * @param count how many values were scanned
  */
-public record OutBackpropScan(double maxAbs, long count) {
+public record OutBackpropScan(double maxAbs, long count) implements Serializable {
   /** The scan of no values. */
   public static final OutBackpropScan EMPTY = new OutBackpropScan(0, 0);
 

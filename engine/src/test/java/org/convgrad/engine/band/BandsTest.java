@@ -197,6 +197,32 @@ class BandsTest {
     assertThrows(InvalidArgumentException.class, () -> op.band(2, 0, 4));
   }
 
+  @Test
+  void theScanRowsOfASamplesBandsCoverItsOutBackpropRowsOnce() {
+    for (int seed = 0; seed < 200; seed++) {
+      Conv2dBackpropInput op = Problem.random(seed, DType.FLOAT32, DataFormat.NHWC, false).op;
+      if (op.geometry().inHeight() == 0) {
+        continue;
+      }
+      for (long rows : new long[] {1, 2, 5}) {
+        long next = 0;
+        long sample = 0;
+        for (Conv2dBackpropInput band : Bands.of(op, rows)) {
+          if (band.bandOf().sample() != sample) {
+            assertEquals(op.geometry().outHeight(), next, op + " sample " + sample);
+            sample = band.bandOf().sample();
+            next = 0;
+          }
+          long[] scan = Bands.scanRows(band);
+          assertEquals(next, scan[0], op + " " + band.bandOf());
+          assertTrue(scan[1] >= scan[0], op + " " + band.bandOf());
+          next = scan[1];
+        }
+        assertEquals(op.geometry().outHeight(), next, op.toString());
+      }
+    }
+  }
+
   /** The whole result assembled from bands of {@code rows} rows computed by a {@link BandedRun}. */
   private static Tensor banded(Engine engine, Conv2dBackpropInput op, Tensor filter, Tensor dy, long rows) {
     BandedRun run = new BandedRun(engine, op, filter);
