@@ -10,11 +10,15 @@ import org.convgrad.engine.BackpropInputOp;
 import org.convgrad.engine.Conv2dBackpropInput;
 import org.convgrad.engine.Engine;
 import org.convgrad.engine.EngineKind;
+import org.convgrad.engine.band.Bands;
 import org.convgrad.engine.kernel.PackedFilter;
+import org.convgrad.engine.tensor.Shape;
 import org.convgrad.engine.tensor.Tensor;
 import org.convgrad.io.TensorFile;
 import org.convgrad.io.OutputPaths;
 import org.convgrad.io.TensorFiles;
+import org.convgrad.io.npy.Npy;
+import org.convgrad.io.npy.NpyHeader;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.ParameterException;
@@ -63,11 +67,20 @@ final class BackpropInputCommand implements Callable<Integer> {
 
   @Mixin EngineOptions engine;
 
+  @Option(names = "--band-rows", paramLabel = "N", description = "Compute the result in bands of N rows (rounded up to"
+      + " a multiple of 2 x the row stride), streamed from the --out-backprop .npy to the --output .npy: one image may"
+      + " then be larger than the heap or a Java array, and the result has the same bits. Default: bands, sized to the"
+      + " heap, only for .npy problems larger than a quarter of the heap or one tensor.")
+  @Nullable Long bandRows;
+
   @Override
   public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
     BackpropInputOp described = op.toOp();
     engine.check(spec);
+    if (bandRows != null && bandRows < 1) {
+      throw new ParameterException(spec.commandLine(), "--band-rows must be at least 1, but got " + bandRows);
+    }
     // Before any work: the output's name, and that writing it destroys nothing the user did not name.
     TensorFiles.Format.of(output);
     Map<String, @Nullable Path> inputs = new LinkedHashMap<>();
@@ -75,6 +88,18 @@ final class BackpropInputCommand implements Callable<Integer> {
     inputs.put("--filter", filter);
     OutputPaths.checkFile("--output", output, inputs);
     Tensor w = TensorFiles.readFilter(filter);
+    boolean npyToNpy =
+        TensorFiles.Format.of(outBackprop) == TensorFiles.Format.NPY && TensorFiles.Format.of(output) == TensorFiles.Format.NPY;
+    if (npyToNpy) {
+      NpyHeader dyHeader = Npy.readHeader(outBackprop);
+      Conv2dBackpropInput problem = described.bind(w.shape(), w.dtype(), dyHeader.shape(), dyHeader.dtype());
+      if (bandRows != null || !fitsInMemory(problem)) {
+        return banded(out, problem, w);
+      }
+    } else if (bandRows != null) {
+      throw new ParameterException(spec.commandLine(),
+          "--band-rows streams .npy to .npy: --out-backprop and --output must both end in .npy");
+    }
     TensorFile dyFile = TensorFiles.read(outBackprop);
     dyFile.requireLayout(described.dataFormat());
     Tensor dy = dyFile.tensor();
@@ -88,6 +113,35 @@ final class BackpropInputCommand implements Callable<Integer> {
         out.printf("%s -> %s %s %s, kernel %s, %d thread(s)%n", problem, output, timing.value().dtype(),
             timing.value().shape(), e.kernelFor(problem).describe(problem), e.threads());
         out.println(timing.describe(problem.geometry().flops()));
+      }
+    }
+    return 0;
+  }
+
+  /**
+   * Whether the whole problem is computed in memory: its result and out_backprop each fit one tensor
+   * and together a quarter of the heap. Larger ones stream in bands ({@link BandedNpyRun}).
+   */
+  private static boolean fitsInMemory(Conv2dBackpropInput problem) {
+    long result = problem.inputShape().elementCount();
+    long dy = problem.outBackpropShape().elementCount();
+    long bytes = (result + dy) * problem.dtype().byteSize();
+    return result <= Shape.MAX_ELEMENTS && dy <= Shape.MAX_ELEMENTS && bytes <= Runtime.getRuntime().maxMemory() / 4;
+  }
+
+  private int banded(PrintWriter out, Conv2dBackpropInput problem, Tensor w) throws IOException {
+    if (engine.repeat > 1) {
+      throw new ParameterException(spec.commandLine(), "--repeat times problems computed in memory; this one runs in"
+          + " bands (" + (bandRows != null ? "--band-rows" : "larger than a quarter of the heap or one tensor") + ")");
+    }
+    long rows = bandRows != null ? bandRows
+        : Bands.rowsWithin(problem, BandedNpyRun.defaultBandElements(problem.dtype().byteSize()));
+    try (Engine e = engine.build()) {
+      BandedNpyRun.Report report = new BandedNpyRun(e, problem, rows).run(w, outBackprop, output);
+      if (engine.verbose) {
+        out.printf("%s -> %s %s %s, %d thread(s)%n", problem, output, problem.dtype(), problem.inputShape(),
+            e.threads());
+        out.println(report.describe(problem.geometry().flops()));
       }
     }
     return 0;

@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.stream.Collectors;
 import java.util.stream.LongStream;
 import org.convgrad.engine.DType;
 import org.convgrad.engine.DataFormat;
@@ -126,17 +125,9 @@ class ConvgradCliIT {
 
   /** The command line that runs problem {@code p} on files. */
   private static String[] opArgs(Problem p, Path w, Path dy, Path dx) {
-    List<String> args = new ArrayList<>(List.of(
-        "backprop-input", "--input-sizes", csv(p.inputSizes), "--filter", w.toString(), "--out-backprop", dy.toString(),
-        "--strides", csv(p.params.strides()), "--padding", p.params.padding().name(),
-        "--dilations", csv(p.params.dilations()), "--data-format", p.params.dataFormat().name(), "--output", dx.toString()));
-    if (p.params.explicitPaddings().length > 0) {
-      args.addAll(List.of("--explicit-paddings", csv(p.params.explicitPaddings())));
-    }
+    List<String> args = new ArrayList<>(List.of("backprop-input"));
+    args.addAll(CliArgs.op(p));
+    args.addAll(List.of("--filter", w.toString(), "--out-backprop", dy.toString(), "--output", dx.toString()));
     return args.toArray(new String[0]);
-  }
-
-  private static String csv(long[] values) {
-    return LongStream.of(values).mapToObj(Long::toString).collect(Collectors.joining(","));
   }
 }

@@ -1,0 +1,133 @@
+package org.convgrad.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.convgrad.engine.DType;
+import org.convgrad.engine.DataFormat;
+import org.convgrad.engine.tensor.Shape;
+import org.convgrad.engine.tensor.Tensor;
+import org.convgrad.engine.testing.Problem;
+import org.convgrad.io.npy.Npy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * {@code convgrad backprop-input --band-rows N} streams .npy to .npy band by band and writes the file
+ * an in-memory run writes, byte for byte.
+ */
+class BandedCliTest {
+  @TempDir Path dir;
+
+  @ParameterizedTest(name = "seed {0}")
+  @ValueSource(longs = {5, 6, 7, 8, 9, 10, 11, 12})
+  void bandsOfAnyHeightWriteTheInMemoryRunsFile(long seed) throws Exception {
+    DType dtype = new DType[] {DType.FLOAT32, DType.HALF, DType.FLOAT64}[(int) (seed % 3)];
+    DataFormat format = seed % 2 == 0 ? DataFormat.NHWC : DataFormat.NCHW;
+    Problem p = Problem.random(seed, dtype, format, true);
+    List<String> args = files(p, "w" + seed, "dy" + seed);
+    Path whole = dir.resolve("whole" + seed + ".npy");
+    assertEquals(0, run(args, whole, "--threads", "2"));
+    for (String rows : new String[] {"1", "3", "7"}) {
+      Path banded = dir.resolve("banded" + seed + "-" + rows + ".npy");
+      assertEquals(0, run(args, banded, "--threads", "2", "--band-rows", rows));
+      assertArrayEquals(Files.readAllBytes(whole), Files.readAllBytes(banded), p + ", bands of " + rows);
+    }
+  }
+
+  @Test
+  void winogradProblemsScanTheirOutBackpropAndKeepTheirBits() throws Exception {
+    // 3x3 at stride 1 with 16 channels: the SIMD kernel's Winograd tiles, which choose by the data.
+    Tensor w = random(DType.FLOAT32, Shape.of(3, 3, 16, 16), 1);
+    Tensor dy = random(DType.FLOAT32, Shape.of(1, 30, 17, 16), 2);
+    dy.float32Data()[dy.size() - 1] = 1e37f; // in the last band only: every band must run the direct tiles
+    Npy.write(dir.resolve("w.npy"), w);
+    Npy.write(dir.resolve("dy.npy"), dy);
+    List<String> args = List.of("--input-sizes", "1,30,17,16", "--padding", "SAME", "--filter",
+        dir.resolve("w.npy").toString(), "--out-backprop", dir.resolve("dy.npy").toString());
+    Path whole = dir.resolve("whole.npy");
+    Path banded = dir.resolve("banded.npy");
+    assertEquals(0, run(args, whole));
+    StringWriter out = new StringWriter();
+    assertEquals(0, run(args, banded, out, new StringWriter(), "--band-rows", "4", "-v"));
+    assertTrue(out.toString().contains("8 band(s) of 4 row(s) (out_backprop scanned first)"), out.toString());
+    assertArrayEquals(Files.readAllBytes(whole), Files.readAllBytes(banded));
+  }
+
+  @Test
+  void aTruncatedOutBackpropIsRejectedBeforeAnyBandAndNothingIsWritten() throws Exception {
+    Problem p = Problem.random(21, DType.FLOAT32, DataFormat.NHWC, false);
+    List<String> args = files(p, "w", "dy");
+    Path dy = dir.resolve("dy.npy");
+    byte[] bytes = Files.readAllBytes(dy);
+    Files.write(dy, Arrays.copyOf(bytes, bytes.length - 4));
+    StringWriter err = new StringWriter();
+    assertEquals(2, run(args, dir.resolve("dx.npy"), new StringWriter(), err, "--band-rows", "1"));
+    assertTrue(err.toString().startsWith("Error: ") && err.toString().contains(dy.toString()), err.toString());
+    try (var files = Files.list(dir)) {
+      assertEquals(List.of("dy.npy", "w.npy"), files.map(f -> f.getFileName().toString()).sorted().toList());
+    }
+  }
+
+  @Test
+  void bandsNeedNpyOnBothSidesAndAPositiveHeight() throws Exception {
+    Problem p = Problem.random(22, DType.FLOAT32, DataFormat.NHWC, false);
+    List<String> args = files(p, "w", "dy");
+    StringWriter err = new StringWriter();
+    assertEquals(2, run(args, dir.resolve("dx.arrow"), new StringWriter(), err, "--band-rows", "2"));
+    assertTrue(err.toString().startsWith("Usage error: --band-rows streams .npy to .npy"), err.toString());
+    err = new StringWriter();
+    assertEquals(2, run(args, dir.resolve("dx.npy"), new StringWriter(), err, "--band-rows", "0"));
+    assertTrue(err.toString().startsWith("Usage error: --band-rows must be at least 1, but got 0"), err.toString());
+    err = new StringWriter();
+    assertEquals(2, run(args, dir.resolve("dx.npy"), new StringWriter(), err, "--band-rows", "2", "--repeat", "3"));
+    assertTrue(err.toString().startsWith("Usage error: --repeat times problems computed in memory"), err.toString());
+    assertFalse(Files.exists(dir.resolve("dx.npy")));
+  }
+
+  private List<String> files(Problem p, String w, String dy) throws Exception {
+    SplittableRandom r = new SplittableRandom(p.seed);
+    Path wf = dir.resolve(w + ".npy");
+    Path dyf = dir.resolve(dy + ".npy");
+    // Values off any grid, so that another order of the same terms would round otherwise.
+    Npy.write(wf, random(p.op.dtype(), p.op.filterShape(), r.nextLong()));
+    Npy.write(dyf, random(p.op.dtype(), p.op.outBackpropShape(), r.nextLong()));
+    List<String> args = new ArrayList<>(CliArgs.op(p));
+    args.addAll(List.of("--filter", wf.toString(), "--out-backprop", dyf.toString()));
+    return args;
+  }
+
+  private static int run(List<String> args, Path output, String... more) {
+    return run(args, output, new StringWriter(), new StringWriter(), more);
+  }
+
+  private static int run(List<String> args, Path output, StringWriter out, StringWriter err, String... more) {
+    List<String> all = new ArrayList<>();
+    all.add("backprop-input");
+    all.addAll(args);
+    all.addAll(List.of("--output", output.toString()));
+    all.addAll(List.of(more));
+    return ConvgradCli.run(all.toArray(String[]::new), new PrintWriter(out, true), new PrintWriter(err, true));
+  }
+
+  private static Tensor random(DType dtype, Shape shape, long seed) {
+    SplittableRandom r = new SplittableRandom(seed);
+    double[] v = new double[(int) shape.elementCount()];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = r.nextDouble(-1, 1);
+    }
+    return Tensor.fromDoubles(dtype, shape, v);
+  }
+}
