@@ -16,6 +16,7 @@ import org.convgrad.engine.DataFormat;
 import org.convgrad.engine.tensor.Shape;
 import org.convgrad.engine.tensor.Tensor;
 import org.convgrad.io.npy.Npy;
+import org.convgrad.io.npy.NpyRangeWriter;
 import org.convgrad.spark.io.ArrowParts;
 import org.convgrad.spark.io.DatasetException;
 import org.convgrad.spark.io.HadoopChannels;
@@ -80,12 +81,38 @@ public final class Assembler {
   private static void writeNpy(Path outputDir, Manifest m, FileSystem fs, Path tmp, Configuration conf)
       throws IOException {
     DType dtype = dtype(m);
+    if (m.bandRows != null && DataFormat.valueOf(m.dataFormat) == DataFormat.NCHW) {
+      writeNchwBands(outputDir, m, tmp, conf);
+      return;
+    }
+    // Whole samples, and NHWC bands (sample after sample, row after row), lie in the file's order.
     try (OutputStream out = fs.create(tmp, true);
         WritableByteChannel ch = Channels.newChannel(out)) {
       ch.write(ByteBuffer.wrap(Npy.headerBytes(dtype, Shape.of(m.shape))));
       for (Manifest.Part p : m.parts) {
         ArrowParts.read(new Path(outputDir, p.file), conf, (ids, batch) -> writeData(batch, ch));
       }
+    }
+  }
+
+  /**
+   * NCHW bands: a band's rows are one run per channel, so each part is written where its runs go,
+   * with positioned writes, on a local file system only.
+   */
+  private static void writeNchwBands(Path outputDir, Manifest m, Path tmp, Configuration conf) throws IOException {
+    java.nio.file.Path local = HadoopChannels.localPath(tmp, conf);
+    if (local == null) {
+      throw new DatasetException("--assemble " + tmp.getParent() + ": NCHW bands are assembled on a local file"
+          + " system only (positioned writes); assemble NHWC, or to a file: path");
+    }
+    try (NpyRangeWriter out = NpyRangeWriter.begin(local, dtype(m), Shape.of(m.shape))) {
+      for (Manifest.Part p : m.parts) {
+        long sample = p.firstSample;
+        long row = p.firstRow == null ? 0 : p.firstRow;
+        ArrowParts.read(new Path(outputDir, p.file), conf,
+            (ids, batch) -> out.write(DataFormat.NCHW.order(sample, row, 0, 0), batch));
+      }
+      out.commit();
     }
   }
 

@@ -11,6 +11,7 @@ import java.util.List;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.convgrad.spark.task.TaskCommit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code manifest.json} of a job's output: what was computed and the parts in sample order, with
@@ -33,6 +34,8 @@ public final class Manifest {
   /** The whole input gradient's shape, [n, ...] in data_format order. */
   public long[] shape = new long[0];
   public long samples;
+  /** For a job sharded into bands of result rows, their height (the last band of a sample may be lower). */
+  public @Nullable Long bandRows;
   public String engine = "";
   public String sparkApplicationId = "";
   public String jobId = "";
@@ -45,6 +48,10 @@ public final class Manifest {
     public int shard;
     public long firstSample;
     public long samples;
+    /** For a band of one sample's result rows, the first of them; absent for whole samples. */
+    public @Nullable Long firstRow;
+    /** For a band, how many result rows it holds. */
+    public @Nullable Long rows;
     public long firstId;
     public long lastId;
     public long bytes;
@@ -62,6 +69,10 @@ public final class Manifest {
       p.shard = c.shard;
       p.firstSample = c.firstSample;
       p.samples = c.samples;
+      if (c.endRow > c.firstRow) {
+        p.firstRow = c.firstRow;
+        p.rows = c.endRow - c.firstRow;
+      }
       p.firstId = c.firstId;
       p.lastId = c.lastId;
       p.bytes = c.bytes;

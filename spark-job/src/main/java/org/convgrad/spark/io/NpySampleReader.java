@@ -28,6 +28,11 @@ final class NpySampleReader implements SampleReader {
   }
 
   @Override
+  public Tensor readBox(long[] start, long[] count) throws IOException {
+    return Npy.readBox(channel, source, start, count);
+  }
+
+  @Override
   public void close() throws IOException {
     channel.close();
   }

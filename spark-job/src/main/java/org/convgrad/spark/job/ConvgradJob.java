@@ -15,16 +15,22 @@ import org.apache.spark.util.DoubleAccumulator;
 import org.apache.spark.util.LongAccumulator;
 import org.convgrad.engine.BackpropInputOp;
 import org.convgrad.engine.Conv2dBackpropInput;
+import org.convgrad.engine.DataFormat;
 import org.convgrad.engine.InvalidArgumentException;
+import org.convgrad.engine.band.Bands;
+import org.convgrad.engine.band.OutBackpropScan;
+import org.convgrad.engine.tensor.Shape;
 import org.convgrad.engine.tensor.Tensor;
 import org.convgrad.spark.commit.Assembler;
 import org.convgrad.spark.commit.JobCommitter;
 import org.convgrad.spark.commit.Manifest;
 import org.convgrad.spark.io.DatasetException;
 import org.convgrad.spark.io.FilterFile;
+import org.convgrad.spark.io.HadoopChannels;
 import org.convgrad.spark.io.SampleDataset;
 import org.convgrad.spark.io.Shard;
 import org.convgrad.spark.task.JobSpec;
+import org.convgrad.spark.task.ScanTask;
 import org.convgrad.spark.task.ShardTask;
 import org.convgrad.spark.task.TaskCommit;
 import org.jspecify.annotations.Nullable;
@@ -66,6 +72,7 @@ public final class ConvgradJob {
   private final String output;
   private final @Nullable String assemble;
   private final long samplesPerTask;
+  private final long bandRows;
   private final EngineChoice engine;
   private final int threads;
 
@@ -77,6 +84,7 @@ public final class ConvgradJob {
     this.output = b.output;
     this.assemble = b.assemble;
     this.samplesPerTask = b.samplesPerTask;
+    this.bandRows = b.bandRows;
     this.engine = b.engine;
     this.threads = b.threads;
   }
@@ -141,17 +149,24 @@ public final class ConvgradJob {
     JobPaths.check(hadoop, outBackprop, filterPath, output, assemble);
     LOG.info("convgrad: {} over {}", whole, dataset);
 
-    // 2. Plan shards of whole samples.
+    // 2. Plan shards of whole samples, or bands of rows of samples too large for one task.
+    long batchMaxBytes = ConvgradConf.BATCH_MAX_BYTES.getLong(spark);
+    Conv2dBackpropInput sample = op.bindBatch(1, dataset.sampleShape(), filter.shape(), filter.dtype(), dataset.dtype());
+    long rowsPerBand = bandRows > 0 ? Bands.height(sample, bandRows) : autoBandRows(sample, dataset, batchMaxBytes);
+    if (rowsPerBand > 0) {
+      checkBandable(dataset, hadoop);
+    }
     int slots = jsc.defaultParallelism();
     long perTask = samplesPerTask > 0 ? samplesPerTask : ShardPlanner.defaultSamplesPerTask(dataset.samples(), slots);
-    List<Shard> shards = ShardPlanner.plan(dataset, perTask);
+    List<Shard> shards = rowsPerBand > 0
+        ? ShardPlanner.planBands(dataset, sample, rowsPerBand) : ShardPlanner.plan(dataset, perTask);
 
     // 3. Output and broadcast.
     String jobId = "job-" + UUID.randomUUID().toString().substring(0, 8);
     JobCommitter committer = new JobCommitter(output, hadoop, jobId);
     committer.setupJob();
     JobSpec spec = new JobSpec(hadoop, jobId, op, dataset, filter, engine.name().toLowerCase(), threads,
-        ConvgradConf.BATCH_MAX_BYTES.getLong(spark), committer.attemptDir().toString(),
+        batchMaxBytes, committer.attemptDir().toString(),
         ConvgradConf.TEST_FAIL_FIRST_ATTEMPT.getBoolean(spark), ConvgradConf.TEST_KILL_EXECUTOR_ONCE.get(spark),
         ConvgradConf.TEST_SLOW_FIRST_ATTEMPT_MILLIS.getLong(spark), ConvgradConf.TEST_FAIL_SHARD.getLong(spark));
     Broadcast<byte[]> broadcast = jsc.broadcast(spec.toBytes());
@@ -170,8 +185,19 @@ public final class ConvgradJob {
     double computeSeconds;
     boolean tasksDone = false;
     try {
+      OutBackpropScan scan = null;
+      if (rowsPerBand > 0) {
+        // Every band chooses its tiles as the whole dataset would: scan it first, each row once.
+        jsc.setCallSite("convgrad scan out_backprop [" + shards.size() + " tasks]");
+        scan = OutBackpropScan.EMPTY;
+        for (ScanTask.Part part : jsc.parallelize(shards, shards.size()).mapPartitions(new ScanTask(broadcast), true)
+            .collect()) {
+          scan = scan.with(part.scan());
+        }
+        jsc.setCallSite("convgrad backprop-input bands [" + shards.size() + " tasks]");
+      }
       List<TaskCommit> accepted = jsc.parallelize(shards, shards.size())
-          .mapPartitions(new ShardTask(broadcast, samples, flops, enginesBuilt), true)
+          .mapPartitions(new ShardTask(broadcast, samples, flops, enginesBuilt, scan), true)
           .collect();
       tasksDone = true;
       computeSeconds = (System.nanoTime() - computeStart) / 1e9;
@@ -184,6 +210,7 @@ public final class ConvgradJob {
       manifest.dataFormat = op.dataFormat().name();
       manifest.shape = whole.inputShape().toArray();
       manifest.samples = dataset.samples();
+      manifest.bandRows = rowsPerBand > 0 ? rowsPerBand : null;
       manifest.engine = engineDescription(accepted);
       manifest.sparkApplicationId = jsc.sc().applicationId();
       manifest.jobId = jobId;
@@ -220,6 +247,38 @@ public final class ConvgradJob {
     }
     return new JobResult(manifest, parts, (System.nanoTime() - start) / 1e9, computeSeconds, manifest.engine,
         fallbacks, enginesBuilt.value());
+  }
+
+  /**
+   * Bands of rows for samples too large for one task's batch ({@code spark.convgrad.batch.maxBytes})
+   * or one tensor, read from a {@code .npy} dataset; 0 (whole samples) otherwise.
+   */
+  private static long autoBandRows(Conv2dBackpropInput sample, SampleDataset dataset, long batchMaxBytes) {
+    long result = sample.inputShape().elementCount();
+    long dy = sample.outBackpropShape().elementCount();
+    int bytes = sample.dtype().byteSize();
+    boolean tooLarge = result > Shape.MAX_ELEMENTS || dy > Shape.MAX_ELEMENTS
+        || (double) (result + dy) * bytes > batchMaxBytes;
+    if (!tooLarge || dataset.format() != SampleDataset.Format.NPY) {
+      return 0; // an Arrow sample fits one tensor: it is computed whole, as before
+    }
+    return Bands.rowsWithin(sample, Math.max(1, batchMaxBytes / bytes));
+  }
+
+  /** Bands read a .npy dataset by ranges and assemble into a .npy. */
+  private void checkBandable(SampleDataset dataset, Configuration hadoop) throws IOException {
+    if (dataset.format() != SampleDataset.Format.NPY) {
+      throw new DatasetException("bands of result rows (--band-rows) read their out_backprop rows from a .npy"
+          + " dataset, but " + outBackprop + " is Arrow");
+    }
+    if (assemble != null && !assemble.endsWith(".npy")) {
+      throw new DatasetException("--assemble " + assemble + ": a job in bands of result rows assembles a .npy");
+    }
+    if (assemble != null && op.dataFormat() == DataFormat.NCHW
+        && HadoopChannels.localPath(new org.apache.hadoop.fs.Path(assemble), hadoop) == null) {
+      throw new DatasetException("--assemble " + assemble + ": NCHW bands are assembled on a local file system only"
+          + " (positioned writes); assemble NHWC, or to a file: path");
+    }
   }
 
   /**
@@ -267,6 +326,7 @@ public final class ConvgradJob {
     private String output = "";
     private @Nullable String assemble;
     private long samplesPerTask;
+    private long bandRows;
     private EngineChoice engine = EngineChoice.AUTO;
     private int threads;
 
@@ -315,6 +375,20 @@ public final class ConvgradJob {
     /** Also writes the whole input gradient as one {@code .npy} or {@code .arrow} file; null: none. */
     public Builder assemble(@Nullable String path) {
       this.assemble = path;
+      return this;
+    }
+
+    /**
+     * Shards each sample into bands of {@code rows} result rows (rounded up to a multiple of 2 x the
+     * row stride), one task each, reading a {@code .npy} dataset by ranges: for samples larger than
+     * one task's memory or one tensor. Default: bands sized to {@code spark.convgrad.batch.maxBytes},
+     * only for samples larger than it.
+     */
+    public Builder bandRows(long rows) {
+      if (rows < 1) {
+        throw new IllegalArgumentException("band rows must be at least 1, but got " + rows);
+      }
+      this.bandRows = rows;
       return this;
     }
 

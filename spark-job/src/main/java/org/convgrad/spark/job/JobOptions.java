@@ -62,6 +62,11 @@ public final class JobOptions {
       description = "Samples per task, at least 1 (default: about 3 tasks per core, whole samples, never across files).")
   public @Nullable Long samplesPerTask;
 
+  @Option(names = "--band-rows", paramLabel = "N",
+      description = "Shard each sample into bands of N result rows, a task each, read from a .npy dataset by ranges"
+          + " (default: bands sized to spark.convgrad.batch.maxBytes, only for samples larger than it).")
+  public @Nullable Long bandRows;
+
   @Option(names = "--engine", paramLabel = "auto|cpu|gpu", converter = EngineChoiceConverter.class,
       description = "auto: the GPU Spark assigns a task when a GPU backend exists, else the CPU; cpu; gpu (default auto).")
   public EngineChoice engine = EngineChoice.AUTO;
@@ -87,6 +92,10 @@ public final class JobOptions {
     if (samplesPerTask != null) {
       atLeastOne("--samples-per-task", samplesPerTask);
       b.samplesPerTask(samplesPerTask);
+    }
+    if (bandRows != null) {
+      atLeastOne("--band-rows", bandRows);
+      b.bandRows(bandRows);
     }
     if (threads != null) {
       atLeastOne("--threads", threads);

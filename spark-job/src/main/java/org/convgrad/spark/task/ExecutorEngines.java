@@ -15,6 +15,7 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.util.LongAccumulator;
 import org.convgrad.engine.Conv2dBackpropInput;
 import org.convgrad.engine.Engine;
+import org.convgrad.engine.band.OutBackpropScan;
 import org.convgrad.engine.EngineKind;
 import org.convgrad.engine.kernel.PackedFilter;
 import org.convgrad.engine.tensor.Tensor;
@@ -125,6 +126,15 @@ public final class ExecutorEngines {
         return engine.backpropInput(op, packed, outBackprop);
       }
       return engine.backpropInput(op, filter, outBackprop);
+    }
+
+    /**
+     * The result rows of a band of one sample ({@link Conv2dBackpropInput#band} of {@link #op op(1)}),
+     * with the tiles the whole dataset's out_backprop ({@code whole}) chooses: those rows of the
+     * sample's result, bit for bit.
+     */
+    public Tensor backpropInput(Conv2dBackpropInput band, Tensor outBackpropRows, OutBackpropScan whole) {
+      return engine.backpropInput(band, packed, outBackpropRows, whole);
     }
   }
 

@@ -19,6 +19,8 @@ import org.convgrad.cli.ErrorLine;
 import org.convgrad.engine.Conv2dBackpropInput;
 import org.convgrad.engine.EngineUnavailableException;
 import org.convgrad.engine.InvalidArgumentException;
+import org.convgrad.engine.RowBand;
+import org.convgrad.engine.band.OutBackpropScan;
 import org.convgrad.engine.kernel.gpu.GpuSupport;
 import org.convgrad.engine.tensor.Tensor;
 import org.convgrad.spark.commit.JobCommitter;
@@ -49,12 +51,16 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
   private final LongAccumulator samples;
   private final DoubleAccumulator flops;
   private final LongAccumulator enginesBuilt;
+  /** For shards that are bands: the scan of the whole dataset's out_backprop, which every band chooses its tiles by. */
+  private final @Nullable OutBackpropScan scan;
 
-  public ShardTask(Broadcast<byte[]> spec, LongAccumulator samples, DoubleAccumulator flops, LongAccumulator enginesBuilt) {
+  public ShardTask(Broadcast<byte[]> spec, LongAccumulator samples, DoubleAccumulator flops, LongAccumulator enginesBuilt,
+      @Nullable OutBackpropScan scan) {
     this.spec = spec;
     this.samples = samples;
     this.flops = flops;
     this.enginesBuilt = enginesBuilt;
+    this.scan = scan;
   }
 
   @Override
@@ -98,6 +104,7 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
     c.threads = h.threadsPerTask;
     c.attemptPath = JobCommitter.attemptPath(job.attemptDir, shard.index(), c.attemptNumber, c.taskAttemptId);
 
+    Conv2dBackpropInput band = shard.isBand() ? h.op(1).band(0, shard.firstResultRow(), shard.endResultRow()) : null;
     long sampleBytes = job.dataset.sampleElements() * job.dataset.dtype().byteSize();
     long gradBytes = h.op(1).inputShape().elementCount() * job.dataset.dtype().byteSize();
     int batch = (int) Math.max(1, Math.min(shard.rows(), job.batchMaxBytes / Math.max(1, sampleBytes + gradBytes)));
@@ -106,29 +113,25 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
     Path attempt = new Path(c.attemptPath);
     boolean done = false;
     try (SampleReader reader = job.dataset.open(shard.file(), conf);
-        PartWriter writer = ArrowParts.create(attempt, conf, job.dataset.dtype(), h.op(1).inputShape(), job.op.dataFormat())) {
+        PartWriter writer = ArrowParts.create(attempt, conf, job.dataset.dtype(),
+            band != null ? band.inputShape() : h.op(1).inputShape(), job.op.dataFormat())) {
       if (job.testSlowFirstAttemptMillis > 0 && shard.index() == 0 && c.attemptNumber == 0 && !ctx.isInterrupted()) {
         sleep(job.testSlowFirstAttemptMillis);
       }
       long firstId = 0;
       long lastId = 0;
-      for (long row = 0; row < shard.rows(); row += batch) {
+      if (band != null) {
+        computeBand(band, shard, h, reader, writer, c, ctx, assigned);
+        firstId = shard.firstRow(); // a .npy sample's id is its row
+        lastId = firstId;
+        injectFaults(job, shard, c, 1);
+      }
+      for (long row = 0; band == null && row < shard.rows(); row += batch) {
         int rows = (int) Math.min(batch, shard.rows() - row);
         long t0 = System.nanoTime();
         SampleBatch in = reader.read(shard.firstRow() + row, rows);
         Conv2dBackpropInput op = h.op(rows);
-        if (c.kernel.isEmpty()) {
-          c.kernel = h.kernel(op);
-          boolean onGpu = c.kernel.equals("gpu");
-          c.device = onGpu ? h.device : ExecutorEngines.CPU;
-          c.kernelDescription = h.describe(op);
-          if (assigned != null && !onGpu) {
-            c.gpuFallback = assigned;
-            c.gpuFallbackReason = GpuSupport.probe(Integer.parseInt(assigned)).reason();
-            LOG.warn("convgrad task {}: Spark assigned gpu {}, which convgrad cannot use ({}); running on the CPU",
-                ctx.taskAttemptId(), assigned, c.gpuFallbackReason);
-          }
-        }
+        noteKernel(c, h, op, ctx, assigned);
         long t1 = System.nanoTime();
         Tensor dx = h.backpropInput(op, in.samples());
         long t2 = System.nanoTime();
@@ -161,6 +164,54 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
     }
     c.seconds = (System.nanoTime() - start) / 1e9;
     return c;
+  }
+
+  /**
+   * One band of a sample's result rows: its out_backprop rows (halo included) straight from the
+   * dataset file, the tiles the whole dataset's scan chooses, one part of one row. The band counts
+   * its sample once, in the sample's last band.
+   */
+  private void computeBand(Conv2dBackpropInput band, Shard shard, ExecutorEngines.Holder h, SampleReader reader,
+      PartWriter writer, TaskCommit c, TaskContext ctx, @Nullable String assigned) throws IOException {
+    if (scan == null) {
+      throw new IllegalStateException("a band task needs the scan of the whole out_backprop");
+    }
+    RowBand at = band.bandOf();
+    long t0 = System.nanoTime();
+    Tensor rows = reader.readBox(band.geometry().dataFormat().order(shard.firstRow(), at.firstOutRow(), 0, 0),
+        band.outBackpropShape().toArray());
+    noteKernel(c, h, band, ctx, assigned);
+    long t1 = System.nanoTime();
+    Tensor dx = h.backpropInput(band, rows, scan);
+    long t2 = System.nanoTime();
+    writer.write(new long[] {shard.firstRow()}, dx);
+    c.readSeconds += (t1 - t0) / 1e9;
+    c.computeSeconds += (t2 - t1) / 1e9;
+    c.writeSeconds += (System.nanoTime() - t2) / 1e9;
+    c.firstRow = at.firstRow();
+    c.endRow = at.endRow();
+    c.samples = at.endRow() == at.whole().geometry().inHeight() ? 1 : 0;
+    c.flops += band.geometry().flops();
+    samples.add(c.samples);
+    flops.add(band.geometry().flops());
+  }
+
+  /** Records, once per task, which kernel ran and on which device, and why an assigned GPU was not used. */
+  private static void noteKernel(
+      TaskCommit c, ExecutorEngines.Holder h, Conv2dBackpropInput op, TaskContext ctx, @Nullable String assigned) {
+    if (!c.kernel.isEmpty()) {
+      return;
+    }
+    c.kernel = h.kernel(op);
+    boolean onGpu = c.kernel.equals("gpu");
+    c.device = onGpu ? h.device : ExecutorEngines.CPU;
+    c.kernelDescription = h.describe(op);
+    if (assigned != null && !onGpu) {
+      c.gpuFallback = assigned;
+      c.gpuFallbackReason = GpuSupport.probe(Integer.parseInt(assigned)).reason();
+      LOG.warn("convgrad task {}: Spark assigned gpu {}, which convgrad cannot use ({}); running on the CPU",
+          ctx.taskAttemptId(), assigned, c.gpuFallbackReason);
+    }
   }
 
   private static void injectFaults(JobSpec job, Shard shard, TaskCommit c, long rowsDone) throws IOException {

@@ -14,6 +14,12 @@ public final class TaskCommit implements Serializable {
   public String attemptPath = "";
   public long samples;
   public long firstSample;
+  /**
+   * For a band of one sample's result rows: the rows {@code [firstRow, endRow)} (else both 0). A band
+   * counts its sample in {@link #samples} once, in the sample's last band.
+   */
+  public long firstRow;
+  public long endRow;
   public long firstId;
   public long lastId;
   public long bytes;
