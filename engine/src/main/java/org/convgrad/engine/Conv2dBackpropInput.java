@@ -153,8 +153,12 @@ public final class Conv2dBackpropInput {
     // The lowest out row that reaches firstRow, or lower: never above firstRow + padTop, so that the
     // band's top pad stays non-negative.
     long from = Math.min(Math.floorDiv(firstRow + g.padTop() - reach + s - 1, s), Math.floorDiv(firstRow + g.padTop(), s));
-    long firstOut = Math.max(0, Math.min(g.outHeight(), from));
-    long endOut = Math.max(firstOut, Math.min(g.outHeight(), Math.floorDiv(endRow - 1 + g.padTop(), s) + 1));
+    // A sample's first band reads from row 0: rows above the band that reach nothing are read too.
+    long firstOut = firstRow == 0 ? 0 : Math.max(0, Math.min(g.outHeight(), from));
+    // And its last band reads to the last row: so that the bands of a sample read all of its
+    // out_backprop between them, and can check what the whole problem chose its tiles by.
+    long endOut = endRow == g.inHeight() ? g.outHeight()
+        : Math.max(firstOut, Math.min(g.outHeight(), Math.floorDiv(endRow - 1 + g.padTop(), s) + 1));
     long rows = endRow - firstRow;
     long outRows = endOut - firstOut;
     long padTop = g.padTop() + firstRow - firstOut * s;

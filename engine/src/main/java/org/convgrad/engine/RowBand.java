@@ -4,7 +4,8 @@ package org.convgrad.engine;
  * Where a band problem ({@link Conv2dBackpropInput#band}) lies in the problem it was cut from:
  * result rows {@code [firstRow, endRow)} of sample {@code sample}, computed from out_backprop rows
  * {@code [firstOutRow, endOutRow)} of that sample (every row that reaches the band, its halo
- * included).
+ * included, and, for the sample's first and last bands, the rows before and after them that reach no
+ * result row).
  *
  * @param whole the problem the band was cut from (never itself a band)
  */

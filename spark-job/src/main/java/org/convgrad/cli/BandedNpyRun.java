@@ -13,18 +13,21 @@ import org.convgrad.engine.Engine;
 import org.convgrad.engine.RowBand;
 import org.convgrad.engine.band.BandedRun;
 import org.convgrad.engine.band.Bands;
+import org.convgrad.engine.band.OutBackpropScan;
 import org.convgrad.engine.tensor.Tensor;
 import org.convgrad.io.InputFiles;
 import org.convgrad.io.npy.Npy;
 import org.convgrad.io.npy.NpyRangeWriter;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A problem computed in bands of result rows, streamed from an out_backprop {@code .npy} to a result
  * {@code .npy}: neither is ever whole in memory, so one image may hold more elements than a Java
  * array and more bytes than the heap. Memory: the filter, one band's out_backprop rows (halo
  * included) and its result rows ({@link Bands#elements}), the engine's scratch, and a few MiB of
- * I/O buffers. Where the kernel chooses its tiles by out_backprop's values, the file is read twice:
- * once to scan it, once for the bands. The result has the bits an in-memory run gives.
+ * I/O buffers. out_backprop is read once, unless it holds a value that changes the kernel's choice
+ * of tiles ({@link BandedRun}): then the bands are computed a second time. The result has the bits
+ * an in-memory run gives.
  */
 final class BandedNpyRun {
   /** A band's elements at most: an eighth of the heap, so that its tensors and the engine's scratch fit twice over. */
@@ -43,12 +46,12 @@ final class BandedNpyRun {
   }
 
   /** What the run did, for verbose output. */
-  record Report(int bands, long bandRows, boolean scanned, String kernel, double seconds, long peakHeapBytes) {
+  record Report(int bands, long bandRows, boolean twice, String kernel, double seconds, long peakHeapBytes) {
     String describe(double flops) {
       return String.format(
           "%d band(s) of %d row(s)%s, kernel %s: %.3f s, %.2f GFLOP/s, peak heap %d MiB", bands, bandRows,
-          scanned ? " (out_backprop scanned first)" : "", kernel, seconds, flops / seconds / 1e9,
-          peakHeapBytes >> 20);
+          twice ? " (computed again: out_backprop holds a value past the kernel's limit)" : "", kernel, seconds,
+          flops / seconds / 1e9, peakHeapBytes >> 20);
     }
   }
 
@@ -56,29 +59,38 @@ final class BandedNpyRun {
     resetPeaks();
     long start = System.nanoTime();
     BandedRun run = new BandedRun(engine, op, filter);
-    DataFormat f = op.geometry().dataFormat();
     List<Conv2dBackpropInput> bands = Bands.of(op, bandRows);
-    try (FileChannel dy = InputFiles.open(outBackprop);
-        NpyRangeWriter out = NpyRangeWriter.begin(output, op.dtype(), op.inputShape())) {
-      String source = outBackprop.toString();
-      if (run.needsScan()) {
-        var g = op.geometry();
-        for (Conv2dBackpropInput band : bands) {
-          long[] rows = Bands.scanRows(band);
-          run.scan(Npy.readBox(dy, source, f.order(band.bandOf().sample(), rows[0], 0, 0),
-              f.order(1, rows[1] - rows[0], g.outWidth(), g.outDepth())));
-        }
+    boolean again;
+    try (FileChannel dy = InputFiles.open(outBackprop)) {
+      pass(run, bands, dy, outBackprop.toString(), output, null);
+      // A value past the kernel's assumption (an infinity, say): the bands are computed again, choosing
+      // as the whole problem does by what the first pass read.
+      again = !run.choseAsTheWhole();
+      if (again) {
+        pass(run, bands, dy, outBackprop.toString(), output, run.scanned());
       }
+    }
+    return new Report(bands.size(), bands.isEmpty() ? 0 : bands.get(0).bandOf().rows(), again,
+        run.kernelDescription(), (System.nanoTime() - start) / 1e9, peakHeap());
+  }
+
+  /** Computes every band into a new {@code output}, committed when complete ({@code scan} null: on the run's assumption). */
+  private void pass(BandedRun run, List<Conv2dBackpropInput> bands, FileChannel dy, String source, Path output,
+      @Nullable OutBackpropScan scan) throws IOException {
+    DataFormat f = op.geometry().dataFormat();
+    try (NpyRangeWriter out = NpyRangeWriter.begin(output, op.dtype(), op.inputShape())) {
       for (Conv2dBackpropInput band : bands) {
         RowBand at = band.bandOf();
         Tensor rows = Npy.readBox(dy, source, f.order(at.sample(), at.firstOutRow(), 0, 0),
             band.outBackpropShape().toArray());
-        out.write(f.order(at.sample(), at.firstRow(), 0, 0), run.compute(band, rows));
+        out.write(f.order(at.sample(), at.firstRow(), 0, 0),
+            scan == null ? run.compute(band, rows) : run.compute(band, rows, scan));
+        if (scan == null && !run.choseAsTheWhole()) {
+          return; // the writer aborts: nothing of this pass is kept
+        }
       }
       out.commit();
     }
-    return new Report(bands.size(), bands.isEmpty() ? 0 : bands.get(0).bandOf().rows(), run.needsScan(),
-        run.kernelDescription(), (System.nanoTime() - start) / 1e9, peakHeap());
   }
 
   private static void resetPeaks() {

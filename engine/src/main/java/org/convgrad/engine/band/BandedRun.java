@@ -7,25 +7,35 @@ import org.convgrad.engine.kernel.PackedFilter;
 import org.convgrad.engine.tensor.Tensor;
 
 /**
- * One problem computed band by band ({@link Bands}): the filter packed once for the whole problem's
- * kernel, and, where that kernel chooses its tiles by out_backprop's values, the scan of the whole
- * out_backprop ({@link #scan}), which every band then chooses by. Each band's result is those rows
- * of the whole result, bit for bit, whatever the band height. Thread-safe once scanned.
+ * One problem computed band by band ({@link Bands}), with the filter packed once for the whole
+ * problem's kernel. Each band's result is those rows of the whole result, bit for bit, whatever the
+ * band height, provided every band chooses its tiles as the whole problem does, which for the SIMD
+ * kernel depends on the largest magnitude in the whole out_backprop ({@link OutBackpropScan}).
+ *
+ * <p>So that out_backprop is read once, the bands are computed on the assumption that its values
+ * stay within the kernel's {@link #outBackpropLimit} (finite, moderate data: the common case) while
+ * the run scans what they read; the bands of a sample read every out_backprop row of it between
+ * them. When {@link #choseAsTheWhole()} is false at the end, some value broke the assumption: compute
+ * the bands again with {@link #compute(Conv2dBackpropInput, Tensor, OutBackpropScan)} and {@link
+ * #scanned()}.
  *
  * <pre>{@code
  * BandedRun run = new BandedRun(engine, op, filter);
- * if (run.needsScan()) { for (each part of out_backprop) run.scan(part); }
- * for (Conv2dBackpropInput band : Bands.of(op, rows)) {
- *   Tensor rows = run.compute(band, readOutBackpropRows(band.bandOf()));
+ * for (Conv2dBackpropInput band : Bands.of(op, rows)) write(band, run.compute(band, read(band)));
+ * if (!run.choseAsTheWhole()) {
+ *   OutBackpropScan all = run.scanned();
+ *   for (Conv2dBackpropInput band : Bands.of(op, rows)) write(band, run.compute(band, read(band), all));
  * }
  * }</pre>
+ *
+ * Thread-safe.
  */
 public final class BandedRun {
   private final Engine engine;
   private final Conv2dBackpropInput whole;
   private final PackedFilter filter;
-  private final boolean needsScan;
-  private volatile OutBackpropScan scan = OutBackpropScan.EMPTY;
+  private final double limit;
+  private OutBackpropScan scan = OutBackpropScan.EMPTY; // guarded by this
 
   public BandedRun(Engine engine, Conv2dBackpropInput whole, Tensor filter) {
     if (whole.bandOf() != null) {
@@ -34,7 +44,7 @@ public final class BandedRun {
     this.engine = engine;
     this.whole = whole;
     this.filter = engine.pack(whole, filter);
-    this.needsScan = this.filter.kernel().choosesByOutBackprop(whole);
+    this.limit = this.filter.kernel().outBackpropLimit(whole, this.filter);
   }
 
   public Conv2dBackpropInput whole() {
@@ -46,43 +56,57 @@ public final class BandedRun {
     return filter.kernel().describe(whole);
   }
 
-  /** Whether the bands wait for the whole out_backprop to be scanned ({@link #scan}) before they run. */
-  public boolean needsScan() {
-    return needsScan;
+  /** Up to which magnitude of out_backprop's values the bands choose the tiles they assume (infinite: any). */
+  public double outBackpropLimit() {
+    return limit;
   }
 
-  /** Adds a part of the whole out_backprop (any part, in any order, each element once) to the scan. */
-  public synchronized void scan(Tensor outBackpropPart) {
-    scan = scan.with(OutBackpropScan.of(outBackpropPart));
+  /**
+   * The result rows of {@code band} (one of the whole problem's) from the out_backprop rows its
+   * {@link org.convgrad.engine.RowBand} names, on the assumption that all of out_backprop stays
+   * within {@link #outBackpropLimit}; the rows join the scan.
+   */
+  public Tensor compute(Conv2dBackpropInput band, Tensor outBackpropRows) {
+    checkCutFromWhole(band);
+    if (limit < Double.POSITIVE_INFINITY) { // else no value can break the assumption
+      OutBackpropScan rows = filter.kernel().scan(outBackpropRows);
+      synchronized (this) {
+        scan = scan.with(rows);
+      }
+    }
+    return engine.backpropInput(band, filter, outBackpropRows, OutBackpropScan.EMPTY);
   }
 
-  /** Adds a scan made elsewhere (a Spark task's, of its part of out_backprop). */
-  public synchronized void scan(OutBackpropScan part) {
-    scan = scan.with(part);
+  /** As {@link #compute(Conv2dBackpropInput, Tensor)}, choosing the tiles by the scan of the whole out_backprop. */
+  public Tensor compute(Conv2dBackpropInput band, Tensor outBackpropRows, OutBackpropScan whole) {
+    checkCutFromWhole(band);
+    return engine.backpropInput(band, filter, outBackpropRows, whole);
   }
 
-  /** The scan so far. */
-  public OutBackpropScan scanned() {
+  /**
+   * The scan of what the bands computed by {@link #compute(Conv2dBackpropInput, Tensor)} read (none
+   * where the limit is infinite).
+   */
+  public synchronized OutBackpropScan scanned() {
     return scan;
   }
 
   /**
-   * The result rows of {@code band} (one of the whole problem's, {@link Bands}) from the
-   * out_backprop rows its {@link org.convgrad.engine.RowBand} names.
-   *
-   * @throws IllegalStateException when the run needs a scan and not every out_backprop element was scanned
+   * Whether the values read so far kept within the assumption: when every band has been computed and
+   * this holds, the bands hold the whole result's bits.
    */
-  public Tensor compute(Conv2dBackpropInput band, Tensor outBackpropRows) {
+  public boolean choseAsTheWhole() {
+    return within(scanned(), limit);
+  }
+
+  /** Whether a scan keeps within a limit: a non-finite value never does. */
+  public static boolean within(OutBackpropScan scan, double limit) {
+    return scan.maxAbs() <= limit;
+  }
+
+  private void checkCutFromWhole(Conv2dBackpropInput band) {
     if (Bands.where(band).whole() != whole) {
       throw new InvalidArgumentException(band + " was not cut from " + whole);
     }
-    OutBackpropScan s = scan;
-    long count = whole.outBackpropShape().elementCount();
-    if (needsScan && s.count() != count) {
-      throw new IllegalStateException(
-          "the bands of " + whole + " choose their tiles by the whole out_backprop: scan its " + count
-              + " elements first (" + s.count() + " scanned)");
-    }
-    return engine.backpropInput(band, filter, outBackpropRows, s);
   }
 }

@@ -64,24 +64,6 @@ public final class Bands {
     return band.inputShape().elementCount() + band.outBackpropShape().elementCount();
   }
 
-  /**
-   * The out_backprop rows {@code [from, to)} a scan reads for {@code band} ({@link BandedRun#scan}):
-   * from the end of the rows that reach the rows above the band to the end of those that reach its
-   * own (to the last row for a sample's last band), so that the bands of a sample together scan each
-   * out_backprop row exactly once.
-   */
-  public static long[] scanRows(Conv2dBackpropInput band) {
-    RowBand at = where(band);
-    Conv2dBackpropInput whole = at.whole();
-    long end = at.endRow() == whole.geometry().inHeight() ? whole.geometry().outHeight() : reachedEnd(whole, at.sample(), at.endRow());
-    return new long[] {reachedEnd(whole, at.sample(), at.firstRow()), end};
-  }
-
-  /** The end of the out_backprop rows that reach result rows {@code [0, rows)}. */
-  private static long reachedEnd(Conv2dBackpropInput whole, long sample, long rows) {
-    return rows == 0 ? 0 : whole.band(sample, 0, rows).bandOf().endOutRow();
-  }
-
   /** The height of the bands {@link #of} cuts for {@code rows}: rounded up to the alignment. */
   public static long height(Conv2dBackpropInput op, long rows) {
     long align = op.bandAlignment();

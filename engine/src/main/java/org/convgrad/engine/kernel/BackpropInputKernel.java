@@ -45,11 +45,18 @@ public interface BackpropInputKernel {
   }
 
   /**
-   * Whether this kernel's choice of tiles for {@code op} depends on out_backprop's values: then a
-   * banded run scans the whole problem's out_backprop first ({@link OutBackpropScan}).
+   * The largest magnitude out_backprop's values may reach for this kernel to choose, for {@code op}
+   * and {@code filter}, the tiles it chooses for an all-zero out_backprop: infinite where its choice
+   * does not depend on the values. A banded run computes its bands on that assumption and checks it
+   * with the values the bands read ({@link org.convgrad.engine.band.BandedRun}).
    */
-  default boolean choosesByOutBackprop(Conv2dBackpropInput op) {
-    return false;
+  default double outBackpropLimit(Conv2dBackpropInput op, PackedFilter filter) {
+    return Double.POSITIVE_INFINITY;
+  }
+
+  /** {@link OutBackpropScan#of}, as fast as this kernel can scan. */
+  default OutBackpropScan scan(Tensor outBackprop) {
+    return OutBackpropScan.of(outBackprop);
   }
 
   /**

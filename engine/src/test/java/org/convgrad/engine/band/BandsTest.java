@@ -2,6 +2,7 @@ package org.convgrad.engine.band;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -115,7 +116,10 @@ class BandsTest {
     // Past Winograd's limit, in the last rows only: the first bands never read it.
     dy.float32Data()[dy.size() - 3] = 1e36f;
     Tensor whole = simd.backpropInput(op, filter, dy);
-    assertBits(whole, banded(simd, op, filter, dy, 4), "direct tiles for the whole call");
+    BandedRun run = new BandedRun(simd, op, filter);
+    assertTrue(run.outBackpropLimit() < 1e36, "the filter is finite: Winograd up to " + run.outBackpropLimit());
+    assertBits(whole, banded(run, dy, 4), "direct tiles for the whole call");
+    assertFalse(run.choseAsTheWhole(), "the first pass assumed Winograd and was computed again");
     try (Engine direct = Engine.create(b -> b.kind(EngineKind.SIMD).threads(1))) {
       System.setProperty("convgrad.winograd", "false");
       try {
@@ -127,17 +131,59 @@ class BandsTest {
   }
 
   @Test
-  void aWinogradRunRefusesToComputeABandBeforeTheWholeOutBackpropIsScanned() {
+  void aHugeValueInRowsThatReachNoResultRowIsReadByTheFirstOrLastBand() {
+    // Pads of 4 above and 6 below a 3x3 filter: two out rows at the top and four at the bottom reach
+    // no result row; the whole call still chooses its tiles by them.
+    ConvParams params =
+        ConvParams.of(b -> b.padding(Padding.EXPLICIT).explicitPaddings(0, 0, 4, 6, 1, 1, 0, 0));
+    Conv2dBackpropInput op =
+        Conv2dBackpropInput.of(new long[] {1, 12, 10, 8}, Shape.of(3, 3, 8, 8), DType.FLOAT32,
+            Shape.of(1, 20, 10, 8), DType.FLOAT32, params);
+    for (int hugeRow : new int[] {0, 19}) {
+      SplittableRandom r = new SplittableRandom(hugeRow);
+      Tensor filter = random(DType.FLOAT32, op.filterShape(), r);
+      Tensor dy = random(DType.FLOAT32, op.outBackpropShape(), r);
+      dy.float32Data()[hugeRow * 10 * 8 + 5] = Float.POSITIVE_INFINITY;
+      BandedRun run = new BandedRun(simd, op, filter);
+      assertBits(simd.backpropInput(op, filter, dy), banded(run, dy, 4), "infinity in out row " + hugeRow);
+      assertFalse(run.choseAsTheWhole(), "out row " + hugeRow + " was read");
+    }
+  }
+
+  @Test
+  void theBandsOfASampleReadAllOfItsOutBackpropRowsBetweenThem() {
+    for (int seed = 0; seed < 300; seed++) {
+      Conv2dBackpropInput op = Problem.random(seed, DType.FLOAT32, DataFormat.NHWC, false).op;
+      for (long rows : new long[] {1, 2, 5}) {
+        long next = 0;
+        for (Conv2dBackpropInput band : Bands.of(op, rows)) {
+          RowBand at = band.bandOf();
+          if (at.firstRow() == 0) {
+            assertTrue(at.sample() == 0 || next == op.geometry().outHeight(), op + " " + at);
+            next = 0;
+          }
+          assertTrue(at.firstOutRow() <= next, "no gap before " + at + " in " + op);
+          next = Math.max(next, at.endOutRow());
+        }
+        assertTrue(op.geometry().inHeight() == 0 || next == op.geometry().outHeight(), op.toString());
+      }
+    }
+  }
+
+  @Test
+  void aBandedRunTakesTheWholeProblemAndItsOwnBands() {
     Conv2dBackpropInput op = convolution(DType.FLOAT32, DataFormat.NHWC, 1, 12, 12, 8, 8, 3, 1, Padding.SAME);
+    Conv2dBackpropInput other = convolution(DType.FLOAT32, DataFormat.NHWC, 1, 12, 12, 8, 8, 3, 1, Padding.SAME);
     Tensor filter = random(DType.FLOAT32, op.filterShape(), new SplittableRandom(1));
     Tensor dy = random(DType.FLOAT32, op.outBackpropShape(), new SplittableRandom(2));
-    BandedRun run = new BandedRun(simd, op, filter);
-    assertTrue(run.needsScan());
     Conv2dBackpropInput band = Bands.of(op, 4).get(0);
-    IllegalStateException e =
-        assertThrows(IllegalStateException.class, () -> run.compute(band, RowSlices.outRows(dy, band)));
-    assertTrue(e.getMessage().contains("scan its 1152 elements first (0 scanned)"), e.getMessage());
     assertThrows(InvalidArgumentException.class, () -> new BandedRun(simd, band, filter));
+    BandedRun run = new BandedRun(simd, other, filter);
+    InvalidArgumentException e =
+        assertThrows(InvalidArgumentException.class, () -> run.compute(band, RowSlices.outRows(dy, band)));
+    assertTrue(e.getMessage().contains("was not cut from"), e.getMessage());
+    assertEquals(Double.POSITIVE_INFINITY, new BandedRun(scalar, op, filter).outBackpropLimit(),
+        "the reference kernel chooses nothing by the data");
   }
 
   @Test
@@ -197,44 +243,26 @@ class BandsTest {
     assertThrows(InvalidArgumentException.class, () -> op.band(2, 0, 4));
   }
 
-  @Test
-  void theScanRowsOfASamplesBandsCoverItsOutBackpropRowsOnce() {
-    for (int seed = 0; seed < 200; seed++) {
-      Conv2dBackpropInput op = Problem.random(seed, DType.FLOAT32, DataFormat.NHWC, false).op;
-      if (op.geometry().inHeight() == 0) {
-        continue;
-      }
-      for (long rows : new long[] {1, 2, 5}) {
-        long next = 0;
-        long sample = 0;
-        for (Conv2dBackpropInput band : Bands.of(op, rows)) {
-          if (band.bandOf().sample() != sample) {
-            assertEquals(op.geometry().outHeight(), next, op + " sample " + sample);
-            sample = band.bandOf().sample();
-            next = 0;
-          }
-          long[] scan = Bands.scanRows(band);
-          assertEquals(next, scan[0], op + " " + band.bandOf());
-          assertTrue(scan[1] >= scan[0], op + " " + band.bandOf());
-          next = scan[1];
-        }
-        assertEquals(op.geometry().outHeight(), next, op.toString());
-      }
-    }
-  }
-
   /** The whole result assembled from bands of {@code rows} rows computed by a {@link BandedRun}. */
   private static Tensor banded(Engine engine, Conv2dBackpropInput op, Tensor filter, Tensor dy, long rows) {
-    BandedRun run = new BandedRun(engine, op, filter);
-    if (run.needsScan()) {
-      run.scan(dy);
-    }
+    return banded(new BandedRun(engine, op, filter), dy, rows);
+  }
+
+  /** As a user of {@link BandedRun} does: once on its assumption, and again by the scan if that failed. */
+  private static Tensor banded(BandedRun run, Tensor dy, long rows) {
+    Conv2dBackpropInput op = run.whole();
     Tensor dx = Tensor.zeros(op.dtype(), op.inputShape());
     if (op.geometry().inHeight() == 0) {
       return dx;
     }
     for (Conv2dBackpropInput band : Bands.of(op, rows)) {
       RowSlices.place(run.compute(band, RowSlices.outRows(dy, band)), band, dx);
+    }
+    if (!run.choseAsTheWhole()) {
+      OutBackpropScan all = run.scanned();
+      for (Conv2dBackpropInput band : Bands.of(op, rows)) {
+        RowSlices.place(run.compute(band, RowSlices.outRows(dy, band), all), band, dx);
+      }
     }
     return dx;
   }

@@ -17,6 +17,7 @@ import org.convgrad.engine.BackpropInputOp;
 import org.convgrad.engine.Conv2dBackpropInput;
 import org.convgrad.engine.DataFormat;
 import org.convgrad.engine.InvalidArgumentException;
+import org.convgrad.engine.band.BandedRun;
 import org.convgrad.engine.band.Bands;
 import org.convgrad.engine.band.OutBackpropScan;
 import org.convgrad.engine.tensor.Shape;
@@ -30,7 +31,6 @@ import org.convgrad.spark.io.HadoopChannels;
 import org.convgrad.spark.io.SampleDataset;
 import org.convgrad.spark.io.Shard;
 import org.convgrad.spark.task.JobSpec;
-import org.convgrad.spark.task.ScanTask;
 import org.convgrad.spark.task.ShardTask;
 import org.convgrad.spark.task.TaskCommit;
 import org.jspecify.annotations.Nullable;
@@ -185,20 +185,18 @@ public final class ConvgradJob {
     double computeSeconds;
     boolean tasksDone = false;
     try {
-      OutBackpropScan scan = null;
-      if (rowsPerBand > 0) {
-        // Every band chooses its tiles as the whole dataset would: scan it first, each row once.
-        jsc.setCallSite("convgrad scan out_backprop [" + shards.size() + " tasks]");
-        scan = OutBackpropScan.EMPTY;
-        for (ScanTask.Part part : jsc.parallelize(shards, shards.size()).mapPartitions(new ScanTask(broadcast), true)
-            .collect()) {
-          scan = scan.with(part.scan());
-        }
-        jsc.setCallSite("convgrad backprop-input bands [" + shards.size() + " tasks]");
+      ShardTask work = new ShardTask(broadcast, samples, flops, enginesBuilt, null);
+      List<TaskCommit> accepted = jsc.parallelize(shards, shards.size()).mapPartitions(work, true).collect();
+      OutBackpropScan seen = bandsSaw(accepted);
+      if (rowsPerBand > 0 && !BandedRun.within(seen, bandsLimit(accepted))) {
+        // A value past a kernel's assumption (an infinity, say): every band again, choosing its tiles
+        // as the whole dataset does. The first run's attempts are left to the cleanup.
+        LOG.info("convgrad: out_backprop holds a value of magnitude {}: computing the bands again", seen.maxAbs());
+        jsc.setCallSite("convgrad backprop-input bands, again [" + shards.size() + " tasks]");
+        TaskRejectionException.throwIfAny(accepted);
+        work = new ShardTask(broadcast, samples, flops, enginesBuilt, seen);
+        accepted = jsc.parallelize(shards, shards.size()).mapPartitions(work, true).collect();
       }
-      List<TaskCommit> accepted = jsc.parallelize(shards, shards.size())
-          .mapPartitions(new ShardTask(broadcast, samples, flops, enginesBuilt, scan), true)
-          .collect();
       tasksDone = true;
       computeSeconds = (System.nanoTime() - computeStart) / 1e9;
       TaskRejectionException.throwIfAny(accepted);
@@ -247,6 +245,24 @@ public final class ConvgradJob {
     }
     return new JobResult(manifest, parts, (System.nanoTime() - start) / 1e9, computeSeconds, manifest.engine,
         fallbacks, enginesBuilt.value());
+  }
+
+  /** What the bands read of out_backprop, as their tasks scanned it (nothing for whole samples). */
+  private static OutBackpropScan bandsSaw(List<TaskCommit> commits) {
+    OutBackpropScan seen = OutBackpropScan.EMPTY;
+    for (TaskCommit c : commits) {
+      seen = seen.with(new OutBackpropScan(c.outBackpropMaxAbs, 0));
+    }
+    return seen;
+  }
+
+  /** The least of the bands' kernels' {@link BandedRun#outBackpropLimit}s. */
+  private static double bandsLimit(List<TaskCommit> commits) {
+    double limit = Double.POSITIVE_INFINITY;
+    for (TaskCommit c : commits) {
+      limit = Math.min(limit, c.outBackpropLimit);
+    }
+    return limit;
   }
 
   /**

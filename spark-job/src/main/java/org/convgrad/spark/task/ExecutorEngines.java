@@ -131,10 +131,21 @@ public final class ExecutorEngines {
     /**
      * The result rows of a band of one sample ({@link Conv2dBackpropInput#band} of {@link #op op(1)}),
      * with the tiles the whole dataset's out_backprop ({@code whole}) chooses: those rows of the
-     * sample's result, bit for bit.
+     * sample's result, bit for bit ({@link OutBackpropScan#EMPTY}: the tiles it chooses for values
+     * within {@link #outBackpropLimit}).
      */
     public Tensor backpropInput(Conv2dBackpropInput band, Tensor outBackpropRows, OutBackpropScan whole) {
       return engine.backpropInput(band, packed, outBackpropRows, whole);
+    }
+
+    /** Up to which magnitude of out_backprop's values the packed filter's kernel chooses the tiles it does for zeros. */
+    public double outBackpropLimit() {
+      return packed.kernel().outBackpropLimit(op(1), packed);
+    }
+
+    /** The scan of out_backprop values by the packed filter's kernel. */
+    public OutBackpropScan scan(Tensor outBackprop) {
+      return packed.kernel().scan(outBackprop);
     }
   }
 

@@ -51,7 +51,11 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
   private final LongAccumulator samples;
   private final DoubleAccumulator flops;
   private final LongAccumulator enginesBuilt;
-  /** For shards that are bands: the scan of the whole dataset's out_backprop, which every band chooses its tiles by. */
+  /**
+   * For shards that are bands computed again: the scan of the whole dataset's out_backprop, which
+   * every band then chooses its tiles by; null: on the kernel's assumption ({@link
+   * org.convgrad.engine.band.BandedRun}).
+   */
   private final @Nullable OutBackpropScan scan;
 
   public ShardTask(Broadcast<byte[]> spec, LongAccumulator samples, DoubleAccumulator flops, LongAccumulator enginesBuilt,
@@ -168,21 +172,20 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
 
   /**
    * One band of a sample's result rows: its out_backprop rows (halo included) straight from the
-   * dataset file, the tiles the whole dataset's scan chooses, one part of one row. The band counts
-   * its sample once, in the sample's last band.
+   * dataset file, the tiles the kernel assumes (or the whole dataset's scan chooses), one part of one
+   * row. The band counts its sample once, in the sample's last band.
    */
   private void computeBand(Conv2dBackpropInput band, Shard shard, ExecutorEngines.Holder h, SampleReader reader,
       PartWriter writer, TaskCommit c, TaskContext ctx, @Nullable String assigned) throws IOException {
-    if (scan == null) {
-      throw new IllegalStateException("a band task needs the scan of the whole out_backprop");
-    }
     RowBand at = band.bandOf();
     long t0 = System.nanoTime();
     Tensor rows = reader.readBox(band.geometry().dataFormat().order(shard.firstRow(), at.firstOutRow(), 0, 0),
         band.outBackpropShape().toArray());
     noteKernel(c, h, band, ctx, assigned);
     long t1 = System.nanoTime();
-    Tensor dx = h.backpropInput(band, rows, scan);
+    Tensor dx = h.backpropInput(band, rows, scan == null ? OutBackpropScan.EMPTY : scan);
+    c.outBackpropLimit = scan == null ? h.outBackpropLimit() : Double.POSITIVE_INFINITY;
+    c.outBackpropMaxAbs = c.outBackpropLimit < Double.POSITIVE_INFINITY ? h.scan(rows).maxAbs() : 0;
     long t2 = System.nanoTime();
     writer.write(new long[] {shard.firstRow()}, dx);
     c.readSeconds += (t1 - t0) / 1e9;

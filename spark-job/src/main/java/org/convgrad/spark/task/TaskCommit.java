@@ -20,6 +20,14 @@ public final class TaskCommit implements Serializable {
    */
   public long firstRow;
   public long endRow;
+  /**
+   * For a band computed on its kernel's assumption: the largest magnitude among the out_backprop
+   * values it read (NaN: one was not finite), and up to which magnitude the assumption holds ({@link
+   * org.convgrad.engine.band.BandedRun}). The driver computes the bands again when the whole dataset
+   * breaks it.
+   */
+  public double outBackpropMaxAbs;
+  public double outBackpropLimit = Double.POSITIVE_INFINITY;
   public long firstId;
   public long lastId;
   public long bytes;

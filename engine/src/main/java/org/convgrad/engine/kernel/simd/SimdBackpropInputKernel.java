@@ -254,9 +254,14 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
     compute(op, filter, outBackprop, scan, result, pool);
   }
 
+  /** Winograd's {@link Winograd#limit}; infinite when the filter alone already sends the call to the direct tiles. */
   @Override
-  public boolean choosesByOutBackprop(Conv2dBackpropInput op) {
-    return useWinograd(op);
+  public double outBackpropLimit(Conv2dBackpropInput op, PackedFilter filter) {
+    if (filter.payload() instanceof Winograd.Packed wp) {
+      double limit = Winograd.limit(new Plan(op), wp);
+      return limit < 0 ? Double.POSITIVE_INFINITY : limit;
+    }
+    return Double.POSITIVE_INFINITY;
   }
 
   /**
@@ -285,7 +290,8 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
   }
 
   /** {@link OutBackpropScan#of}, on vectors for float32. */
-  private static OutBackpropScan scan(Tensor outBackprop) {
+  @Override
+  public OutBackpropScan scan(Tensor outBackprop) {
     if (outBackprop.dtype() == DType.FLOAT32) {
       return new OutBackpropScan(Winograd.maxAbs(outBackprop.float32Data(), 0, outBackprop.size()), outBackprop.size());
     }
