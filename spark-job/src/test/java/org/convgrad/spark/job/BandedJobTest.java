@@ -12,6 +12,7 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.sql.SparkSession;
 import org.convgrad.cli.ConvgradCli;
@@ -98,7 +99,7 @@ class BandedJobTest {
   }
 
   @Test
-  void bandsReadANpyAndAssembleANpyAndSayBeforeAnyTask(SparkSession spark) throws Exception {
+  void bandsReadAWholeNpyAndAssembleANpyAndSayBeforeAnyTask(SparkSession spark) throws Exception {
     JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
     DatasetException arrow = assertThrows(DatasetException.class,
         () -> f.job("out").bandRows(2).build().run(spark));
@@ -110,7 +111,15 @@ class BandedJobTest {
             .build().run(spark));
     assertTrue(assembled.getMessage().contains("a job in bands of result rows assembles a .npy"),
         assembled.getMessage());
+    Path truncated = dir.resolve("truncated.npy");
+    byte[] whole = Files.readAllBytes(npy);
+    Files.write(truncated, Arrays.copyOf(whole, whole.length - 1));
+    DatasetException cut = assertThrows(DatasetException.class,
+        () -> f.job("out").outBackprop(truncated.toString()).assemble(dir.resolve("dx.npy").toString()).bandRows(2)
+            .build().run(spark));
+    assertTrue(cut.getMessage().contains("truncated"), cut.getMessage());
     assertFalse(Files.exists(dir.resolve("out")));
+    assertFalse(Files.exists(dir.resolve("dx.npy")));
   }
 
   @Test
