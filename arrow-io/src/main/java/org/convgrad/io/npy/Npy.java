@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import org.convgrad.engine.DType;
 import org.convgrad.engine.InvalidArgumentException;
+import org.convgrad.engine.tensor.Box;
 import org.convgrad.engine.tensor.Shape;
 import org.convgrad.engine.tensor.Tensor;
 import org.convgrad.io.AtomicFile;
@@ -136,7 +137,7 @@ public final class Npy {
   public static Tensor read(SeekableByteChannel channel, String source) throws IOException {
     NpyHeader h = readHeader(channel, source);
     requireReadable(h, source);
-    return readBox(channel, source, h, NpyBox.whole(h.shape()));
+    return readBox(channel, source, h, Box.whole(h.shape()));
   }
 
   /**
@@ -167,7 +168,7 @@ public final class Npy {
     start[0] = firstRow;
     long[] count = h.shape().toArray();
     count[0] = rowCount;
-    return readBox(channel, source, h, NpyBox.of(source, h.shape(), start, count));
+    return readBox(channel, source, h, Box.of(source, h.shape(), start, count));
   }
 
   /**
@@ -194,10 +195,10 @@ public final class Npy {
       throws IOException {
     NpyHeader h = readHeader(channel, source);
     requireReadable(h, source);
-    return readBox(channel, source, h, NpyBox.of(source, h.shape(), start, count));
+    return readBox(channel, source, h, Box.of(source, h.shape(), start, count));
   }
 
-  private static Tensor readBox(SeekableByteChannel ch, String source, NpyHeader h, NpyBox box)
+  private static Tensor readBox(SeekableByteChannel ch, String source, NpyHeader h, Box box)
       throws IOException {
     Tensor t = allocate(h.dtype(), box.shape(), source);
     int width = h.dtype().byteSize();

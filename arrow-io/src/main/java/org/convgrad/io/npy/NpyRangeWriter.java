@@ -6,6 +6,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import org.convgrad.engine.DType;
 import org.convgrad.engine.InvalidArgumentException;
+import org.convgrad.engine.tensor.Box;
 import org.convgrad.engine.tensor.Shape;
 import org.convgrad.engine.tensor.Tensor;
 import org.convgrad.io.AtomicFile;
@@ -109,7 +110,7 @@ public final class NpyRangeWriter implements AutoCloseable {
     if (box.dtype() != dtype) {
       throw new InvalidArgumentException(target + ": a box of " + box.dtype() + " for an array of " + dtype);
     }
-    NpyBox placed = NpyBox.of(target.toString(), shape, start, box.shape().toArray());
+    Box placed = Box.of(target.toString(), shape, start, box.shape().toArray());
     if (box.size() > elements - written) {
       throw new IllegalStateException(target + ": a box of " + box.size() + " elements after " + written
           + " of the array's " + elements + " were written: boxes overlap");

@@ -1,29 +1,28 @@
-package org.convgrad.io.npy;
+package org.convgrad.engine.tensor;
 
-import java.io.IOException;
 import java.util.Arrays;
 import org.convgrad.engine.InvalidArgumentException;
-import org.convgrad.engine.tensor.Shape;
 
 /**
  * A box {@code [start[i], start[i] + count[i])} of every axis of a C-order array, checked against
  * the array's shape, and its elements as contiguous runs of the array: the trailing axes the box
  * spans whole are folded into one run with the innermost axis it cuts, so a band of NHWC rows is
  * one run and a band of NCHW rows one run per channel. Offsets are longs: the array may hold far
- * more elements than a Java array, only the box must fit one tensor.
+ * more elements than a Java array ({@link LargeTensor}, a {@code .npy} file), only the box must fit
+ * one tensor.
  */
-final class NpyBox {
+public final class Box {
   /** One run: {@code length} elements at element {@code element} of the array, {@code at} of the box. */
   @FunctionalInterface
-  interface Run {
-    void accept(long element, int at, int length) throws IOException;
+  public interface Run<E extends Exception> {
+    void accept(long element, int at, int length) throws E;
   }
 
   private final long[] dims;
   private final long[] start;
   private final long[] count;
 
-  private NpyBox(long[] dims, long[] start, long[] count) {
+  private Box(long[] dims, long[] start, long[] count) {
     this.dims = dims;
     this.start = start;
     this.count = count;
@@ -36,7 +35,7 @@ final class NpyBox {
    * @throws IndexOutOfBoundsException when the box leaves an axis; the message names {@code
    *     source}, the axis and its bounds
    */
-  static NpyBox of(String source, Shape shape, long[] start, long[] count) {
+  public static Box of(String source, Shape shape, long[] start, long[] count) {
     if (start.length != shape.rank() || count.length != shape.rank()) {
       String ranks = start.length == count.length ? "" + start.length : start.length + " and " + count.length;
       throw new InvalidArgumentException(source + ": a box of start " + Arrays.toString(start) + " and count "
@@ -51,17 +50,17 @@ final class NpyBox {
             + "), is outside the axis's [0, " + dims[i] + ") (shape " + shape + ")");
       }
     }
-    return new NpyBox(dims, start.clone(), count.clone());
+    return new Box(dims, start.clone(), count.clone());
   }
 
   /** The whole of {@code shape}. */
-  static NpyBox whole(Shape shape) {
+  public static Box whole(Shape shape) {
     long[] dims = shape.toArray();
-    return new NpyBox(dims, new long[dims.length], dims.clone());
+    return new Box(dims, new long[dims.length], dims.clone());
   }
 
   /** The box's own shape, {@code count}. */
-  Shape shape() {
+  public Shape shape() {
     return Shape.of(count);
   }
 
@@ -69,7 +68,7 @@ final class NpyBox {
    * Calls {@code run} for each contiguous run in C order of the box (none when it is empty). The
    * box must fit one tensor (its positions are ints); callers allocate or check that first.
    */
-  void forEachRun(Run run) throws IOException {
+  public <E extends Exception> void forEachRun(Run<E> run) throws E {
     int rank = dims.length;
     for (long c : count) {
       if (c == 0) {
