@@ -2,11 +2,14 @@ package org.convgrad.engine;
 
 import java.util.List;
 import java.util.function.Consumer;
+import org.convgrad.engine.band.BandedRun;
+import org.convgrad.engine.band.Bands;
 import org.convgrad.engine.band.OutBackpropScan;
 import org.convgrad.engine.kernel.BackpropInputKernel;
 import org.convgrad.engine.kernel.KernelRegistry;
 import org.convgrad.engine.kernel.PackedFilter;
 import org.convgrad.engine.kernel.WorkPool;
+import org.convgrad.engine.tensor.LargeTensor;
 import org.convgrad.engine.tensor.Tensor;
 
 /**
@@ -129,6 +132,45 @@ public final class Engine implements AutoCloseable {
       Conv2dBackpropInput band, PackedFilter filter, Tensor outBackpropRows, OutBackpropScan whole) {
     Tensor result = checkedResult(band, filter, outBackpropRows);
     filter.kernel().compute(band, filter, outBackpropRows, whole, result, pool);
+    return result;
+  }
+
+  /**
+   * The input gradient of a problem of any size, from an out_backprop held in a {@link LargeTensor}
+   * (with more elements than one array, say), into a new one: computed in bands of result rows
+   * ({@link Bands#defaultRows}), bit for bit what one call would give if one array held it.
+   */
+  public LargeTensor backpropInput(Conv2dBackpropInput op, Tensor filter, LargeTensor outBackprop) {
+    return backpropInput(op, filter, outBackprop, Bands.defaultRows(op));
+  }
+
+  /**
+   * As {@link #backpropInput(Conv2dBackpropInput, Tensor, LargeTensor)}, in bands of {@code bandRows}
+   * result rows (rounded up to {@link Conv2dBackpropInput#bandAlignment}). Memory besides the two
+   * large tensors: one band's out_backprop and result rows and the engine's scratch.
+   */
+  public LargeTensor backpropInput(Conv2dBackpropInput op, Tensor filter, LargeTensor outBackprop, long bandRows) {
+    if (!outBackprop.shape().equals(op.outBackpropShape()) || outBackprop.dtype() != op.dtype()) {
+      throw new InvalidArgumentException("Conv2DBackpropInput: out_backprop is " + outBackprop
+          + " but the problem was built for " + op.dtype() + " " + op.outBackpropShape());
+    }
+    BandedRun run = new BandedRun(this, op, filter);
+    List<Conv2dBackpropInput> bands = Bands.of(op, bandRows);
+    LargeTensor result = LargeTensor.zeros(op.dtype(), op.inputShape());
+    BandedRun.Rows<RuntimeException> io = new BandedRun.Rows<>() {
+      @Override
+      public Tensor read(Conv2dBackpropInput band) {
+        return outBackprop.read(band.bandOf().outBackpropStart(), band.outBackpropShape().toArray());
+      }
+
+      @Override
+      public void write(Conv2dBackpropInput band, Tensor resultRows) {
+        result.write(band.bandOf().resultStart(), resultRows);
+      }
+    };
+    if (!run.pass(bands, io, null)) {
+      run.pass(bands, io, run.scanned()); // overwrites every band of the first pass
+    }
     return result;
   }
 

@@ -22,6 +22,16 @@ public record RowBand(
     return endOutRow - firstOutRow;
   }
 
+  /** Where the band's out_backprop rows start in the whole out_backprop, in its layout. */
+  public long[] outBackpropStart() {
+    return whole.geometry().dataFormat().order(sample, firstOutRow, 0, 0);
+  }
+
+  /** Where the band's result rows start in the whole result, in its layout. */
+  public long[] resultStart() {
+    return whole.geometry().dataFormat().order(sample, firstRow, 0, 0);
+  }
+
   @Override
   public String toString() {
     return "rows [" + firstRow + ", " + endRow + ") of sample " + sample + " from out_backprop rows [" + firstOutRow

@@ -3,9 +3,11 @@ package org.convgrad.engine;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.util.Arrays;
 import org.convgrad.engine.kernel.PackedFilter;
 import org.convgrad.engine.kernel.gpu.GpuProbe;
 import org.convgrad.engine.kernel.gpu.GpuSupport;
+import org.convgrad.engine.tensor.LargeTensor;
 import org.convgrad.engine.tensor.Shape;
 import org.convgrad.engine.tensor.Tensor;
 import org.junit.jupiter.api.Test;
@@ -52,5 +54,39 @@ class JavaApiExamplesTest {
       assertArrayEquals(ConvGrad.backpropInput(BackpropInputOp.of(o -> o.inputSizes(56, 56).strides(2)
           .padding(Padding.SAME)), filter, dy).float32Data(), dx.float32Data());
     }
+  }
+
+  @Test
+  void anImageInALargeTensorIsComputedInBandsToTheInMemoryBits() {
+    Tensor w = Tensor.fromDoubles(DType.FLOAT32, Shape.of(3, 3, 4, 8), ramp(3 * 3 * 4 * 8));
+    Tensor rows = Tensor.fromDoubles(DType.FLOAT32, Shape.of(1, 50, 250, 8), ramp(50 * 250 * 8));
+    // README: an image in a LargeTensor
+    BackpropInputOp op = BackpropInputOp.of(o -> o.inputSizes(600, 500).strides(2).padding(Padding.SAME));
+    Conv2dBackpropInput problem = op.bind(w.shape(), DType.FLOAT32, Shape.of(1, 300, 250, 8), DType.FLOAT32);
+    LargeTensor dyImage = LargeTensor.zeros(DType.FLOAT32, problem.outBackpropShape()); // chunked, 64-bit offsets
+    dyImage.write(new long[] {0, 100, 0, 0}, rows); // out_backprop rows 100 to 149
+    try (Engine engine = Engine.create(b -> b.kind(EngineKind.SIMD))) {
+      LargeTensor dxImage = engine.backpropInput(problem, w, dyImage, 64); // bands of 64 result rows
+      Tensor some = dxImage.read(new long[] {0, 190, 0, 0}, new long[] {1, 20, 500, 4}); // result rows 190 to 209
+      // end README
+      Tensor whole = engine.backpropInput(problem, w, dyImage.toTensor());
+      assertEquals(dxImage.size(), whole.size());
+      for (int i = 0; i < whole.size(); i++) {
+        assertEquals(Float.floatToRawIntBits(whole.float32Data()[i]), Float.floatToRawIntBits((float) dxImage.getFlat(i)),
+            "element " + i);
+      }
+      int first = 190 * 500 * 4;
+      assertArrayEquals(Arrays.copyOfRange(whole.float32Data(), first, first + 20 * 500 * 4),
+          some.float32Data());
+    }
+  }
+
+  /** Values off any grid, so that another order of the sums would round otherwise. */
+  private static double[] ramp(int n) {
+    double[] v = new double[n];
+    for (int i = 0; i < n; i++) {
+      v[i] = Math.sin(i * 0.37) / 3;
+    }
+    return v;
   }
 }

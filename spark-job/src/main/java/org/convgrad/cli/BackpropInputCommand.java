@@ -134,8 +134,7 @@ final class BackpropInputCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "--repeat times problems computed in memory; this one runs in"
           + " bands (" + (bandRows != null ? "--band-rows" : "larger than a quarter of the heap or one tensor") + ")");
     }
-    long rows = bandRows != null ? bandRows
-        : Bands.rowsWithin(problem, BandedNpyRun.defaultBandElements(problem.dtype().byteSize()));
+    long rows = bandRows != null ? bandRows : Bands.defaultRows(problem);
     try (Engine e = engine.build()) {
       BandedNpyRun.Report report = new BandedNpyRun(e, problem, rows).run(w, outBackprop, output);
       if (engine.verbose) {

@@ -8,9 +8,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.List;
 import org.convgrad.engine.Conv2dBackpropInput;
-import org.convgrad.engine.DataFormat;
 import org.convgrad.engine.Engine;
-import org.convgrad.engine.RowBand;
 import org.convgrad.engine.band.BandedRun;
 import org.convgrad.engine.band.Bands;
 import org.convgrad.engine.band.OutBackpropScan;
@@ -30,11 +28,6 @@ import org.jspecify.annotations.Nullable;
  * an in-memory run gives.
  */
 final class BandedNpyRun {
-  /** A band's elements at most: an eighth of the heap, so that its tensors and the engine's scratch fit twice over. */
-  static long defaultBandElements(int elementBytes) {
-    return Runtime.getRuntime().maxMemory() / 8 / elementBytes;
-  }
-
   private final Engine engine;
   private final Conv2dBackpropInput op;
   private final long bandRows;
@@ -77,19 +70,21 @@ final class BandedNpyRun {
   /** Computes every band into a new {@code output}, committed when complete ({@code scan} null: on the run's assumption). */
   private void pass(BandedRun run, List<Conv2dBackpropInput> bands, FileChannel dy, String source, Path output,
       @Nullable OutBackpropScan scan) throws IOException {
-    DataFormat f = op.geometry().dataFormat();
     try (NpyRangeWriter out = NpyRangeWriter.begin(output, op.dtype(), op.inputShape())) {
-      for (Conv2dBackpropInput band : bands) {
-        RowBand at = band.bandOf();
-        Tensor rows = Npy.readBox(dy, source, f.order(at.sample(), at.firstOutRow(), 0, 0),
-            band.outBackpropShape().toArray());
-        out.write(f.order(at.sample(), at.firstRow(), 0, 0),
-            scan == null ? run.compute(band, rows) : run.compute(band, rows, scan));
-        if (scan == null && !run.choseAsTheWhole()) {
-          return; // the writer aborts: nothing of this pass is kept
+      BandedRun.Rows<IOException> io = new BandedRun.Rows<>() {
+        @Override
+        public Tensor read(Conv2dBackpropInput band) throws IOException {
+          return Npy.readBox(dy, source, band.bandOf().outBackpropStart(), band.outBackpropShape().toArray());
         }
-      }
-      out.commit();
+
+        @Override
+        public void write(Conv2dBackpropInput band, Tensor resultRows) throws IOException {
+          out.write(band.bandOf().resultStart(), resultRows);
+        }
+      };
+      if (run.pass(bands, io, scan)) {
+        out.commit();
+      } // else the writer aborts: nothing of this pass is kept
     }
   }
 

@@ -4,7 +4,9 @@ import org.convgrad.engine.Conv2dBackpropInput;
 import org.convgrad.engine.Engine;
 import org.convgrad.engine.InvalidArgumentException;
 import org.convgrad.engine.kernel.PackedFilter;
+import java.util.List;
 import org.convgrad.engine.tensor.Tensor;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One problem computed band by band ({@link Bands}), with the filter packed once for the whole
@@ -21,16 +23,22 @@ import org.convgrad.engine.tensor.Tensor;
  *
  * <pre>{@code
  * BandedRun run = new BandedRun(engine, op, filter);
- * for (Conv2dBackpropInput band : Bands.of(op, rows)) write(band, run.compute(band, read(band)));
- * if (!run.choseAsTheWhole()) {
- *   OutBackpropScan all = run.scanned();
- *   for (Conv2dBackpropInput band : Bands.of(op, rows)) write(band, run.compute(band, read(band), all));
- * }
+ * List<Conv2dBackpropInput> bands = Bands.of(op, rows);
+ * if (!run.pass(bands, io, null)) run.pass(bands, io, run.scanned());
  * }</pre>
  *
  * Thread-safe.
  */
 public final class BandedRun {
+  /** Where a pass reads each band's out_backprop rows and writes its result rows. */
+  public interface Rows<E extends Exception> {
+    /** The out_backprop rows {@code band}'s {@link org.convgrad.engine.RowBand} names. */
+    Tensor read(Conv2dBackpropInput band) throws E;
+
+    /** Stores {@code band}'s result rows. */
+    void write(Conv2dBackpropInput band, Tensor resultRows) throws E;
+  }
+
   private final Engine engine;
   private final Conv2dBackpropInput whole;
   private final PackedFilter filter;
@@ -81,6 +89,24 @@ public final class BandedRun {
   public Tensor compute(Conv2dBackpropInput band, Tensor outBackpropRows, OutBackpropScan whole) {
     checkCutFromWhole(band);
     return engine.backpropInput(band, filter, outBackpropRows, whole);
+  }
+
+  /**
+   * Computes {@code bands} in order, from {@code io} to {@code io}: on the run's assumption when
+   * {@code scan} is null, stopping at the first band that reads a value past it (false: compute the
+   * bands again, passing {@link #scanned()}); else choosing the tiles by {@code scan} (always true).
+   * Bands written before a false return are not the whole result's: discard them.
+   */
+  public <E extends Exception> boolean pass(
+      List<Conv2dBackpropInput> bands, Rows<E> io, @Nullable OutBackpropScan scan) throws E {
+    for (Conv2dBackpropInput band : bands) {
+      Tensor rows = io.read(band);
+      io.write(band, scan == null ? compute(band, rows) : compute(band, rows, scan));
+      if (scan == null && !choseAsTheWhole()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

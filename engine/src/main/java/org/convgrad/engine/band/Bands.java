@@ -5,6 +5,7 @@ import java.util.List;
 import org.convgrad.engine.Conv2dBackpropInput;
 import org.convgrad.engine.InvalidArgumentException;
 import org.convgrad.engine.RowBand;
+import org.convgrad.engine.tensor.Shape;
 
 /**
  * Cuts a problem's result into bands of rows ({@link Conv2dBackpropInput#band}), each a problem of
@@ -56,6 +57,15 @@ public final class Bands {
       }
     }
     return Math.min(height, lo * align);
+  }
+
+  /**
+   * The band rows for this JVM: bands of at most an eighth of the heap, so that a band's tensors and
+   * the engine's scratch fit twice over, and of tensors that one array holds.
+   */
+  public static long defaultRows(Conv2dBackpropInput op) {
+    long heapShare = Runtime.getRuntime().maxMemory() / 8 / op.dtype().byteSize();
+    return rowsWithin(op, Math.min(heapShare, Shape.MAX_ELEMENTS));
   }
 
   /** Result and out_backprop elements of the first band of {@code rows} rows (the tallest halo is no taller). */

@@ -20,6 +20,7 @@ import org.convgrad.engine.InvalidArgumentException;
 import org.convgrad.engine.Padding;
 import org.convgrad.engine.RowBand;
 import org.convgrad.engine.kernel.simd.SimdBackpropInputKernel;
+import org.convgrad.engine.tensor.LargeTensor;
 import org.convgrad.engine.tensor.Shape;
 import org.convgrad.engine.tensor.Tensor;
 import org.convgrad.engine.testing.Problem;
@@ -77,6 +78,46 @@ class BandsTest {
         assertBits(whole, banded(engine, op, filter, dy, rows), op + " in bands of " + rows + " rows, " + engine.kind());
       }
     }
+  }
+
+  @ParameterizedTest(name = "seed {0} {1} {2}")
+  @MethodSource("awkwardProblems")
+  void anEngineComputesALargeTensorInBandsToTheWholeResultsBits(int seed, DType dtype, DataFormat format) {
+    Conv2dBackpropInput op = Problem.random(seed, dtype, format, true).op;
+    SplittableRandom r = new SplittableRandom(seed);
+    Tensor filter = random(dtype, op.filterShape(), r);
+    Tensor dy = random(dtype, op.outBackpropShape(), r);
+    Tensor whole = simd.backpropInput(op, filter, dy);
+    // Chunks of 13 elements: every band's rows cross chunks at places no row boundary falls.
+    LargeTensor large = LargeTensor.of(dy, 13);
+    for (long rows : new long[] {1, 4}) {
+      LargeTensor dx = simd.backpropInput(op, filter, large, rows);
+      assertBits(whole, dx.toTensor(), op + " from a large tensor in bands of " + rows + " rows");
+    }
+    assertBits(whole, simd.backpropInput(op, filter, large).toTensor(), op + " from a large tensor in default bands");
+  }
+
+  @Test
+  void aLargeTensorWithAValuePastTheKernelsLimitIsComputedAgainAsTheWholeCall() {
+    Conv2dBackpropInput op = convolution(DType.FLOAT32, DataFormat.NCHW, 2, 24, 16, 8, 8, 3, 1, Padding.SAME);
+    SplittableRandom r = new SplittableRandom(11);
+    Tensor filter = random(DType.FLOAT32, op.filterShape(), r);
+    Tensor dy = random(DType.FLOAT32, op.outBackpropShape(), r);
+    dy.float32Data()[dy.size() / 2 + 5] = Float.POSITIVE_INFINITY; // read by a middle band only
+    Tensor whole = simd.backpropInput(op, filter, dy);
+    assertBits(whole, simd.backpropInput(op, filter, LargeTensor.of(dy, 100), 2).toTensor(), "a large tensor");
+  }
+
+  @Test
+  void aLargeTensorOfTheWrongShapeOrTypeIsRefusedNamingOutBackprop() {
+    Conv2dBackpropInput op = convolution(DType.FLOAT32, DataFormat.NHWC, 1, 8, 8, 2, 3, 3, 1, Padding.SAME);
+    Tensor filter = Tensor.zeros(DType.FLOAT32, op.filterShape());
+    LargeTensor wrongShape = LargeTensor.zeros(DType.FLOAT32, Shape.of(1, 8, 8, 2));
+    InvalidArgumentException e =
+        assertThrows(InvalidArgumentException.class, () -> simd.backpropInput(op, filter, wrongShape));
+    assertTrue(e.getMessage().contains("out_backprop is LargeTensor(FLOAT32, [1, 8, 8, 2]"), e.getMessage());
+    LargeTensor wrongType = LargeTensor.zeros(DType.FLOAT64, op.outBackpropShape());
+    assertThrows(InvalidArgumentException.class, () -> simd.backpropInput(op, filter, wrongType));
   }
 
   static Stream<Arguments> winogradProblems() {
@@ -255,14 +296,20 @@ class BandsTest {
     if (op.geometry().inHeight() == 0) {
       return dx;
     }
-    for (Conv2dBackpropInput band : Bands.of(op, rows)) {
-      RowSlices.place(run.compute(band, RowSlices.outRows(dy, band)), band, dx);
-    }
-    if (!run.choseAsTheWhole()) {
-      OutBackpropScan all = run.scanned();
-      for (Conv2dBackpropInput band : Bands.of(op, rows)) {
-        RowSlices.place(run.compute(band, RowSlices.outRows(dy, band), all), band, dx);
+    List<Conv2dBackpropInput> bands = Bands.of(op, rows);
+    BandedRun.Rows<RuntimeException> io = new BandedRun.Rows<>() {
+      @Override
+      public Tensor read(Conv2dBackpropInput band) {
+        return RowSlices.outRows(dy, band);
       }
+
+      @Override
+      public void write(Conv2dBackpropInput band, Tensor resultRows) {
+        RowSlices.place(resultRows, band, dx);
+      }
+    };
+    if (!run.pass(bands, io, null)) {
+      assertTrue(run.pass(bands, io, run.scanned()), "a pass by the whole scan always completes");
     }
     return dx;
   }
