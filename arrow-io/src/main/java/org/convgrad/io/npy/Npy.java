@@ -12,6 +12,7 @@ import java.nio.file.StandardOpenOption;
 import org.convgrad.engine.DType;
 import org.convgrad.engine.InvalidArgumentException;
 import org.convgrad.engine.tensor.Box;
+import org.convgrad.engine.tensor.LargeTensor;
 import org.convgrad.engine.tensor.Shape;
 import org.convgrad.engine.tensor.Tensor;
 import org.convgrad.io.AtomicFile;
@@ -34,7 +35,8 @@ import org.convgrad.io.InputFiles;
  *
  * <p>Parts of arrays larger than one tensor (2^31 - 9 elements): {@link #readBox} reads any box of
  * the array (a band of rows of one image, NHWC or NCHW) with positioned reads, and {@link
- * NpyRangeWriter} writes a file box by box, so neither side ever holds the whole array.
+ * NpyRangeWriter} writes a file box by box, so neither side ever holds the whole array; {@link
+ * #readLarge} and {@link #write(Path, LargeTensor)} move a whole {@link LargeTensor} by such ranges.
  *
  * <p>All data moves in bulk through a direct buffer (a few MiB), never an element at a time.
  */
@@ -47,6 +49,8 @@ public final class Npy {
   private static final int MAX_HEADER_BYTES = 1 << 20;
   /** NumPy's spare room after the header so the first dimension can grow in place. */
   private static final int GROWTH_AXIS_MAX_DIGITS = 21;
+  /** Elements per slab when a {@link LargeTensor} moves: 2^22, a 16 MiB float32 tensor at a time. */
+  public static final long SLAB_ELEMENTS = 1 << 22;
 
   private Npy() {}
 
@@ -198,6 +202,28 @@ public final class Npy {
     return readBox(channel, source, h, Box.of(source, h.shape(), start, count));
   }
 
+  /**
+   * The array in {@code file} into a {@link LargeTensor}, for arrays of any size: the header is
+   * checked against the file's size before anything is allocated, then the data is read by ranges,
+   * a slab of at most {@link #SLAB_ELEMENTS} at a time, never as one whole buffer.
+   */
+  public static LargeTensor readLarge(Path file) throws IOException {
+    return readLarge(file, LargeTensor.DEFAULT_CHUNK_ELEMENTS, SLAB_ELEMENTS);
+  }
+
+  static LargeTensor readLarge(Path file, int chunkElements, long slabElements) throws IOException {
+    String source = file.toString();
+    try (FileChannel ch = InputFiles.open(file)) {
+      NpyHeader h = readHeader(ch, source);
+      requireReadable(h, source);
+      LargeTensor t = LargeTensor.zeros(h.dtype(), h.shape(), chunkElements);
+      for (Box slab : Box.slabs(h.shape(), slabElements)) {
+        t.write(slab.start(), readBox(ch, source, h, slab));
+      }
+      return t;
+    }
+  }
+
   private static Tensor readBox(SeekableByteChannel ch, String source, NpyHeader h, Box box)
       throws IOException {
     Tensor t = allocate(h.dtype(), box.shape(), source);
@@ -236,6 +262,23 @@ public final class Npy {
   public static void write(Path file, Tensor tensor) throws IOException {
     byte[] header = headerBytes(tensor.dtype(), tensor.shape());
     AtomicFile.write(file, ch -> writeBody(ch, header, tensor));
+  }
+
+  /**
+   * Writes a {@link LargeTensor} to {@code file} as {@code np.save} writes it, by ranges, a slab at
+   * a time; the file appears, complete, only at the end ({@link NpyRangeWriter}).
+   */
+  public static void write(Path file, LargeTensor tensor) throws IOException {
+    write(file, tensor, SLAB_ELEMENTS);
+  }
+
+  static void write(Path file, LargeTensor tensor, long slabElements) throws IOException {
+    try (NpyRangeWriter out = NpyRangeWriter.begin(file, tensor.dtype(), tensor.shape())) {
+      for (Box slab : Box.slabs(tensor.shape(), slabElements)) {
+        out.write(slab.start(), tensor.read(slab.start(), slab.shape().toArray()));
+      }
+      out.commit();
+    }
   }
 
   /** Writes {@code tensor} in {@code .npy} format to {@code channel} (not closed). */

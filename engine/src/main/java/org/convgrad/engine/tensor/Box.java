@@ -1,6 +1,8 @@
 package org.convgrad.engine.tensor;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import org.convgrad.engine.InvalidArgumentException;
 
 /**
@@ -57,6 +59,63 @@ public final class Box {
   public static Box whole(Shape shape) {
     long[] dims = shape.toArray();
     return new Box(dims, new long[dims.length], dims.clone());
+  }
+
+  /**
+   * Boxes of at most {@code maxElements} elements (at least one) that cover {@code shape} in C order,
+   * each as few runs as the limit allows: slabs of whole trailing axes, cut along the outermost axis
+   * whose trailing axes fit. An array beyond one tensor moves box by box.
+   */
+  public static List<Box> slabs(Shape shape, long maxElements) {
+    if (maxElements < 1) {
+      throw new InvalidArgumentException("a slab holds at least 1 element, but got " + maxElements);
+    }
+    long[] dims = shape.toArray();
+    List<Box> out = new ArrayList<>();
+    if (shape.elementCount() == 0) {
+      return out;
+    }
+    int rank = dims.length;
+    if (rank == 0) {
+      out.add(whole(shape));
+      return out;
+    }
+    // The cut axis: the outermost whose trailing axes hold at most maxElements; stepped along itself.
+    int cut = rank - 1;
+    long inner = 1;
+    while (cut > 0 && inner * dims[cut] <= maxElements) {
+      inner *= dims[cut];
+      cut--;
+    }
+    long step = Math.max(1, maxElements / inner);
+    long[] index = new long[cut]; // over the axes above the cut, the last fastest
+    while (true) {
+      for (long at = 0; at < dims[cut]; at += step) {
+        long[] start = new long[rank];
+        long[] count = dims.clone();
+        for (int i = 0; i < cut; i++) {
+          start[i] = index[i];
+          count[i] = 1;
+        }
+        start[cut] = at;
+        count[cut] = Math.min(step, dims[cut] - at);
+        out.add(new Box(dims, start, count));
+      }
+      int axis = cut - 1;
+      while (axis >= 0 && index[axis] == dims[axis] - 1) {
+        index[axis] = 0;
+        axis--;
+      }
+      if (axis < 0) {
+        return out;
+      }
+      index[axis]++;
+    }
+  }
+
+  /** Where the box starts, per axis (a copy). */
+  public long[] start() {
+    return start.clone();
   }
 
   /** The box's own shape, {@code count}. */

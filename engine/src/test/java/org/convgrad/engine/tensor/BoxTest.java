@@ -1,0 +1,45 @@
+package org.convgrad.engine.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.convgrad.engine.InvalidArgumentException;
+import org.junit.jupiter.api.Test;
+
+/** {@link Box#slabs}: how an array beyond one tensor is moved a box at a time. */
+class BoxTest {
+  @Test
+  void slabsCoverTheArrayOnceInCOrderEachWithinTheLimit() {
+    Shape[] shapes = {Shape.of(13), Shape.of(5, 7), Shape.of(1, 9, 7, 3), Shape.of(2, 3, 9, 7), Shape.of(3, 1, 1, 4)};
+    for (Shape shape : shapes) {
+      for (long max : new long[] {1, 2, 5, 21, 22, 63, 64, 1000}) {
+        List<Long> elements = new ArrayList<>();
+        for (Box slab : Box.slabs(shape, max)) {
+          assertTrue(slab.shape().elementCount() <= max, slab.shape() + " within " + max);
+          assertTrue(slab.shape().elementCount() > 0, "no empty slab");
+          slab.forEachRun((element, at, length) -> {
+            for (int i = 0; i < length; i++) {
+              elements.add(element + i);
+            }
+          });
+        }
+        assertEquals(shape.elementCount(), elements.size(), shape + " in slabs of " + max);
+        for (int i = 0; i < elements.size(); i++) {
+          assertEquals(i, elements.get(i), shape + " in slabs of " + max + ": element " + i + " in C order");
+        }
+      }
+    }
+  }
+
+  @Test
+  void anImageOfOneSampleIsCutIntoRowsAndEmptyArraysIntoNothing() {
+    List<Box> slabs = Box.slabs(Shape.of(1, 46_341, 46_341, 1), 1 << 22);
+    assertEquals(Shape.of(1, 90, 46_341, 1), slabs.get(0).shape()); // 90 whole rows: 4,170,690 elements
+    assertEquals((46_341 + 89) / 90, slabs.size());
+    assertTrue(Box.slabs(Shape.of(2, 0, 3), 8).isEmpty());
+    assertThrows(InvalidArgumentException.class, () -> Box.slabs(Shape.of(4), 0));
+  }
+}
