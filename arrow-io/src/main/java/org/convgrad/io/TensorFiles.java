@@ -70,6 +70,9 @@ public final class TensorFiles {
 
   /** Reads {@code file} (see the class comment), with a private Arrow allocator. */
   public static TensorFile read(Path file) throws IOException {
+    if (Format.of(file) == Format.NPY) {
+      return readNpy(file); // no allocator: a .npy run loads nothing of Arrow (start-up time)
+    }
     try (BufferAllocator allocator = new RootAllocator()) {
       return read(file, allocator, false);
     }
@@ -82,7 +85,7 @@ public final class TensorFiles {
 
   private static TensorFile read(Path file, BufferAllocator allocator, boolean filter) throws IOException {
     if (Format.of(file) == Format.NPY) {
-      return new TensorFile(file, Format.NPY, Npy.read(file), null, null, List.of(), null);
+      return readNpy(file);
     }
     try (TensorIpcReader r = isArrowFile(file) ? TensorIpcReader.openFile(file, allocator)
         : TensorIpcReader.openStream(file, allocator)) {
@@ -96,17 +99,21 @@ public final class TensorFiles {
     }
   }
 
+  private static TensorFile readNpy(Path file) throws IOException {
+    return new TensorFile(file, Format.NPY, Npy.read(file), null, null, List.of(), null);
+  }
+
   /**
    * Reads a filter: from {@code .arrow}, the one row's tensor (rejecting a file of other than one
    * row); from {@code .npy}, the array.
    */
   public static Tensor readFilter(Path file) throws IOException {
+    if (Format.of(file) == Format.NPY) {
+      return Npy.read(file);
+    }
     TensorFile f;
     try (BufferAllocator allocator = new RootAllocator()) {
       f = read(file, allocator, true);
-    }
-    if (f.format() == Format.NPY) {
-      return f.tensor();
     }
     if (f.rows() != 1) {
       throw new InvalidArgumentException("filter file " + file + " has " + f.rows()
