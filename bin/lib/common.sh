@@ -38,3 +38,43 @@ convgrad_build_if_needed() {
     (cd "$home" && ./mvnw -B -q -DskipTests package) >&2 || convgrad_fail "the build failed (see above)"
   fi
 }
+
+# CONVGRAD_CDS_FLAGS, CONVGRAD_CDS_DUMP: class-data sharing for a launcher's JVM, to start faster
+# (the classes a run loads are parsed and verified once, then mapped by every later run). The
+# archive lives in the build ($1/cds), one per JDK, set of jars and CONVGRAD_JAVA_OPTS. When there
+# is none, CONVGRAD_CDS_DUMP names the temporary file this run dumps at exit, for
+# convgrad_cds_commit to check and rename into place: no JVM ever maps a torn archive (one crashes
+# the JVM). CONVGRAD_CDS=off, or -Xshare or an archive option of one's own, turns it off.
+convgrad_cds() {
+  local dir="$1/cds" java group version archive
+  CONVGRAD_CDS_FLAGS=()
+  CONVGRAD_CDS_DUMP=""
+  [[ "${CONVGRAD_CDS:-on}" != off ]] || return 0
+  case "${CONVGRAD_JAVA_OPTS:-}" in *Xshare*|*SharedArchive*|*ArchiveClasses*|*AOTCache*) return 0 ;; esac
+  java="$(readlink -f "$(command -v "$CONVGRAD_JAVA")")" || return 0
+  mkdir -p "$dir" 2>/dev/null && [[ -w "$dir" ]] || return 0
+  # One archive per JDK and options (group), replaced when the JDK or the jars change (version).
+  group="$(echo "$java ${CONVGRAD_JAVA_OPTS:-}" | cksum | cut -d' ' -f1)"
+  version="$( { stat -L -c '%n %Y %s' "$java" "$(dirname "$java")"/../lib/*/libjvm.so
+    ls -l --time-style=+%s "$1/jars"; } 2>/dev/null | cksum | cut -d' ' -f1)"
+  archive="$dir/cli-$group-$version.jsa"
+  if [[ -f "$archive" ]]; then
+    CONVGRAD_CDS_FLAGS=(-Xlog:cds*=off -XX:SharedArchiveFile="$archive")
+  else
+    CONVGRAD_CDS_DUMP="$archive.tmp.$$"
+    CONVGRAD_CDS_FLAGS=(-Xlog:cds*=off -XX:ArchiveClassesAtExit="$CONVGRAD_CDS_DUMP")
+  fi
+}
+
+# After a run that dumped an archive: keeps it if a JVM maps it as it is ("$@": that JVM's options
+# and class path, without the archive ones), else drops it; the group's stale archives go.
+convgrad_cds_commit() {
+  local dump="$CONVGRAD_CDS_DUMP" archive="${CONVGRAD_CDS_DUMP%.tmp.*}"
+  [[ -n "$dump" && -f "$dump" ]] || return 0
+  local dir="${archive%/*}" group="${archive##*/cli-}"
+  if "$CONVGRAD_JAVA" "$@" -Xlog:cds*=off -XX:ErrorFile="$dir/hs_err_%p.log" -Xshare:on -XX:SharedArchiveFile="$dump" \
+      -version >/dev/null 2>&1 && mv -f "$dump" "$archive" 2>/dev/null; then
+    find "$dir" -maxdepth 1 -name "cli-${group%%-*}-*.jsa" ! -path "$archive" -delete 2>/dev/null
+  fi
+  rm -f "$dump"
+}

@@ -1,0 +1,104 @@
+package org.convgrad.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.convgrad.engine.DType;
+import org.convgrad.engine.DataFormat;
+import org.convgrad.engine.testing.Problem;
+import org.convgrad.io.npy.Npy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code bin/convgrad}'s class-data archive: the first run with a JDK and a set of options dumps
+ * one into the build, checked before it is kept; later runs map it and give the same output, with
+ * no word of it on either stream; {@code CONVGRAD_CDS=off} runs without one.
+ */
+class LauncherClassSharingIT {
+  private static final Path ARCHIVES = Launcher.ROOT.resolve("spark-job/target/spark-home/cds");
+
+  @TempDir Path dir;
+
+  @Test
+  void theFirstRunArchivesItsClassesAndLaterRunsMapThemToTheSameOutput() throws Exception {
+    Problem p = Problem.random(90_100, DType.FLOAT32, DataFormat.NHWC, true);
+    Npy.write(dir.resolve("w.npy"), p.filter);
+    Npy.write(dir.resolve("dy.npy"), p.outBackprop);
+    // Options of this test's own: an archive group no other run shares.
+    Map<String, String> env = Map.of("CONVGRAD_JAVA_OPTS", "-Dconvgrad.test.group=" + UUID.randomUUID());
+    Set<Path> before = archives();
+    Set<Path> made = new HashSet<>();
+    try {
+      Launcher.Run first = Launcher.run("bin/convgrad", env, args(p, "first.npy"));
+      assertEquals(0, first.exit(), first.err());
+      made.addAll(archives());
+      made.removeAll(before);
+      assertEquals(1, made.size(), "one archive dumped and kept: " + made);
+      Path archive = made.iterator().next();
+      long size = Files.size(archive);
+
+      Launcher.Run second = Launcher.run("bin/convgrad", env, args(p, "second.npy"));
+      assertEquals(0, second.exit(), second.err());
+      Set<Path> after = archives();
+      after.removeAll(before);
+      assertEquals(made, after, "the archive was mapped, not dumped again");
+      assertEquals(size, Files.size(archive));
+
+      Map<String, String> off = Map.of("CONVGRAD_JAVA_OPTS", env.get("CONVGRAD_JAVA_OPTS"), "CONVGRAD_CDS", "off");
+      Launcher.Run without = Launcher.run("bin/convgrad", off, args(p, "off.npy"));
+      assertEquals(0, without.exit(), without.err());
+
+      for (Launcher.Run run : List.of(first, second, without)) {
+        assertEquals(first.out(), run.out());
+        assertFalse(run.out().contains("cds") || run.err().contains("cds"), run.out() + run.err());
+      }
+      byte[] expected = Files.readAllBytes(dir.resolve("off.npy"));
+      assertArrayEquals(expected, Files.readAllBytes(dir.resolve("first.npy")));
+      assertArrayEquals(expected, Files.readAllBytes(dir.resolve("second.npy")));
+      try (Stream<Path> left = Files.list(ARCHIVES)) {
+        assertTrue(left.noneMatch(f -> f.getFileName().toString().contains(".tmp.")
+            || f.getFileName().toString().startsWith("hs_err")), "no temporary dump or crash log is left");
+      }
+      try (Stream<Path> files = Files.list(dir)) {
+        assertEquals(Set.of("w.npy", "dy.npy", "first.npy", "second.npy", "off.npy"),
+            files.map(f -> f.getFileName().toString()).collect(Collectors.toSet()),
+            "nothing beside the outputs in the user's folder");
+      }
+    } finally {
+      for (Path f : made) {
+        Files.deleteIfExists(f);
+      }
+    }
+  }
+
+  private String[] args(Problem p, String output) {
+    List<String> args = new ArrayList<>(List.of("backprop-input"));
+    args.addAll(CliArgs.op(p));
+    args.addAll(List.of("--filter", dir.resolve("w.npy").toString(), "--out-backprop", dir.resolve("dy.npy").toString(),
+        "--output", dir.resolve(output).toString()));
+    return args.toArray(new String[0]);
+  }
+
+  private static Set<Path> archives() throws IOException {
+    if (!Files.isDirectory(ARCHIVES)) {
+      return new HashSet<>();
+    }
+    try (Stream<Path> files = Files.list(ARCHIVES)) {
+      return new HashSet<>(files.filter(f -> f.toString().endsWith(".jsa")).toList());
+    }
+  }
+}
