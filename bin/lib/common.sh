@@ -41,8 +41,8 @@ convgrad_build_if_needed() {
 
 # CONVGRAD_CDS_FLAGS, CONVGRAD_CDS_DUMP: class-data sharing for a launcher's JVM, to start faster
 # (the classes a run loads are parsed and verified once, then mapped by every later run). The
-# archive lives in the build ($1/cds), one per JDK, set of jars and CONVGRAD_JAVA_OPTS. When there
-# is none, CONVGRAD_CDS_DUMP names the temporary file this run dumps at exit, for
+# archives live in the build ($1/cds), one per launcher ($2), JDK, JVM options ($3) and set of
+# jars. When there is none, CONVGRAD_CDS_DUMP names the temporary file this run dumps at exit, for
 # convgrad_cds_commit to check and rename into place: no JVM ever maps a torn archive (one crashes
 # the JVM). CONVGRAD_CDS=off, or -Xshare or an archive option of one's own, turns it off.
 convgrad_cds() {
@@ -53,11 +53,11 @@ convgrad_cds() {
   case "${CONVGRAD_JAVA_OPTS:-}" in *Xshare*|*SharedArchive*|*ArchiveClasses*|*AOTCache*) return 0 ;; esac
   java="$(readlink -f "$(command -v "$CONVGRAD_JAVA")")" || return 0
   mkdir -p "$dir" 2>/dev/null && [[ -w "$dir" ]] || return 0
-  # One archive per JDK and options (group), replaced when the JDK or the jars change (version).
-  group="$(echo "$java ${CONVGRAD_JAVA_OPTS:-}" | cksum | cut -d' ' -f1)"
+  # A group's archive is replaced when the JDK or the jars change (version).
+  group="$(echo "$java $3" | cksum | cut -d' ' -f1)"
   version="$( { stat -L -c '%n %Y %s' "$java" "$(dirname "$java")"/../lib/*/libjvm.so
     ls -l --time-style=+%s "$1/jars"; } 2>/dev/null | cksum | cut -d' ' -f1)"
-  archive="$dir/cli-$group-$version.jsa"
+  archive="$dir/$2-$group-$version.jsa"
   if [[ -f "$archive" ]]; then
     CONVGRAD_CDS_FLAGS=(-Xlog:cds*=off -XX:SharedArchiveFile="$archive")
   else
@@ -67,14 +67,32 @@ convgrad_cds() {
 }
 
 # After a run that dumped an archive: keeps it if a JVM maps it as it is ("$@": that JVM's options
-# and class path, without the archive ones), else drops it; the group's stale archives go.
+# and class path, without the archive ones), else drops it; the group's stale archives go. A run
+# that failed keeps its archive too (it holds fewer classes): each group dumps once, not once per
+# failure (a Spark driver's dump takes seconds).
 convgrad_cds_commit() {
   local dump="$CONVGRAD_CDS_DUMP" archive="${CONVGRAD_CDS_DUMP%.tmp.*}"
   [[ -n "$dump" && -f "$dump" ]] || return 0
-  local dir="${archive%/*}" group="${archive##*/cli-}"
-  if "$CONVGRAD_JAVA" "$@" -Xlog:cds*=off -XX:ErrorFile="$dir/hs_err_%p.log" -Xshare:on -XX:SharedArchiveFile="$dump" \
-      -version >/dev/null 2>&1 && mv -f "$dump" "$archive" 2>/dev/null; then
-    find "$dir" -maxdepth 1 -name "cli-${group%%-*}-*.jsa" ! -path "$archive" -delete 2>/dev/null
+  local dir="${archive%/*}" group="${archive%-*}"
+  if "$CONVGRAD_JAVA" "$@" -Xlog:cds*=off -XX:ErrorFile="$dir/hs_err_%p.log" -Xshare:on \
+      -XX:SharedArchiveFile="$dump" -version >/dev/null 2>&1 && mv -f "$dump" "$archive" 2>/dev/null; then
+    find "$dir" -maxdepth 1 -name "${group##*/}-*.jsa" ! -path "$archive" -delete 2>/dev/null
   fi
   rm -f "$dump"
+}
+
+# Runs java with the archive convgrad_cds chose and the arguments after $1, of which the first $1
+# are the JVM's options and class path: by exec, or, when this run dumps an archive, as a child
+# whose exit status is the launcher's once the archive is committed.
+convgrad_cds_exec() {
+  local jvm="$1"
+  shift
+  if [[ -z "$CONVGRAD_CDS_DUMP" ]]; then
+    exec "$CONVGRAD_JAVA" ${CONVGRAD_CDS_FLAGS[@]+"${CONVGRAD_CDS_FLAGS[@]}"} "$@"
+  fi
+  local rc=0
+  trap 'rm -f "$CONVGRAD_CDS_DUMP"' EXIT # an interrupted run leaves no dump behind
+  "$CONVGRAD_JAVA" "${CONVGRAD_CDS_FLAGS[@]}" "$@" || rc=$?
+  convgrad_cds_commit "${@:1:$jvm}"
+  exit "$rc"
 }

@@ -24,9 +24,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code bin/convgrad}'s class-data archive: the first run with a JDK and a set of options dumps
- * one into the build, checked before it is kept; later runs map it and give the same output, with
- * no word of it on either stream; {@code CONVGRAD_CDS=off} runs without one.
+ * The launchers' class-data archives: the first run with a JDK and a set of options dumps one into
+ * the build, checked before it is kept; later runs map it and give the same output, with no word of
+ * it on either stream; {@code CONVGRAD_CDS=off} runs without one.
  */
 class LauncherClassSharingIT {
   private static final Path ARCHIVES = Launcher.ROOT.resolve("spark-job/target/spark-home/cds");
@@ -78,6 +78,32 @@ class LauncherClassSharingIT {
             files.map(f -> f.getFileName().toString()).collect(Collectors.toSet()),
             "nothing beside the outputs in the user's folder");
       }
+    } finally {
+      for (Path f : made) {
+        Files.deleteIfExists(f);
+      }
+    }
+  }
+
+  @Test
+  void theSparkLauncherKeepsAnArchiveOfItsDriverToo() throws Exception {
+    Map<String, String> env = Map.of("CONVGRAD_JAVA_OPTS", "-Dconvgrad.test.group=" + UUID.randomUUID());
+    Set<Path> before = archives();
+    Set<Path> made = new HashSet<>();
+    try {
+      Launcher.Run first = Launcher.run("bin/convgrad-spark-submit", env, "--help");
+      assertEquals(0, first.exit(), first.err());
+      made.addAll(archives());
+      made.removeAll(before);
+      assertEquals(1, made.size(), "one archive dumped and kept: " + made);
+      assertTrue(made.iterator().next().getFileName().toString().startsWith("spark-submit-"), made.toString());
+      Launcher.Run second = Launcher.run("bin/convgrad-spark-submit", env, "--help");
+      assertEquals(0, second.exit(), second.err());
+      assertEquals(first.out(), second.out());
+      assertEquals(first.err(), second.err());
+      Set<Path> after = archives();
+      after.removeAll(before);
+      assertEquals(made, after, "the archive was mapped, not dumped again");
     } finally {
       for (Path f : made) {
         Files.deleteIfExists(f);
