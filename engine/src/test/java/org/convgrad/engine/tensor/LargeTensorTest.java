@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.convgrad.engine.DType;
 import org.convgrad.engine.InvalidArgumentException;
+import org.convgrad.engine.testing.Problem;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -23,7 +24,7 @@ class LargeTensorTest {
   @ParameterizedTest
   @EnumSource(DType.class)
   void aTensorCopiedInComesBackTheSameElementByElementAndWhole(DType dtype) {
-    Tensor t = random(dtype, SHAPE, new SplittableRandom(1));
+    Tensor t = Problem.randomTensor(new SplittableRandom(1), dtype, SHAPE);
     for (int chunk : CHUNKS) {
       LargeTensor large = LargeTensor.of(t, chunk);
       assertEquals(SHAPE, large.shape());
@@ -40,7 +41,7 @@ class LargeTensorTest {
   @ParameterizedTest
   @EnumSource(DType.class)
   void aBoxReadHoldsThoseElementsOfTheTensor(DType dtype) {
-    Tensor t = random(dtype, SHAPE, new SplittableRandom(2));
+    Tensor t = Problem.randomTensor(new SplittableRandom(2), dtype, SHAPE);
     SplittableRandom r = new SplittableRandom(3);
     for (int chunk : CHUNKS) {
       LargeTensor large = LargeTensor.of(t, chunk);
@@ -67,7 +68,7 @@ class LargeTensorTest {
     for (int chunk : CHUNKS) {
       for (int trial = 0; trial < 20; trial++) {
         long[][] box = randomBox(r);
-        Tensor values = random(dtype, Shape.of(box[1]), r);
+        Tensor values = Problem.randomTensor(r, dtype, Shape.of(box[1]));
         LargeTensor large = LargeTensor.zeros(dtype, SHAPE, chunk);
         large.write(box[0], values);
         long[] at = new long[4];
@@ -138,14 +139,6 @@ class LargeTensorTest {
       index[a] = flat % dims[a];
       flat /= dims[a];
     }
-  }
-
-  private static Tensor random(DType dtype, Shape shape, SplittableRandom r) {
-    double[] v = new double[(int) shape.elementCount()];
-    for (int i = 0; i < v.length; i++) {
-      v[i] = r.nextDouble(-1, 1);
-    }
-    return Tensor.fromDoubles(dtype, shape, v);
   }
 
   private static void assertSameBits(Tensor expected, Tensor actual, String context) {
