@@ -21,8 +21,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * A problem computed in bands of result rows, streamed from an out_backprop {@code .npy} to a result
  * {@code .npy}: neither is ever whole in memory, so one image may hold more elements than a Java
- * array and more bytes than the heap. Memory: the filter, one band's out_backprop rows (halo
- * included) and its result rows ({@link Bands#elements}), the engine's scratch, and a few MiB of
+ * array and more bytes than the heap. Memory: the filter, two bands' out_backprop rows (halo
+ * included) and two bands' result rows ({@link Bands#elements}; the next band is read and the last
+ * one written while one computes, {@link BandedRun#pass}), the engine's scratch, and a few MiB of
  * I/O buffers. out_backprop is read once, unless it holds a value that changes the kernel's choice
  * of tiles ({@link BandedRun}): then the bands are computed a second time. The result has the bits
  * an in-memory run gives.

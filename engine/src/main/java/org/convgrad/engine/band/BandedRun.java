@@ -1,10 +1,15 @@
 package org.convgrad.engine.band;
 
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.convgrad.engine.Conv2dBackpropInput;
 import org.convgrad.engine.Engine;
 import org.convgrad.engine.InvalidArgumentException;
 import org.convgrad.engine.kernel.PackedFilter;
-import java.util.List;
 import org.convgrad.engine.tensor.Tensor;
 import org.jspecify.annotations.Nullable;
 
@@ -96,17 +101,93 @@ public final class BandedRun {
    * {@code scan} is null, stopping at the first band that reads a value past it (false: compute the
    * bands again, passing {@link #scanned()}); else choosing the tiles by {@code scan} (always true).
    * Bands written before a false return are not the whole result's: discard them.
+   *
+   * <p>One I/O thread reads the next band and writes the last one while a band computes, so that
+   * streaming costs little more than the compute; {@code io}'s calls come from that thread, one at a
+   * time, in order (reads in band order, each band's write after its read). In memory at once: two
+   * bands' out_backprop rows and two bands' results. Whatever is in flight has ended when this
+   * returns or throws.
    */
   public <E extends Exception> boolean pass(
       List<Conv2dBackpropInput> bands, Rows<E> io, @Nullable OutBackpropScan scan) throws E {
-    for (Conv2dBackpropInput band : bands) {
-      Tensor rows = io.read(band);
-      io.write(band, scan == null ? compute(band, rows) : compute(band, rows, scan));
-      if (scan == null && !choseAsTheWhole()) {
-        return false;
+    if (bands.isEmpty()) {
+      return true;
+    }
+    ExecutorService ioThread = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "convgrad-band-io");
+      t.setDaemon(true);
+      return t;
+    });
+    try {
+      Future<Tensor> next = ioThread.submit(() -> io.read(bands.get(0)));
+      Future<?> writing = null;
+      for (int k = 0; k < bands.size(); k++) {
+        Conv2dBackpropInput band = bands.get(k);
+        Tensor rows = this.<Tensor, E>await(next);
+        if (k + 1 < bands.size()) {
+          Conv2dBackpropInput following = bands.get(k + 1);
+          next = ioThread.submit(() -> io.read(following));
+        }
+        Tensor result = scan == null ? compute(band, rows) : compute(band, rows, scan);
+        if (writing != null) {
+          this.<Object, E>await(writing);
+        }
+        writing = ioThread.submit(() -> {
+          io.write(band, result);
+          return null;
+        });
+        if (scan == null && !choseAsTheWhole()) {
+          this.<Object, E>await(writing);
+          return false;
+        }
+      }
+      this.<Object, E>await(writing);
+      return true;
+    } finally {
+      // No interrupt: one would close the caller's file channels (they are interruptible).
+      ioThread.shutdown();
+      awaitQuietly(ioThread);
+    }
+  }
+
+  /**
+   * The value of an I/O task, or what it threw: {@code E} from {@link Rows}, or an unchecked
+   * exception or error, rethrown as it was.
+   */
+  @SuppressWarnings("unchecked")
+  private <T, E extends Exception> T await(Future<?> task) throws E {
+    try {
+      return (T) task.get();
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof RuntimeException r) {
+        throw r;
+      }
+      if (cause instanceof Error err) {
+        throw err;
+      }
+      throw (E) cause; // Rows's methods throw E or unchecked exceptions only
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while a band was read or written", e);
+    }
+  }
+
+  /** Waits for the I/O thread's last call to end: at most one read and one write are in flight. */
+  private static void awaitQuietly(ExecutorService ioThread) {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        if (ioThread.awaitTermination(1, TimeUnit.MINUTES)) {
+          break;
+        }
+      } catch (InterruptedException e) {
+        interrupted = true;
       }
     }
-    return true;
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /**

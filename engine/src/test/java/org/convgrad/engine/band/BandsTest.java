@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
@@ -118,6 +120,72 @@ class BandsTest {
     assertTrue(e.getMessage().contains("out_backprop is LargeTensor(FLOAT32, [1, 8, 8, 2]"), e.getMessage());
     LargeTensor wrongType = LargeTensor.zeros(DType.FLOAT64, op.outBackpropShape());
     assertThrows(InvalidArgumentException.class, () -> simd.backpropInput(op, filter, wrongType));
+  }
+
+  @Test
+  void aPassReadsAheadInOrderAndRethrowsWhatItsRowsThrowWithNothingLeftInFlight() throws Exception {
+    Conv2dBackpropInput op = convolution(DType.FLOAT32, DataFormat.NHWC, 2, 24, 16, 4, 4, 3, 1, Padding.SAME);
+    SplittableRandom r = new SplittableRandom(5);
+    Tensor filter = random(DType.FLOAT32, op.filterShape(), r);
+    Tensor dy = random(DType.FLOAT32, op.outBackpropShape(), r);
+    List<Conv2dBackpropInput> bands = Bands.of(op, 4);
+    List<String> calls = Collections.synchronizedList(new ArrayList<>());
+    class FailingRows implements BandedRun.Rows<IOException> {
+      final int failingRead;
+      final int failingWrite;
+
+      FailingRows(int failingRead, int failingWrite) {
+        this.failingRead = failingRead;
+        this.failingWrite = failingWrite;
+      }
+
+      @Override
+      public Tensor read(Conv2dBackpropInput band) throws IOException {
+        int k = bands.indexOf(band);
+        calls.add("read " + k);
+        if (k == failingRead) {
+          throw new IOException("band " + k + " unreadable");
+        }
+        return RowSlices.outRows(dy, band);
+      }
+
+      @Override
+      public void write(Conv2dBackpropInput band, Tensor resultRows) {
+        int k = bands.indexOf(band);
+        calls.add("write " + k);
+        if (k == failingWrite) {
+          throw new IllegalStateException("band " + k + " unwritable");
+        }
+      }
+    }
+    BandedRun run = new BandedRun(simd, op, filter);
+    assertTrue(run.pass(bands, new FailingRows(-1, -1), null));
+    List<String> expected = new ArrayList<>();
+    for (int k = 0; k < bands.size(); k++) {
+      expected.add("read " + k);
+      if (k > 0) {
+        expected.add("write " + (k - 1)); // band k - 1 is written after band k is read
+      }
+    }
+    expected.add("write " + (bands.size() - 1));
+    assertEquals(expected, calls);
+
+    calls.clear();
+    IOException read = assertThrows(IOException.class, () -> run.pass(bands, new FailingRows(3, -1), null));
+    assertEquals("band 3 unreadable", read.getMessage());
+    List<String> atReturn = List.copyOf(calls);
+    assertFalse(atReturn.contains("read 4"), "nothing read past the failure: " + atReturn);
+    Thread.sleep(50);
+    assertEquals(atReturn, calls, "no call after the pass returned");
+
+    calls.clear();
+    IllegalStateException write =
+        assertThrows(IllegalStateException.class, () -> run.pass(bands, new FailingRows(-1, 1), null));
+    assertEquals("band 1 unwritable", write.getMessage());
+    List<String> afterWrite = List.copyOf(calls);
+    Thread.sleep(50);
+    assertEquals(afterWrite, calls, "no call after the pass returned");
+    assertFalse(afterWrite.contains("write 2"), afterWrite.toString());
   }
 
   static Stream<Arguments> winogradProblems() {
