@@ -147,7 +147,8 @@ public final class Engine implements AutoCloseable {
   /**
    * As {@link #backpropInput(Conv2dBackpropInput, Tensor, LargeTensor)}, in bands of {@code bandRows}
    * result rows (rounded up to {@link Conv2dBackpropInput#bandAlignment}). Memory besides the two
-   * large tensors: one band's out_backprop and result rows and the engine's scratch.
+   * large tensors: two bands' out_backprop and result rows ({@link BandedRun#pass}) and the
+   * engine's scratch.
    */
   public LargeTensor backpropInput(Conv2dBackpropInput op, Tensor filter, LargeTensor outBackprop, long bandRows) {
     if (!outBackprop.shape().equals(op.outBackpropShape()) || outBackprop.dtype() != op.dtype()) {

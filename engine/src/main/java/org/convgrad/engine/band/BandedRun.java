@@ -123,25 +123,25 @@ public final class BandedRun {
       Future<?> writing = null;
       for (int k = 0; k < bands.size(); k++) {
         Conv2dBackpropInput band = bands.get(k);
-        Tensor rows = this.<Tensor, E>await(next);
+        Tensor rows = BandedRun.<Tensor, E>await(next);
         if (k + 1 < bands.size()) {
           Conv2dBackpropInput following = bands.get(k + 1);
           next = ioThread.submit(() -> io.read(following));
         }
         Tensor result = scan == null ? compute(band, rows) : compute(band, rows, scan);
         if (writing != null) {
-          this.<Object, E>await(writing);
+          BandedRun.<Object, E>await(writing);
         }
         writing = ioThread.submit(() -> {
           io.write(band, result);
           return null;
         });
         if (scan == null && !choseAsTheWhole()) {
-          this.<Object, E>await(writing);
+          BandedRun.<Object, E>await(writing);
           return false;
         }
       }
-      this.<Object, E>await(writing);
+      BandedRun.<Object, E>await(writing);
       return true;
     } finally {
       // No interrupt: one would close the caller's file channels (they are interruptible).
@@ -155,7 +155,7 @@ public final class BandedRun {
    * exception or error, rethrown as it was.
    */
   @SuppressWarnings("unchecked")
-  private <T, E extends Exception> T await(Future<?> task) throws E {
+  private static <T, E extends Exception> T await(Future<?> task) throws E {
     try {
       return (T) task.get();
     } catch (ExecutionException e) {
