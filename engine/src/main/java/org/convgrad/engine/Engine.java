@@ -10,6 +10,7 @@ import org.convgrad.engine.kernel.KernelRegistry;
 import org.convgrad.engine.kernel.PackedFilter;
 import org.convgrad.engine.kernel.WorkPool;
 import org.convgrad.engine.tensor.LargeTensor;
+import org.convgrad.engine.tensor.Shape;
 import org.convgrad.engine.tensor.Tensor;
 
 /**
@@ -151,10 +152,7 @@ public final class Engine implements AutoCloseable {
    * engine's scratch.
    */
   public LargeTensor backpropInput(Conv2dBackpropInput op, Tensor filter, LargeTensor outBackprop, long bandRows) {
-    if (!outBackprop.shape().equals(op.outBackpropShape()) || outBackprop.dtype() != op.dtype()) {
-      throw new InvalidArgumentException("Conv2DBackpropInput: out_backprop is " + outBackprop
-          + " but the problem was built for " + op.dtype() + " " + op.outBackpropShape());
-    }
+    requireOutBackprop(op, outBackprop, outBackprop.shape(), outBackprop.dtype());
     BandedRun run = new BandedRun(this, op, filter);
     List<Conv2dBackpropInput> bands = Bands.of(op, bandRows);
     LargeTensor result = LargeTensor.zeros(op.dtype(), op.inputShape());
@@ -182,12 +180,16 @@ public final class Engine implements AutoCloseable {
           "Conv2DBackpropInput: " + filter + " does not fit " + op
               + " (pack the filter for a problem with the same filter shape, dtype, groups, strides and dilations)");
     }
-    if (!outBackprop.shape().equals(op.outBackpropShape()) || outBackprop.dtype() != op.dtype()) {
-      throw new InvalidArgumentException(
-          "Conv2DBackpropInput: out_backprop is " + outBackprop + " but the problem was built for " + op.dtype()
-              + " " + op.outBackpropShape());
-    }
+    requireOutBackprop(op, outBackprop, outBackprop.shape(), outBackprop.dtype());
     return Tensor.zeros(op.dtype(), op.inputShape());
+  }
+
+  /** Rejects an out_backprop ({@code described} in the message) of another shape or dtype than {@code op}'s. */
+  private static void requireOutBackprop(Conv2dBackpropInput op, Object described, Shape shape, DType dtype) {
+    if (!shape.equals(op.outBackpropShape()) || dtype != op.dtype()) {
+      throw new InvalidArgumentException("Conv2DBackpropInput: out_backprop is " + described
+          + " but the problem was built for " + op.dtype() + " " + op.outBackpropShape());
+    }
   }
 
   /** Rejects, before anything is allocated, a result one tensor cannot hold. */
