@@ -60,11 +60,12 @@ public final class Bands {
   }
 
   /**
-   * The band rows for this JVM: bands of at most an eighth of the heap, so that a band's tensors and
-   * the engine's scratch fit twice over, and of tensors that one array holds.
+   * The band rows for this JVM: bands of at most a sixteenth of the heap. A pass holds two bands at
+   * once ({@link BandedRun#pass} reads ahead), so that their tensors and the engine's scratch fit
+   * twice over in a quarter of the heap; and tensors that one array holds.
    */
   public static long defaultRows(Conv2dBackpropInput op) {
-    long heapShare = Runtime.getRuntime().maxMemory() / 8 / op.dtype().byteSize();
+    long heapShare = Runtime.getRuntime().maxMemory() / 16 / op.dtype().byteSize();
     return rowsWithin(op, Math.min(heapShare, Shape.MAX_ELEMENTS));
   }
 
