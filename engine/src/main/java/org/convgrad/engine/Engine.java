@@ -12,6 +12,7 @@ import org.convgrad.engine.kernel.WorkPool;
 import org.convgrad.engine.tensor.LargeTensor;
 import org.convgrad.engine.tensor.Shape;
 import org.convgrad.engine.tensor.Tensor;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Computes {@code conv2d_backprop_input} with the best kernel of its {@link EngineKind} that accepts
@@ -137,6 +138,30 @@ public final class Engine implements AutoCloseable {
   }
 
   /**
+   * As {@link #backpropInput(Conv2dBackpropInput, PackedFilter, Tensor, OutBackpropScan)}, into
+   * {@code result}, every element of which is written: a view into a large tensor's chunk ({@link
+   * LargeTensor#view}), say, so that the band's rows are computed in place. out_backprop may be a
+   * view as well.
+   */
+  public void backpropInput(
+      Conv2dBackpropInput band, PackedFilter filter, Tensor outBackpropRows, OutBackpropScan whole, Tensor result) {
+    checkFits(band, filter, outBackpropRows);
+    if (!result.shape().equals(band.inputShape()) || result.dtype() != band.dtype()) {
+      throw new InvalidArgumentException("Conv2DBackpropInput: the result is " + result
+          + " but the problem was built for " + band.dtype() + " " + band.inputShape());
+    }
+    if (result.size() > 0) {
+      filter.kernel().compute(band, filter, outBackpropRows, whole, result, pool);
+    }
+  }
+
+  /** A new result tensor of {@code op}, zeros, once one tensor has been found able to hold it. */
+  public Tensor resultFor(Conv2dBackpropInput op) {
+    checkResultFits(op);
+    return Tensor.zeros(op.dtype(), op.inputShape());
+  }
+
+  /**
    * The input gradient of a problem of any size, from an out_backprop held in a {@link LargeTensor}
    * (with more elements than one array, say), into a new one: computed in bands of result rows
    * ({@link Bands#defaultRows}), bit for bit what one call would give if one array held it.
@@ -147,19 +172,27 @@ public final class Engine implements AutoCloseable {
 
   /**
    * As {@link #backpropInput(Conv2dBackpropInput, Tensor, LargeTensor)}, in bands of {@code bandRows}
-   * result rows (rounded up to {@link Conv2dBackpropInput#bandAlignment}). Memory besides the two
-   * large tensors: two bands' out_backprop and result rows ({@link BandedRun#pass}) and the
-   * engine's scratch.
+   * result rows (rounded up to {@link Conv2dBackpropInput#bandAlignment}). The kernel reads a band's
+   * out_backprop rows and writes its result rows in place in the chunks ({@link LargeTensor#view})
+   * wherever they are one run inside one chunk (NHWC rows of one sample that cross no chunk's end);
+   * other bands' rows are copied, two bands' at most at once ({@link BandedRun#pass}). Memory
+   * besides the two large tensors: those copies and the engine's scratch.
    */
   public LargeTensor backpropInput(Conv2dBackpropInput op, Tensor filter, LargeTensor outBackprop, long bandRows) {
     requireOutBackprop(op, outBackprop, outBackprop.shape(), outBackprop.dtype());
     BandedRun run = new BandedRun(this, op, filter);
     List<Conv2dBackpropInput> bands = Bands.of(op, bandRows);
     LargeTensor result = LargeTensor.zeros(op.dtype(), op.inputShape());
+    // Where a band's rows lie inside one chunk, the kernel reads and writes them there (views).
     BandedRun.Rows<RuntimeException> io = new BandedRun.Rows<>() {
       @Override
       public Tensor read(Conv2dBackpropInput band) {
-        return outBackprop.read(band.bandOf().outBackpropStart(), band.outBackpropShape().toArray());
+        return outBackprop.viewOrRead(band.bandOf().outBackpropStart(), band.outBackpropShape().toArray());
+      }
+
+      @Override
+      public @Nullable Tensor resultRows(Conv2dBackpropInput band) {
+        return result.view(band.bandOf().resultStart(), band.inputShape().toArray());
       }
 
       @Override
@@ -175,13 +208,17 @@ public final class Engine implements AutoCloseable {
 
   private static Tensor checkedResult(Conv2dBackpropInput op, PackedFilter filter, Tensor outBackprop) {
     checkResultFits(op);
+    checkFits(op, filter, outBackprop);
+    return Tensor.zeros(op.dtype(), op.inputShape());
+  }
+
+  private static void checkFits(Conv2dBackpropInput op, PackedFilter filter, Tensor outBackprop) {
     if (!filter.fits(op)) {
       throw new InvalidArgumentException(
           "Conv2DBackpropInput: " + filter + " does not fit " + op
               + " (pack the filter for a problem with the same filter shape, dtype, groups, strides and dilations)");
     }
     requireOutBackprop(op, outBackprop, outBackprop.shape(), outBackprop.dtype());
-    return Tensor.zeros(op.dtype(), op.inputShape());
   }
 
   /** Rejects an out_backprop ({@code described} in the message) of another shape or dtype than {@code op}'s. */

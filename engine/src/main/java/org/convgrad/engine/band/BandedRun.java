@@ -40,9 +40,21 @@ public final class BandedRun {
     /** The out_backprop rows {@code band}'s {@link org.convgrad.engine.RowBand} names. */
     Tensor read(Conv2dBackpropInput band) throws E;
 
-    /** Stores {@code band}'s result rows. */
+    /**
+     * Where {@code band}'s result rows may be computed in place: a view into the destination
+     * ({@link org.convgrad.engine.tensor.LargeTensor#view}), or null (the default) for a new tensor
+     * that {@link #write} then stores.
+     */
+    default @Nullable Tensor resultRows(Conv2dBackpropInput band) throws E {
+      return null;
+    }
+
+    /** Stores {@code band}'s result rows, when {@link #resultRows} gave no place to compute them in. */
     void write(Conv2dBackpropInput band, Tensor resultRows) throws E;
   }
+
+  /** A band's out_backprop rows and where its result rows go (null: a new tensor). */
+  private record Operands(Tensor outBackpropRows, @Nullable Tensor resultRows) {}
 
   private final Engine engine;
   private final Conv2dBackpropInput whole;
@@ -80,20 +92,29 @@ public final class BandedRun {
    * within {@link #outBackpropLimit}; the rows join the scan.
    */
   public Tensor compute(Conv2dBackpropInput band, Tensor outBackpropRows) {
+    Tensor result = engine.resultFor(band);
+    compute(band, outBackpropRows, null, result);
+    return result;
+  }
+
+  /** As {@link #compute(Conv2dBackpropInput, Tensor)}, choosing the tiles by the scan of the whole out_backprop. */
+  public Tensor compute(Conv2dBackpropInput band, Tensor outBackpropRows, OutBackpropScan whole) {
+    Tensor result = engine.resultFor(band);
+    compute(band, outBackpropRows, whole, result);
+    return result;
+  }
+
+  /** Computes into {@code result} (a view, say), on the run's assumption when {@code whole} is null. */
+  private void compute(
+      Conv2dBackpropInput band, Tensor outBackpropRows, @Nullable OutBackpropScan whole, Tensor result) {
     checkCutFromWhole(band);
-    if (limit < Double.POSITIVE_INFINITY) { // else no value can break the assumption
+    if (whole == null && limit < Double.POSITIVE_INFINITY) { // else no value can break the assumption
       OutBackpropScan rows = filter.kernel().scan(outBackpropRows);
       synchronized (this) {
         scan = scan.with(rows);
       }
     }
-    return engine.backpropInput(band, filter, outBackpropRows, OutBackpropScan.EMPTY);
-  }
-
-  /** As {@link #compute(Conv2dBackpropInput, Tensor)}, choosing the tiles by the scan of the whole out_backprop. */
-  public Tensor compute(Conv2dBackpropInput band, Tensor outBackpropRows, OutBackpropScan whole) {
-    checkCutFromWhole(band);
-    return engine.backpropInput(band, filter, outBackpropRows, whole);
+    engine.backpropInput(band, filter, outBackpropRows, whole == null ? OutBackpropScan.EMPTY : whole, result);
   }
 
   /**
@@ -104,8 +125,9 @@ public final class BandedRun {
    *
    * <p>One I/O thread reads the next band and writes the last one while a band computes, so that
    * streaming costs little more than the compute; {@code io}'s calls come from that thread, one at a
-   * time, in order (reads in band order, each band's write after its read). In memory at once: two
-   * bands' out_backprop rows and two bands' results. Whatever is in flight has ended when this
+   * time, in order (reads and {@link Rows#resultRows} in band order, each band's write after its
+   * read). In memory at once: two bands' out_backprop rows and two bands' results (fewer where they
+   * are views). Whatever is in flight has ended when this
    * returns or throws.
    */
   public <E extends Exception> boolean pass(
@@ -119,34 +141,44 @@ public final class BandedRun {
       return t;
     });
     try {
-      Future<Tensor> next = ioThread.submit(() -> io.read(bands.get(0)));
+      Future<Operands> next = ioThread.submit(() -> operands(io, bands.get(0)));
       Future<?> writing = null;
       for (int k = 0; k < bands.size(); k++) {
         Conv2dBackpropInput band = bands.get(k);
-        Tensor rows = BandedRun.<Tensor, E>await(next);
+        Operands operands = BandedRun.<Operands, E>await(next);
         if (k + 1 < bands.size()) {
           Conv2dBackpropInput following = bands.get(k + 1);
-          next = ioThread.submit(() -> io.read(following));
+          next = ioThread.submit(() -> operands(io, following));
         }
-        Tensor result = scan == null ? compute(band, rows) : compute(band, rows, scan);
-        if (writing != null) {
-          BandedRun.<Object, E>await(writing);
-        }
-        writing = ioThread.submit(() -> {
+        Tensor inPlace = operands.resultRows();
+        Tensor result = inPlace != null ? inPlace : engine.resultFor(band);
+        compute(band, operands.outBackpropRows(), scan, result);
+        BandedRun.<E>awaitIfAny(writing);
+        writing = inPlace != null ? null : ioThread.submit(() -> {
           io.write(band, result);
           return null;
         });
         if (scan == null && !choseAsTheWhole()) {
-          BandedRun.<Object, E>await(writing);
+          awaitIfAny(writing);
           return false;
         }
       }
-      BandedRun.<Object, E>await(writing);
+      awaitIfAny(writing);
       return true;
     } finally {
       // No interrupt: one would close the caller's file channels (they are interruptible).
       ioThread.shutdown();
       awaitQuietly(ioThread);
+    }
+  }
+
+  private static <E extends Exception> Operands operands(Rows<E> io, Conv2dBackpropInput band) throws E {
+    return new Operands(io.read(band), io.resultRows(band));
+  }
+
+  private static <E extends Exception> void awaitIfAny(@Nullable Future<?> task) throws E {
+    if (task != null) {
+      BandedRun.<Object, E>await(task);
     }
   }
 

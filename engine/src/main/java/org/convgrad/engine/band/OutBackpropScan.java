@@ -22,28 +22,29 @@ public record OutBackpropScan(double maxAbs, long count) implements Serializable
   /** The scan of every element of {@code t}. */
   public static OutBackpropScan of(Tensor t) {
     int n = t.size();
+    int from = t.offset();
     switch (t.dtype()) {
       case FLOAT32: {
         // Magnitudes compare as their bit patterns; one past the largest finite one is infinity.
-        float[] a = t.float32Data();
+        float[] a = t.float32Storage();
         int max = 0;
-        for (int i = 0; i < n; i++) {
+        for (int i = from; i < from + n; i++) {
           max = Math.max(max, Float.floatToRawIntBits(a[i]) & 0x7fffffff);
         }
         return new OutBackpropScan(max >= 0x7f800000 ? Double.NaN : Float.intBitsToFloat(max), n);
       }
       case FLOAT64: {
-        double[] a = t.float64Data();
+        double[] a = t.float64Storage();
         long max = 0;
-        for (int i = 0; i < n; i++) {
+        for (int i = from; i < from + n; i++) {
           max = Math.max(max, Double.doubleToRawLongBits(a[i]) & 0x7fffffffffffffffL);
         }
         return new OutBackpropScan(max >= 0x7ff0000000000000L ? Double.NaN : Double.longBitsToDouble(max), n);
       }
       default: {
-        short[] a = t.bits16Data();
+        short[] a = t.bits16Storage();
         int max = 0;
-        for (int i = 0; i < n; i++) {
+        for (int i = from; i < from + n; i++) {
           max = Math.max(max, a[i] & 0x7fff);
         }
         boolean half = t.dtype() == DType.HALF;

@@ -21,8 +21,10 @@ public interface BackpropInputKernel {
   boolean supports(Conv2dBackpropInput op);
 
   /**
-   * Writes every element of {@code result} (shape {@code op.inputShape()}, dtype {@code op.dtype()}).
-   * The operands have been checked against {@code op}.
+   * Writes every element of {@code result} (shape {@code op.inputShape()}, dtype {@code op.dtype()}),
+   * whatever it held. The operands have been checked against {@code op}. out_backprop and the result
+   * may be views ({@link Tensor#isView()}): a kernel reaches their elements through the storage
+   * accessors from {@link Tensor#offset()}, in place.
    */
   void compute(Conv2dBackpropInput op, Tensor filter, Tensor outBackprop, Tensor result, WorkPool pool);
 

@@ -32,18 +32,22 @@ public final class ReferenceKernel implements BackpropInputKernel {
     if (result.size() == 0) {
       return;
     }
+    // Out_backprop and the result may be views (offsets into larger arrays), read and written in place.
     if (op.dtype() == DType.FLOAT64) {
-      double[] w = filter.float64Data();
-      double[] dy = outBackprop.float64Data();
-      double[] dx = result.float64Data();
-      pool.parallelFor(rows, row -> new Row(g, row).gatherDouble(w, dy, dx));
+      double[] w = filter.toDoubleArray();
+      double[] dy = outBackprop.float64Storage();
+      double[] dx = result.float64Storage();
+      pool.parallelFor(rows, row -> new Row(g, row, outBackprop.offset(), result.offset()).gatherDouble(w, dy, dx));
       return;
     }
     float[] w = filter.toFloatArray();
-    float[] dy = outBackprop.toFloatArray();
-    float[] dx = op.dtype() == DType.FLOAT32 ? result.float32Data() : new float[result.size()];
-    pool.parallelFor(rows, row -> new Row(g, row).gatherFloat(w, dy, dx));
-    if (op.dtype() != DType.FLOAT32) {
+    boolean f32 = op.dtype() == DType.FLOAT32;
+    float[] dy = f32 ? outBackprop.float32Storage() : outBackprop.toFloatArray();
+    float[] dx = f32 ? result.float32Storage() : new float[result.size()];
+    int dyOff = f32 ? outBackprop.offset() : 0;
+    int dxOff = f32 ? result.offset() : 0;
+    pool.parallelFor(rows, row -> new Row(g, row, dyOff, dxOff).gatherFloat(w, dy, dx));
+    if (!f32) {
       Tensor.storeFloats(dx, 0, result, 0, dx.length);
     }
   }
@@ -55,12 +59,17 @@ public final class ReferenceKernel implements BackpropInputKernel {
     private final long y;
     private final long[] dyStrides;
     private final long[] dxStrides;
+    /** Where out_backprop's and the result's element 0 lie in their arrays. */
+    private final long dyOff;
+    private final long dxOff;
     private final long[] tapFilter;
     private final long[] tapDy;
     private int taps;
 
-    Row(ConvGeometry g, int row) {
+    Row(ConvGeometry g, int row, int dyOff, int dxOff) {
       this.g = g;
+      this.dyOff = dyOff;
+      this.dxOff = dxOff;
       this.b = row / g.inHeight();
       this.y = row % g.inHeight();
       this.dyStrides = g.outputStrides();
@@ -86,7 +95,7 @@ public final class ReferenceKernel implements BackpropInputKernel {
           }
           long ox = tx / g.strideW();
           tapFilter[taps] = (ky * g.filterWidth() + kx) * g.filterInDepth() * g.outDepth();
-          tapDy[taps] = b * dyStrides[0] + oy * dyStrides[1] + ox * dyStrides[2];
+          tapDy[taps] = dyOff + b * dyStrides[0] + oy * dyStrides[1] + ox * dyStrides[2];
           taps++;
         }
       }
@@ -109,7 +118,7 @@ public final class ReferenceKernel implements BackpropInputKernel {
               acc += w[wi + co] * dy[(int) (di + co * dyC)];
             }
           }
-          dx[(int) (b * dxStrides[0] + y * dxStrides[1] + x * dxStrides[2] + ci * dxStrides[3])] = acc;
+          dx[(int) (dxOff + b * dxStrides[0] + y * dxStrides[1] + x * dxStrides[2] + ci * dxStrides[3])] = acc;
         }
       }
     }
@@ -131,7 +140,7 @@ public final class ReferenceKernel implements BackpropInputKernel {
               acc += w[wi + co] * dy[(int) (di + co * dyC)];
             }
           }
-          dx[(int) (b * dxStrides[0] + y * dxStrides[1] + x * dxStrides[2] + ci * dxStrides[3])] = acc;
+          dx[(int) (dxOff + b * dxStrides[0] + y * dxStrides[1] + x * dxStrides[2] + ci * dxStrides[3])] = acc;
         }
       }
     }

@@ -124,6 +124,21 @@ public final class Box {
   }
 
   /**
+   * The element where the box starts when all its elements are one run of the array (an NHWC band
+   * of one sample, say), else -1 (an empty box too).
+   */
+  public long contiguousStart() {
+    long[] first = {-1};
+    int[] runs = {0};
+    forEachRun((element, at, length) -> {
+      if (runs[0]++ == 0) {
+        first[0] = element;
+      }
+    });
+    return runs[0] == 1 ? first[0] : -1;
+  }
+
+  /**
    * Calls {@code run} for each contiguous run in C order of the box (none when it is empty). The
    * box must fit one tensor (its positions are ints); callers allocate or check that first.
    */

@@ -3,6 +3,7 @@ package org.convgrad.engine.tensor;
 import java.util.Arrays;
 import org.convgrad.engine.DType;
 import org.convgrad.engine.InvalidArgumentException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A dense, row-major (C order) tensor of one {@link DType} that may hold more elements than a Java
@@ -123,6 +124,33 @@ public final class LargeTensor {
     return out;
   }
 
+  /**
+   * The box at {@code start} of {@code count} elements per axis as a view sharing this tensor's
+   * storage ({@link Tensor#isView()}: writes to it are writes to this tensor), when its elements
+   * are one run inside one chunk, as the rows of an NHWC band are unless they cross a chunk's end;
+   * else null ({@link #read} copies them out).
+   */
+  public @Nullable Tensor view(long[] start, long[] count) {
+    Box box = Box.of("large tensor " + shape, shape, start, count);
+    long first = box.contiguousStart();
+    if (first < 0) {
+      return null;
+    }
+    long n = box.shape().elementCount();
+    int chunk = (int) (first / chunkElements);
+    int at = (int) (first % chunkElements);
+    if (n > chunkElements - at) {
+      return null;
+    }
+    return Tensor.view(dtype, box.shape(), chunks[chunk], at);
+  }
+
+  /** The box at {@code start} of {@code count} elements per axis: a {@link #view} where there is one, else a copy. */
+  public Tensor viewOrRead(long[] start, long[] count) {
+    Tensor view = view(start, count);
+    return view != null ? view : read(start, count);
+  }
+
   /** Stores {@code box} at {@code start}: the elements of {@code [start, start + box's shape)}. */
   public void write(long[] start, Tensor box) {
     if (box.dtype() != dtype) {
@@ -130,7 +158,8 @@ public final class LargeTensor {
     }
     Box where = Box.of("large tensor " + shape, shape, start, box.shape().toArray());
     Object from = storage(box);
-    where.forEachRun((element, at, length) -> copy(element, from, at, length, false));
+    int base = box.offset();
+    where.forEachRun((element, at, length) -> copy(element, from, base + at, length, false));
   }
 
   /** The whole tensor as one {@link Tensor}, when one can hold it. */
@@ -159,9 +188,9 @@ public final class LargeTensor {
 
   private static Object storage(Tensor t) {
     return switch (t.dtype()) {
-      case FLOAT32 -> t.float32Data();
-      case FLOAT64 -> t.float64Data();
-      default -> t.bits16Data();
+      case FLOAT32 -> t.float32Storage();
+      case FLOAT64 -> t.float64Storage();
+      default -> t.bits16Storage();
     };
   }
 

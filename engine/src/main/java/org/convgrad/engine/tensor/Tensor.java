@@ -12,23 +12,37 @@ import org.convgrad.engine.InvalidArgumentException;
  * <p>The tensor owns its array: the bulk accessors return it without copying, so that kernels and
  * I/O move data without a call per element. Callers that keep the array must not change it while
  * the tensor is in use.
+ *
+ * <p>A <em>view</em> ({@link LargeTensor#view}) holds its elements in part of a larger array, from
+ * {@link #offset()}: the rows of a band inside a large tensor's chunk, which kernels read and write
+ * in place. Kernels reach any tensor's elements through {@link #float32Storage()} (and its kin) and
+ * {@link #offset()}; {@link #float32Data()} and its kin, which code outside the kernels uses as
+ * "the elements, from 0", refuse a view rather than hand out an array it is only part of.
  */
 public final class Tensor {
   private final DType dtype;
   private final Shape shape;
   private final Object data;
+  private final int offset;
+  private final boolean view;
   private final long[] strides;
   private final int size;
 
   private Tensor(DType dtype, Shape shape, Object data, int length) {
+    this(dtype, shape, data, 0, length, false);
     int expected = shape.checkedArrayLength("tensor");
     if (length != expected) {
       throw new InvalidArgumentException(
           "tensor data has " + length + " elements but shape " + shape + " needs " + expected);
     }
+  }
+
+  private Tensor(DType dtype, Shape shape, Object data, int offset, int length, boolean view) {
     this.dtype = dtype;
     this.shape = shape;
     this.data = data;
+    this.offset = offset;
+    this.view = view;
     this.size = length;
     this.strides = new long[shape.rank()];
     long stride = 1;
@@ -52,6 +66,25 @@ public final class Tensor {
       throw new IllegalArgumentException("16-bit storage is for half and bfloat16, not " + dtype);
     }
     return new Tensor(dtype, shape, bits, bits.length);
+  }
+
+  /**
+   * A view of {@code shape} over {@code array}'s elements from {@code offset} ({@code float[]},
+   * {@code double[]} or {@code short[]} as {@code dtype} wants): writes go to the array, which the
+   * caller keeps. Kernels compute on views in place; the bulk accessors refuse them.
+   */
+  public static Tensor view(DType dtype, Shape shape, Object array, int offset) {
+    int n = shape.checkedArrayLength("tensor view");
+    int length = switch (dtype) {
+      case FLOAT32 -> ((float[]) array).length;
+      case FLOAT64 -> ((double[]) array).length;
+      default -> ((short[]) array).length;
+    };
+    if (offset < 0 || offset > length - n) {
+      throw new IndexOutOfBoundsException(
+          "a view of " + n + " elements from " + offset + " of an array of " + length);
+    }
+    return new Tensor(dtype, shape, array, offset, n, true);
   }
 
   /** A tensor of zeros; the element count is checked before the array is allocated. */
@@ -129,16 +162,43 @@ public final class Tensor {
     return size;
   }
 
+  /** Where element 0 lies in the storage arrays: 0 unless this is a view. */
+  public int offset() {
+    return offset;
+  }
+
+  /** Whether this tensor is a view into part of a larger array ({@link LargeTensor#view}). */
+  public boolean isView() {
+    return view;
+  }
+
+  /** The elements, from index 0; a view has no such array (see {@link #float32Storage()}). */
   public float[] float32Data() {
+    return (float[]) requireOwn(float32Storage());
+  }
+
+  /** The elements, from index 0; a view has no such array (see {@link #float64Storage()}). */
+  public double[] float64Data() {
+    return (double[]) requireOwn(float64Storage());
+  }
+
+  /** The 16-bit patterns of a half or bfloat16 tensor, from index 0; a view has no such array. */
+  public short[] bits16Data() {
+    return (short[]) requireOwn(bits16Storage());
+  }
+
+  /** The array holding the elements from {@link #offset()}, a view's included. */
+  public float[] float32Storage() {
     return (float[]) requireType(DType.FLOAT32);
   }
 
-  public double[] float64Data() {
+  /** The array holding the elements from {@link #offset()}, a view's included. */
+  public double[] float64Storage() {
     return (double[]) requireType(DType.FLOAT64);
   }
 
-  /** The 16-bit patterns of a half or bfloat16 tensor. */
-  public short[] bits16Data() {
+  /** The array holding the 16-bit patterns from {@link #offset()}, a view's included. */
+  public short[] bits16Storage() {
     if (dtype != DType.HALF && dtype != DType.BFLOAT16) {
       throw new IllegalStateException("tensor is " + dtype + ", not a 16-bit type");
     }
@@ -151,7 +211,8 @@ public final class Tensor {
   }
 
   /** The element at a row-major position, widened to double. */
-  public double getFlat(int i) {
+  public double getFlat(int index) {
+    int i = offset + index;
     switch (dtype) {
       case FLOAT32:
         return ((float[]) data)[i];
@@ -167,13 +228,13 @@ public final class Tensor {
   /** All elements widened to float32 (a copy, except that float32 returns its own array). */
   public float[] toFloatArray() {
     if (dtype == DType.FLOAT32) {
-      return float32Data();
+      return view ? Arrays.copyOfRange(float32Storage(), offset, offset + size) : float32Data();
     }
     float[] out = new float[size()];
     if (dtype == DType.FLOAT64) {
-      double[] in = float64Data();
+      double[] in = float64Storage();
       for (int i = 0; i < out.length; i++) {
-        out[i] = (float) in[i];
+        out[i] = (float) in[offset + i];
       }
     } else {
       loadFloats(this, 0, out, 0, out.length);
@@ -184,7 +245,7 @@ public final class Tensor {
   /** All elements widened to float64 (a copy, except that float64 returns its own array). */
   public double[] toDoubleArray() {
     if (dtype == DType.FLOAT64) {
-      return float64Data();
+      return view ? Arrays.copyOfRange(float64Storage(), offset, offset + size) : float64Data();
     }
     double[] out = new double[size()];
     for (int i = 0; i < out.length; i++) {
@@ -193,30 +254,32 @@ public final class Tensor {
     return out;
   }
 
-  /** Widens {@code count} 16-bit elements of {@code src} from {@code srcPos} into floats. */
+  /** Widens {@code count} 16-bit elements of {@code src} from its element {@code srcPos} into floats. */
   public static void loadFloats(Tensor src, int srcPos, float[] dst, int dstPos, int count) {
-    short[] in = src.bits16Data();
+    short[] in = src.bits16Storage();
+    int from = src.offset + srcPos;
     if (src.dtype == DType.HALF) {
       for (int i = 0; i < count; i++) {
-        dst[dstPos + i] = Float16.toFloat(in[srcPos + i]);
+        dst[dstPos + i] = Float16.toFloat(in[from + i]);
       }
     } else {
       for (int i = 0; i < count; i++) {
-        dst[dstPos + i] = BFloat16.toFloat(in[srcPos + i]);
+        dst[dstPos + i] = BFloat16.toFloat(in[from + i]);
       }
     }
   }
 
-  /** Rounds {@code count} floats into the 16-bit tensor {@code dst} from {@code dstPos}. */
+  /** Rounds {@code count} floats into the 16-bit tensor {@code dst} from its element {@code dstPos}. */
   public static void storeFloats(float[] src, int srcPos, Tensor dst, int dstPos, int count) {
-    short[] out = dst.bits16Data();
+    short[] out = dst.bits16Storage();
+    int to = dst.offset + dstPos;
     if (dst.dtype == DType.HALF) {
       for (int i = 0; i < count; i++) {
-        out[dstPos + i] = Float16.fromFloat(src[srcPos + i]);
+        out[to + i] = Float16.fromFloat(src[srcPos + i]);
       }
     } else {
       for (int i = 0; i < count; i++) {
-        out[dstPos + i] = BFloat16.fromFloat(src[srcPos + i]);
+        out[to + i] = BFloat16.fromFloat(src[srcPos + i]);
       }
     }
   }
@@ -242,6 +305,14 @@ public final class Tensor {
     return (int) flat;
   }
 
+  private Object requireOwn(Object array) {
+    if (view) {
+      throw new IllegalStateException(this + " is a view from element " + offset
+          + " of a larger array: read it through the storage accessors and offset()");
+    }
+    return array;
+  }
+
   private Object requireType(DType wanted) {
     if (dtype != wanted) {
       throw new IllegalStateException("tensor is " + dtype + ", not " + wanted);
@@ -251,6 +322,6 @@ public final class Tensor {
 
   @Override
   public String toString() {
-    return "Tensor(" + dtype + ", " + shape + ")";
+    return "Tensor(" + dtype + ", " + shape + (view ? ", a view" : "") + ")";
   }
 }

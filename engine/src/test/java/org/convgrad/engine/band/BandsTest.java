@@ -89,14 +89,22 @@ class BandsTest {
     SplittableRandom r = new SplittableRandom(seed);
     Tensor filter = random(dtype, op.filterShape(), r);
     Tensor dy = random(dtype, op.outBackpropShape(), r);
-    Tensor whole = simd.backpropInput(op, filter, dy);
-    // Chunks of 13 elements: every band's rows cross chunks at places no row boundary falls.
-    LargeTensor large = LargeTensor.of(dy, 13);
-    for (long rows : new long[] {1, 4}) {
-      LargeTensor dx = simd.backpropInput(op, filter, large, rows);
-      assertBits(whole, dx.toTensor(), op + " from a large tensor in bands of " + rows + " rows");
+    // Chunks of 13 elements: every band's rows cross chunks at places no row boundary falls, and are
+    // copied; in chunks of 97 some are views into a chunk and some copies; in the default chunks all
+    // NHWC bands of one sample are views, read and written in place.
+    for (Engine engine : new Engine[] {simd, scalar}) {
+      Tensor whole = engine.backpropInput(op, filter, dy);
+      for (int chunk : new int[] {13, 97, LargeTensor.DEFAULT_CHUNK_ELEMENTS}) {
+        LargeTensor large = LargeTensor.of(dy, chunk);
+        for (long rows : new long[] {1, 4}) {
+          LargeTensor dx = engine.backpropInput(op, filter, large, rows);
+          assertBits(whole, dx.toTensor(), op + " from a large tensor in chunks of " + chunk + ", bands of " + rows
+              + " rows, " + engine.kind());
+        }
+      }
+      assertBits(whole, engine.backpropInput(op, filter, LargeTensor.of(dy)).toTensor(),
+          op + " from a large tensor in default bands, " + engine.kind());
     }
-    assertBits(whole, simd.backpropInput(op, filter, large).toTensor(), op + " from a large tensor in default bands");
   }
 
   @Test
@@ -108,6 +116,17 @@ class BandsTest {
     dy.float32Data()[dy.size() / 2 + 5] = Float.POSITIVE_INFINITY; // read by a middle band only
     Tensor whole = simd.backpropInput(op, filter, dy);
     assertBits(whole, simd.backpropInput(op, filter, LargeTensor.of(dy, 100), 2).toTensor(), "a large tensor");
+  }
+
+  @Test
+  void aSecondPassOverwritesTheFirstPassesBandsInPlace() {
+    Conv2dBackpropInput op = convolution(DType.FLOAT32, DataFormat.NHWC, 1, 24, 16, 8, 8, 3, 1, Padding.SAME);
+    SplittableRandom r = new SplittableRandom(12);
+    Tensor filter = random(DType.FLOAT32, op.filterShape(), r);
+    Tensor dy = random(DType.FLOAT32, op.outBackpropShape(), r);
+    dy.float32Data()[dy.size() - 7] = Float.NaN; // read by the last band only: every band is computed twice
+    Tensor whole = simd.backpropInput(op, filter, dy);
+    assertBits(whole, simd.backpropInput(op, filter, LargeTensor.of(dy), 2).toTensor(), "bands computed in place");
   }
 
   @Test

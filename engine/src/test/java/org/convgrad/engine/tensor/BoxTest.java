@@ -9,8 +9,23 @@ import java.util.List;
 import org.convgrad.engine.InvalidArgumentException;
 import org.junit.jupiter.api.Test;
 
-/** {@link Box#slabs}: how an array beyond one tensor is moved a box at a time. */
+/** {@link Box#slabs}: how an array beyond one tensor is moved a box at a time; which boxes are one run. */
 class BoxTest {
+  @Test
+  void aBoxIsOneRunWhenTheAxesItCutsAreOnlyTheOuterOnesOfLengthOneAndTheFirstItSpansInPart() {
+    Shape nhwc = Shape.of(3, 5, 7, 4);
+    assertEquals(1 * 140 + 2 * 28, Box.of("t", nhwc, new long[] {1, 2, 0, 0}, new long[] {1, 3, 7, 4}).contiguousStart(),
+        "rows of one sample");
+    assertEquals(140, Box.of("t", nhwc, new long[] {1, 0, 0, 0}, new long[] {2, 5, 7, 4}).contiguousStart(), "whole samples");
+    assertEquals(1 * 140 + 2 * 28 + 3 * 4 + 1,
+        Box.of("t", nhwc, new long[] {1, 2, 3, 1}, new long[] {1, 1, 1, 2}).contiguousStart(), "channels of one pixel");
+    assertEquals(-1, Box.of("t", nhwc, new long[] {0, 2, 0, 0}, new long[] {2, 3, 7, 4}).contiguousStart(),
+        "rows of two samples");
+    assertEquals(-1, Box.of("t", nhwc, new long[] {0, 0, 0, 0}, new long[] {1, 2, 7, 2}).contiguousStart(),
+        "some channels of two rows");
+    assertEquals(-1, Box.of("t", nhwc, new long[] {0, 0, 0, 0}, new long[] {1, 0, 7, 4}).contiguousStart(), "empty");
+  }
+
   @Test
   void slabsCoverTheArrayOnceInCOrderEachWithinTheLimit() {
     Shape[] shapes = {Shape.of(13), Shape.of(5, 7), Shape.of(1, 9, 7, 3), Shape.of(2, 3, 9, 7), Shape.of(3, 1, 1, 4)};

@@ -89,6 +89,39 @@ class LargeTensorTest {
     }
   }
 
+  @ParameterizedTest
+  @EnumSource(DType.class)
+  void aBoxThatIsOneRunInsideOneChunkIsAViewOfItAndAnyOtherIsNot(DType dtype) {
+    Tensor t = Problem.randomTensor(new SplittableRandom(6), dtype, SHAPE);
+    LargeTensor large = LargeTensor.of(t, 84); // three rows of 28 elements a chunk
+    Tensor first = large.view(new long[] {0, 0, 0, 0}, new long[] {1, 3, 7, 4}); // elements [0, 84): chunk 0
+    assertTrue(first != null && first.isView() && first.offset() == 0, String.valueOf(first));
+    long[] at = {0, 4, 0, 0};
+    long[] row = {1, 1, 7, 4};
+    Tensor inner = large.view(at, row); // elements [112, 140): chunk 1 from 28
+    assertTrue(inner != null && inner.offset() == 28, String.valueOf(inner));
+    assertSameBits(large.read(at, row), inner, "a view reads as a copy");
+    assertEquals(null, large.view(new long[] {0, 2, 0, 0}, new long[] {1, 2, 7, 4}), "[56, 112) crosses chunk 0's end");
+    assertEquals(null, large.view(new long[] {0, 0, 0, 0}, new long[] {1, 2, 7, 2}), "two channels of four: many runs");
+    assertEquals(null, large.view(new long[] {0, 0, 0, 0}, new long[] {1, 0, 7, 4}), "empty");
+    // Writes through a view are writes to the large tensor, and to nothing else.
+    Tensor values = Problem.randomTensor(new SplittableRandom(7), dtype, inner.shape());
+    LargeTensor expected = LargeTensor.of(large.toTensor(), 84);
+    expected.write(at, values);
+    for (int i = 0; i < values.size(); i++) {
+      switch (dtype) {
+        case FLOAT32 -> inner.float32Storage()[inner.offset() + i] = values.float32Data()[i];
+        case FLOAT64 -> inner.float64Storage()[inner.offset() + i] = values.float64Data()[i];
+        default -> inner.bits16Storage()[inner.offset() + i] = values.bits16Data()[i];
+      }
+    }
+    assertSameBits(expected.toTensor(), large.toTensor(), "written through a view");
+    assertSameBits(values, large.viewOrRead(at, row), "read back as a view");
+    long[] across = {0, 2, 0, 0};
+    long[] rows = {1, 2, 7, 4};
+    assertSameBits(expected.read(across, rows), large.viewOrRead(across, rows), "read across chunks, a copy");
+  }
+
   @Test
   void aBoxOutsideTheTensorIsRefusedNamingTheAxis() {
     LargeTensor large = LargeTensor.zeros(DType.FLOAT32, SHAPE, 16);

@@ -7,19 +7,19 @@ import org.convgrad.engine.tensor.Tensor;
 final class HostCopy {
   private HostCopy() {}
 
-  /** Elements {@code [from, from + count)} of {@code t} to the start of {@code dst}. */
+  /** Elements {@code [from, from + count)} of {@code t} (a view's too) to the start of {@code dst}. */
   static void toBuffer(Tensor t, int from, int count, ByteBuffer dst) {
     ByteBuffer b = dst.duplicate().order(dst.order());
     b.clear();
     switch (t.dtype()) {
       case FLOAT32:
-        b.asFloatBuffer().put(t.float32Data(), from, count);
+        b.asFloatBuffer().put(t.float32Storage(), t.offset() + from, count);
         break;
       case FLOAT64:
-        b.asDoubleBuffer().put(t.float64Data(), from, count);
+        b.asDoubleBuffer().put(t.float64Storage(), t.offset() + from, count);
         break;
       default:
-        b.asShortBuffer().put(t.bits16Data(), from, count);
+        b.asShortBuffer().put(t.bits16Storage(), t.offset() + from, count);
     }
   }
 
@@ -29,13 +29,13 @@ final class HostCopy {
     b.clear();
     switch (t.dtype()) {
       case FLOAT32:
-        b.asFloatBuffer().get(t.float32Data(), to, count);
+        b.asFloatBuffer().get(t.float32Storage(), t.offset() + to, count);
         break;
       case FLOAT64:
-        b.asDoubleBuffer().get(t.float64Data(), to, count);
+        b.asDoubleBuffer().get(t.float64Storage(), t.offset() + to, count);
         break;
       default:
-        b.asShortBuffer().get(t.bits16Data(), to, count);
+        b.asShortBuffer().get(t.bits16Storage(), t.offset() + to, count);
     }
   }
 }

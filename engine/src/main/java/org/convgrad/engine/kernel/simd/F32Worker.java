@@ -56,8 +56,9 @@ final class F32Worker extends RowWorker {
         : staged ? new float[p.fh * p.ow * p.oc] : new float[0];
     this.slotKey = new long[f.pixel ? p.fh : 0];
     Arrays.fill(slotKey, -1);
-    this.dy = f.pixel || staged ? stage : dyT.float32Data();
-    this.dx = staged ? new float[(blockStaged ? blockRows : 1) * p.w * p.ic] : dxT.float32Data();
+    this.dy = f.pixel || staged ? stage : dyT.float32Storage();
+    this.dx = staged ? new float[(blockStaged ? blockRows : 1) * p.w * p.ic] : dxT.float32Storage();
+    readsInPlace(f.pixel || staged ? 0 : dyT.offset(), staged ? 0 : dxT.offset());
     this.acc = new float[GROUP_TILES * ACC];
   }
 
@@ -308,9 +309,9 @@ final class F32Worker extends RowWorker {
 
   private void stageChannelRow(int b, int oy, int off) {
     if (dtype == DType.FLOAT32) {
-      float[] src = dyT.float32Data();
+      float[] src = dyT.float32Storage();
       if (p.nhwc) {
-        int base = (b * p.oh + oy) * p.ow * p.oc;
+        int base = dyT.offset() + (b * p.oh + oy) * p.ow * p.oc;
         int ox = 0;
         // Four pixels per out channel: four neighbouring stores, and a quarter of the index
         // arithmetic and bounds checks (S3: 0.55-0.8 ns per element instead of 0.8-1.1).
@@ -335,16 +336,16 @@ final class F32Worker extends RowWorker {
         }
       } else {
         for (int co = 0; co < p.oc; co++) {
-          System.arraycopy(src, ((b * p.oc + co) * p.oh + oy) * p.ow, stage, off + co * pixelRow, p.ow);
+          System.arraycopy(src, dyT.offset() + ((b * p.oc + co) * p.oh + oy) * p.ow, stage, off + co * pixelRow, p.ow);
         }
       }
       return;
     }
-    short[] src = dyT.bits16Data();
+    short[] src = dyT.bits16Storage();
     boolean half = dtype == DType.HALF;
     for (int co = 0; co < p.oc; co++) {
       for (int ox = 0; ox < p.ow; ox++) {
-        int i = p.nhwc ? ((b * p.oh + oy) * p.ow + ox) * p.oc + co : ((b * p.oc + co) * p.oh + oy) * p.ow + ox;
+        int i = dyT.offset() + (p.nhwc ? ((b * p.oh + oy) * p.ow + ox) * p.oc + co : ((b * p.oc + co) * p.oh + oy) * p.ow + ox);
         short v = src[i];
         stage[off + co * pixelRow + ox] = half ? Float16.toFloat(v) : BFloat16.toFloat(v);
       }

@@ -34,8 +34,9 @@ final class F64Worker extends RowWorker {
     this.blockStaged = staged && !f.dot;
     this.stage = blockStaged ? new double[blockDyRows(p, blockRows) * p.ow * p.oc]
         : staged ? new double[p.fh * p.ow * p.oc] : new double[0];
-    this.dy = staged ? stage : dyT.float64Data();
-    this.dx = staged ? new double[(blockStaged ? blockRows : 1) * p.w * p.ic] : dxT.float64Data();
+    this.dy = staged ? stage : dyT.float64Storage();
+    this.dx = staged ? new double[(blockStaged ? blockRows : 1) * p.w * p.ic] : dxT.float64Storage();
+    readsInPlace(staged ? 0 : dyT.offset(), staged ? 0 : dxT.offset());
     this.acc = new double[GROUP_TILES * ACC];
   }
 
@@ -103,9 +104,9 @@ final class F64Worker extends RowWorker {
   /** Transposes NCHW out_backprop row (b, oy) into {@code stage} at {@code off}, pixel-major. */
   @Override
   void stageRow(int b, int oy, int off) {
-    double[] src = dyT.float64Data();
+    double[] src = dyT.float64Storage();
     for (int co = 0; co < p.oc; co++) {
-      int s = ((b * p.oc + co) * p.oh + oy) * p.ow;
+      int s = dyT.offset() + ((b * p.oc + co) * p.oh + oy) * p.ow;
       for (int ox = 0; ox < p.ow; ox++) {
         stage[off + ox * p.oc + co] = src[s + ox];
       }
@@ -127,9 +128,9 @@ final class F64Worker extends RowWorker {
   /** Transposes result row (b, y), computed pixel-major into {@code dx} from {@code from}, out to NCHW. */
   @Override
   void writeRow(int b, int y, int from) {
-    double[] out = dxT.float64Data();
+    double[] out = dxT.float64Storage();
     for (int ci = 0; ci < p.ic; ci++) {
-      int d = ((b * p.ic + ci) * p.h + y) * p.w;
+      int d = dxT.offset() + ((b * p.ic + ci) * p.h + y) * p.w;
       for (int x = 0; x < p.w; x++) {
         out[d + x] = dx[from + x * p.ic + ci];
       }

@@ -68,6 +68,13 @@ abstract class RowWorker {
   private int blockY;
   private int blockY1;
   private int blockOy;
+  /**
+   * Where out_backprop's and the result's element 0 lie in the arrays read and written in place (0
+   * when staged): a tensor may be a view into a larger array, the rows of a band inside a large
+   * tensor's chunk.
+   */
+  private int dyBase;
+  private int dxBase;
 
   /**
    * Result pixels of one tap signature (segment count, and each segment's packed tap and length)
@@ -254,18 +261,24 @@ abstract class RowWorker {
     nBatches = 0;
   }
 
+  /** Sets where element 0 of out_backprop and of the result lie in the arrays read and written in place. */
+  final void readsInPlace(int dyBase, int dxBase) {
+    this.dyBase = dyBase;
+    this.dxBase = dxBase;
+  }
+
   /** Computes {@code n} consecutive result pixels from pixel {@code p0} of a pointwise problem (in place only). */
   final void pixels(int p0, int n) {
-    tapDy[0] = p0 * p.oc;
+    tapDy[0] = dyBase + p0 * p.oc;
     tapK[0] = 0;
     tapLen[0] = 1;
     if (!batches()) {
-      run(n, p0 * p.ic, p.ic, 1);
+      run(n, dxBase + p0 * p.ic, p.ic, 1);
       return;
     }
     Batch bt = batchFor(1);
     for (int j = 0; j < n; j++) {
-      add(bt, (p0 + j) * p.ic, j * p.oc);
+      add(bt, dxBase + (p0 + j) * p.ic, j * p.oc);
     }
     flushAll();
   }
@@ -340,7 +353,7 @@ abstract class RowWorker {
     for (int i = 0; i < nky; i++) {
       int oy = slotOy[i];
       if (!staged) {
-        slotOff[i] = (b * p.oh + oy) * rowLen;
+        slotOff[i] = dyBase + (b * p.oh + oy) * rowLen;
       } else if (stagesBlocks()) {
         slotOff[i] = (oy - blockOy) * rowLen;
       } else {
@@ -352,7 +365,7 @@ abstract class RowWorker {
 
   /** The offset of result row (b, y) in the destination: in place, the block's scratch, or a row's scratch. */
   final int resultRow(int b, int y, boolean staged) {
-    return stagesBlocks() ? (y - blockY) * p.w * p.ic : staged ? 0 : (b * p.h + y) * p.w * p.ic;
+    return stagesBlocks() ? (y - blockY) * p.w * p.ic : staged ? 0 : dxBase + (b * p.h + y) * p.w * p.ic;
   }
 
   /**

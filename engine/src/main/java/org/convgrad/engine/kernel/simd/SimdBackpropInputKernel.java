@@ -293,7 +293,7 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
   @Override
   public OutBackpropScan scan(Tensor outBackprop) {
     if (outBackprop.dtype() == DType.FLOAT32) {
-      return new OutBackpropScan(Winograd.maxAbs(outBackprop.float32Data(), 0, outBackprop.size()), outBackprop.size());
+      return new OutBackpropScan(Winograd.maxAbs(outBackprop.float32Storage(), outBackprop.offset(), outBackprop.size()), outBackprop.size());
     }
     return OutBackpropScan.of(outBackprop);
   }

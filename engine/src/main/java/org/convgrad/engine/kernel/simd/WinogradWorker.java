@@ -288,7 +288,7 @@ final class WinogradWorker {
       if (slice) {
         Arrays.fill(stage, at, at + qFirst * ocp, 0f);
         Arrays.fill(stage, at + qEnd * ocp, at + stageW * ocp, 0f);
-        System.arraycopy(dyT.float32Data(), ((b * p.oh + oy) * p.ow + qFirst + oxFirst) * p.oc, stage,
+        System.arraycopy(dyT.float32Storage(), dyT.offset() + ((b * p.oh + oy) * p.ow + qFirst + oxFirst) * p.oc, stage,
             at + qFirst * ocp, (qEnd - qFirst) * p.oc);
         continue;
       }

@@ -10,9 +10,11 @@ import org.convgrad.engine.ConvParams;
 import org.convgrad.engine.DType;
 import org.convgrad.engine.DataFormat;
 import org.convgrad.engine.Padding;
+import org.convgrad.engine.kernel.WorkPool;
 import org.convgrad.engine.tensor.Shape;
 import org.convgrad.engine.tensor.Tensor;
 import org.convgrad.engine.testing.Problem;
+import org.convgrad.engine.testing.Views;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -182,6 +184,39 @@ class GpuEmulatedKernelTest {
     for (Strategy s : strategies(p.op)) {
       Tensor dx = EmulatedGpu.run(gpu.kernel(s), p.op, p.filter, p.outBackprop);
       GpuAsserts.assertMatchesReference(p.op, p.filter, p.outBackprop, dx, p + " " + s);
+    }
+  }
+
+  static Stream<Arguments> viewCases() {
+    List<Arguments> out = new ArrayList<>();
+    for (GpuCase b : List.of(GpuCase.of(2, 9, 8, 17, 3, 19, 2, Padding.SAME), GpuCase.of(2, 5, 6, 33, 1, 16, 1, Padding.VALID))) {
+      for (DataFormat f : DataFormat.values()) {
+        for (DType t : DType.values()) {
+          out.add(Arguments.of(b.with(f).with(t)));
+        }
+      }
+    }
+    return out.stream();
+  }
+
+  /**
+   * out_backprop and the result as views into larger arrays (a band's rows inside a large tensor's
+   * chunk): copied to and from the device in place, the bits of plain tensors, nothing outside the
+   * views touched.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("viewCases")
+  void viewsAreCopiedToAndFromTheDeviceInPlace(GpuCase c) {
+    Conv2dBackpropInput op = c.op();
+    Tensor[] wdy = EmulatedGpu.operands(op, c.toString().hashCode());
+    for (Strategy s : strategies(op)) {
+      Tensor plain = EmulatedGpu.run(gpu.kernel(s), op, wdy[0], wdy[1]);
+      Tensor dy = Views.copyOf(wdy[1]);
+      Tensor dx = Views.fenced(op.dtype(), op.inputShape());
+      gpu.kernel(s).compute(op, wdy[0], dy, dx, WorkPool.singleThreaded());
+      Views.assertSameBits(plain, dx, c + " " + s);
+      Views.assertFencesIntact(dx, c + " " + s + ", result");
+      Views.assertFencesIntact(dy, c + " " + s + ", out_backprop");
     }
   }
 
