@@ -20,6 +20,7 @@ import org.convgrad.engine.RowBand;
 import org.convgrad.engine.band.BandedRun;
 import org.convgrad.engine.band.Bands;
 import org.convgrad.engine.kernel.PackedFilter;
+import org.convgrad.engine.tensor.LargeTensor;
 import org.convgrad.engine.tensor.Shape;
 import org.convgrad.engine.tensor.Tensor;
 import org.convgrad.io.npy.Npy;
@@ -29,8 +30,9 @@ import org.convgrad.io.npy.Npy;
  * SAME; the SIMD kernel's Winograd tiles), computed in ONE run, rounds interleaved, by
  *
  * <ol>
- *   <li>the engine on the whole image, and the engine band by band ({@link BandedRun}; the bands'
- *       out_backprop rows copied out of the in-memory image): what cutting into bands costs the compute;
+ *   <li>the engine on the whole image, and the engine band by band: from the image as a {@link
+ *       LargeTensor} (the bands' rows read and written in place in its chunks), and by {@link
+ *       BandedRun#compute} from rows copied out beforehand: what cutting into bands costs the compute;
  *   <li>{@code convgrad backprop-input} file to file in memory, and with {@code --band-rows}
  *       (streamed by ranges from .npy to .npy): what streaming costs end to end.
  * </ol>
@@ -69,6 +71,7 @@ public final class BandedBenchmark {
       PackedFilter packed = e.pack(op, w);
       BandedRun run = new BandedRun(e, op, w);
       List<Conv2dBackpropInput> bands = Bands.of(op, bandRows);
+      LargeTensor large = LargeTensor.of(dy);
       List<Tensor> copied = new ArrayList<>();
       for (Conv2dBackpropInput band : bands) {
         copied.add(rows(dy, band));
@@ -76,11 +79,7 @@ public final class BandedBenchmark {
       for (int r = -2; r < rounds; r++) { // two rounds of warm-up
         double[] s = new double[5];
         s[0] = time(() -> e.backpropInput(op, packed, dy));
-        s[1] = time(() -> {
-          for (Conv2dBackpropInput band : bands) {
-            run.compute(band, rows(dy, band));
-          }
-        });
+        s[1] = time(() -> e.backpropInput(op, w, large, bandRows));
         s[2] = time(() -> cli(cli, dir.resolve("whole.npy")));
         s[3] = time(() -> cli(cli, dir.resolve("banded.npy"), "--band-rows", Long.toString(bandRows)));
         s[4] = time(() -> {
@@ -92,6 +91,10 @@ public final class BandedBenchmark {
           t[i][r] = s[i];
         }
       }
+      if (!Arrays.equals(e.backpropInput(op, packed, dy).float32Data(),
+          e.backpropInput(op, w, large, bandRows).toTensor().float32Data())) {
+        throw new IllegalStateException("the banded large tensor differs from the whole result");
+      }
       if (!Arrays.equals(Files.readAllBytes(dir.resolve("whole.npy")), Files.readAllBytes(dir.resolve("banded.npy")))) {
         throw new IllegalStateException("the banded file differs from the in-memory one");
       }
@@ -100,7 +103,7 @@ public final class BandedBenchmark {
           | %d x %d x %d float32, 3x3 SAME, %s, %d threads, %d bands of %d rows | median s | GFLOP/s |
           |---|---|---|
           | engine, whole image | %.3f | %.1f |
-          | engine, band by band | %.3f | %.1f |
+          | engine, band by band from a LargeTensor (rows read and written in place) | %.3f | %.1f |
           | engine, band by band, rows copied out beforehand | %.3f | %.1f |
           | convgrad backprop-input, in memory (file to file) | %.3f | %.1f |
           | convgrad backprop-input --band-rows %d (streamed) | %.3f | %.1f |

@@ -51,13 +51,14 @@ final class F32Worker extends RowWorker {
     this.staged = !(dtype == DType.FLOAT32 && p.nhwc);
     this.blockStaged = staged && !f.dot && !f.pixel;
     this.pixelRow = pixelRow(p, runs);
-    this.stage = f.pixel ? new float[p.fh * p.oc * pixelRow]
-        : blockStaged ? new float[blockDyRows(p, blockRows) * p.ow * p.oc]
-        : staged ? new float[p.fh * p.ow * p.oc] : new float[0];
+    this.stage = Scratch.floats(Scratch.Slot.STAGE, f.pixel ? p.fh * p.oc * pixelRow
+        : blockStaged ? blockDyRows(p, blockRows) * p.ow * p.oc
+        : staged ? p.fh * p.ow * p.oc : 0);
     this.slotKey = new long[f.pixel ? p.fh : 0];
     Arrays.fill(slotKey, -1);
     this.dy = f.pixel || staged ? stage : dyT.float32Storage();
-    this.dx = staged ? new float[(blockStaged ? blockRows : 1) * p.w * p.ic] : dxT.float32Storage();
+    this.dx = staged ? Scratch.floats(Scratch.Slot.RESULT, (blockStaged ? blockRows : 1) * p.w * p.ic)
+        : dxT.float32Storage();
     readsInPlace(f.pixel || staged ? 0 : dyT.offset(), staged ? 0 : dxT.offset());
     this.acc = new float[GROUP_TILES * ACC];
   }

@@ -32,10 +32,11 @@ final class F64Worker extends RowWorker {
     this.dxT = dxT;
     this.staged = !p.nhwc;
     this.blockStaged = staged && !f.dot;
-    this.stage = blockStaged ? new double[blockDyRows(p, blockRows) * p.ow * p.oc]
-        : staged ? new double[p.fh * p.ow * p.oc] : new double[0];
+    this.stage = Scratch.doubles(Scratch.Slot.STAGE,
+        blockStaged ? blockDyRows(p, blockRows) * p.ow * p.oc : staged ? p.fh * p.ow * p.oc : 0);
     this.dy = staged ? stage : dyT.float64Storage();
-    this.dx = staged ? new double[(blockStaged ? blockRows : 1) * p.w * p.ic] : dxT.float64Storage();
+    this.dx = staged ? Scratch.doubles(Scratch.Slot.RESULT, (blockStaged ? blockRows : 1) * p.w * p.ic)
+        : dxT.float64Storage();
     readsInPlace(staged ? 0 : dyT.offset(), staged ? 0 : dxT.offset());
     this.acc = new double[GROUP_TILES * ACC];
   }

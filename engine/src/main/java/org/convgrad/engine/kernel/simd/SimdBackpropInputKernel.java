@@ -67,7 +67,8 @@ import org.jspecify.annotations.Nullable;
  * for the direct tiles then, once: the figure above), and its per-thread scratch is given in {@link
  * WinogradWorker}; plus {@code 16*(w + strideW)} bytes of run lists per call. No im2col-sized
  * buffer. {@link #scratchBytesPerThread} gives the exact figure, and SimdKernelTest measures a
- * call's allocations against it.
+ * call's allocations against it. Staging arrays of {@link Scratch#REUSE_FROM} elements or more stay
+ * with their thread, softly held, for its next call of the same sizes (a banded run's next band).
  */
 public final class SimdBackpropInputKernel implements BackpropInputKernel {
   /** Pointwise problems are cut into blocks of this many pixels: one full batch. */

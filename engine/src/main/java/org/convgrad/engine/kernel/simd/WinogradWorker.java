@@ -68,11 +68,11 @@ final class WinogradWorker {
     this.stageW = span[1] - span[0];
     this.ocp = roundUp(p.oc);
     this.bandsPerTask = bandsPerTask(p);
-    this.stage = new float[stagedRows(p) * stageW * ocp];
-    this.row = new float[p.ow * p.oc];
+    this.stage = Scratch.floats(Scratch.Slot.WINOGRAD_STAGE, stagedRows(p) * stageW * ocp);
+    this.row = Scratch.floats(Scratch.Slot.WINOGRAD_ROW, p.ow * p.oc);
     this.v = new float[points * GROUP * ocp];
     this.m = new float[points * GROUP * NB];
-    this.out = new float[bandsPerTask * 2 * s * p.w * p.ic];
+    this.out = Scratch.floats(Scratch.Slot.WINOGRAD_RESULT, bandsPerTask * 2 * s * p.w * p.ic);
   }
 
   /**
