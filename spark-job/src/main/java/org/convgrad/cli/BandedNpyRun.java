@@ -75,7 +75,12 @@ final class BandedNpyRun {
       BandedRun.Rows<IOException> io = new BandedRun.Rows<>() {
         @Override
         public Tensor read(Conv2dBackpropInput band) throws IOException {
-          return Npy.readBox(dy, source, band.bandOf().outBackpropStart(), band.outBackpropShape().toArray());
+          return read(band, null);
+        }
+
+        @Override
+        public Tensor read(Conv2dBackpropInput band, @Nullable Tensor spare) throws IOException {
+          return Npy.readBox(dy, source, band.bandOf().outBackpropStart(), band.outBackpropShape().toArray(), spare);
         }
 
         @Override

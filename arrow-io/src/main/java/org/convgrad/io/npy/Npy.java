@@ -17,6 +17,7 @@ import org.convgrad.engine.tensor.Shape;
 import org.convgrad.engine.tensor.Tensor;
 import org.convgrad.io.AtomicFile;
 import org.convgrad.io.InputFiles;
+import org.jspecify.annotations.Nullable;
 
 /**
  * NumPy {@code .npy} files (format versions 1.0, 2.0 and 3.0) of float16 ({@code <f2}, read as
@@ -141,7 +142,7 @@ public final class Npy {
   public static Tensor read(SeekableByteChannel channel, String source) throws IOException {
     NpyHeader h = readHeader(channel, source);
     requireReadable(h, source);
-    return readBox(channel, source, h, Box.whole(h.shape()));
+    return readNew(channel, source, h, Box.whole(h.shape()));
   }
 
   /**
@@ -172,7 +173,7 @@ public final class Npy {
     start[0] = firstRow;
     long[] count = h.shape().toArray();
     count[0] = rowCount;
-    return readBox(channel, source, h, Box.of(source, h.shape(), start, count));
+    return readNew(channel, source, h, Box.of(source, h.shape(), start, count));
   }
 
   /**
@@ -197,9 +198,22 @@ public final class Npy {
   /** {@link #readBox(Path, long[], long[])} over a channel; {@code source} names it in errors. */
   public static Tensor readBox(SeekableByteChannel channel, String source, long[] start, long[] count)
       throws IOException {
+    return readBox(channel, source, start, count, null);
+  }
+
+  /**
+   * As {@link #readBox(SeekableByteChannel, String, long[], long[])}, into {@code into} when it is a
+   * tensor (not a view) of the box's shape and the file's dtype (a banded run's spare rows: no new
+   * array per band), else into a new tensor.
+   */
+  public static Tensor readBox(
+      SeekableByteChannel channel, String source, long[] start, long[] count, @Nullable Tensor into)
+      throws IOException {
     NpyHeader h = readHeader(channel, source);
     requireReadable(h, source);
-    return readBox(channel, source, h, Box.of(source, h.shape(), start, count));
+    Box box = Box.of(source, h.shape(), start, count);
+    boolean fits = into != null && !into.isView() && into.dtype() == h.dtype() && into.shape().equals(box.shape());
+    return fits ? readBox(channel, source, h, box, into) : readNew(channel, source, h, box);
   }
 
   /**
@@ -218,15 +232,19 @@ public final class Npy {
       requireReadable(h, source);
       LargeTensor t = LargeTensor.zeros(h.dtype(), h.shape(), chunkElements);
       for (Box slab : Box.slabs(h.shape(), slabElements)) {
-        t.write(slab.start(), readBox(ch, source, h, slab));
+        t.write(slab.start(), readNew(ch, source, h, slab));
       }
       return t;
     }
   }
 
-  private static Tensor readBox(SeekableByteChannel ch, String source, NpyHeader h, Box box)
+  private static Tensor readNew(SeekableByteChannel ch, String source, NpyHeader h, Box box) throws IOException {
+    return readBox(ch, source, h, box, allocate(h.dtype(), box.shape(), source));
+  }
+
+  /** Box {@code box} of the file into {@code t}, which has its shape and dtype. */
+  private static Tensor readBox(SeekableByteChannel ch, String source, NpyHeader h, Box box, Tensor t)
       throws IOException {
-    Tensor t = allocate(h.dtype(), box.shape(), source);
     int width = h.dtype().byteSize();
     ByteBuffer buf = NpyData.buffer(h.dtype(), t.size());
     box.forEachRun((element, at, length) ->

@@ -9,11 +9,14 @@ import static org.convgrad.io.npy.NpyBoxes.boxesOf;
 import static org.convgrad.io.npy.NpyBoxes.shapeText;
 import static org.convgrad.io.npy.NpyBoxes.slice;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -46,6 +49,26 @@ class NpyBoxTest {
         assertEquals(Shape.of(box.count()), part.shape(), box.toString());
         assertSameTensor(slice(whole, box), part);
       }
+    }
+  }
+
+  @Test
+  void readsABoxIntoASpareTensorOfItsShapeAndIntoANewOneOtherwise() throws IOException {
+    Tensor whole = random(DType.FLOAT32, Shape.of(1, 9, 7, 3), 2);
+    Path f = dir.resolve("spare.npy");
+    Npy.write(f, whole);
+    Box rows = Box.of(new long[] {0, 2, 0, 0}, 1, 4, 7, 3);
+    Tensor spare = Tensor.zeros(DType.FLOAT32, Shape.of(1, 4, 7, 3));
+    try (FileChannel ch = FileChannel.open(f)) {
+      Tensor read = Npy.readBox(ch, "spare", rows.start(), rows.count(), spare);
+      assertSame(spare, read, "filled in place");
+      assertSameTensor(slice(whole, rows), read);
+      Box shorter = Box.of(new long[] {0, 6, 0, 0}, 1, 3, 7, 3);
+      Tensor other = Npy.readBox(ch, "spare", shorter.start(), shorter.count(), spare);
+      assertNotSame(spare, other, "a spare of another shape is left alone");
+      assertSameTensor(slice(whole, shorter), other);
+      Tensor wrongType = Tensor.zeros(DType.FLOAT64, Shape.of(1, 4, 7, 3));
+      assertNotSame(wrongType, Npy.readBox(ch, "spare", rows.start(), rows.count(), wrongType));
     }
   }
 

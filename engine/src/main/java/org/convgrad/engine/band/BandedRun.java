@@ -41,6 +41,15 @@ public final class BandedRun {
     Tensor read(Conv2dBackpropInput band) throws E;
 
     /**
+     * As {@link #read(Conv2dBackpropInput)}, which the default calls; {@code spare}, when not null,
+     * is an earlier band's rows that the pass no longer needs, for the read to fill instead of a new
+     * tensor where it has the shape (bands of one height: every band but the last).
+     */
+    default Tensor read(Conv2dBackpropInput band, @Nullable Tensor spare) throws E {
+      return read(band);
+    }
+
+    /**
      * Where {@code band}'s result rows may be computed in place: a view into the destination
      * ({@link org.convgrad.engine.tensor.LargeTensor#view}), or null (the default) for a new tensor
      * that {@link #write} then stores.
@@ -49,7 +58,10 @@ public final class BandedRun {
       return null;
     }
 
-    /** Stores {@code band}'s result rows, when {@link #resultRows} gave no place to compute them in. */
+    /**
+     * Stores {@code band}'s result rows, when {@link #resultRows} gave no place to compute them in;
+     * the tensor is the pass's again when this returns (it computes a later band into it).
+     */
     void write(Conv2dBackpropInput band, Tensor resultRows) throws E;
   }
 
@@ -127,8 +139,9 @@ public final class BandedRun {
    * streaming costs little more than the compute; {@code io}'s calls come from that thread, one at a
    * time, in order (reads and {@link Rows#resultRows} in band order, each band's write after its
    * read). In memory at once: two bands' out_backprop rows and two bands' results (fewer where they
-   * are views). Whatever is in flight has ended when this
-   * returns or throws.
+   * are views), and no more are allocated band after band: the rows of band k - 1 are the spare for
+   * reading band k + 1, and the result of band k - 1, once written, is where band k + 1 is computed
+   * when their shapes agree. Whatever is in flight has ended when this returns or throws.
    */
   public <E extends Exception> boolean pass(
       List<Conv2dBackpropInput> bands, Rows<E> io, @Nullable OutBackpropScan scan) throws E {
@@ -141,19 +154,26 @@ public final class BandedRun {
       return t;
     });
     try {
-      Future<Operands> next = ioThread.submit(() -> operands(io, bands.get(0)));
+      Future<Operands> next = ioThread.submit(() -> operands(io, bands.get(0), null));
       Future<?> writing = null;
+      Tensor spareRows = null; // band k - 1's rows, read no more
+      Tensor spareResult = null; // band k - 1's result, written
+      Tensor lastResult = null; // band k - 1's result, being written
       for (int k = 0; k < bands.size(); k++) {
         Conv2dBackpropInput band = bands.get(k);
         Operands operands = BandedRun.<Operands, E>await(next);
         if (k + 1 < bands.size()) {
           Conv2dBackpropInput following = bands.get(k + 1);
-          next = ioThread.submit(() -> operands(io, following));
+          Tensor spare = spareRows;
+          next = ioThread.submit(() -> operands(io, following, spare));
         }
         Tensor inPlace = operands.resultRows();
-        Tensor result = inPlace != null ? inPlace : engine.resultFor(band);
+        Tensor result = inPlace != null ? inPlace : fits(spareResult, band) ? spareResult : engine.resultFor(band);
         compute(band, operands.outBackpropRows(), scan, result);
+        spareRows = operands.outBackpropRows().isView() ? null : operands.outBackpropRows();
         BandedRun.<E>awaitIfAny(writing);
+        spareResult = lastResult;
+        lastResult = inPlace != null ? null : result;
         writing = inPlace != null ? null : ioThread.submit(() -> {
           io.write(band, result);
           return null;
@@ -172,8 +192,14 @@ public final class BandedRun {
     }
   }
 
-  private static <E extends Exception> Operands operands(Rows<E> io, Conv2dBackpropInput band) throws E {
-    return new Operands(io.read(band), io.resultRows(band));
+  private static <E extends Exception> Operands operands(
+      Rows<E> io, Conv2dBackpropInput band, @Nullable Tensor spare) throws E {
+    return new Operands(io.read(band, spare), io.resultRows(band));
+  }
+
+  /** Whether {@code t} is a tensor of {@code band}'s result shape and dtype. */
+  private static boolean fits(@Nullable Tensor t, Conv2dBackpropInput band) {
+    return t != null && t.shape().equals(band.inputShape()) && t.dtype() == band.dtype();
   }
 
   private static <E extends Exception> void awaitIfAny(@Nullable Future<?> task) throws E {

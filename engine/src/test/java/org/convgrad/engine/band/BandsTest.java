@@ -3,6 +3,8 @@ package org.convgrad.engine.band;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,7 +12,9 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 import org.convgrad.engine.Conv2dBackpropInput;
 import org.convgrad.engine.ConvParams;
@@ -26,6 +30,7 @@ import org.convgrad.engine.tensor.LargeTensor;
 import org.convgrad.engine.tensor.Shape;
 import org.convgrad.engine.tensor.Tensor;
 import org.convgrad.engine.testing.Problem;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -205,6 +210,57 @@ class BandsTest {
     Thread.sleep(50);
     assertEquals(afterWrite, calls, "no call after the pass returned");
     assertFalse(afterWrite.contains("write 2"), afterWrite.toString());
+  }
+
+  @Test
+  void aPassReusesTheRowsAndResultsOfBandsTwoBackAndStillGivesTheWholeResultsBits() {
+    Conv2dBackpropInput op = convolution(DType.FLOAT32, DataFormat.NHWC, 1, 26, 16, 4, 4, 3, 1, Padding.SAME);
+    SplittableRandom r = new SplittableRandom(6);
+    Tensor filter = random(DType.FLOAT32, op.filterShape(), r);
+    Tensor dy = random(DType.FLOAT32, op.outBackpropShape(), r);
+    List<Conv2dBackpropInput> bands = Bands.of(op, 4); // six bands of 4 rows, then one of 2
+    Map<Integer, Tensor> rowsRead = new ConcurrentHashMap<>();
+    Map<Integer, Tensor> sparesGiven = new ConcurrentHashMap<>();
+    Map<Integer, Tensor> written = new ConcurrentHashMap<>();
+    Tensor dx = Tensor.zeros(DType.FLOAT32, op.inputShape());
+    BandedRun.Rows<RuntimeException> io = new BandedRun.Rows<>() {
+      @Override
+      public Tensor read(Conv2dBackpropInput band) {
+        throw new AssertionError("the pass reads through read(band, spare)");
+      }
+
+      @Override
+      public Tensor read(Conv2dBackpropInput band, @Nullable Tensor spare) {
+        int k = bands.indexOf(band);
+        if (spare != null) {
+          sparesGiven.put(k, spare);
+        }
+        Tensor rows = RowSlices.outRows(dy, band);
+        if (spare != null && spare.shape().equals(rows.shape())) {
+          System.arraycopy(rows.float32Data(), 0, spare.float32Data(), 0, rows.size());
+          rows = spare;
+        }
+        rowsRead.put(k, rows);
+        return rows;
+      }
+
+      @Override
+      public void write(Conv2dBackpropInput band, Tensor resultRows) {
+        written.put(bands.indexOf(band), resultRows);
+        RowSlices.place(resultRows, band, dx);
+      }
+    };
+    assertTrue(new BandedRun(simd, op, filter).pass(bands, io, null));
+    assertBits(simd.backpropInput(op, filter, dy), dx, "bands computed into reused tensors");
+    for (int k = 2; k < bands.size(); k++) {
+      assertSame(rowsRead.get(k - 2), sparesGiven.get(k), "band " + k + " is offered band " + (k - 2) + "'s rows");
+      if (bands.get(k).inputShape().equals(bands.get(k - 2).inputShape())) {
+        assertSame(written.get(k - 2), written.get(k), "band " + k + " is computed into band " + (k - 2) + "'s result");
+      }
+    }
+    assertEquals(null, sparesGiven.get(0));
+    assertEquals(null, sparesGiven.get(1));
+    assertNotSame(written.get(0), written.get(1));
   }
 
   static Stream<Arguments> winogradProblems() {
