@@ -174,15 +174,17 @@ public final class Engine implements AutoCloseable {
    * As {@link #backpropInput(Conv2dBackpropInput, Tensor, LargeTensor)}, in bands of {@code bandRows}
    * result rows (rounded up to {@link Conv2dBackpropInput#bandAlignment}). The kernel reads a band's
    * out_backprop rows and writes its result rows in place in the chunks ({@link LargeTensor#view})
-   * wherever they are one run inside one chunk (NHWC rows of one sample that cross no chunk's end);
-   * other bands' rows are copied, two bands' at most at once ({@link BandedRun#pass}). Memory
-   * besides the two large tensors: those copies and the engine's scratch.
+   * wherever they are one run inside one chunk: NHWC rows of one sample that cross no chunk's end.
+   * The result of an NHWC sample is made of one chunk per band, so that its rows always are; the
+   * out_backprop rows of a band that crosses one of {@code outBackprop}'s chunk ends, and NCHW
+   * bands, are copied, two bands' at most at once ({@link BandedRun#pass}). Memory besides the two
+   * large tensors: those copies and the engine's scratch.
    */
   public LargeTensor backpropInput(Conv2dBackpropInput op, Tensor filter, LargeTensor outBackprop, long bandRows) {
     requireOutBackprop(op, outBackprop, outBackprop.shape(), outBackprop.dtype());
     BandedRun run = new BandedRun(this, op, filter);
     List<Conv2dBackpropInput> bands = Bands.of(op, bandRows);
-    LargeTensor result = LargeTensor.zeros(op.dtype(), op.inputShape());
+    LargeTensor result = LargeTensor.zeros(op.dtype(), op.inputShape(), resultChunk(op, bands));
     // Where a band's rows lie inside one chunk, the kernel reads and writes them there (views).
     BandedRun.Rows<RuntimeException> io = new BandedRun.Rows<>() {
       @Override
@@ -204,6 +206,21 @@ public final class Engine implements AutoCloseable {
       run.pass(bands, io, run.scanned()); // overwrites every band of the first pass
     }
     return result;
+  }
+
+  /**
+   * Chunks for a banded result: one band each where a sample's bands lie end to end in C order (NHWC,
+   * one sample), so that every band is computed in place in its chunk; else the default.
+   */
+  private static int resultChunk(Conv2dBackpropInput op, List<Conv2dBackpropInput> bands) {
+    var g = op.geometry();
+    if (g.batch() == 1 && g.dataFormat() == DataFormat.NHWC && !bands.isEmpty()) {
+      long elements = bands.get(0).inputShape().elementCount();
+      if (elements > 0 && elements <= Shape.MAX_ELEMENTS) {
+        return (int) elements;
+      }
+    }
+    return LargeTensor.DEFAULT_CHUNK_ELEMENTS;
   }
 
   private static Tensor checkedResult(Conv2dBackpropInput op, PackedFilter filter, Tensor outBackprop) {
