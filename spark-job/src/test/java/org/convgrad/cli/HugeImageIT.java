@@ -3,10 +3,14 @@ package org.convgrad.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.regex.Matcher;
@@ -29,7 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
  * elements, 4.3 GB) through {@code bin/convgrad} with a 1 GiB heap, streamed in bands, and through
  * {@code bin/convgrad-spark-submit} on {@code local[2]} with a 2 GiB driver, sharded in bands: a
  * sample of its elements, those past element 2^31 included, equal the op's formula computed here,
- * and the two files are the same bytes.
+ * and the two files are the same bytes; and held in memory as {@code LargeTensor}s, computed by
+ * the engine to the same bits.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class HugeImageIT {
@@ -88,6 +93,29 @@ class HugeImageIT {
     assertSameBytes(dir.resolve("dx.npy"), dx);
     // The parts are bands: nothing of the output is one sample's whole result.
     assertTrue(Files.readString(dir.resolve("out").resolve("manifest.json")).contains("\"bandRows\""));
+  }
+
+  /**
+   * The same image held in memory: {@code LargeTensor}s of chunked arrays in a JVM of a 7 GiB heap
+   * (out_backprop 1.07 GB, the result 4.3 GB), computed by the engine band by band in place, with
+   * the bits of the command line's file ({@link HugeImageInMemory}).
+   */
+  @Test
+  @Order(3)
+  void theEngineComputesItInMemoryAsLargeTensorsToTheCommandLinesBits() throws Exception {
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    for (String flag : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+      if (!flag.startsWith("-Xmx") && !flag.startsWith("-javaagent") && !flag.startsWith("-agentlib")) {
+        command.add(flag);
+      }
+    }
+    command.addAll(List.of("-Xmx7g", "-cp", System.getProperty("java.class.path"), HugeImageInMemory.class.getName(),
+        dir.toString()));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, p.waitFor(), out);
+    assertTrue(out.contains("the bits of dx.npy"), out);
+    System.out.println("HugeImageIT, in memory: " + out.strip().replace('\n', ' '));
   }
 
   private static void checkSampled(Path dx) throws Exception {
