@@ -76,10 +76,15 @@ public final class Tensor {
   public static Tensor view(DType dtype, Shape shape, Object array, int offset) {
     int n = shape.checkedArrayLength("tensor view");
     int length = switch (dtype) {
-      case FLOAT32 -> ((float[]) array).length;
-      case FLOAT64 -> ((double[]) array).length;
-      default -> ((short[]) array).length;
+      case FLOAT32 -> array instanceof float[] a ? a.length : -1;
+      case FLOAT64 -> array instanceof double[] a ? a.length : -1;
+      default -> array instanceof short[] a ? a.length : -1;
     };
+    if (length < 0) {
+      throw new InvalidArgumentException("a " + dtype + " view needs a "
+          + (dtype == DType.FLOAT32 ? "float[]" : dtype == DType.FLOAT64 ? "double[]" : "short[]") + ", not "
+          + (array == null ? "null" : array.getClass().getSimpleName()));
+    }
     if (offset < 0 || offset > length - n) {
       throw new IndexOutOfBoundsException(
           "a view of " + n + " elements from " + offset + " of an array of " + length);

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.convgrad.engine.DType;
+import org.convgrad.engine.InvalidArgumentException;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -53,6 +54,9 @@ class TensorViewTest {
     assertTrue(e.getMessage().contains("is a view from element 2"), e.getMessage());
     assertThrows(IndexOutOfBoundsException.class, () -> Tensor.view(DType.FLOAT32, Shape.of(2, 3), ARRAY, 4));
     assertThrows(IndexOutOfBoundsException.class, () -> Tensor.view(DType.FLOAT32, Shape.of(1), ARRAY, -1));
+    InvalidArgumentException wrong =
+        assertThrows(InvalidArgumentException.class, () -> Tensor.view(DType.FLOAT64, Shape.of(1), ARRAY, 0));
+    assertTrue(wrong.getMessage().contains("a FLOAT64 view needs a double[], not float[]"), wrong.getMessage());
     Tensor own = Tensor.ofFloat32(Shape.of(9), ARRAY);
     assertFalse(own.isView());
     assertEquals(0, own.offset());
