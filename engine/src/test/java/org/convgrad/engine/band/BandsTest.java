@@ -112,28 +112,30 @@ class BandsTest {
     }
   }
 
-  @Test
-  void aLargeTensorWithAValuePastTheKernelsLimitIsComputedAgainAsTheWholeCall() {
-    Conv2dBackpropInput op = convolution(DType.FLOAT32, DataFormat.NCHW, 2, 24, 16, 8, 8, 3, 1, Padding.SAME);
+  /**
+   * NCHW in chunks of 100 (copied bands), poisoned in a middle band; NHWC of one sample in the
+   * default chunks (bands in place, a result chunk per band), poisoned in the last band, so that
+   * the second pass overwrites every band of the first in place.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("poisonedLargeTensors")
+  void aLargeTensorWithAValuePastTheKernelsLimitIsComputedAgainAsTheWholeCall(
+      DataFormat format, long batch, int chunk, int poisonFromEnd, float poison, String resultChunks) {
+    Conv2dBackpropInput op = convolution(DType.FLOAT32, format, batch, 24, 16, 8, 8, 3, 1, Padding.SAME);
     SplittableRandom r = new SplittableRandom(11);
     Tensor filter = random(DType.FLOAT32, op.filterShape(), r);
     Tensor dy = random(DType.FLOAT32, op.outBackpropShape(), r);
-    dy.float32Data()[dy.size() / 2 + 5] = Float.POSITIVE_INFINITY; // read by a middle band only
+    dy.float32Data()[dy.size() - poisonFromEnd] = poison;
     Tensor whole = simd.backpropInput(op, filter, dy);
-    assertBits(whole, simd.backpropInput(op, filter, LargeTensor.of(dy, 100), 2).toTensor(), "a large tensor");
+    LargeTensor dx = simd.backpropInput(op, filter, LargeTensor.of(dy, chunk), 2);
+    assertBits(whole, dx.toTensor(), "a large tensor, " + format);
+    assertTrue(dx.toString().endsWith(", " + resultChunks + " chunk(s))"), dx.toString());
   }
 
-  @Test
-  void aSecondPassOverwritesTheFirstPassesBandsInPlace() {
-    Conv2dBackpropInput op = convolution(DType.FLOAT32, DataFormat.NHWC, 1, 24, 16, 8, 8, 3, 1, Padding.SAME);
-    SplittableRandom r = new SplittableRandom(12);
-    Tensor filter = random(DType.FLOAT32, op.filterShape(), r);
-    Tensor dy = random(DType.FLOAT32, op.outBackpropShape(), r);
-    dy.float32Data()[dy.size() - 7] = Float.NaN; // read by the last band only: every band is computed twice
-    Tensor whole = simd.backpropInput(op, filter, dy);
-    LargeTensor dx = simd.backpropInput(op, filter, LargeTensor.of(dy), 2);
-    assertBits(whole, dx.toTensor(), "bands computed in place");
-    assertTrue(dx.toString().endsWith(", 12 chunk(s))"), "a chunk per band, each computed in place: " + dx);
+  static Stream<Arguments> poisonedLargeTensors() {
+    return Stream.of(
+        Arguments.of(DataFormat.NCHW, 2, 100, 24 * 16 * 8 - 5, Float.POSITIVE_INFINITY, "1"),
+        Arguments.of(DataFormat.NHWC, 1, LargeTensor.DEFAULT_CHUNK_ELEMENTS, 7, Float.NaN, "12"));
   }
 
   @Test
