@@ -1,20 +1,17 @@
 package org.convgrad.engine.band;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.convgrad.engine.band.BandFixtures.convolution;
+import static org.convgrad.engine.band.BandFixtures.operands;
+import static org.convgrad.engine.band.BandFixtures.random;
+import static org.convgrad.engine.testing.Views.assertSameBits;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotSame;
-import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 import org.convgrad.engine.Conv2dBackpropInput;
 import org.convgrad.engine.ConvParams;
@@ -26,11 +23,9 @@ import org.convgrad.engine.InvalidArgumentException;
 import org.convgrad.engine.Padding;
 import org.convgrad.engine.RowBand;
 import org.convgrad.engine.kernel.simd.SimdBackpropInputKernel;
-import org.convgrad.engine.tensor.LargeTensor;
 import org.convgrad.engine.tensor.Shape;
 import org.convgrad.engine.tensor.Tensor;
 import org.convgrad.engine.testing.Problem;
-import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -82,190 +77,12 @@ class BandsTest {
     for (Engine engine : new Engine[] {simd, scalar}) {
       Tensor whole = engine.backpropInput(op, filter, dy);
       for (long rows : new long[] {1, 2, 3, 5}) {
-        assertBits(whole, banded(engine, op, filter, dy, rows), op + " in bands of " + rows + " rows, " + engine.kind());
+        assertSameBits(whole, banded(engine, op, filter, dy, rows), op + " in bands of " + rows + " rows, " + engine.kind());
       }
     }
   }
 
-  @ParameterizedTest(name = "seed {0} {1} {2}")
-  @MethodSource("awkwardProblems")
-  void anEngineComputesALargeTensorInBandsToTheWholeResultsBits(int seed, DType dtype, DataFormat format) {
-    Conv2dBackpropInput op = Problem.random(seed, dtype, format, true).op;
-    SplittableRandom r = new SplittableRandom(seed);
-    Tensor filter = random(dtype, op.filterShape(), r);
-    Tensor dy = random(dtype, op.outBackpropShape(), r);
-    // Chunks of 13 elements: every band's rows cross chunks at places no row boundary falls, and are
-    // copied; in chunks of 97 some are views into a chunk and some copies; in the default chunks all
-    // NHWC bands of one sample are views, read and written in place.
-    for (Engine engine : new Engine[] {simd, scalar}) {
-      Tensor whole = engine.backpropInput(op, filter, dy);
-      for (int chunk : new int[] {13, 97, LargeTensor.DEFAULT_CHUNK_ELEMENTS}) {
-        LargeTensor large = LargeTensor.of(dy, chunk);
-        for (long rows : new long[] {1, 4}) {
-          LargeTensor dx = engine.backpropInput(op, filter, large, rows);
-          assertBits(whole, dx.toTensor(), op + " from a large tensor in chunks of " + chunk + ", bands of " + rows
-              + " rows, " + engine.kind());
-        }
-      }
-      assertBits(whole, engine.backpropInput(op, filter, LargeTensor.of(dy)).toTensor(),
-          op + " from a large tensor in default bands, " + engine.kind());
-    }
-  }
 
-  /**
-   * NCHW in chunks of 100 (copied bands), poisoned in a middle band; NHWC of one sample in the
-   * default chunks (bands in place, a result chunk per band), poisoned in the last band, so that
-   * the second pass overwrites every band of the first in place.
-   */
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("poisonedLargeTensors")
-  void aLargeTensorWithAValuePastTheKernelsLimitIsComputedAgainAsTheWholeCall(
-      DataFormat format, long batch, int chunk, int poisonFromEnd, float poison, String resultChunks) {
-    Conv2dBackpropInput op = convolution(DType.FLOAT32, format, batch, 24, 16, 8, 8, 3, 1, Padding.SAME);
-    SplittableRandom r = new SplittableRandom(11);
-    Tensor filter = random(DType.FLOAT32, op.filterShape(), r);
-    Tensor dy = random(DType.FLOAT32, op.outBackpropShape(), r);
-    dy.float32Data()[dy.size() - poisonFromEnd] = poison;
-    Tensor whole = simd.backpropInput(op, filter, dy);
-    LargeTensor dx = simd.backpropInput(op, filter, LargeTensor.of(dy, chunk), 2);
-    assertBits(whole, dx.toTensor(), "a large tensor, " + format);
-    assertTrue(dx.toString().endsWith(", " + resultChunks + " chunk(s))"), dx.toString());
-  }
-
-  static Stream<Arguments> poisonedLargeTensors() {
-    return Stream.of(
-        Arguments.of(DataFormat.NCHW, 2, 100, 24 * 16 * 8 - 5, Float.POSITIVE_INFINITY, "1"),
-        Arguments.of(DataFormat.NHWC, 1, LargeTensor.DEFAULT_CHUNK_ELEMENTS, 7, Float.NaN, "12"));
-  }
-
-  @Test
-  void aLargeTensorOfTheWrongShapeOrTypeIsRefusedNamingOutBackprop() {
-    Conv2dBackpropInput op = convolution(DType.FLOAT32, DataFormat.NHWC, 1, 8, 8, 2, 3, 3, 1, Padding.SAME);
-    Tensor filter = Tensor.zeros(DType.FLOAT32, op.filterShape());
-    LargeTensor wrongShape = LargeTensor.zeros(DType.FLOAT32, Shape.of(1, 8, 8, 2));
-    InvalidArgumentException e =
-        assertThrows(InvalidArgumentException.class, () -> simd.backpropInput(op, filter, wrongShape));
-    assertTrue(e.getMessage().contains("out_backprop is LargeTensor(FLOAT32, [1, 8, 8, 2]"), e.getMessage());
-    LargeTensor wrongType = LargeTensor.zeros(DType.FLOAT64, op.outBackpropShape());
-    assertThrows(InvalidArgumentException.class, () -> simd.backpropInput(op, filter, wrongType));
-  }
-
-  @Test
-  void aPassReadsAheadInOrderAndRethrowsWhatItsRowsThrowWithNothingLeftInFlight() throws Exception {
-    Conv2dBackpropInput op = convolution(DType.FLOAT32, DataFormat.NHWC, 2, 24, 16, 4, 4, 3, 1, Padding.SAME);
-    SplittableRandom r = new SplittableRandom(5);
-    Tensor filter = random(DType.FLOAT32, op.filterShape(), r);
-    Tensor dy = random(DType.FLOAT32, op.outBackpropShape(), r);
-    List<Conv2dBackpropInput> bands = Bands.of(op, 4);
-    List<String> calls = Collections.synchronizedList(new ArrayList<>());
-    class FailingRows implements BandedRun.Rows<IOException> {
-      final int failingRead;
-      final int failingWrite;
-
-      FailingRows(int failingRead, int failingWrite) {
-        this.failingRead = failingRead;
-        this.failingWrite = failingWrite;
-      }
-
-      @Override
-      public Tensor read(Conv2dBackpropInput band) throws IOException {
-        int k = bands.indexOf(band);
-        calls.add("read " + k);
-        if (k == failingRead) {
-          throw new IOException("band " + k + " unreadable");
-        }
-        return RowSlices.outRows(dy, band);
-      }
-
-      @Override
-      public void write(Conv2dBackpropInput band, Tensor resultRows) {
-        int k = bands.indexOf(band);
-        calls.add("write " + k);
-        if (k == failingWrite) {
-          throw new IllegalStateException("band " + k + " unwritable");
-        }
-      }
-    }
-    BandedRun run = new BandedRun(simd, op, filter);
-    assertTrue(run.pass(bands, new FailingRows(-1, -1), null));
-    List<String> expected = new ArrayList<>();
-    for (int k = 0; k < bands.size(); k++) {
-      expected.add("read " + k);
-      if (k > 0) {
-        expected.add("write " + (k - 1)); // band k - 1 is written after band k is read
-      }
-    }
-    expected.add("write " + (bands.size() - 1));
-    assertEquals(expected, calls);
-
-    calls.clear();
-    IOException read = assertThrows(IOException.class, () -> run.pass(bands, new FailingRows(3, -1), null));
-    assertEquals("band 3 unreadable", read.getMessage());
-    List<String> atReturn = List.copyOf(calls);
-    assertFalse(atReturn.contains("read 4"), "nothing read past the failure: " + atReturn);
-    Thread.sleep(50);
-    assertEquals(atReturn, calls, "no call after the pass returned");
-
-    calls.clear();
-    IllegalStateException write =
-        assertThrows(IllegalStateException.class, () -> run.pass(bands, new FailingRows(-1, 1), null));
-    assertEquals("band 1 unwritable", write.getMessage());
-    List<String> afterWrite = List.copyOf(calls);
-    Thread.sleep(50);
-    assertEquals(afterWrite, calls, "no call after the pass returned");
-    assertFalse(afterWrite.contains("write 2"), afterWrite.toString());
-  }
-
-  @Test
-  void aPassReusesTheRowsAndResultsOfBandsTwoBackAndStillGivesTheWholeResultsBits() {
-    Conv2dBackpropInput op = convolution(DType.FLOAT32, DataFormat.NHWC, 1, 26, 16, 4, 4, 3, 1, Padding.SAME);
-    SplittableRandom r = new SplittableRandom(6);
-    Tensor filter = random(DType.FLOAT32, op.filterShape(), r);
-    Tensor dy = random(DType.FLOAT32, op.outBackpropShape(), r);
-    List<Conv2dBackpropInput> bands = Bands.of(op, 4); // six bands of 4 rows, then one of 2
-    Map<Integer, Tensor> rowsRead = new ConcurrentHashMap<>();
-    Map<Integer, Tensor> sparesGiven = new ConcurrentHashMap<>();
-    Map<Integer, Tensor> written = new ConcurrentHashMap<>();
-    Tensor dx = Tensor.zeros(DType.FLOAT32, op.inputShape());
-    BandedRun.Rows<RuntimeException> io = new BandedRun.Rows<>() {
-      @Override
-      public Tensor read(Conv2dBackpropInput band) {
-        throw new AssertionError("the pass reads through read(band, spare)");
-      }
-
-      @Override
-      public Tensor read(Conv2dBackpropInput band, @Nullable Tensor spare) {
-        int k = bands.indexOf(band);
-        if (spare != null) {
-          sparesGiven.put(k, spare);
-        }
-        Tensor rows = RowSlices.outRows(dy, band);
-        if (spare != null && spare.shape().equals(rows.shape())) {
-          System.arraycopy(rows.float32Data(), 0, spare.float32Data(), 0, rows.size());
-          rows = spare;
-        }
-        rowsRead.put(k, rows);
-        return rows;
-      }
-
-      @Override
-      public void write(Conv2dBackpropInput band, Tensor resultRows) {
-        written.put(bands.indexOf(band), resultRows);
-        RowSlices.place(resultRows, band, dx);
-      }
-    };
-    assertTrue(new BandedRun(simd, op, filter).pass(bands, io, null));
-    assertBits(simd.backpropInput(op, filter, dy), dx, "bands computed into reused tensors");
-    for (int k = 2; k < bands.size(); k++) {
-      assertSame(rowsRead.get(k - 2), sparesGiven.get(k), "band " + k + " is offered band " + (k - 2) + "'s rows");
-      if (bands.get(k).inputShape().equals(bands.get(k - 2).inputShape())) {
-        assertSame(written.get(k - 2), written.get(k), "band " + k + " is computed into band " + (k - 2) + "'s result");
-      }
-    }
-    assertEquals(null, sparesGiven.get(0));
-    assertEquals(null, sparesGiven.get(1));
-    assertNotSame(written.get(0), written.get(1));
-  }
 
   static Stream<Arguments> winogradProblems() {
     return Stream.of(
@@ -292,26 +109,26 @@ class BandsTest {
     Tensor filter = random(dtype, op.filterShape(), r);
     Tensor dy = random(dtype, op.outBackpropShape(), r);
     Tensor whole = simd.backpropInput(op, filter, dy);
-    assertBits(whole, banded(simd, op, filter, dy, rows), op + " in bands of " + rows);
+    assertSameBits(whole, banded(simd, op, filter, dy, rows), op + " in bands of " + rows);
   }
 
   @Test
   void aHugeValueInOneBandsRowsSendsEveryBandToTheDirectTilesAsTheWholeCall() {
     Conv2dBackpropInput op = convolution(DType.FLOAT32, DataFormat.NHWC, 1, 24, 16, 8, 8, 3, 1, Padding.SAME);
-    SplittableRandom r = new SplittableRandom(7);
-    Tensor filter = random(DType.FLOAT32, op.filterShape(), r);
-    Tensor dy = random(DType.FLOAT32, op.outBackpropShape(), r);
+    Tensor[] wdy = operands(op, 7);
+    Tensor filter = wdy[0];
+    Tensor dy = wdy[1];
     // Past Winograd's limit, in the last rows only: the first bands never read it.
     dy.float32Data()[dy.size() - 3] = 1e36f;
     Tensor whole = simd.backpropInput(op, filter, dy);
     BandedRun run = new BandedRun(simd, op, filter);
     assertTrue(run.outBackpropLimit() < 1e36, "the filter is finite: Winograd up to " + run.outBackpropLimit());
-    assertBits(whole, banded(run, dy, 4), "direct tiles for the whole call");
+    assertSameBits(whole, banded(run, dy, 4), "direct tiles for the whole call");
     assertFalse(run.choseAsTheWhole(), "the first pass assumed Winograd and was computed again");
     try (Engine direct = Engine.create(b -> b.kind(EngineKind.SIMD).threads(1))) {
       System.setProperty("convgrad.winograd", "false");
       try {
-        assertBits(direct.backpropInput(op, filter, dy), whole, "the whole call ran the direct tiles");
+        assertSameBits(direct.backpropInput(op, filter, dy), whole, "the whole call ran the direct tiles");
       } finally {
         System.clearProperty("convgrad.winograd");
       }
@@ -333,7 +150,7 @@ class BandsTest {
       Tensor dy = random(DType.FLOAT32, op.outBackpropShape(), r);
       dy.float32Data()[hugeRow * 10 * 8 + 5] = Float.POSITIVE_INFINITY;
       BandedRun run = new BandedRun(simd, op, filter);
-      assertBits(simd.backpropInput(op, filter, dy), banded(run, dy, 4), "infinity in out row " + hugeRow);
+      assertSameBits(simd.backpropInput(op, filter, dy), banded(run, dy, 4), "infinity in out row " + hugeRow);
       assertFalse(run.choseAsTheWhole(), "out row " + hugeRow + " was read");
     }
   }
@@ -382,10 +199,10 @@ class BandsTest {
     Conv2dBackpropInput op =
         Conv2dBackpropInput.of(new long[] {2, 9, 7, 20}, Shape.of(1, 1, 20, 24), DType.FLOAT32,
             Shape.of(2, 10, 7, 24), DType.FLOAT32, params);
-    SplittableRandom r = new SplittableRandom(3);
-    Tensor filter = random(DType.FLOAT32, op.filterShape(), r);
-    Tensor dy = random(DType.FLOAT32, op.outBackpropShape(), r);
-    assertBits(simd.backpropInput(op, filter, dy), banded(simd, op, filter, dy, 2), "1x1 with a top pad");
+    Tensor[] wdy = operands(op, 3);
+    Tensor filter = wdy[0];
+    Tensor dy = wdy[1];
+    assertSameBits(simd.backpropInput(op, filter, dy), banded(simd, op, filter, dy, 2), "1x1 with a top pad");
   }
 
   @Test
@@ -459,56 +276,5 @@ class BandsTest {
       assertTrue(run.pass(bands, io, run.scanned()), "a pass by the whole scan always completes");
     }
     return dx;
-  }
-
-  private static Conv2dBackpropInput convolution(
-      DType dtype, DataFormat f, long n, long h, long w, long c, long oc, long k, long s, Padding padding) {
-    long[] pads = padding == Padding.EXPLICIT ? new long[8] : new long[0];
-    if (padding == Padding.EXPLICIT) {
-      pads[2 * f.heightDim()] = 2;
-      pads[2 * f.heightDim() + 1] = 3;
-      pads[2 * f.widthDim()] = 1;
-    }
-    ConvParams params = ConvParams.of(b -> b.strides(s, s).padding(padding).explicitPaddings(pads).dataFormat(f));
-    long ek = k;
-    long oh = padding == Padding.SAME ? (h + s - 1) / s
-        : (h + (padding == Padding.EXPLICIT ? 5 : 0) - ek + s) / s;
-    long ow = padding == Padding.SAME ? (w + s - 1) / s
-        : (w + (padding == Padding.EXPLICIT ? 1 : 0) - ek + s) / s;
-    return Conv2dBackpropInput.of(f.order(n, h, w, c), Shape.of(k, k, c, oc), dtype, Shape.of(f.order(n, oh, ow, oc)),
-        dtype, params);
-  }
-
-  private static Tensor random(DType dtype, Shape shape, SplittableRandom r) {
-    double[] v = new double[(int) shape.elementCount()];
-    for (int i = 0; i < v.length; i++) {
-      v[i] = r.nextDouble(-1, 1);
-    }
-    return Tensor.fromDoubles(dtype, shape, v);
-  }
-
-  private static void assertBits(Tensor expected, Tensor actual, String context) {
-    assertEquals(expected.shape(), actual.shape(), context);
-    switch (expected.dtype()) {
-      case FLOAT32 -> assertArrayEquals(bits(expected.float32Data()), bits(actual.float32Data()), context);
-      case FLOAT64 -> assertArrayEquals(bits(expected.float64Data()), bits(actual.float64Data()), context);
-      default -> assertArrayEquals(expected.bits16Data(), actual.bits16Data(), context);
-    }
-  }
-
-  private static int[] bits(float[] a) {
-    int[] b = new int[a.length];
-    for (int i = 0; i < a.length; i++) {
-      b[i] = Float.floatToRawIntBits(a[i]);
-    }
-    return b;
-  }
-
-  private static long[] bits(double[] a) {
-    long[] b = new long[a.length];
-    for (int i = 0; i < a.length; i++) {
-      b[i] = Double.doubleToRawLongBits(a[i]);
-    }
-    return b;
   }
 }
