@@ -54,14 +54,28 @@ def tile(rows):
     for r in range(rows):
         for j in range(2):
             L.append(f"    FloatVector c{r}{j} = FloatVector.fromArray(S, acc, accOff + {r * 2 + j} * L);")
-    L.append("    for (int kk = 0; kk < k; kk++, bo += NB) {")
-    L.append("      FloatVector b0 = FloatVector.fromArray(S, b, bo);")
-    L.append("      FloatVector b1 = FloatVector.fromArray(S, b, bo + L);")
-    for r in range(rows):
-        v = "FloatVector x" if r == 0 else "x"
-        L.append(f"      {v} = FloatVector.broadcast(S, a[a{r} + kk]);")
-        L.append(f"      c{r}0 = x.fma(b0, c{r}0);")
-        L.append(f"      c{r}1 = x.fma(b1, c{r}1);")
+    # Two out channels per iteration, the filter rows indexed by kk: C2 then drops the filter's range
+    # checks from the loop (with bo advanced in step with kk, JDK 17 checked both loads of every
+    # out channel) and pays its loop overhead once per 2 * 2 * rows FMAs. Each accumulator still adds
+    # its terms in ascending kk. The loop had 46 instructions per 12 FMAs on JDK 17 (34 on JDK 25);
+    # now 63 per 24 (56).
+    def step(u):
+        k = "kk" if u == 0 else "kk + 1"
+        kb = "kk" if u == 0 else "(kk + 1)"
+        L.append(f"      {'FloatVector ' if u == 0 else ''}b0 = FloatVector.fromArray(S, b, bo + {kb} * NB);")
+        L.append(f"      {'FloatVector ' if u == 0 else ''}b1 = FloatVector.fromArray(S, b, bo + {kb} * NB + L);")
+        for r in range(rows):
+            v = "FloatVector x" if r == 0 and u == 0 else "x"
+            L.append(f"      {v} = FloatVector.broadcast(S, a[a{r} + {k}]);")
+            L.append(f"      c{r}0 = x.fma(b0, c{r}0);")
+            L.append(f"      c{r}1 = x.fma(b1, c{r}1);")
+    L.append("    int kk = 0;")
+    L.append("    for (; kk < k - 1; kk += 2) {")
+    step(0)
+    step(1)
+    L.append("    }")
+    L.append("    if (kk < k) {")
+    step(0)
     L.append("    }")
     L += stores([(f"c{r}{j}", "acc", f"accOff + {r * 2 + j} * L") for r in range(rows) for j in range(2)])
     L.append("  }")
