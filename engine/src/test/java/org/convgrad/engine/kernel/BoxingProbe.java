@@ -32,7 +32,8 @@ public final class BoxingProbe {
   /**
    * The allocation test's problems and one of each other tile shape: pixel tiles for 1, 2 and 4 in
    * channels and for rows wider than a tile (S3's 3 channels: above), the dot tiles in float32 and
-   * float64, Winograd F(2x2, 2x2) at stride 2 (S4), the block tiles staged from NCHW half.
+   * float64, Winograd F(2x2, 2x2) at stride 2 (S4) and with sub-filters of two sizes (5x5 at stride
+   * 2), the block tiles staged from NCHW half.
    */
   static List<Case> problems() {
     List<Case> c = new ArrayList<>(SimdKernelTest.memoryCases().toList());
@@ -43,6 +44,7 @@ public final class BoxingProbe {
     c.add(Case.of(2, 16, 16, 7, 3, 70, 1, Padding.SAME));
     c.add(Case.of(2, 16, 16, 3, 3, 40, 1, Padding.SAME).with(DType.FLOAT64));
     c.add(Case.of(2, 16, 16, 32, 4, 32, 2, Padding.SAME));
+    c.add(Case.of(2, 16, 16, 16, 5, 24, 2, Padding.SAME));
     c.add(Case.of(2, 16, 16, 17, 3, 24, 2, Padding.SAME).with(DataFormat.NCHW).with(DType.HALF));
     return c;
   }

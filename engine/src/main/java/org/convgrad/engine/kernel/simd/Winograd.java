@@ -43,21 +43,40 @@ final class Winograd {
   static boolean applies(Plan p, DType dtype) {
     int s = p.sh;
     return dtype != DType.FLOAT64 && p.groups == 1 && p.dh == 1 && p.dw == 1 && p.sw == s && (s == 1 || s == 2)
-        && p.fh == p.fw && p.fh % s == 0 && (p.fh / s == 2 || p.fh / s == 3)
+        // Two or three taps per phase and dimension. With one (3x3 at stride 2, S2: phases of 2x2,
+        // 2x1, 1x2 and 1x1 taps, 1.44x fewer multiply-adds in all) the transforms cost what the
+        // GEMMs save: 0.98-1.03x the direct tiles on S2. A 5x5 filter at stride 2 ran 1.7x faster.
+        && p.fh == p.fw && p.fh <= 3 * s && sub(p, s - 1) >= 2
         && p.fid >= 8 && p.oc >= 8
         // Its packed filter and a worker's scratch are int-indexed arrays.
-        && (long) s * s * points(p) * ((p.fid + NB - 1) / NB) * p.oc * NB <= Shape.MAX_ELEMENTS
+        && (long) totalPoints(p) * ((p.fid + NB - 1) / NB) * p.oc * NB <= Shape.MAX_ELEMENTS
         && WinogradWorker.scratchFloats(p) <= Shape.MAX_ELEMENTS;
   }
 
-  /** The sub-filter size r of a problem Winograd computes. */
-  static int r(Plan p) {
-    return p.fh / p.sh;
+  /**
+   * The sub-filter size of phase row (or column) q: the taps {@code q, q + s, ...} below the filter
+   * size, 2 or 3 where Winograd applies. Phase 0 has the most.
+   */
+  static int sub(Plan p, int q) {
+    return (p.fh - q + p.sh - 1) / p.sh;
   }
 
-  /** Points of the transform, one GEMM each: (r+1)^2. */
-  static int points(Plan p) {
-    return (r(p) + 1) * (r(p) + 1);
+  /** Points of the transform of a phase, one GEMM each: (ry + 1) * (rx + 1). */
+  static int points(Plan p, int phase) {
+    return (sub(p, phase / p.sh) + 1) * (sub(p, phase % p.sh) + 1);
+  }
+
+  /** The points of the phases before {@code phase}: where its packed filter starts. */
+  static int pointBase(Plan p, int phase) {
+    int sum = 0;
+    for (int q = 0; q < phase; q++) {
+      sum += points(p, q);
+    }
+    return sum;
+  }
+
+  static int totalPoints(Plan p) {
+    return pointBase(p, p.sh * p.sh);
   }
 
   /**
@@ -102,45 +121,48 @@ final class Winograd {
    */
   static Packed pack(Plan p, float[] w, boolean dot, WorkPool pool) {
     int s = p.sh;
-    int r = r(p);
     int blocks = (p.fid + NB - 1) / NB;
-    int points = (r + 1) * (r + 1);
-    float[] u = new float[s * s * points * blocks * p.oc * NB];
+    float[] u = new float[totalPoints(p) * blocks * p.oc * NB];
     // A task is one phase and in-channel block. Per out channel, the sub-filter's NB in channels of
     // each tap are gathered into g (the filter has them oc apart), transformed as vectors and stored
     // as whole NB-float rows of u.
     int tasks = s * s * blocks;
     AtomicInteger next = new AtomicInteger();
     pool.parallelFor(Math.min(pool.threads(), tasks), worker -> {
-      float[] g = new float[r * r * NB];
+      float[] g = new float[9 * NB];
+      float[] tmp = new float[16 * L];
       for (int t = next.getAndIncrement(); t < tasks; t = next.getAndIncrement()) {
         int phase = t / blocks;
         int cb = t % blocks;
         int py = phase / s;
         int px = phase % s;
+        int ry = sub(p, py);
+        int rx = sub(p, px);
         int cis = Math.min(NB, p.fid - cb * NB);
         int pointStep = blocks * p.oc * NB;
         Arrays.fill(g, 0f); // in channels past fid stay zero
         for (int co = 0; co < p.oc; co++) {
-          for (int i = 0; i < r; i++) {
-            for (int j = 0; j < r; j++) {
+          for (int i = 0; i < ry; i++) {
+            for (int j = 0; j < rx; j++) {
               // The phase's rotated sub-filter: window row i of the block at out_backprop row Y
-              // is Y - (r - 1) + i, which tap ky = py + s * (r - 1 - i) reaches.
-              int ky = py + s * (r - 1 - i);
-              int kx = px + s * (r - 1 - j);
+              // is Y - (ry - 1) + i, which tap ky = py + s * (ry - 1 - i) reaches.
+              int ky = py + s * (ry - 1 - i);
+              int kx = px + s * (rx - 1 - j);
               int src = ((ky * p.fw + kx) * p.fid + cb * NB) * p.oc + co;
-              int dst = (i * r + j) * NB;
+              int dst = (i * rx + j) * NB;
               for (int c = 0; c < cis; c++) {
                 g[dst + c] = w[src + c * p.oc];
               }
             }
           }
-          int at = ((phase * points * blocks + cb) * p.oc + co) * NB;
+          int at = ((pointBase(p, phase) * blocks + cb) * p.oc + co) * NB;
           for (int h = 0; h < NB; h += L) {
-            if (r == 3) {
+            if (ry == 3 && rx == 3) {
               transformFilter3(g, h, u, at + h, pointStep);
-            } else {
+            } else if (ry == 2 && rx == 2) {
               transformFilter2(g, h, u, at + h, pointStep);
+            } else {
+              WinogradSeparable.filter(ry, rx, g, h, u, at + h, pointStep, tmp);
             }
           }
         }

@@ -15,11 +15,12 @@ import org.convgrad.engine.tensor.Tensor;
  * each block's 2x2 pixels back into the task's staged result rows, written out at the end. One per
  * worker thread per call.
  *
- * <p>Scratch, in floats: the staged rows ({@code (r + 2 * bands + stride - 2) * stageW * roundUp(oc,
- * L)}, stageW about {@code w / stride + r + 1}), the transformed windows of a group ({@code (r + 1)^2
- * * GROUP * roundUp(oc, L)}), their GEMM results ({@code (r + 1)^2 * GROUP * NB}), a row of
- * out_backprop as read ({@code ow * oc}) and the task's result rows ({@code bands * 2 * stride * w *
- * ic}), bands = {@link #bandsPerTask}: {@link #scratchFloats}.
+ * <p>Scratch, in floats, with r the largest sub-filter size (phase 0's): the staged rows ({@code (r +
+ * 2 * bands + stride - 2) * stageW * roundUp(oc, L)}, stageW about {@code w / stride + r + 1}), the
+ * transformed windows of a group ({@code (r + 1)^2 * GROUP * roundUp(oc, L)}), their GEMM results ({@code (r + 1)^2 * GROUP * NB}), a row of
+ * out_backprop as read ({@code ow * oc}), the task's result rows ({@code bands * 2 * stride * w *
+ * ic}), bands = {@link #bandsPerTask}, and a block's pixels and a two-pass transform's temporary
+ * ({@code 4 * L}, {@code 16 * L}): {@link #scratchFloats}.
  */
 final class WinogradWorker {
   /** Blocks transformed and multiplied together at most: five block tiles of 6 per GEMM. */
@@ -38,8 +39,6 @@ final class WinogradWorker {
   private final Tensor dyT;
   private final Tensor dxT;
   private final int s;
-  private final int r;
-  private final int points;
   /** Out_backprop column of staged pixel 0, and staged pixels per row: every window of every phase column. */
   private final int oxFirst;
   private final int stageW;
@@ -53,6 +52,7 @@ final class WinogradWorker {
   private final float[] m;
   private final float[] out;
   private final float[] block = new float[4 * L];
+  private final float[] tmp = new float[16 * L];
   private final int[] ao = new int[RowWorker.TILE];
 
   WinogradWorker(Plan p, Winograd.Packed f, Tensor dyT, Tensor dxT) {
@@ -61,8 +61,6 @@ final class WinogradWorker {
     this.dyT = dyT;
     this.dxT = dxT;
     this.s = p.sh;
-    this.r = Winograd.r(p);
-    this.points = Winograd.points(p);
     int[] span = stageSpan(p);
     this.oxFirst = span[0];
     this.stageW = span[1] - span[0];
@@ -70,8 +68,8 @@ final class WinogradWorker {
     this.bandsPerTask = bandsPerTask(p);
     this.stage = Scratch.floats(Scratch.Slot.WINOGRAD_STAGE, stagedRows(p) * stageW * ocp);
     this.row = Scratch.floats(Scratch.Slot.WINOGRAD_ROW, p.ow * p.oc);
-    this.v = new float[points * GROUP * ocp];
-    this.m = new float[points * GROUP * NB];
+    this.v = new float[Winograd.points(p, 0) * GROUP * ocp];
+    this.m = new float[Winograd.points(p, 0) * GROUP * NB];
     this.out = Scratch.floats(Scratch.Slot.WINOGRAD_RESULT, bandsPerTask * 2 * s * p.w * p.ic);
   }
 
@@ -85,20 +83,20 @@ final class WinogradWorker {
   }
 
   /**
-   * Out_backprop rows a task stages: the r + 1 of a band's windows, 2 more per further band, and one
-   * more with stride 2, whose two phase rows start one row apart.
+   * Out_backprop rows a task stages: the ry + 1 of a band's windows (phase row 0 has the largest
+   * ry), 2 more per further band, and one more with stride 2, whose two phase rows start one row apart.
    */
   private static int stagedRows(Plan p) {
-    return Winograd.r(p) + 1 + 2 * (bandsPerTask(p) - 1) + (p.sh - 1);
+    return Winograd.sub(p, 0) + 1 + 2 * (bandsPerTask(p) - 1) + (p.sh - 1);
   }
 
   /** Scratch floats of one worker (see the class comment). */
   static long scratchFloats(Plan p) {
     int[] span = stageSpan(p);
     long ocp = roundUp(p.oc);
-    long points = Winograd.points(p);
+    long points = Winograd.points(p, 0);
     return (long) stagedRows(p) * (span[1] - span[0]) * ocp + points * GROUP * ocp + points * GROUP * NB
-        + (long) p.ow * p.oc + (long) bandsPerTask(p) * 2 * p.sh * p.w * p.ic + 4L * L;
+        + (long) p.ow * p.oc + (long) bandsPerTask(p) * 2 * p.sh * p.w * p.ic + 4L * L + 16L * L;
   }
 
   private static int roundUp(int oc) {
@@ -123,12 +121,11 @@ final class WinogradWorker {
 
   /** Out_backprop columns {@code [from, to)} the windows of all phase columns read. */
   private static int[] stageSpan(Plan p) {
-    int r = Winograd.r(p);
     int from = Integer.MAX_VALUE;
     int to = Integer.MIN_VALUE;
     for (int px = 0; px < p.sh; px++) {
       if (blocksX(p, px) > 0) {
-        from = Math.min(from, firstOx(p, px) - (r - 1));
+        from = Math.min(from, firstOx(p, px) - (Winograd.sub(p, px) - 1));
         to = Math.max(to, firstOx(p, px) + 2 * blocksX(p, px));
       }
     }
@@ -159,7 +156,7 @@ final class WinogradWorker {
       int y0 = yStart + Math.floorMod(py - p.padTop, s);
       if (y0 < yEnd) {
         int oy0 = (y0 + p.padTop - py) / s;
-        oyLo = Math.min(oyLo, oy0 - (r - 1));
+        oyLo = Math.min(oyLo, oy0 - (Winograd.sub(p, py) - 1));
         oyHi = Math.max(oyHi, oy0 + 2 * ((yEnd - y0 + 2 * s - 1) / (2 * s)));
       }
     }
@@ -170,10 +167,10 @@ final class WinogradWorker {
         continue;
       }
       int nb = (yEnd - y0 + 2 * s - 1) / (2 * s); // bands whose phase row starts inside
-      int rowBase = (y0 + p.padTop - py) / s - (r - 1) - oyLo;
+      int rowBase = (y0 + p.padTop - py) / s - (Winograd.sub(p, py) - 1) - oyLo;
       for (int px = 0; px < s; px++) {
         phaseColumn(py * s + px, y0 - yStart, nb, firstX(p, px), blocksX(p, px),
-            rowBase * stageW + firstOx(p, px) - (r - 1) - oxFirst, yEnd - yStart);
+            rowBase * stageW + firstOx(p, px) - (Winograd.sub(p, px) - 1) - oxFirst, yEnd - yStart);
       }
     }
     for (int y = yStart; y < yEnd; y++) {
@@ -187,6 +184,8 @@ final class WinogradWorker {
    * t + bx)}, its window at staged pixel {@code q0 + 2 * k * stageW + 2 * t}.
    */
   private void phaseColumn(int phase, int yRel, int nb, int x0, int blocksPerBand, int q0, int rowsEnd) {
+    int ry = Winograd.sub(p, phase / s);
+    int rx = Winograd.sub(p, phase % s);
     int pointStride = GROUP * ocp;
     int total = nb * blocksPerBand;
     int size = (total + (total + GROUP - 1) / GROUP - 1) / ((total + GROUP - 1) / GROUP); // even groups
@@ -195,10 +194,12 @@ final class WinogradWorker {
       for (int t = 0; t < nt; t++) {
         int k = (i0 + t) / blocksPerBand;
         int src = (2 * k * stageW + q0 + 2 * ((i0 + t) % blocksPerBand)) * ocp;
-        if (r == 3) {
+        if (ry == 3 && rx == 3) {
           Winograd.inputTransform4(stage, src, stageW, ocp, v, t * ocp, pointStride, ocp);
-        } else {
+        } else if (ry == 2 && rx == 2) {
           Winograd.inputTransform3(stage, src, stageW, ocp, v, t * ocp, pointStride, ocp);
+        } else {
+          WinogradSeparable.input(ry, rx, stage, src, stageW, ocp, v, t * ocp, pointStride, ocp, tmp);
         }
       }
       for (int cb = 0; cb < f.blocks; cb++) {
@@ -213,9 +214,9 @@ final class WinogradWorker {
             int c = cb * NB + h;
             int mAt = t * NB + h;
             if (width - h >= L && inside) {
-              transformOut(mAt, out, (y * p.w + x) * p.ic + c, s * p.w * p.ic, s * p.ic);
+              transformOut(ry, rx, mAt, out, (y * p.w + x) * p.ic + c, s * p.w * p.ic, s * p.ic);
             } else {
-              transformOut(mAt, block, 0, 2 * L, L);
+              transformOut(ry, rx, mAt, block, 0, 2 * L, L);
               writeBlock(y, rows, x, c, Math.min(L, width - h));
             }
           }
@@ -224,11 +225,13 @@ final class WinogradWorker {
     }
   }
 
-  private void transformOut(int mAt, float[] y, int y0, int rowStride, int pix) {
-    if (r == 3) {
+  private void transformOut(int ry, int rx, int mAt, float[] y, int y0, int rowStride, int pix) {
+    if (ry == 3 && rx == 3) {
       Winograd.outputTransform4(m, mAt, GROUP * NB, y, y0, rowStride, pix);
-    } else {
+    } else if (ry == 2 && rx == 2) {
       Winograd.outputTransform3(m, mAt, GROUP * NB, y, y0, rowStride, pix);
+    } else {
+      WinogradSeparable.output(ry, rx, m, mAt, GROUP * NB, y, y0, rowStride, pix, tmp);
     }
   }
 
@@ -238,10 +241,12 @@ final class WinogradWorker {
    * ascending order, into {@code m} (point k, block t at {@code (k * GROUP + t) * NB}).
    */
   private void multiply(int phase, int nt, int cb) {
-    Arrays.fill(m, 0f);
+    int points = Winograd.points(p, phase);
+    Arrays.fill(m, 0, points * GROUP * NB, 0f);
     int kc = 256; // out channels per tile call: 16 KiB of packed filter, as the direct block tiles
+    int base = Winograd.pointBase(p, phase);
     for (int k = 0; k < points; k++) {
-      int bo = ((phase * points + k) * f.blocks + cb) * p.oc * NB;
+      int bo = ((base + k) * f.blocks + cb) * p.oc * NB;
       for (int c0 = 0; c0 < p.oc; c0 += kc) {
         int kl = Math.min(kc, p.oc - c0);
         for (int t = 0; t < nt; t += RowWorker.TILE) {

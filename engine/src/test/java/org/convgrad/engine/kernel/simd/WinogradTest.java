@@ -27,9 +27,9 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Winograd F(2x2, 3x3) and, per stride phase, F(2x2, 2x2): which problems take it, that its results
- * match the reference on awkward problems, that the transforms compute the 2x2 correlation of a 4x4
- * window, and that out_backprop values it cannot take safely send the whole call to the direct
+ * Winograd F(2x2, 3x3) and, per stride phase, F(2x2, ry x rx): which problems take it, that its results
+ * match the reference on awkward problems, that the transforms compute the 2x2 correlation of a
+ * window for every sub-filter size, and that out_backprop values it cannot take safely send the whole call to the direct
  * tiles. (Its results against the reference, over awkward shapes, layouts and dtypes, and their
  * independence of the thread count: SimdKernelTest.)
  */
@@ -90,7 +90,10 @@ class WinogradTest {
         // h, w, ic, oc, f, stride, pads (top, bottom, left, right; -1: SAME)
         {7, 9, 17, 15, 3, 1, -1, 0, 0, 0}, {2, 2, 8, 8, 3, 1, -1, 0, 0, 0}, {11, 6, 33, 24, 3, 1, 0, 3, 2, 0},
         {16, 16, 16, 16, 4, 2, -1, 0, 0, 0}, {9, 11, 20, 12, 4, 2, -1, 0, 0, 0}, {13, 7, 9, 40, 4, 2, 1, 2, 0, 3},
-        {8, 8, 16, 8, 4, 2, 0, 0, 0, 0}, {5, 12, 16, 9, 2, 1, -1, 0, 0, 0}}) {
+        {8, 8, 16, 8, 4, 2, 0, 0, 0, 0}, {5, 12, 16, 9, 2, 1, -1, 0, 0, 0},
+        // Sub-filters of two sizes: 5x5 at stride 2 (3 and 2 taps).
+        {14, 14, 16, 24, 5, 2, -1, 0, 0, 0}, {9, 13, 20, 9, 5, 2, -1, 0, 0, 0}, {10, 7, 8, 17, 5, 2, 2, 0, 1, 2},
+        {7, 10, 9, 8, 5, 2, 0, 3, 4, 1}}) {
       long[] pads = c[6] < 0 ? new long[0] : new long[] {0, 0, c[6], c[7], c[8], c[9], 0, 0};
       for (DataFormat format : DataFormat.values()) {
         for (DType dtype : new DType[] {DType.FLOAT32, DType.HALF, DType.BFLOAT16}) {
@@ -120,11 +123,16 @@ class WinogradTest {
   }
 
   @Test
-  void takesThreeByThreeStrideOneAndFourByFourStrideTwoProblemsWithEightOrMoreChannels() {
+  void takesFiltersOfUpToThreeTapsPerStridePhaseWithEightOrMoreChannels() {
     assertTrue(SimdBackpropInputKernel.strategy(op(56, 56, 64, 3, 64, 1, 1, DType.FLOAT32)).startsWith("winograd"));
     assertTrue(SimdBackpropInputKernel.strategy(op(9, 7, 8, 3, 8, 1, 1, DType.BFLOAT16)).startsWith("winograd"));
     assertTrue(SimdBackpropInputKernel.strategy(op(32, 32, 128, 4, 256, 2, 1, DType.FLOAT32)).startsWith("winograd"));
-    assertFalse(SimdBackpropInputKernel.strategy(op(56, 56, 64, 3, 64, 2, 1, DType.FLOAT32)).startsWith("winograd"));
+    assertTrue(SimdBackpropInputKernel.strategy(op(28, 28, 16, 5, 16, 2, 1, DType.FLOAT32)).startsWith("winograd"));
+    assertTrue(SimdBackpropInputKernel.strategy(op(28, 28, 16, 6, 16, 2, 1, DType.FLOAT32)).startsWith("winograd"));
+    // Phases of one tap: 3x3 at stride 2 (S2) and 2x2; 7x7 has four per phase.
+    assertFalse(SimdBackpropInputKernel.strategy(op(56, 56, 64, 3, 128, 2, 1, DType.FLOAT32)).startsWith("winograd"));
+    assertFalse(SimdBackpropInputKernel.strategy(op(28, 28, 16, 2, 16, 2, 1, DType.FLOAT32)).startsWith("winograd"));
+    assertFalse(SimdBackpropInputKernel.strategy(op(28, 28, 16, 7, 16, 2, 1, DType.FLOAT32)).startsWith("winograd"));
     assertFalse(SimdBackpropInputKernel.strategy(op(56, 56, 64, 3, 64, 1, 2, DType.FLOAT32)).startsWith("winograd"));
     assertFalse(SimdBackpropInputKernel.strategy(op(56, 56, 64, 5, 64, 1, 1, DType.FLOAT32)).startsWith("winograd"));
     assertFalse(SimdBackpropInputKernel.strategy(op(56, 56, 4, 3, 64, 1, 1, DType.FLOAT32)).startsWith("winograd"));
@@ -181,6 +189,61 @@ class WinogradTest {
         }
       }
     }
+  }
+
+  /**
+   * The two-pass transforms of sub-filters of ry x rx taps (2 or 3 each), lane by lane, against the
+   * ry x rx correlation of a (ry + 1) x (rx + 1) window in double.
+   */
+  @ParameterizedTest(name = "{0}x{1} taps")
+  @MethodSource("subFilterSizes")
+  void separableTransformsComputeTheCorrelationOfAWindow(int ry, int rx) {
+    int lanes = F32Tiles.L;
+    int ny = ry + 1;
+    int nx = rx + 1;
+    SplittableRandom rnd = new SplittableRandom(ry * 4 + rx);
+    float[] d = new float[ny * nx * lanes]; // window (i, j) at (i * nx + j) * lanes
+    float[] g = new float[ry * rx * F32Tiles.NB]; // tap (i, j) of lane l at (i * rx + j) * NB + l
+    for (int i = 0; i < d.length; i++) {
+      d[i] = (float) rnd.nextDouble(-1, 1);
+    }
+    for (int i = 0; i < g.length; i++) {
+      g[i] = (float) rnd.nextDouble(-1, 1);
+    }
+    float[] tmp = new float[16 * lanes];
+    float[] v = new float[ny * nx * lanes];
+    WinogradSeparable.input(ry, rx, d, 0, nx, lanes, v, 0, lanes, lanes, tmp);
+    float[] u = new float[ny * nx * lanes];
+    WinogradSeparable.filter(ry, rx, g, 0, u, 0, lanes, tmp);
+    float[] m = new float[ny * nx * lanes];
+    for (int i = 0; i < m.length; i++) {
+      m[i] = v[i] * u[i];
+    }
+    float[] y = new float[4 * lanes];
+    WinogradSeparable.output(ry, rx, m, 0, lanes, y, 0, 2 * lanes, lanes, tmp);
+    for (int a = 0; a < 2; a++) {
+      for (int b = 0; b < 2; b++) {
+        for (int l = 0; l < lanes; l++) {
+          double want = 0;
+          for (int i = 0; i < ry; i++) {
+            for (int j = 0; j < rx; j++) {
+              want += (double) d[((a + i) * nx + b + j) * lanes + l] * g[(i * rx + j) * F32Tiles.NB + l];
+            }
+          }
+          assertEquals(want, y[(a * 2 + b) * lanes + l], 1e-5, "y(" + a + ", " + b + ") lane " + l);
+        }
+      }
+    }
+  }
+
+  static Stream<Arguments> subFilterSizes() {
+    List<Arguments> list = new ArrayList<>();
+    for (int ry = 2; ry <= 3; ry++) {
+      for (int rx = 2; rx <= 3; rx++) {
+        list.add(Arguments.of(ry, rx));
+      }
+    }
+    return list.stream();
   }
 
   /** One result with Winograd allowed or not ({@code convgrad.winograd}). */
