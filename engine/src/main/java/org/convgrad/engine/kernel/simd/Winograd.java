@@ -16,14 +16,16 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Winograd's minimal filtering F(2x2, r x r) (Lavin and Gray, 2015) for float32-family problems
- * with one group, no dilation, stride s of 1 or 2 and a square filter of s * r taps, r = 2 or 3 (S1
- * and S6: 3x3, stride 1; S4: 4x4, stride 2). With stride s the result splits into s * s phases
- * (pixels with the same (y + padTop) mod s and (x + padLeft) mod s); each phase reads out_backprop
- * through an r x r sub-filter at stride 1. Each 2x2 block of a phase is {@code Y = A^T [sum over co
- * of U(ci, co) . V(co)] A}, where {@code V = B^T d B} transforms the (r+1) x (r+1) window d of
- * out_backprop the block reads and {@code U = G g G^T} the rotated sub-filter g of (ci, co). The sum
- * over co is (r+1)^2 independent GEMMs, one per point of the transform, run on the block tiles: 16
- * multiply-adds per 2x2 pixels instead of 36 for r = 3, 9 instead of 16 for r = 2, plus the
+ * with one group, no dilation, stride s of 1 or 2 and a square filter whose every stride phase has
+ * 2 or 3 taps a side (S1 and S6: 3x3, stride 1; S4: 4x4, stride 2; 5x5 and 6x6 at stride 2). With
+ * stride s the result splits into s * s phases (pixels with the same (y + padTop) mod s and (x +
+ * padLeft) mod s); each phase reads out_backprop through an ry x rx sub-filter at stride 1 ({@link
+ * #sub}; 5x5 at stride 2: 3x3, 3x2, 2x3 and 2x2). Each 2x2 block of a phase is {@code Y = A^T [sum
+ * over co of U(ci, co) . V(co)] A}, where {@code V = B^T d B} transforms the (ry+1) x (rx+1) window
+ * d of out_backprop the block reads and {@code U = G g G^T} the rotated sub-filter g of (ci, co);
+ * phases of mixed sizes take their transforms from {@link WinogradSeparable}. The sum over co is
+ * (ry+1) (rx+1) independent GEMMs, one per point of the transform, run on the block tiles: 16
+ * multiply-adds per 2x2 pixels instead of 36 for 3x3 taps, 9 instead of 16 for 2x2, plus the
  * transforms (additions, linear in the data).
  *
  * <p>The result differs from the direct sums by rounding only: the transforms add and halve, and
@@ -82,7 +84,7 @@ final class Winograd {
   /**
    * The filter transformed and packed for the block tiles: for each phase, point, in-channel block
    * cb of {@link F32Tiles#NB} and out channel co, the NB in channels ({@code
-   * [phase][point][cb][co][NB]}, zero past fid); and the filter itself, from which the direct
+   * [phase][point][cb][co][NB]}, zero past fid; phase q starts at point {@link #pointBase}); and the filter itself, from which the direct
    * kernel's packing is made the first time a call needs it (a call Winograd declines).
    */
   static final class Packed {
