@@ -37,6 +37,9 @@ import org.jspecify.annotations.Nullable;
 final class Winograd {
   private Winograd() {}
 
+  /** Out channels whose filter values {@link #pack} gathers together. */
+  private static final int CO_GROUP = 8;
+
   /**
    * Whether Winograd computes this problem (see the class comment); in channels below 8 run the pixel
    * tiles. Nothing a packed filter may differ in ({@link org.convgrad.engine.kernel.PackedFilter})
@@ -47,7 +50,7 @@ final class Winograd {
     return dtype != DType.FLOAT64 && p.groups == 1 && p.dh == 1 && p.dw == 1 && p.sw == s && (s == 1 || s == 2)
         // Two or three taps per phase and dimension. With one (3x3 at stride 2, S2: phases of 2x2,
         // 2x1, 1x2 and 1x1 taps, 1.44x fewer multiply-adds in all) the transforms cost what the
-        // GEMMs save: 0.98-1.03x the direct tiles on S2. A 5x5 filter at stride 2 ran 1.7x faster.
+        // GEMMs save: 0.98-1.03x the direct tiles on S2. A 5x5 filter at stride 2 ran 1.6x faster.
         && p.fh == p.fw && p.fh <= 3 * s && sub(p, s - 1) >= 2
         && p.fid >= 8 && p.oc >= 8
         // Its packed filter and a worker's scratch are int-indexed arrays.
@@ -84,8 +87,9 @@ final class Winograd {
   /**
    * The filter transformed and packed for the block tiles: for each phase, point, in-channel block
    * cb of {@link F32Tiles#NB} and out channel co, the NB in channels ({@code
-   * [phase][point][cb][co][NB]}, zero past fid; phase q starts at point {@link #pointBase}); and the filter itself, from which the direct
-   * kernel's packing is made the first time a call needs it (a call Winograd declines).
+   * [phase][point][cb][co][NB]}, zero past fid; phase q starts at point {@link #pointBase}); and the
+   * filter itself, from which the direct kernel's packing is made the first time a call needs it (a
+   * call Winograd declines).
    */
   static final class Packed {
     final float[] u;
@@ -125,13 +129,15 @@ final class Winograd {
     int s = p.sh;
     int blocks = (p.fid + NB - 1) / NB;
     float[] u = new float[totalPoints(p) * blocks * p.oc * NB];
-    // A task is one phase and in-channel block. Per out channel, the sub-filter's NB in channels of
-    // each tap are gathered into g (the filter has them oc apart), transformed as vectors and stored
-    // as whole NB-float rows of u.
+    // A task is one phase and in-channel block. Per group of CO_GROUP out channels, the sub-filter's
+    // NB in channels of each tap are gathered into g, transformed as vectors and stored as whole
+    // NB-float rows of u. HWIO holds a tap's in channels oc apart and their out channels side by
+    // side: gathered one out channel at a time, every read touched a cache line of its own (S4's
+    // filter took 2 ms to pack, a tenth of a call).
     int tasks = s * s * blocks;
     AtomicInteger next = new AtomicInteger();
     pool.parallelFor(Math.min(pool.threads(), tasks), worker -> {
-      float[] g = new float[9 * NB];
+      float[] g = new float[CO_GROUP * 9 * NB];
       float[] tmp = new float[16 * L];
       for (int t = next.getAndIncrement(); t < tasks; t = next.getAndIncrement()) {
         int phase = t / blocks;
@@ -143,40 +149,41 @@ final class Winograd {
         int cis = Math.min(NB, p.fid - cb * NB);
         int pointStep = blocks * p.oc * NB;
         Arrays.fill(g, 0f); // in channels past fid stay zero
-        for (int co = 0; co < p.oc; co++) {
+        for (int co0 = 0; co0 < p.oc; co0 += CO_GROUP) {
+          int n = Math.min(CO_GROUP, p.oc - co0);
           for (int i = 0; i < ry; i++) {
             for (int j = 0; j < rx; j++) {
               // The phase's rotated sub-filter: window row i of the block at out_backprop row Y
               // is Y - (ry - 1) + i, which tap ky = py + s * (ry - 1 - i) reaches.
               int ky = py + s * (ry - 1 - i);
               int kx = px + s * (rx - 1 - j);
-              int src = ((ky * p.fw + kx) * p.fid + cb * NB) * p.oc + co;
+              int src = ((ky * p.fw + kx) * p.fid + cb * NB) * p.oc + co0;
               int dst = (i * rx + j) * NB;
               for (int c = 0; c < cis; c++) {
-                g[dst + c] = w[src + c * p.oc];
+                for (int q = 0; q < n; q++) {
+                  g[q * 9 * NB + dst + c] = w[src + c * p.oc + q];
+                }
               }
             }
           }
-          int at = ((pointBase(p, phase) * blocks + cb) * p.oc + co) * NB;
-          for (int h = 0; h < NB; h += L) {
-            if (ry == 3 && rx == 3) {
-              transformFilter3(g, h, u, at + h, pointStep);
-            } else if (ry == 2 && rx == 2) {
-              transformFilter2(g, h, u, at + h, pointStep);
-            } else {
-              WinogradSeparable.filter(ry, rx, g, h, u, at + h, pointStep, tmp);
+          for (int q = 0; q < n; q++) {
+            int at = ((pointBase(p, phase) * blocks + cb) * p.oc + co0 + q) * NB;
+            for (int h = q * 9 * NB; h < q * 9 * NB + NB; h += L) {
+              int to = at + h - q * 9 * NB;
+              if (ry == 3 && rx == 3) {
+                transformFilter3(g, h, u, to, pointStep);
+              } else if (ry == 2 && rx == 2) {
+                transformFilter2(g, h, u, to, pointStep);
+              } else {
+                WinogradSeparable.filter(ry, rx, g, h, u, to, pointStep, tmp);
+              }
             }
           }
         }
       }
     });
-    float max = 0f;
-    for (float v : w) {
-      max = Float.isFinite(v) ? Math.max(max, Math.abs(v)) : Float.NaN;
-      if (Float.isNaN(max)) {
-        break;
-      }
-    }
+    // The filter's largest magnitude, NaN when an element is not finite.
+    float max = (float) maxAbs(w, 0, w.length);
     return new Packed(u, blocks, max, p, w, dot);
   }
 

@@ -73,8 +73,8 @@ final class WinogradSeparable {
   }
 
   // One method per size, each storing its own vectors: a vector passed to a method C2 does not inline
-  // is boxed (SimdBoxingTest showed the filter transform boxing), and a method of all three sizes
-  // was too big for C2 to inline into the passes (its bounds checks then took a tenth of S2's time).
+  // is boxed (SimdBoxingTest showed the filter transform boxing), and one method for every size was
+  // too big for C2 to inline into the passes (its bounds checks then took a tenth of a call's time).
 
   /** B^T of size r + 1 on the vectors at {@code in[from + i * step]}, to {@code out[to + k * outStep]}. */
   private static void inputPoints(int r, float[] in, int from, int step, float[] out, int to, int outStep) {

@@ -17,10 +17,11 @@ import org.convgrad.engine.tensor.Tensor;
  *
  * <p>Scratch, in floats, with r the largest sub-filter size (phase 0's): the staged rows ({@code (r +
  * 2 * bands + stride - 2) * stageW * roundUp(oc, L)}, stageW about {@code w / stride + r + 1}), the
- * transformed windows of a group ({@code (r + 1)^2 * GROUP * roundUp(oc, L)}), their GEMM results ({@code (r + 1)^2 * GROUP * NB}), a row of
- * out_backprop as read ({@code ow * oc}), the task's result rows ({@code bands * 2 * stride * w *
- * ic}), bands = {@link #bandsPerTask}, and a block's pixels and a two-pass transform's temporary
- * ({@code 4 * L}, {@code 16 * L}): {@link #scratchFloats}.
+ * transformed windows of a group ({@code (r + 1)^2 * GROUP * roundUp(oc, L)}), their GEMM results
+ * ({@code (r + 1)^2 * GROUP * NB}), a row of out_backprop as read ({@code ow * oc}), the task's
+ * result rows ({@code bands * 2 * stride * w * ic}), bands = {@link #bandsPerTask}, and a block's
+ * pixels and a two-pass transform's temporary ({@code 4 * L}, {@code 16 * L}): {@link
+ * #scratchFloats}.
  */
 final class WinogradWorker {
   /** Blocks transformed and multiplied together at most: five block tiles of 6 per GEMM. */
