@@ -156,9 +156,18 @@ final class F32Worker extends RowWorker {
           for (int kx = 0; kx < p.fw; kx++) {
             int t = ky * p.fw + kx;
             int base = ((g * blocks + cb) * taps + p.packedTap(ky, kx)) * p.cg * NB;
-            for (int co = 0; co < p.cg; co++) {
-              for (int j = 0; j < NB && cb * NB + j < p.fid; j++) {
-                out[base + co * NB + j] = w[(t * p.fid + cb * NB + j) * p.oc + g * p.cg + co];
+            // Sixteen out channels at a time: HWIO holds them side by side and the in channels oc
+            // apart, so each read takes a run of one row and the writes stay in 32 lines of out
+            // (one out channel at a time, every read touched a cache line of its own: S5's filter
+            // took 0.9 ms of a 20 ms call to pack).
+            int cis = Math.min(NB, p.fid - cb * NB);
+            for (int co0 = 0; co0 < p.cg; co0 += 16) {
+              int coEnd = Math.min(p.cg, co0 + 16);
+              for (int j = 0; j < cis; j++) {
+                int src = (t * p.fid + cb * NB + j) * p.oc + g * p.cg;
+                for (int co = co0; co < coEnd; co++) {
+                  out[base + co * NB + j] = w[src + co];
+                }
               }
             }
           }
