@@ -15,7 +15,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
 import javax.imageio.ImageIO;
 import org.convgrad.engine.Conv2dBackpropInput;
 import org.convgrad.engine.ConvParams;
@@ -117,28 +116,13 @@ public final class BackpropInputBenchmark {
     }
   }
 
-  private static Conv2dBackpropInput op(Shapes s, DType t) {
-    return Conv2dBackpropInput.of(
-        new long[] {s.n(), s.h(), s.w(), s.ic()}, Shape.of(s.fh(), s.fw(), s.ic(), s.oc()), t,
-        Shape.of(s.n(), s.outH(), s.outW(), s.oc()), t, ConvParams.of(b -> b.strides(s.stride()).padding(s.padding())));
-  }
-
-  private static float[] random(int n, long seed) {
-    SplittableRandom r = new SplittableRandom(seed);
-    float[] v = new float[n];
-    for (int i = 0; i < n; i++) {
-      v[i] = (float) r.nextDouble(-1, 1);
-    }
-    return v;
-  }
-
   private static Row runFloat32(Shapes s, int threads, double warmup, int runs, List<String> engines) {
-    Conv2dBackpropInput op = op(s, DType.FLOAT32);
+    Conv2dBackpropInput op = s.op(DType.FLOAT32);
     Row row = new Row(s.name(), "f32", s.flops() / 1e9);
     System.out.printf(Locale.ROOT, "%n%s %s  %.2f GFLOP  (%s)%n", s.name(), s.describe(), row.gflop,
         SimdBackpropInputKernel.strategy(op));
-    float[] w = random(s.fh() * s.fw() * s.ic() * s.oc(), 1);
-    float[] dyv = random(s.n() * s.outH() * s.outW() * s.oc(), 2);
+    float[] w = Shapes.random(s.fh() * s.fw() * s.ic() * s.oc(), 1);
+    float[] dyv = Shapes.random(s.n() * s.outH() * s.outW() * s.oc(), 2);
     Tensor filter = Tensor.ofFloat32(op.filterShape(), w);
     Tensor dy = Tensor.ofFloat32(op.outBackpropShape(), dyv);
     if (engines.contains("reference") && s.flops() <= REFERENCE_MAX_FLOPS) {
@@ -180,12 +164,12 @@ public final class BackpropInputBenchmark {
   }
 
   private static Row runFloat64(Shapes s, int threads, double warmup, int runs, List<String> engines) {
-    Conv2dBackpropInput op = op(s, DType.FLOAT64);
+    Conv2dBackpropInput op = s.op(DType.FLOAT64);
     Row row = new Row(s.name(), "f64", s.flops() / 1e9);
     System.out.printf(Locale.ROOT, "%n%s float64 %s  %.2f GFLOP  (%s)%n", s.name(), s.describe(), row.gflop,
         SimdBackpropInputKernel.strategy(op));
-    double[] w = toDoubles(random(s.fh() * s.fw() * s.ic() * s.oc(), 1));
-    double[] dyv = toDoubles(random(s.n() * s.outH() * s.outW() * s.oc(), 2));
+    double[] w = toDoubles(Shapes.random(s.fh() * s.fw() * s.ic() * s.oc(), 1));
+    double[] dyv = toDoubles(Shapes.random(s.n() * s.outH() * s.outW() * s.oc(), 2));
     Tensor filter = Tensor.ofFloat64(op.filterShape(), w);
     Tensor dy = Tensor.ofFloat64(op.outBackpropShape(), dyv);
     try (Engine e = Engine.create(b -> b.kind(EngineKind.SIMD).threads(threads));
@@ -213,8 +197,8 @@ public final class BackpropInputBenchmark {
   private static Row runLayouts(Shapes s, int threads, double warmup, int runs) {
     Row row = new Row(s.name(), "layouts", s.flops() / 1e9);
     System.out.printf(Locale.ROOT, "%n%s layouts and 16-bit dtypes %s  %.2f GFLOP%n", s.name(), s.describe(), row.gflop);
-    float[] w = random(s.fh() * s.fw() * s.ic() * s.oc(), 1);
-    float[] dyv = random(s.n() * s.outH() * s.outW() * s.oc(), 2);
+    float[] w = Shapes.random(s.fh() * s.fw() * s.ic() * s.oc(), 1);
+    float[] dyv = Shapes.random(s.n() * s.outH() * s.outW() * s.oc(), 2);
     Map<String, Runnable> calls = new LinkedHashMap<>();
     try (Engine e = Engine.create(b -> b.kind(EngineKind.SIMD).threads(threads))) {
       for (String layout : LAYOUTS) {

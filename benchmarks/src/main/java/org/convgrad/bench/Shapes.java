@@ -1,7 +1,12 @@
 package org.convgrad.bench;
 
 import java.util.List;
+import java.util.SplittableRandom;
+import org.convgrad.engine.Conv2dBackpropInput;
+import org.convgrad.engine.ConvParams;
+import org.convgrad.engine.DType;
 import org.convgrad.engine.Padding;
+import org.convgrad.engine.tensor.Shape;
 
 /** The benchmark problems: NHWC input, HWIO filter, stride, padding. */
 record Shapes(String name, int n, int h, int w, int ic, int fh, int fw, int oc, int stride, Padding padding) {
@@ -37,6 +42,23 @@ record Shapes(String name, int n, int h, int w, int ic, int fh, int fw, int oc, 
 
   int padRight() {
     return padding == Padding.SAME ? Math.max(0, (outW() - 1) * stride + fw - w) - padLeft() : 0;
+  }
+
+  /** The problem in NHWC with elements of type {@code t}. */
+  Conv2dBackpropInput op(DType t) {
+    return Conv2dBackpropInput.of(
+        new long[] {n, h, w, ic}, Shape.of(fh, fw, ic, oc), t,
+        Shape.of(n, outH(), outW(), oc), t, ConvParams.of(b -> b.strides(stride).padding(padding)));
+  }
+
+  /** {@code n} values uniform in [-1, 1). */
+  static float[] random(int n, long seed) {
+    SplittableRandom r = new SplittableRandom(seed);
+    float[] v = new float[n];
+    for (int i = 0; i < n; i++) {
+      v[i] = (float) r.nextDouble(-1, 1);
+    }
+    return v;
   }
 
   double flops() {
