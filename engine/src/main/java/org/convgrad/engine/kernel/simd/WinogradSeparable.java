@@ -172,7 +172,7 @@ final class WinogradSeparable {
     FloatVector g0 = FloatVector.fromArray(S, in, from);
     FloatVector g1 = FloatVector.fromArray(S, in, from + step);
     FloatVector g2 = FloatVector.fromArray(S, in, from + 2 * step);
-    // A vector of halves, not mul(0.5f): see Winograd#transformFilter3.
+    // A vector of halves, not mul(0.5f): see WinogradTransforms#filter3.
     FloatVector half = FloatVector.broadcast(S, 0.5f);
     FloatVector u1 = g0.add(g1).add(g2).mul(half);
     FloatVector u2 = g0.sub(g1).add(g2).mul(half);

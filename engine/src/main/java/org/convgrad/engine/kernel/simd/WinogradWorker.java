@@ -196,9 +196,9 @@ final class WinogradWorker {
         int k = (i0 + t) / blocksPerBand;
         int src = (2 * k * stageW + q0 + 2 * ((i0 + t) % blocksPerBand)) * ocp;
         if (ry == 3 && rx == 3) {
-          Winograd.inputTransform4(stage, src, stageW, ocp, v, t * ocp, pointStride, ocp);
+          WinogradTransforms.input4(stage, src, stageW, ocp, v, t * ocp, pointStride, ocp);
         } else if (ry == 2 && rx == 2) {
-          Winograd.inputTransform3(stage, src, stageW, ocp, v, t * ocp, pointStride, ocp);
+          WinogradTransforms.input3(stage, src, stageW, ocp, v, t * ocp, pointStride, ocp);
         } else {
           WinogradSeparable.input(ry, rx, stage, src, stageW, ocp, v, t * ocp, pointStride, ocp, tmp);
         }
@@ -228,9 +228,9 @@ final class WinogradWorker {
 
   private void transformOut(int ry, int rx, int mAt, float[] y, int y0, int rowStride, int pix) {
     if (ry == 3 && rx == 3) {
-      Winograd.outputTransform4(m, mAt, GROUP * NB, y, y0, rowStride, pix);
+      WinogradTransforms.output4(m, mAt, GROUP * NB, y, y0, rowStride, pix);
     } else if (ry == 2 && rx == 2) {
-      Winograd.outputTransform3(m, mAt, GROUP * NB, y, y0, rowStride, pix);
+      WinogradTransforms.output3(m, mAt, GROUP * NB, y, y0, rowStride, pix);
     } else {
       WinogradSeparable.output(ry, rx, m, mAt, GROUP * NB, y, y0, rowStride, pix, tmp);
     }

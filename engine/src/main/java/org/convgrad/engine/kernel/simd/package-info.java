@@ -12,9 +12,9 @@
  *       short the runs); {@code F32Worker} and {@code F64Worker} pack the filter, stage
  *       out_backprop rows where the layout or dtype needs it and drive the tiles; {@code
  *       PixelRows} moves rows between tensors of any float32-family layout and pixel-major floats;
- *   <li>{@code Winograd} (the F(2x2, 3x3) and F(2x2, 2x2) transforms and filter packing), {@code
- *       WinogradSeparable} (the transforms of phases whose sub-filter has 2 taps one way and 3 the
- *       other) and {@code WinogradWorker} (per thread, pairs of result rows): 3x3 stride-1 and
+ *   <li>{@code Winograd} (which problems take it, filter packing), {@code WinogradTransforms} (the
+ *       F(2x2, 3x3) and F(2x2, 2x2) transforms), {@code WinogradSeparable} (those of phases whose
+ *       sub-filter has 2 taps one way and 3 the other) and {@code WinogradWorker} (per thread, pairs of result rows): 3x3 stride-1 and
  *       4x4-6x6 stride-2 problems on the block tiles with 1.8-2.25x fewer multiply-adds;
  *   <li>{@code F32Tiles}, {@code F64Tiles}: the register tiles (block tiles over in-channel
  *       panels, dot tiles over out channels) and {@code F32PixelTiles} (over result pixels, for at

@@ -153,7 +153,7 @@ class WinogradTest {
       g[i] = (float) rnd.nextDouble(-1, 1);
     }
     float[] v = new float[16 * lanes];
-    Winograd.inputTransform4(d, 0, 4, lanes, v, 0, lanes, lanes);
+    WinogradTransforms.input4(d, 0, 4, lanes, v, 0, lanes, lanes);
     // U = G g G^T per lane, through pack (one in and one out channel per lane would need 8 filters:
     // pack a 3x3 filter with lanes in channels and one out channel, then read U per lane).
     Plan p = new Plan(Conv2dBackpropInput.of(new long[] {1, 4, 4, lanes}, Shape.of(3, 3, lanes, 1), DType.FLOAT32,
@@ -175,7 +175,7 @@ class WinogradTest {
       }
     }
     float[] y = new float[4 * lanes];
-    Winograd.outputTransform4(m, 0, lanes, y, 0, 2 * lanes, lanes);
+    WinogradTransforms.output4(m, 0, lanes, y, 0, 2 * lanes, lanes);
     for (int a = 0; a < 2; a++) {
       for (int b = 0; b < 2; b++) {
         for (int l = 0; l < lanes; l++) {
