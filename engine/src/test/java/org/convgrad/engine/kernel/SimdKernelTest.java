@@ -211,6 +211,8 @@ class SimdKernelTest {
         Case.of(3, 31, 29, 33, 3, 40, 2, Padding.SAME),
         Case.of(2, 23, 22, 3, 7, 64, 2, Padding.SAME),
         Case.of(4, 14, 14, 20, 1, 50, 1, Padding.VALID),
+        // Winograd with tasks of 4 bands on 1 to 3 threads and of 1 on 7 (WorkSplitTest).
+        Case.of(3, 30, 30, 16, 3, 24, 1, Padding.SAME),
         Case.of(2, 17, 17, 16, 3, 24, 1, Padding.SAME).with(DataFormat.NCHW).with(DType.BFLOAT16),
         Case.of(2, 17, 17, 16, 3, 24, 2, Padding.SAME).with(DType.FLOAT64));
     for (Case c : problems) {

@@ -42,8 +42,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <p><b>Threads.</b> A task is a block of consecutive rows of one image (up to {@link
  * #MAX_BLOCK_ROWS}, or {@link #MAX_PIXEL_BLOCK_ROWS} for the pixel tiles, fewer when that would
- * leave fewer than four tasks per thread), so that the edge pixels of several rows can share tiles
- * ({@link RowWorker}) and staged out_backprop rows serve the block's rows.
+ * leave fewer than four tasks per thread or threads idle at the end: {@link DirectSplit}), so that
+ * the edge pixels of several rows can share tiles ({@link RowWorker}) and staged out_backprop rows
+ * serve the block's rows.
  *
  * <p><b>Determinism.</b> Each result element is one FMA chain over its taps (ky, kx order) and out
  * channels (ascending; dot tiles: lane-strided, then lanes added in a fixed order), computed by one
@@ -71,8 +72,6 @@ import org.jspecify.annotations.Nullable;
  * with their thread, softly held, for its next call of the same sizes (a banded run's next band).
  */
 public final class SimdBackpropInputKernel implements BackpropInputKernel {
-  /** Pointwise problems are cut into blocks of this many pixels: one full batch. */
-  private static final int PIXEL_BLOCK = RowWorker.TILE * RowWorker.BATCH_TILES;
   /** Rows per task at most: twelve rows fill the edge tiles of both stride phases of stride 2. */
   static final int MAX_BLOCK_ROWS = 12;
   /**
@@ -299,32 +298,60 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
     return OutBackpropScan.of(outBackprop);
   }
 
+  /**
+   * How the direct tiles cut a problem into tasks for {@code threads} threads: blocks of {@code
+   * blockRows} rows of one image, or for a pointwise problem read in place, {@code pixels} consecutive
+   * pixels. Each is the largest that leaves no thread idle for long ({@link WorkPool#grain}); rows
+   * are also kept to a quarter of one thread's share.
+   */
+  record DirectSplit(boolean pointwise, int blockRows, int blocksPerImage, int pixels, int tasks) {
+    static DirectSplit of(Conv2dBackpropInput op, Plan p, int threads) {
+      boolean f64 = op.dtype() == DType.FLOAT64;
+      boolean inPlace = p.nhwc && (f64 || op.dtype() == DType.FLOAT32);
+      boolean pointwise = p.pointwise && inPlace && !usePixel(op);
+      int maxRows = usePixel(op) ? MAX_PIXEL_BLOCK_ROWS : MAX_BLOCK_ROWS;
+      int rows = WorkPool.grain(Math.min(maxRows, p.batch * p.h / (4 * threads)), threads,
+          r -> (long) p.batch * ceilDiv(p.h, r));
+      long all = (long) p.batch * p.h * p.w;
+      int pixels = RowWorker.TILE * WorkPool.grain(RowWorker.BATCH_TILES, threads,
+          t -> ceilDiv(all, (long) RowWorker.TILE * t));
+      int perImage = ceilDiv(p.h, rows);
+      return new DirectSplit(pointwise, rows, perImage, pixels,
+          pointwise ? (int) ceilDiv(all, pixels) : p.batch * perImage);
+    }
+  }
+
+  private static int ceilDiv(int a, int b) {
+    return (a + b - 1) / b;
+  }
+
+  private static long ceilDiv(long a, long b) {
+    return (a + b - 1) / b;
+  }
+
   /** The direct tiles, with the filter packed by F32Worker or F64Worker. */
   private static void computeDirect(
       Conv2dBackpropInput op, Plan p, Object packed, Tensor outBackprop, Tensor result, WorkPool pool) {
     boolean f64 = op.dtype() == DType.FLOAT64;
-    boolean inPlace = p.nhwc && (f64 || op.dtype() == DType.FLOAT32);
+    DirectSplit split = DirectSplit.of(op, p, pool.threads());
     int pixels = p.batch * p.h * p.w;
-    boolean pointwise = p.pointwise && inPlace && !usePixel(op);
-    int maxRows = usePixel(op) ? MAX_PIXEL_BLOCK_ROWS : MAX_BLOCK_ROWS;
-    int blockRows = Math.max(1, Math.min(maxRows, p.batch * p.h / (4 * pool.threads())));
-    int blocksPerImage = (p.h + blockRows - 1) / blockRows;
-    int tasks = pointwise ? (pixels + PIXEL_BLOCK - 1) / PIXEL_BLOCK : p.batch * blocksPerImage;
+    int tasks = split.tasks();
+    int perImage = split.blocksPerImage();
     AtomicInteger next = new AtomicInteger();
     pool.parallelFor(
         Math.min(pool.threads(), tasks),
         worker -> {
           RowWorker wk =
               f64
-                  ? new F64Worker(p, (F64Worker.Packed) packed, outBackprop, result, blockRows)
-                  : new F32Worker(p, (F32Worker.Packed) packed, outBackprop, result, blockRows);
+                  ? new F64Worker(p, (F64Worker.Packed) packed, outBackprop, result, split.blockRows())
+                  : new F32Worker(p, (F32Worker.Packed) packed, outBackprop, result, split.blockRows());
           for (int t = next.getAndIncrement(); t < tasks; t = next.getAndIncrement()) {
-            if (pointwise) {
-              int p0 = t * PIXEL_BLOCK;
-              wk.pixels(p0, Math.min(PIXEL_BLOCK, pixels - p0));
+            if (split.pointwise()) {
+              int p0 = t * split.pixels();
+              wk.pixels(p0, Math.min(split.pixels(), pixels - p0));
             } else {
-              int r0 = (t / blocksPerImage) * p.h + (t % blocksPerImage) * blockRows;
-              wk.rows(r0, Math.min(r0 + blockRows, (t / blocksPerImage + 1) * p.h));
+              int r0 = (t / perImage) * p.h + (t % perImage) * split.blockRows();
+              wk.rows(r0, Math.min(r0 + split.blockRows(), (t / perImage + 1) * p.h));
             }
           }
         });
@@ -332,13 +359,14 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
 
   /** Winograd: a task is a few bands of result rows of one image (the results do not depend on how they are shared out). */
   private static void computeWinograd(Plan p, Winograd.Packed f, Tensor outBackprop, Tensor result, WorkPool pool) {
-    int perImage = WinogradWorker.tasks(p);
+    int bands = WinogradWorker.bandsPerTask(p, pool.threads());
+    int perImage = ceilDiv(WinogradWorker.bands(p), bands);
     int tasks = p.batch * perImage;
     AtomicInteger next = new AtomicInteger();
     pool.parallelFor(
         Math.min(pool.threads(), tasks),
         worker -> {
-          WinogradWorker wk = new WinogradWorker(p, f, outBackprop, result);
+          WinogradWorker wk = new WinogradWorker(p, f, outBackprop, result, bands);
           for (int t = next.getAndIncrement(); t < tasks; t = next.getAndIncrement()) {
             wk.task(t / perImage, t % perImage);
           }
