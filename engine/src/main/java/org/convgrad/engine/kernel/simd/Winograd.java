@@ -201,6 +201,29 @@ final class Winograd {
     return Math.min(Float.MAX_VALUE, Float.MAX_VALUE / (81.0 * p.oc * f.maxAbs));
   }
 
+  /**
+   * Copies {@code a[from .. from + n)} to {@code to[at ..]} and returns {@link #maxAbs} of them: a
+   * copy that finds what a scan would in the same pass.
+   */
+  static double copyMaxAbs(float[] a, int from, float[] to, int at, int n) {
+    FloatVector acc = FloatVector.zero(S);
+    int i = 0;
+    for (; i < S.loopBound(n); i += L) {
+      FloatVector v = FloatVector.fromArray(S, a, from + i);
+      if (v.getClass() != F32Tiles.VCLASS) { // the stored vector's class known: see F32Tiles.VCLASS
+        throw new IllegalStateException();
+      }
+      v.intoArray(to, at + i);
+      acc = v.abs().max(acc);
+    }
+    float max = acc.reduceLanes(VectorOperators.MAX);
+    for (; i < n; i++) {
+      to[at + i] = a[from + i];
+      max = Math.max(max, Math.abs(a[from + i]));
+    }
+    return Float.isFinite(max) ? max : Double.NaN;
+  }
+
   /** The largest magnitude among {@code a[from .. from + n)}, or NaN when one is not finite. */
   static double maxAbs(float[] a, int from, int n) {
     FloatVector acc = FloatVector.zero(S);

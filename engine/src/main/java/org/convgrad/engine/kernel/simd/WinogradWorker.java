@@ -56,9 +56,16 @@ final class WinogradWorker {
   private final float[] block = new float[4 * L];
   private final float[] tmp = new float[16 * L];
   private final int[] ao = new int[RowWorker.TILE];
+  /** Whether {@link #stageRows} keeps {@link #stagedMax}. */
+  private final boolean findsMax;
+  /** The largest magnitude among the out_backprop rows staged so far, NaN once one was not finite. */
+  private double stagedMax;
 
-  /** A worker for tasks of {@code bandsPerTask} bands ({@link #bandsPerTask(Plan, int)}). */
-  WinogradWorker(Plan p, Winograd.Packed f, Tensor dyT, Tensor dxT, int bandsPerTask) {
+  /**
+   * A worker for tasks of {@code bandsPerTask} bands ({@link #bandsPerTask(Plan, int)}); with {@code
+   * findsMax}, it keeps the largest magnitude of what it stages ({@link #stagedMax()}).
+   */
+  WinogradWorker(Plan p, Winograd.Packed f, Tensor dyT, Tensor dxT, int bandsPerTask, boolean findsMax) {
     this.p = p;
     this.f = f;
     this.dyT = dyT;
@@ -74,6 +81,15 @@ final class WinogradWorker {
     this.v = new float[Winograd.points(p, 0) * GROUP * ocp];
     this.m = new float[Winograd.points(p, 0) * GROUP * NB];
     this.out = Scratch.floats(Scratch.Slot.WINOGRAD_RESULT, bandsPerTask * 2 * s * p.w * p.ic);
+    this.findsMax = findsMax;
+  }
+
+  /**
+   * The largest magnitude among the out_backprop values this worker's tasks staged, NaN when one
+   * was not finite, 0 for none ({@link Winograd#maxAbs}).
+   */
+  double stagedMax() {
+    return stagedMax;
   }
 
   /**
@@ -151,13 +167,12 @@ final class WinogradWorker {
   }
 
   /**
-   * Computes the result rows of task {@code task} of image {@code b}: bands {@code [task * n, task *
-   * n + n)} of {@code 2 * stride} rows (those inside), n = {@link #bandsPerTask}.
+   * The out_backprop rows {@code [lo, hi)} a task of result rows {@code [yStart, yEnd)} stages, as
+   * {@code lo << 32 | hi} (hi as an unsigned int; lo may be negative, hi past the last row): the
+   * phase rows read nearly the same out_backprop rows, so they are staged once, for all.
    */
-  void task(int b, int task) {
-    int yStart = 2 * s * bandsPerTask * task;
-    int yEnd = Math.min(p.h, yStart + 2 * s * bandsPerTask);
-    // The phase rows read nearly the same out_backprop rows: stage them once, for all.
+  private static long stagedRowSpan(Plan p, int yStart, int yEnd) {
+    int s = p.sh;
     int oyLo = Integer.MAX_VALUE;
     int oyHi = Integer.MIN_VALUE;
     for (int py = 0; py < s; py++) {
@@ -168,6 +183,41 @@ final class WinogradWorker {
         oyHi = Math.max(oyHi, oy0 + 2 * ((yEnd - y0 + 2 * s - 1) / (2 * s)));
       }
     }
+    return (long) oyLo << 32 | (oyHi & 0xffffffffL);
+  }
+
+  /**
+   * Whether the tasks of {@code bandsPerTask} bands stage every out_backprop value between them
+   * (SAME and VALID paddings do): then {@link #stagedMax()} over all workers is the whole
+   * out_backprop's largest magnitude, and a call needs no pass of its own to find it. False when
+   * unsure.
+   */
+  static boolean stagesAll(Plan p, int bandsPerTask) {
+    int[] span = stageSpan(p);
+    if (span[0] > 0 || span[1] < p.ow) {
+      return false;
+    }
+    int covered = 0; // out_backprop rows [0, covered) are staged by the tasks so far
+    for (int yStart = 0; yStart < p.h && covered < p.oh; yStart += 2 * p.sh * bandsPerTask) {
+      long rows = stagedRowSpan(p, yStart, Math.min(p.h, yStart + 2 * p.sh * bandsPerTask));
+      if ((int) (rows >> 32) > covered) {
+        return false;
+      }
+      covered = Math.max(covered, (int) rows);
+    }
+    return covered >= p.oh;
+  }
+
+  /**
+   * Computes the result rows of task {@code task} of image {@code b}: bands {@code [task * n, task *
+   * n + n)} of {@code 2 * stride} rows (those inside), n = {@link #bandsPerTask}.
+   */
+  void task(int b, int task) {
+    int yStart = 2 * s * bandsPerTask * task;
+    int yEnd = Math.min(p.h, yStart + 2 * s * bandsPerTask);
+    long span = stagedRowSpan(p, yStart, yEnd);
+    int oyLo = (int) (span >> 32);
+    int oyHi = (int) span;
     stageRows(b, oyLo, oyHi - oyLo);
     for (int py = 0; py < s; py++) {
       int y0 = yStart + Math.floorMod(py - p.padTop, s);
@@ -301,14 +351,22 @@ final class WinogradWorker {
       if (slice) {
         Arrays.fill(stage, at, at + qFirst * ocp, 0f);
         Arrays.fill(stage, at + qEnd * ocp, at + stageW * ocp, 0f);
-        System.arraycopy(dyT.float32Storage(), dyT.offset() + ((b * p.oh + oy) * p.ow + qFirst + oxFirst) * p.oc, stage,
-            at + qFirst * ocp, (qEnd - qFirst) * p.oc);
+        int src = dyT.offset() + ((b * p.oh + oy) * p.ow + qFirst + oxFirst) * p.oc;
+        int n = (qEnd - qFirst) * p.oc;
+        if (findsMax) {
+          stagedMax = Math.max(stagedMax, Winograd.copyMaxAbs(dyT.float32Storage(), src, stage, at + qFirst * ocp, n));
+        } else {
+          System.arraycopy(dyT.float32Storage(), src, stage, at + qFirst * ocp, n);
+        }
         continue;
       }
       Arrays.fill(stage, at, at + stageW * ocp, 0f);
       PixelRows.load(p, dyT, b, oy, row, 0);
       for (int q = qFirst; q < qEnd; q++) {
         System.arraycopy(row, (q + oxFirst) * p.oc, stage, at + q * ocp, p.oc);
+      }
+      if (findsMax) {
+        stagedMax = Math.max(stagedMax, Winograd.maxAbs(stage, at + qFirst * ocp, (qEnd - qFirst) * ocp));
       }
     }
   }

@@ -16,6 +16,8 @@ import org.convgrad.engine.ConvParams;
 import org.convgrad.engine.DType;
 import org.convgrad.engine.DataFormat;
 import org.convgrad.engine.Padding;
+import org.convgrad.engine.band.OutBackpropScan;
+import org.convgrad.engine.kernel.PackedFilter;
 import org.convgrad.engine.kernel.ReferenceKernel;
 import org.convgrad.engine.kernel.WorkPool;
 import org.convgrad.engine.tensor.Shape;
@@ -313,5 +315,87 @@ class WinogradTest {
     Tensor w = random(op.filterShape(), rnd, () -> Double.NEGATIVE_INFINITY);
     Tensor dy = random(op.outBackpropShape(), rnd, null);
     assertArrayEquals(compute(op, w, dy, false), compute(op, w, dy, true));
+  }
+
+  /**
+   * A call finds out_backprop's largest magnitude while Winograd's tasks stage it, not in a pass of
+   * its own, and decides as a call given the whole scan does: the same bits without special values,
+   * and the direct tiles' bits with a value Winograd cannot take at a corner, in the middle or
+   * anywhere else of out_backprop (where a value is read by the edge blocks alone, too).
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("problems")
+  void findsTheLargestOutBackpropValueAsAScanFirstWould(String name, Conv2dBackpropInput op) {
+    SplittableRandom rnd = new SplittableRandom(name.hashCode());
+    Tensor w = Tensor.fromDoubles(op.dtype(), op.filterShape(), values(op.filterShape(), rnd));
+    double[] dy = values(op.outBackpropShape(), rnd);
+    PackedFilter packed = KERNEL.pack(op, w);
+    assertArrayEquals(scannedFirst(op, packed, dy), compute(op, packed, dy), name);
+    double[] specials = {Double.NaN, Double.POSITIVE_INFINITY, op.dtype() == DType.FLOAT32 ? -1e36 : Double.NEGATIVE_INFINITY};
+    int[] at = {0, dy.length - 1, dy.length / 2, rnd.nextInt(dy.length), rnd.nextInt(dy.length), rnd.nextInt(dy.length)};
+    for (int i = 0; i < at.length; i++) {
+      double[] bad = dy.clone();
+      bad[at[i]] = specials[i % specials.length];
+      assertArrayEquals(scannedFirst(op, packed, bad), compute(op, packed, bad), name + ": " + bad[at[i]] + " at " + at[i]);
+    }
+  }
+
+  /** Where the tasks stage every out_backprop value, on any thread count: SAME and VALID paddings. */
+  @Test
+  void tasksStageAllOfOutBackpropWithSameAndValidPaddings() {
+    for (Padding padding : new Padding[] {Padding.SAME, Padding.VALID}) {
+      for (int[] c : new int[][] {{8, 56, 64, 3, 64, 1}, {1, 512, 32, 3, 32, 1}, {16, 32, 128, 4, 256, 2}, {2, 9, 16, 5, 8, 2},
+          {1, 3, 8, 3, 8, 1}}) {
+        int h = c[1], f = c[3], s = c[5];
+        long o = padding == Padding.SAME ? (h + s - 1) / s : (h - f + s) / s;
+        Conv2dBackpropInput op = Conv2dBackpropInput.of(new long[] {c[0], h, h, c[2]}, Shape.of(f, f, c[2], c[4]),
+            DType.FLOAT32, Shape.of(c[0], o, o, c[4]), DType.FLOAT32, ConvParams.of(b -> b.strides(s).padding(padding)));
+        Plan p = new Plan(op);
+        for (int threads = 1; threads <= 64; threads *= 2) {
+          assertTrue(WinogradWorker.stagesAll(p, WinogradWorker.bandsPerTask(p, threads)), op + " on " + threads + " threads");
+        }
+      }
+    }
+  }
+
+  /**
+   * Pads larger than the filter leave out_backprop rows and columns that no result reads and no task
+   * stages: the call then scans out_backprop first, and a non-finite value there still sends it to
+   * the direct tiles, as it sends a band of a banded run.
+   */
+  @Test
+  void outBackpropValuesNoTaskStagesStillDecideTheTiles() {
+    Conv2dBackpropInput op = Conv2dBackpropInput.of(new long[] {1, 6, 6, 8}, Shape.of(3, 3, 8, 8), DType.FLOAT32,
+        Shape.of(1, 10, 10, 8), DType.FLOAT32,
+        ConvParams.of(b -> b.padding(Padding.EXPLICIT).explicitPaddings(new long[] {0, 0, 5, 1, 5, 1, 0, 0})));
+    Plan p = new Plan(op);
+    assertFalse(WinogradWorker.stagesAll(p, WinogradWorker.bandsPerTask(p, 2)));
+    SplittableRandom rnd = new SplittableRandom(6);
+    Tensor w = Tensor.fromDoubles(op.dtype(), op.filterShape(), values(op.filterShape(), rnd));
+    double[] dy = values(op.outBackpropShape(), rnd);
+    dy[0] = Double.NaN; // out_backprop (0, 0): its window lies in the pads
+    PackedFilter packed = KERNEL.pack(op, w);
+    float[] result = compute(op, packed, dy);
+    assertArrayEquals(scannedFirst(op, packed, dy), result);
+    assertArrayEquals(compute(op, w, Tensor.fromDoubles(op.dtype(), op.outBackpropShape(), dy), false), result);
+  }
+
+  /** The result of a call that finds out_backprop's largest magnitude itself. */
+  private static float[] compute(Conv2dBackpropInput op, PackedFilter packed, double[] dy) {
+    try (WorkPool pool = new WorkPool(2)) {
+      Tensor out = Tensor.zeros(op.dtype(), op.inputShape());
+      KERNEL.compute(op, packed, Tensor.fromDoubles(op.dtype(), op.outBackpropShape(), dy), out, pool);
+      return out.toFloatArray();
+    }
+  }
+
+  /** The result of a call given the scan of the whole out_backprop, as a banded run's band is. */
+  private static float[] scannedFirst(Conv2dBackpropInput op, PackedFilter packed, double[] dy) {
+    Tensor t = Tensor.fromDoubles(op.dtype(), op.outBackpropShape(), dy);
+    try (WorkPool pool = new WorkPool(2)) {
+      Tensor out = Tensor.zeros(op.dtype(), op.inputShape());
+      KERNEL.compute(op, packed, t, OutBackpropScan.of(t), out, pool);
+      return out.toFloatArray();
+    }
   }
 }
