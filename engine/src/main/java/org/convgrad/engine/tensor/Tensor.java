@@ -197,6 +197,12 @@ public final class Tensor {
     return (float[]) requireType(DType.FLOAT32);
   }
 
+  /** Whether this tensor and {@code other} hold some of the same elements: views of one array whose ranges meet. */
+  public boolean overlaps(Tensor other) {
+    return data == other.data && size > 0 && other.size > 0 && offset < other.offset + other.size
+        && other.offset < offset + size;
+  }
+
   /** The array holding the elements from {@link #offset()}, a view's included. */
   public double[] float64Storage() {
     return (double[]) requireType(DType.FLOAT64);

@@ -62,4 +62,15 @@ class TensorViewTest {
     assertEquals(0, own.offset());
     assertSame(ARRAY, own.float32Data());
   }
+
+  @Test
+  void viewsOverlapWhereTheirRangesInOneArrayMeet() {
+    Tensor first = Tensor.view(DType.FLOAT32, Shape.of(3), ARRAY, 2); // elements 2..4
+    assertTrue(first.overlaps(Tensor.view(DType.FLOAT32, Shape.of(2), ARRAY, 4)));
+    assertTrue(first.overlaps(Tensor.ofFloat32(Shape.of(9), ARRAY)));
+    assertFalse(first.overlaps(Tensor.view(DType.FLOAT32, Shape.of(2), ARRAY, 5)), "they meet end to end");
+    assertFalse(first.overlaps(Tensor.view(DType.FLOAT32, Shape.of(2), ARRAY, 0)));
+    assertFalse(first.overlaps(Tensor.ofFloat32(Shape.of(9), ARRAY.clone())), "another array");
+    assertFalse(first.overlaps(Tensor.view(DType.FLOAT32, Shape.of(0), ARRAY, 3)), "no elements");
+  }
 }

@@ -1,0 +1,73 @@
+package org.convgrad.engine;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.convgrad.engine.kernel.PackedFilter;
+import org.convgrad.engine.tensor.Shape;
+import org.convgrad.engine.tensor.Tensor;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * A caller's own result tensor: written whole, whatever it held, to the bits of a new result, call
+ * after call; one of another shape or dtype, or one that shares elements with out_backprop, is
+ * refused before anything is computed.
+ */
+class EngineResultTest {
+  private static final BackpropInputOp OP = BackpropInputOp.of(o -> o.inputSizes(9, 11).strides(2).padding(Padding.SAME));
+
+  @ParameterizedTest
+  @EnumSource(value = EngineKind.class, names = {"SCALAR", "SIMD"})
+  void aResultOfTheCallersIsWrittenWholeCallAfterCall(EngineKind kind) {
+    SplittableRandom rnd = new SplittableRandom(1);
+    Tensor w = random(Shape.of(3, 3, 20, 24), rnd);
+    try (Engine e = Engine.create(b -> b.kind(kind).threads(2))) {
+      Conv2dBackpropInput op = OP.bind(w.shape(), DType.FLOAT32, Shape.of(2, 5, 6, 24), DType.FLOAT32);
+      PackedFilter packed = e.pack(op, w);
+      float[] nan = new float[(int) op.inputShape().elementCount()];
+      Arrays.fill(nan, Float.NaN);
+      Tensor result = Tensor.ofFloat32(op.inputShape(), nan);
+      for (int call = 0; call < 2; call++) {
+        Tensor dy = random(op.outBackpropShape(), rnd);
+        e.backpropInput(op, packed, dy, result);
+        assertArrayEquals(e.backpropInput(op, packed, dy).float32Data(), result.float32Data(), "call " + call);
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = EngineKind.class, names = {"SCALAR", "SIMD"})
+  void aResultOfAnotherShapeOrDtypeOrInsideOutBackpropIsRefused(EngineKind kind) {
+    Tensor w = random(Shape.of(3, 3, 4, 4), new SplittableRandom(2));
+    try (Engine e = Engine.create(b -> b.kind(kind))) {
+      // VALID, stride 1, 6x6 -> 4x4: out_backprop (1, 4, 4, 4) is 64 elements, the result (1, 6, 6, 4) 144.
+      Conv2dBackpropInput op = BackpropInputOp.of(o -> o.inputSizes(6, 6).padding(Padding.VALID))
+          .bind(w.shape(), DType.FLOAT32, Shape.of(1, 4, 4, 4), DType.FLOAT32);
+      PackedFilter packed = e.pack(op, w);
+      float[] array = new float[144 + 64];
+      Tensor dy = Tensor.view(DType.FLOAT32, op.outBackpropShape(), array, 144);
+      assertRefused("the result is", () -> e.backpropInput(op, packed, dy, Tensor.zeros(DType.FLOAT32, Shape.of(1, 6, 6, 5))));
+      assertRefused("the result is", () -> e.backpropInput(op, packed, dy, Tensor.zeros(DType.FLOAT64, op.inputShape())));
+      assertRefused("shares elements with out_backprop",
+          () -> e.backpropInput(op, packed, dy, Tensor.view(DType.FLOAT32, op.inputShape(), array, 1)));
+      e.backpropInput(op, packed, dy, Tensor.view(DType.FLOAT32, op.inputShape(), array, 0)); // end to end: fine
+    }
+  }
+
+  private static void assertRefused(String expected, Runnable call) {
+    InvalidArgumentException e = assertThrows(InvalidArgumentException.class, call::run);
+    assertTrue(e.getMessage().contains(expected), e.getMessage());
+  }
+
+  private static Tensor random(Shape shape, SplittableRandom rnd) {
+    double[] v = new double[(int) shape.elementCount()];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = rnd.nextDouble(-1, 1);
+    }
+    return Tensor.fromDoubles(DType.FLOAT32, shape, v);
+  }
+}
