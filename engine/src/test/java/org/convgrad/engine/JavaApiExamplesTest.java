@@ -29,6 +29,7 @@ class JavaApiExamplesTest {
       Conv2dBackpropInput problem = op.bind(filter, dy);  // the shapes' checks, once
       PackedFilter packed = engine.pack(problem, filter); // reuse across calls
       Tensor batch = engine.backpropInput(problem, packed, dy);
+      engine.backpropInput(problem, packed, dy, batch);  // into a result kept across calls
       System.out.println(engine.kernelFor(problem).describe(problem) + ": " + batch.shape());
       // end README
       assertEquals(Shape.of(8, 56, 56, 64), batch.shape());
