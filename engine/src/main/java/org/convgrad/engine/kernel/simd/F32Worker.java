@@ -2,6 +2,7 @@ package org.convgrad.engine.kernel.simd;
 
 import java.util.Arrays;
 import org.convgrad.engine.DType;
+import org.convgrad.engine.kernel.WorkPool;
 import org.convgrad.engine.tensor.BFloat16;
 import org.convgrad.engine.tensor.Float16;
 import org.convgrad.engine.tensor.Shape;
@@ -112,9 +113,9 @@ final class F32Worker extends RowWorker {
    * order ({@link Plan#packedTap}). Block layout: for each group g, in-channel block cb of {@link
    * F32Tiles#NB}, tap t and out channel co of the group, the NB in channels {@code cb * NB + j}
    * (zero past fid): {@code [g][cb][t][co][j]}. Dot layout: {@code [g][c][t][co]}. Pixel layout:
-   * {@code [g][t][co][c]}.
+   * {@code [g][t][co][c]}. The block layout's panels are shared out on {@code pool}.
    */
-  static Packed pack(Plan p, float[] w, boolean dot, boolean pixel) {
+  static Packed pack(Plan p, float[] w, boolean dot, boolean pixel, WorkPool pool) {
     int taps = p.fh * p.fw;
     if (pixel) {
       float[] out = new float[p.groups * taps * p.cg * p.fid];
@@ -150,30 +151,28 @@ final class F32Worker extends RowWorker {
     }
     int blocks = (p.fid + NB - 1) / NB;
     float[] out = new float[p.groups * blocks * taps * p.cg * NB];
-    for (int g = 0; g < p.groups; g++) {
-      for (int cb = 0; cb < blocks; cb++) {
-        for (int ky = 0; ky < p.fh; ky++) {
-          for (int kx = 0; kx < p.fw; kx++) {
-            int t = ky * p.fw + kx;
-            int base = ((g * blocks + cb) * taps + p.packedTap(ky, kx)) * p.cg * NB;
-            // Sixteen out channels at a time: HWIO holds them side by side and the in channels oc
-            // apart, so each read takes a run of one row and the writes stay in 32 lines of out
-            // (one out channel at a time, every read touched a cache line of its own: S5's filter
-            // took 0.9 ms of a 20 ms call to pack).
-            int cis = Math.min(NB, p.fid - cb * NB);
-            for (int co0 = 0; co0 < p.cg; co0 += 16) {
-              int coEnd = Math.min(p.cg, co0 + 16);
-              for (int j = 0; j < cis; j++) {
-                int src = (t * p.fid + cb * NB + j) * p.oc + g * p.cg;
-                for (int co = co0; co < coEnd; co++) {
-                  out[base + co * NB + j] = w[src + co];
-                }
-              }
-            }
+    // A task per group, in-channel block and tap, each writing a panel of its own: on one thread
+    // S5's filter took 0.27 ms to pack, an eighth of its compute on 16 threads.
+    pool.parallelFor(p.groups * blocks * taps, task -> {
+      int g = task / (blocks * taps);
+      int cb = task / taps % blocks;
+      int t = task % taps;
+      int base = ((g * blocks + cb) * taps + p.packedTap(t / p.fw, t % p.fw)) * p.cg * NB;
+      // Sixteen out channels at a time: HWIO holds them side by side and the in channels oc
+      // apart, so each read takes a run of one row and the writes stay in 32 lines of out
+      // (one out channel at a time, every read touched a cache line of its own: S5's filter
+      // took 0.9 ms of a 20 ms call to pack).
+      int cis = Math.min(NB, p.fid - cb * NB);
+      for (int co0 = 0; co0 < p.cg; co0 += 16) {
+        int coEnd = Math.min(p.cg, co0 + 16);
+        for (int j = 0; j < cis; j++) {
+          int src = (t * p.fid + cb * NB + j) * p.oc + g * p.cg;
+          for (int co = co0; co < coEnd; co++) {
+            out[base + co * NB + j] = w[src + co];
           }
         }
       }
-    }
+    });
     return new Packed(false, false, blocks, out);
   }
 

@@ -238,7 +238,7 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
       Winograd.Packed wp = Winograd.pack(p, copy, dot, pool);
       return new PackedFilter(this, op, wp, 4L * (wp.u.length + copy.length));
     }
-    F32Worker.Packed packed = F32Worker.pack(p, w, dot, usePixel(op));
+    F32Worker.Packed packed = F32Worker.pack(p, w, dot, usePixel(op), pool);
     return new PackedFilter(this, op, packed, 4L * packed.data.length);
   }
 

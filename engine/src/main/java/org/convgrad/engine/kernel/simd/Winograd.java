@@ -112,7 +112,7 @@ final class Winograd {
     /** The direct kernel's packing of the filter. */
     synchronized F32Worker.Packed direct() {
       if (direct == null) {
-        direct = F32Worker.pack(plan, filter, dot, false);
+        direct = F32Worker.pack(plan, filter, dot, false, WorkPool.singleThreaded());
       }
       return direct;
     }
