@@ -30,7 +30,7 @@ import org.convgrad.engine.tensor.Tensor;
 /**
  * convgrad's conv2d_backprop_input against its anchors in one process: TensorFlow's CPU kernel
  * (TF Java 1.1.0 = TF 2.18) and oneDNN 3.6.1's convolution_backward_data, on the issue's shapes
- * S1-S6, float32 NHWC, plus float64 on S1 and S4. Each engine is warmed up for at least
+ * S1-S6, float32 NHWC, plus float64 on S1 and S4. Each engine is warmed up twice for at least
  * {@code --warmup} seconds, then timed {@code --runs} times; the median counts. Writes a Markdown
  * table and a PNG chart. Run it with {@code benchmarks/run.sh} (see benchmarks/README.md).
  *
@@ -273,21 +273,35 @@ public final class BackpropInputBenchmark {
     return max == 0 ? diff : diff / max;
   }
 
+  /** Untimed calls per engine and round before the timed one. */
+  private static final int UNTIMED = 4;
+
   /**
-   * Warms every engine up, then times them in rounds (per round and engine: a short pause, so that
-   * no engine's spinning threads run into the next one's call, an untimed call, then the timed one):
-   * load from other processes then hits every engine alike. The median per engine counts.
+   * Warms every engine up twice over, then times them in rounds (per round and engine: a short
+   * pause, so that no engine's spinning threads run into the next one's call, {@link #UNTIMED}
+   * untimed calls, then the timed one): load from other processes then hits every engine alike.
+   * The median per engine counts.
+   *
+   * <p>Why twice: the first engine of a problem is still being compiled by C2 when its first second
+   * ends (S1's SIMD call: 5-22 calls in that second, 45-200 ms each against 7 ms), and on two cores
+   * the compiler threads go on competing with the next engines' calls. Why four untimed calls:
+   * after the pause a core of these VMs runs slowly for a while (a single-threaded convgrad call
+   * took 15 ms back to back and 16-35 ms after 20 ms of sleep); with one untimed call convgrad's S2
+   * median was 9.65 ms against a minimum of 6.33 (oneDNN's: 5.17 and 4.91), with four 6.40 and
+   * 6.12 (5.10 and 4.89). Back-to-back calls are what a job over a dataset sees.
    */
   private static void timeInterleaved(Row row, Map<String, Runnable> calls, double warmupSeconds, int runs) {
     Map<String, Integer> warmCalls = new LinkedHashMap<>();
-    for (Map.Entry<String, Runnable> c : calls.entrySet()) {
-      long start = System.nanoTime();
-      int warm = 0;
-      while (warm < 5 || System.nanoTime() - start < warmupSeconds * 1e9) {
-        c.getValue().run();
-        warm++;
+    for (int pass = 0; pass < 2; pass++) {
+      for (Map.Entry<String, Runnable> c : calls.entrySet()) {
+        long start = System.nanoTime();
+        int warm = 0;
+        while (warm < 5 || System.nanoTime() - start < warmupSeconds * 1e9) {
+          c.getValue().run();
+          warm++;
+        }
+        warmCalls.merge(c.getKey(), warm, Integer::sum);
       }
-      warmCalls.put(c.getKey(), warm);
     }
     Map<String, double[]> times = new LinkedHashMap<>();
     for (String name : calls.keySet()) {
@@ -296,10 +310,9 @@ public final class BackpropInputBenchmark {
     for (int r = 0; r < runs; r++) {
       for (Map.Entry<String, Runnable> c : calls.entrySet()) {
         pause();
-        // One untimed call first: after the pause a core runs slowly for a while (on these VMs a
-        // single-threaded convgrad call took 15 ms back to back and 16-35 ms after 20 ms of sleep),
-        // and back-to-back calls are what a job over a dataset sees.
-        c.getValue().run();
+        for (int u = 0; u < UNTIMED; u++) {
+          c.getValue().run();
+        }
         long t0 = System.nanoTime();
         c.getValue().run();
         times.get(c.getKey())[r] = (System.nanoTime() - t0) / 1e9;
@@ -357,8 +370,9 @@ public final class BackpropInputBenchmark {
     StringBuilder sb = new StringBuilder();
     sb.append("# conv2d_backprop_input benchmark\n\n");
     sb.append("GFLOP/s (2 x multiply-adds of the dense convolution / median time), ").append(env)
-        .append(", warm-up >= ").append(warmup).append(" s (and >= 5 calls) per engine, then ")
-        .append(runs).append(" rounds of one timed call per engine (interleaved, 20 ms apart, each after an untimed call); the median counts ")
+        .append(", warm-up twice over >= ").append(warmup).append(" s (and >= 5 calls) per engine, then ")
+        .append(runs).append(" rounds of one timed call per engine (interleaved, 20 ms apart, each after ").append(UNTIMED)
+        .append(" untimed calls); the median counts ")
         .append("(the reference: one call). 'convgrad simd' packs the filter in every call; 'convgrad packed' reuses a ")
         .append("packed filter; 'oneDNN' includes its reorders from nhwc/hwio and back in every call, ")
         .append("'oneDNN primitive' is the primitive alone on data already in its layouts.\n\n");
