@@ -246,7 +246,9 @@ final class WinogradWorker {
     int rx = Winograd.sub(p, phase % s);
     int pointStride = GROUP * ocp;
     int total = nb * blocksPerBand;
-    int size = (total + (total + GROUP - 1) / GROUP - 1) / ((total + GROUP - 1) / GROUP); // even groups
+    // Even groups, rounded up to whole tiles: 56 blocks as 28 + 28 ran 60 tile rows, as 30 + 26, 57.
+    int even = (total + (total + GROUP - 1) / GROUP - 1) / ((total + GROUP - 1) / GROUP);
+    int size = Math.min(GROUP, (even + RowWorker.TILE - 1) / RowWorker.TILE * RowWorker.TILE);
     for (int i0 = 0; i0 < total; i0 += size) {
       int nt = Math.min(size, total - i0);
       for (int t = 0; t < nt; t++) {
