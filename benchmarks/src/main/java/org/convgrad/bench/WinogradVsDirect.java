@@ -21,6 +21,7 @@ public final class WinogradVsDirect {
   private WinogradVsDirect() {}
 
   private static final List<Shapes> PROBLEMS = List.of(
+      Shapes.ALL.get(1),
       Shapes.ALL.get(0),
       Shapes.ALL.get(3),
       new Shapes("S2 5x5", 8, 56, 56, 64, 5, 5, 128, 2, Padding.SAME));

@@ -42,8 +42,9 @@ class KernelViewsTest {
       {new long[] {1, 9, 10, 16, 16, 3, 1}, "winograd"},
       {new long[] {2, 8, 9, 16, 12, 4, 2}, "winograd"}, // per stride phase
       {new long[] {2, 9, 8, 16, 12, 5, 2}, "winograd"}, // per stride phase, sub-filters of 3 and 2 taps
-      {new long[] {2, 7, 6, 33, 19, 3, 2}, "block"}, // with 8 and 16 lanes alike
-      {new long[] {1, 6, 7, 17, 16, 3, 2}, "dot"},
+      {new long[] {2, 7, 6, 33, 19, 3, 2}, "winograd"}, // per stride phase, sub-filters of 2 and 1 taps
+      {new long[] {2, 7, 6, 33, 19, 2, 2}, "block"}, // with 8 and 16 lanes alike
+      {new long[] {1, 6, 7, 17, 16, 2, 2}, "dot"},
       {new long[] {2, 11, 9, 3, 24, 7, 2}, "pixel"},
       {new long[] {3, 5, 4, 33, 20, 1, 1}, "block"}}; // pointwise
 

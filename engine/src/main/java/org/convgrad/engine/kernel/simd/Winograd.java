@@ -15,8 +15,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Winograd's minimal filtering F(2x2, r x r) (Lavin and Gray, 2015) for float32-family problems
- * with one group, no dilation, stride s of 1 or 2 and a square filter whose every stride phase has
- * 2 or 3 taps a side (S1 and S6: 3x3, stride 1; S4: 4x4, stride 2; 5x5 and 6x6 at stride 2). With
+ * with one group, no dilation, stride s of 1 or 2 and a square filter whose stride phases have 1 to
+ * 3 taps a side, phase 0 at least 2 (S1 and S6: 3x3, stride 1; S4: 4x4, stride 2; S2: 3x3 at stride
+ * 2, phases of 2x2, 2x1, 1x2 and 1x1 taps; 5x5 and 6x6 at stride 2). With
  * stride s the result splits into s * s phases (pixels with the same (y + padTop) mod s and (x +
  * padLeft) mod s); each phase reads out_backprop through an ry x rx sub-filter at stride 1 ({@link
  * #sub}; 5x5 at stride 2: 3x3, 3x2, 2x3 and 2x2). Each 2x2 block of a phase is {@code Y = A^T [sum
@@ -24,8 +25,9 @@ import org.jspecify.annotations.Nullable;
  * d of out_backprop the block reads and {@code U = G g G^T} the rotated sub-filter g of (ci, co);
  * phases of mixed sizes take their transforms from {@link WinogradSeparable}. The sum over co is
  * (ry+1) (rx+1) independent GEMMs, one per point of the transform, run on the block tiles: 16
- * multiply-adds per 2x2 pixels instead of 36 for 3x3 taps, 9 instead of 16 for 2x2, plus the
- * transforms (additions, linear in the data).
+ * multiply-adds per 2x2 pixels instead of 36 for 3x3 taps, 9 instead of 16 for 2x2, 6 instead of
+ * 8 for 2x1, plus the transforms (additions, linear in the data). A 1x1 phase has no transform: its
+ * GEMMs read the staged out_backprop pixels themselves.
  *
  * <p>The result differs from the direct sums by rounding only: the transforms add and halve, and
  * the tests hold it to the same tolerance as the direct kernels. Where that is not so, Winograd is
@@ -47,10 +49,10 @@ final class Winograd {
   static boolean applies(Plan p, DType dtype) {
     int s = p.sh;
     return dtype != DType.FLOAT64 && p.groups == 1 && p.dh == 1 && p.dw == 1 && p.sw == s && (s == 1 || s == 2)
-        // Two or three taps per phase and dimension. With one (3x3 at stride 2, S2: phases of 2x2,
-        // 2x1, 1x2 and 1x1 taps, 1.44x fewer multiply-adds in all) the transforms cost what the
-        // GEMMs save: 0.98-1.03x the direct tiles on S2. A 5x5 filter at stride 2 ran 1.6x faster.
-        && p.fh == p.fw && p.fh <= 3 * s && sub(p, s - 1) >= 2
+        // One to three taps per phase and dimension, phase 0 two or more: 3x3 at stride 2 (S2, 1.44x
+        // fewer multiply-adds) ran 1.19x faster than the direct tiles, 5x5 1.75x. With one tap in
+        // every phase (2x2 at stride 2, 1x1) nothing is saved.
+        && p.fh == p.fw && sub(p, 0) >= 2 && sub(p, 0) <= 3
         && p.fid >= 8 && p.oc >= 8
         // Its packed filter and a worker's scratch are int-indexed arrays.
         && (long) totalPoints(p) * ((p.fid + NB - 1) / NB) * p.oc * NB <= Shape.MAX_ELEMENTS
@@ -59,7 +61,7 @@ final class Winograd {
 
   /**
    * The sub-filter size of phase row (or column) q: the taps {@code q, q + s, ...} below the filter
-   * size, 2 or 3 where Winograd applies. Phase 0 has the most.
+   * size, 1 to 3 where Winograd applies. Phase 0 has the most, 2 or 3.
    */
   static int sub(Plan p, int q) {
     return (p.fh - q + p.sh - 1) / p.sh;

@@ -9,14 +9,17 @@ import jdk.incubator.vector.FloatVector;
 
 /**
  * Winograd's transforms for a phase whose sub-filter has ry rows and rx columns of different sizes
- * (a 5x5 filter at stride 2 has phases of 3x3, 3x2, 2x3 and 2x2 taps), as F(2, ry) along y times
+ * (a 5x5 filter at stride 2 has phases of 3x3, 3x2, 2x3 and 2x2 taps; a 3x3 one 2x2, 2x1, 1x2 and
+ * 1x1), as F(2, ry) along y times
  * F(2, rx) along x: each dimension of a 2-pixel block has r + 1 points. The 2D transforms run as
  * two passes of 1D ones through {@code tmp} (at least 16 vectors), in L-channel vectors. Point (k,
  * l) of a phase is {@code k * (rx + 1) + l}, as in {@link Winograd}, whose uniform 3x3 and 2x2
  * cases keep their one-pass code.
  *
- * <p>The 1D matrices (points 0, 1, -1, infinity):
+ * <p>The 1D matrices (points 0, 1, -1, infinity); with one tap, B^T and A^T are the identity on 2
+ * points and a dimension takes one pass:
  * <pre>
+ *   r = 1: B^T = [d0, d1]                          A^T = [m0, m1]                   G = [g0, g0]
  *   r = 2: B^T = [d0 - d1, d1, d2 - d1]            A^T = [m0 + m1, m1 + m2]         G = [g0, g0 + g1, g1]
  *   r = 3: B^T = [d0 - d2, d1 + d2, d2 - d1, d1 - d3]  A^T = [m0 + m1 + m2, m1 - m2 - m3]
  *          G = [g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2]
@@ -33,6 +36,18 @@ final class WinogradSeparable {
   static void input(int ry, int rx, float[] src, int s0, int rowStride, int pix, float[] dst, int d0, int pointStride,
       int count, float[] tmp) {
     int nx = rx + 1;
+    if (ry == 1 || rx == 1) { // one pass: B^T of one tap is the identity
+      for (int c = 0; c < count; c += L) {
+        for (int e = 0; e < 2; e++) {
+          if (ry == 1) { // window row e is point row e
+            inputPoints(rx, src, s0 + e * rowStride * pix + c, pix, dst, d0 + c + e * nx * pointStride, pointStride);
+          } else { // window column e is point column e
+            inputPoints(ry, src, s0 + e * pix + c, rowStride * pix, dst, d0 + c + e * pointStride, 2 * pointStride);
+          }
+        }
+      }
+      return;
+    }
     for (int c = 0; c < count; c += L) {
       for (int i = 0; i <= ry; i++) {
         inputPoints(rx, src, s0 + i * rowStride * pix + c, pix, tmp, i * nx * L, L);
@@ -50,6 +65,16 @@ final class WinogradSeparable {
   static void output(int ry, int rx, float[] m, int m0, int pointStride, float[] y, int y0, int rowStride, int pix,
       float[] tmp) {
     int nx = rx + 1;
+    if (ry == 1 || rx == 1) { // one pass: A^T of one tap is the identity
+      for (int e = 0; e < 2; e++) {
+        if (ry == 1) { // point row e is result row e
+          outputPixels(rx, m, m0 + e * nx * pointStride, pointStride, y, y0 + e * rowStride, pix);
+        } else { // point column e is result column e
+          outputPixels(ry, m, m0 + e * pointStride, 2 * pointStride, y, y0 + e * pix, rowStride);
+        }
+      }
+      return;
+    }
     for (int l = 0; l < nx; l++) {
       outputPixels(ry, m, m0 + l * pointStride, nx * pointStride, tmp, l * L, nx * L);
     }
@@ -78,7 +103,9 @@ final class WinogradSeparable {
 
   /** B^T of size r + 1 on the vectors at {@code in[from + i * step]}, to {@code out[to + k * outStep]}. */
   private static void inputPoints(int r, float[] in, int from, int step, float[] out, int to, int outStep) {
-    if (r == 2) {
+    if (r == 1) {
+      copyPoints(in, from, step, out, to, outStep);
+    } else if (r == 2) {
       inputPoints2(in, from, step, out, to, outStep);
     } else {
       inputPoints3(in, from, step, out, to, outStep);
@@ -115,7 +142,9 @@ final class WinogradSeparable {
 
   /** A^T of size r + 1 on the vectors at {@code in[from + k * step]}, the 2 pixels to {@code out[to + a * outStep]}. */
   private static void outputPixels(int r, float[] in, int from, int step, float[] out, int to, int outStep) {
-    if (r == 2) {
+    if (r == 1) {
+      copyPoints(in, from, step, out, to, outStep);
+    } else if (r == 2) {
       outputPixels2(in, from, step, out, to, outStep);
     } else {
       outputPixels3(in, from, step, out, to, outStep);
@@ -149,11 +178,33 @@ final class WinogradSeparable {
 
   /** G of r taps at {@code in[from + i * step]}, the r + 1 points to {@code out[to + k * outStep]}. */
   private static void filterPoints(int r, float[] in, int from, int step, float[] out, int to, int outStep) {
-    if (r == 2) {
+    if (r == 1) {
+      filterPoints1(in, from, out, to, outStep);
+    } else if (r == 2) {
       filterPoints2(in, from, step, out, to, outStep);
     } else {
       filterPoints3(in, from, step, out, to, outStep);
     }
+  }
+
+  /** r = 1: B^T, A^T are the identity on 2 points, G repeats the tap. */
+  private static void copyPoints(float[] in, int from, int step, float[] out, int to, int outStep) {
+    FloatVector d0 = FloatVector.fromArray(S, in, from);
+    FloatVector d1 = FloatVector.fromArray(S, in, from + step);
+    if (d0.getClass() != VCLASS || d1.getClass() != VCLASS) {
+      throw new IllegalStateException(); // unreachable: the test tells C2 their class (F32Tiles#VCLASS)
+    }
+    d0.intoArray(out, to);
+    d1.intoArray(out, to + outStep);
+  }
+
+  private static void filterPoints1(float[] in, int from, float[] out, int to, int outStep) {
+    FloatVector g0 = FloatVector.fromArray(S, in, from);
+    if (g0.getClass() != VCLASS) {
+      throw new IllegalStateException(); // unreachable: the test tells C2 their class (F32Tiles#VCLASS)
+    }
+    g0.intoArray(out, to);
+    g0.intoArray(out, to + outStep);
   }
 
   private static void filterPoints2(float[] in, int from, int step, float[] out, int to, int outStep) {

@@ -56,6 +56,8 @@ final class WinogradWorker {
   private final float[] block = new float[4 * L];
   private final float[] tmp = new float[16 * L];
   private final int[] ao = new int[RowWorker.TILE];
+  /** The staged offset of each block's window in the group. */
+  private final int[] windows = new int[GROUP];
   /** Whether {@link #stageRows} keeps {@link #stagedMax}. */
   private final boolean findsMax;
   /** The largest magnitude among the out_backprop rows staged so far, NaN once one was not finite. */
@@ -254,7 +256,10 @@ final class WinogradWorker {
       for (int t = 0; t < nt; t++) {
         int k = (i0 + t) / blocksPerBand;
         int src = (2 * k * stageW + q0 + 2 * ((i0 + t) % blocksPerBand)) * ocp;
-        if (ry == 3 && rx == 3) {
+        windows[t] = src;
+        if (ry == 1 && rx == 1) {
+          continue; // V is the window itself: the GEMMs read the staged pixels
+        } else if (ry == 3 && rx == 3) {
           WinogradTransforms.input4(stage, src, stageW, ocp, v, t * ocp, pointStride, ocp);
         } else if (ry == 2 && rx == 2) {
           WinogradTransforms.input3(stage, src, stageW, ocp, v, t * ocp, pointStride, ocp);
@@ -263,7 +268,7 @@ final class WinogradWorker {
         }
       }
       for (int cb = 0; cb < f.blocks; cb++) {
-        multiply(phase, nt, cb);
+        multiply(phase, nt, cb, ry == 1 && rx == 1);
         int width = Math.min(NB, p.fid - cb * NB);
         for (int t = 0; t < nt; t++) {
           int y = yRel + 2 * s * ((i0 + t) / blocksPerBand);
@@ -300,25 +305,28 @@ final class WinogradWorker {
    * transformed windows (rows of {@code v}) times its packed filter, over all out channels in
    * ascending order, into {@code m} (point k, block t at {@code (k * GROUP + t) * NB}).
    */
-  private void multiply(int phase, int nt, int cb) {
+  private void multiply(int phase, int nt, int cb, boolean staged) {
+    float[] a = staged ? stage : v;
     int points = Winograd.points(p, phase);
     Arrays.fill(m, 0, points * GROUP * NB, 0f);
     int kc = 256; // out channels per tile call: 16 KiB of packed filter, as the direct block tiles
     int base = Winograd.pointBase(p, phase);
     for (int k = 0; k < points; k++) {
       int bo = ((base + k) * f.blocks + cb) * p.oc * NB;
+      int point = staged ? (k / 2 * stageW + k % 2) * ocp : k * GROUP * ocp;
       for (int c0 = 0; c0 < p.oc; c0 += kc) {
         int kl = Math.min(kc, p.oc - c0);
         for (int t = 0; t < nt; t += RowWorker.TILE) {
           int rows = Math.min(RowWorker.TILE, nt - t);
           for (int i = 0; i < RowWorker.TILE; i++) {
-            ao[i] = (k * GROUP + t + Math.min(i, rows - 1)) * ocp + c0;
+            int block = t + Math.min(i, rows - 1);
+            ao[i] = (staged ? windows[block] : block * ocp) + point + c0;
           }
           int accOff = (k * GROUP + t) * NB;
           if (rows > 3) {
-            F32Tiles.tile6(v, ao, rows, kl, f.u, bo + c0 * NB, m, accOff);
+            F32Tiles.tile6(a, ao, rows, kl, f.u, bo + c0 * NB, m, accOff);
           } else {
-            F32Tiles.tile3(v, ao, rows, kl, f.u, bo + c0 * NB, m, accOff);
+            F32Tiles.tile3(a, ao, rows, kl, f.u, bo + c0 * NB, m, accOff);
           }
         }
       }

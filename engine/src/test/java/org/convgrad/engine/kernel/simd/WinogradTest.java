@@ -93,9 +93,11 @@ class WinogradTest {
         {7, 9, 17, 15, 3, 1, -1, 0, 0, 0}, {2, 2, 8, 8, 3, 1, -1, 0, 0, 0}, {11, 6, 33, 24, 3, 1, 0, 3, 2, 0},
         {16, 16, 16, 16, 4, 2, -1, 0, 0, 0}, {9, 11, 20, 12, 4, 2, -1, 0, 0, 0}, {13, 7, 9, 40, 4, 2, 1, 2, 0, 3},
         {8, 8, 16, 8, 4, 2, 0, 0, 0, 0}, {5, 12, 16, 9, 2, 1, -1, 0, 0, 0},
-        // Sub-filters of two sizes: 5x5 at stride 2 (3 and 2 taps).
+        // Sub-filters of two sizes: 5x5 at stride 2 (3 and 2 taps), 3x3 (2 and 1: a 1x1 phase the
+        // GEMMs read untransformed).
         {14, 14, 16, 24, 5, 2, -1, 0, 0, 0}, {9, 13, 20, 9, 5, 2, -1, 0, 0, 0}, {10, 7, 8, 17, 5, 2, 2, 0, 1, 2},
-        {7, 10, 9, 8, 5, 2, 0, 3, 4, 1}}) {
+        {7, 10, 9, 8, 5, 2, 0, 3, 4, 1}, {14, 14, 16, 24, 3, 2, -1, 0, 0, 0}, {9, 13, 20, 9, 3, 2, -1, 0, 0, 0},
+        {10, 7, 8, 17, 3, 2, 1, 0, 1, 2}, {11, 9, 9, 8, 3, 2, 0, 2, 2, 1}, {15, 15, 8, 12, 3, 2, 0, 0, 0, 0}}) {
       long[] pads = c[6] < 0 ? new long[0] : new long[] {0, 0, c[6], c[7], c[8], c[9], 0, 0};
       for (DataFormat format : DataFormat.values()) {
         for (DType dtype : new DType[] {DType.FLOAT32, DType.HALF, DType.BFLOAT16}) {
@@ -131,8 +133,9 @@ class WinogradTest {
     assertTrue(SimdBackpropInputKernel.strategy(op(32, 32, 128, 4, 256, 2, 1, DType.FLOAT32)).startsWith("winograd"));
     assertTrue(SimdBackpropInputKernel.strategy(op(28, 28, 16, 5, 16, 2, 1, DType.FLOAT32)).startsWith("winograd"));
     assertTrue(SimdBackpropInputKernel.strategy(op(28, 28, 16, 6, 16, 2, 1, DType.FLOAT32)).startsWith("winograd"));
-    // Phases of one tap: 3x3 at stride 2 (S2) and 2x2; 7x7 has four per phase.
-    assertFalse(SimdBackpropInputKernel.strategy(op(56, 56, 64, 3, 128, 2, 1, DType.FLOAT32)).startsWith("winograd"));
+    // 3x3 at stride 2 (S2): phases of 2x2, 2x1, 1x2 and 1x1 taps.
+    assertTrue(SimdBackpropInputKernel.strategy(op(56, 56, 64, 3, 128, 2, 1, DType.FLOAT32)).startsWith("winograd"));
+    // One tap in every phase (2x2 at stride 2) saves nothing; 7x7 has four in phase 0.
     assertFalse(SimdBackpropInputKernel.strategy(op(28, 28, 16, 2, 16, 2, 1, DType.FLOAT32)).startsWith("winograd"));
     assertFalse(SimdBackpropInputKernel.strategy(op(28, 28, 16, 7, 16, 2, 1, DType.FLOAT32)).startsWith("winograd"));
     assertFalse(SimdBackpropInputKernel.strategy(op(56, 56, 64, 3, 64, 1, 2, DType.FLOAT32)).startsWith("winograd"));
@@ -194,7 +197,7 @@ class WinogradTest {
   }
 
   /**
-   * The two-pass transforms of sub-filters of ry x rx taps (2 or 3 each), lane by lane, against the
+   * The transforms of sub-filters of ry x rx taps (1 to 3 each), lane by lane, against the
    * ry x rx correlation of a (ry + 1) x (rx + 1) window in double.
    */
   @ParameterizedTest(name = "{0}x{1} taps")
@@ -240,8 +243,8 @@ class WinogradTest {
 
   static Stream<Arguments> subFilterSizes() {
     List<Arguments> list = new ArrayList<>();
-    for (int ry = 2; ry <= 3; ry++) {
-      for (int rx = 2; rx <= 3; rx++) {
+    for (int ry = 1; ry <= 3; ry++) {
+      for (int rx = 1; rx <= 3; rx++) {
         list.add(Arguments.of(ry, rx));
       }
     }
@@ -345,7 +348,7 @@ class WinogradTest {
   void tasksStageAllOfOutBackpropWithSameAndValidPaddings() {
     for (Padding padding : new Padding[] {Padding.SAME, Padding.VALID}) {
       for (int[] c : new int[][] {{8, 56, 64, 3, 64, 1}, {1, 512, 32, 3, 32, 1}, {16, 32, 128, 4, 256, 2}, {2, 9, 16, 5, 8, 2},
-          {1, 3, 8, 3, 8, 1}}) {
+          {1, 3, 8, 3, 8, 1}, {8, 56, 64, 3, 128, 2}, {2, 9, 16, 3, 8, 2}}) {
         int h = c[1], f = c[3], s = c[5];
         long o = padding == Padding.SAME ? (h + s - 1) / s : (h - f + s) / s;
         Conv2dBackpropInput op = Conv2dBackpropInput.of(new long[] {c[0], h, h, c[2]}, Shape.of(f, f, c[2], c[4]),
