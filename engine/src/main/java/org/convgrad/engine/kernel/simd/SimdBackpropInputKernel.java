@@ -199,8 +199,9 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
   }
 
   /**
-   * Whether a float32-family problem runs {@link Winograd} (3x3 filter at stride 1 or 4x4 at stride
-   * 2, no dilation, one group, at least 8 in and out channels), unless the system property {@code
+   * Whether a float32-family problem runs {@link Winograd} ({@link Winograd#applies}: a 2x2 or 3x3
+   * filter at stride 1 or 3x3 to 6x6 at stride 2, no dilation, one group, at least 8 in and out
+   * channels), unless the system property {@code
    * convgrad.winograd} is {@code false} (to time or compare the direct tiles). A call whose
    * out_backprop or filter holds a non-finite or huge value still runs the direct tiles.
    */
