@@ -31,9 +31,10 @@ import org.jspecify.annotations.Nullable;
  * tiles), as do problems with somewhat more in channels than a block fills well. Float32-family
  * problems with one group, no dilation, at least 8 in and out channels and a 2x2 or 3x3 filter at
  * stride 1 (S1, S6) or a 3x3 to 6x6 one at stride 2 (S2, S4) run {@link Winograd} F(2x2, 3x3) or,
- * per stride phase, F(2x2, ry x rx) with 1 to 3 taps a side: for S1 16 GEMMs on the block tiles over
- * transformed windows, 2.25x fewer multiply-adds, for S4 9 per phase, 1.78x, for S2 1.44x; a call whose filter or
- * out_backprop holds a non-finite or huge value runs the direct tiles instead, whole.
+ * per stride phase, F(2x2, ry x rx) with 1 to 3 taps a side: for S1 16 GEMMs on the block tiles
+ * over transformed windows, 2.25x fewer multiply-adds, for S4 9 per phase, 1.78x, for S2 1.44x; a
+ * call whose filter or out_backprop holds a non-finite or huge value runs the direct tiles
+ * instead, whole.
  *
  * <p><b>Dtypes and layouts.</b> float32 and float64 are computed natively; half and bfloat16 are
  * widened to float32 row by row into scratch, accumulated in float32 and rounded once, as the
@@ -201,9 +202,9 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
   /**
    * Whether a float32-family problem runs {@link Winograd} ({@link Winograd#applies}: a 2x2 or 3x3
    * filter at stride 1 or 3x3 to 6x6 at stride 2, no dilation, one group, at least 8 in and out
-   * channels), unless the system property {@code
-   * convgrad.winograd} is {@code false} (to time or compare the direct tiles). A call whose
-   * out_backprop or filter holds a non-finite or huge value still runs the direct tiles.
+   * channels), unless the system property {@code convgrad.winograd} is {@code false} (to time or
+   * compare the direct tiles). A call whose out_backprop or filter holds a non-finite or huge value
+   * still runs the direct tiles.
    */
   static boolean useWinograd(Conv2dBackpropInput op) {
     return !"false".equals(System.getProperty("convgrad.winograd")) && Winograd.applies(new Plan(op), op.dtype());

@@ -17,9 +17,9 @@ import org.jspecify.annotations.Nullable;
  * Winograd's minimal filtering F(2x2, r x r) (Lavin and Gray, 2015) for float32-family problems
  * with one group, no dilation, stride s of 1 or 2 and a square filter whose stride phases have 1 to
  * 3 taps a side, phase 0 at least 2 (S1 and S6: 3x3, stride 1; S4: 4x4, stride 2; S2: 3x3 at stride
- * 2, phases of 2x2, 2x1, 1x2 and 1x1 taps; 5x5 and 6x6 at stride 2). With
- * stride s the result splits into s * s phases (pixels with the same (y + padTop) mod s and (x +
- * padLeft) mod s); each phase reads out_backprop through an ry x rx sub-filter at stride 1 ({@link
+ * 2, phases of 2x2, 2x1, 1x2 and 1x1 taps; 5x5 and 6x6 at stride 2). With stride s the result
+ * splits into s * s phases (pixels with the same (y + padTop) mod s and (x + padLeft) mod s); each
+ * phase reads out_backprop through an ry x rx sub-filter at stride 1 ({@link
  * #sub}; 5x5 at stride 2: 3x3, 3x2, 2x3 and 2x2). Each 2x2 block of a phase is {@code Y = A^T [sum
  * over co of U(ci, co) . V(co)] A}, where {@code V = B^T d B} transforms the (ry+1) x (rx+1) window
  * d of out_backprop the block reads and {@code U = G g G^T} the rotated sub-filter g of (ci, co);

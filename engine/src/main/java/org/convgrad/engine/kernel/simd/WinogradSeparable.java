@@ -10,14 +10,13 @@ import jdk.incubator.vector.FloatVector;
 /**
  * Winograd's transforms for a phase whose sub-filter has ry rows and rx columns of different sizes
  * (a 5x5 filter at stride 2 has phases of 3x3, 3x2, 2x3 and 2x2 taps; a 3x3 one 2x2, 2x1, 1x2 and
- * 1x1), as F(2, ry) along y times
- * F(2, rx) along x: each dimension of a 2-pixel block has r + 1 points. The 2D transforms run as
- * two passes of 1D ones through {@code tmp} (at least 16 vectors), in L-channel vectors. Point (k,
+ * 1x1), as F(2, ry) along y times F(2, rx) along x: each dimension of a 2-pixel block has r + 1
+ * points. The 2D transforms run as two passes of 1D ones through {@code tmp} (at least 16
+ * vectors), in L-channel vectors, or one where a dimension has one tap. Point (k,
  * l) of a phase is {@code k * (rx + 1) + l}, as in {@link Winograd}, whose uniform 3x3 and 2x2
  * cases keep their one-pass code.
  *
- * <p>The 1D matrices (points 0, 1, -1, infinity); with one tap, B^T and A^T are the identity on 2
- * points and a dimension takes one pass:
+ * <p>The 1D matrices (points 0, 1, -1, infinity):
  * <pre>
  *   r = 1: B^T = [d0, d1]                          A^T = [m0, m1]                   G = [g0, g0]
  *   r = 2: B^T = [d0 - d1, d1, d2 - d1]            A^T = [m0 + m1, m1 + m2]         G = [g0, g0 + g1, g1]
@@ -187,7 +186,7 @@ final class WinogradSeparable {
     }
   }
 
-  /** r = 1: B^T, A^T are the identity on 2 points, G repeats the tap. */
+  /** B^T and A^T of one tap: the identity on 2 points. */
   private static void copyPoints(float[] in, int from, int step, float[] out, int to, int outStep) {
     FloatVector d0 = FloatVector.fromArray(S, in, from);
     FloatVector d1 = FloatVector.fromArray(S, in, from + step);
@@ -198,6 +197,7 @@ final class WinogradSeparable {
     d1.intoArray(out, to + outStep);
   }
 
+  /** G of one tap: the tap at both points. */
   private static void filterPoints1(float[] in, int from, float[] out, int to, int outStep) {
     FloatVector g0 = FloatVector.fromArray(S, in, from);
     if (g0.getClass() != VCLASS) {

@@ -302,8 +302,9 @@ final class WinogradWorker {
 
   /**
    * The GEMMs of phase {@code phase} and in-channel block {@code cb} for {@code nt} blocks: point k's
-   * transformed windows (rows of {@code v}) times its packed filter, over all out channels in
-   * ascending order, into {@code m} (point k, block t at {@code (k * GROUP + t) * NB}).
+   * transformed windows (rows of {@code v}; with {@code staged}, a 1x1 phase's, the staged pixels
+   * themselves) times its packed filter, over all out channels in ascending order, into {@code m}
+   * (point k, block t at {@code (k * GROUP + t) * NB}).
    */
   private void multiply(int phase, int nt, int cb, boolean staged) {
     float[] a = staged ? stage : v;
