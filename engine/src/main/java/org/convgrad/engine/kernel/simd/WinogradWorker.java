@@ -246,6 +246,7 @@ final class WinogradWorker {
   private void phaseColumn(int phase, int yRel, int nb, int x0, int blocksPerBand, int q0, int rowsEnd) {
     int ry = Winograd.sub(p, phase / s);
     int rx = Winograd.sub(p, phase % s);
+    boolean staged = ry == 1 && rx == 1; // V is the window itself: the GEMMs read the staged pixels
     int pointStride = GROUP * ocp;
     int total = nb * blocksPerBand;
     // Even groups, rounded up to whole tiles: 56 blocks as 28 + 28 ran 60 tile rows, as 30 + 26, 57.
@@ -257,8 +258,8 @@ final class WinogradWorker {
         int k = (i0 + t) / blocksPerBand;
         int src = (2 * k * stageW + q0 + 2 * ((i0 + t) % blocksPerBand)) * ocp;
         windows[t] = src;
-        if (ry == 1 && rx == 1) {
-          continue; // V is the window itself: the GEMMs read the staged pixels
+        if (staged) {
+          continue;
         } else if (ry == 3 && rx == 3) {
           WinogradTransforms.input4(stage, src, stageW, ocp, v, t * ocp, pointStride, ocp);
         } else if (ry == 2 && rx == 2) {
@@ -268,7 +269,7 @@ final class WinogradWorker {
         }
       }
       for (int cb = 0; cb < f.blocks; cb++) {
-        multiply(phase, nt, cb, ry == 1 && rx == 1);
+        multiply(phase, nt, cb, staged);
         int width = Math.min(NB, p.fid - cb * NB);
         for (int t = 0; t < nt; t++) {
           int y = yRel + 2 * s * ((i0 + t) / blocksPerBand);
