@@ -262,7 +262,7 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
     if (result.size() > 0 && filter.payload() instanceof Winograd.Packed wp) {
       Plan p = new Plan(op);
       double limit = Winograd.limit(p, wp);
-      int bands = WinogradWorker.bandsPerTask(p, pool.threads());
+      int bands = WinogradWorker.split(p, pool.threads()).bands();
       if (limit >= 0 && WinogradWorker.stagesAll(p, bands)) {
         if (!(computeWinograd(p, wp, outBackprop, result, pool, true) <= limit)) {
           computeDirect(op, p, wp.direct(), outBackprop, result, pool);
@@ -378,24 +378,24 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
   }
 
   /**
-   * Winograd: a task is a few bands of result rows of one image (the results do not depend on how
-   * they are shared out). With {@code findMax}, returns the largest magnitude among the out_backprop
-   * values staged ({@link WinogradWorker#stagedMax}), else 0.
+   * Winograd: a task is a few bands of result rows of one image, or one phase row of them ({@link
+   * WinogradWorker#split}; the results do not depend on how they are shared out). With {@code
+   * findMax}, returns the largest magnitude among the out_backprop values staged ({@link
+   * WinogradWorker#stagedMax}), else 0.
    */
   private static double computeWinograd(
       Plan p, Winograd.Packed f, Tensor outBackprop, Tensor result, WorkPool pool, boolean findMax) {
-    int bands = WinogradWorker.bandsPerTask(p, pool.threads());
-    int perImage = ceilDiv(WinogradWorker.bands(p), bands);
-    int tasks = p.batch * perImage;
+    WinogradWorker.Split split = WinogradWorker.split(p, pool.threads());
+    int tasks = (int) split.tasks();
     int workers = Math.min(pool.threads(), tasks);
     double[] max = new double[workers];
     AtomicInteger next = new AtomicInteger();
     pool.parallelFor(
         workers,
         worker -> {
-          WinogradWorker wk = new WinogradWorker(p, f, outBackprop, result, bands, findMax);
+          WinogradWorker wk = new WinogradWorker(p, f, outBackprop, result, split.bands(), findMax);
           for (int t = next.getAndIncrement(); t < tasks; t = next.getAndIncrement()) {
-            wk.task(t / perImage, t % perImage);
+            wk.task(split, t);
           }
           max[worker] = wk.stagedMax();
         });

@@ -14,22 +14,23 @@ import org.convgrad.engine.tensor.Shape;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Winograd's minimal filtering F(2x2, r x r) (Lavin and Gray, 2015) for float32-family problems
+ * Winograd's minimal filtering F(m x m, r x r) (Lavin and Gray, 2015) for float32-family problems
  * with one group, no dilation, stride s of 1 or 2 and a square filter whose stride phases have 1 to
  * 3 taps a side, phase 0 at least 2 (S1 and S6: 3x3, stride 1; S4: 4x4, stride 2; S2: 3x3 at stride
  * 2, phases of 2x2, 2x1, 1x2 and 1x1 taps; 5x5 and 6x6 at stride 2). With stride s the result
  * splits into s * s phases (pixels with the same (y + padTop) mod s and (x + padLeft) mod s); each
- * phase reads out_backprop through an ry x rx sub-filter at stride 1 ({@link
- * #sub}; 5x5 at stride 2: 3x3, 3x2, 2x3 and 2x2). Each 2x2 block of a phase is {@code Y = A^T [sum
- * over co of U(ci, co) . V(co)] A}, where {@code V = B^T d B} transforms the (ry+1) x (rx+1) window
- * d of out_backprop the block reads and {@code U = G g G^T} the rotated sub-filter g of (ci, co);
- * phases of mixed sizes take their transforms from {@link WinogradSeparable}. The sum over co is
- * (ry+1) (rx+1) independent GEMMs, one per point of the transform, run on the block tiles: 16
- * multiply-adds per 2x2 pixels instead of 36 for 3x3 taps, 9 instead of 16 for 2x2, 6 instead of
- * 8 for 2x1, plus the transforms (additions, linear in the data). A 1x1 phase has no transform: its
- * GEMMs read the staged out_backprop pixels themselves.
+ * phase reads out_backprop through an ry x rx sub-filter at stride 1 ({@link #sub}; 5x5 at stride 2:
+ * 3x3, 3x2, 2x3 and 2x2). Each m x m block of a phase is {@code Y = A^T [sum over co of U(ci, co) .
+ * V(co)] A}, where {@code V = B^T d B} transforms the (m + ry - 1) x (m + rx - 1) window d of
+ * out_backprop the block reads and {@code U = G g G^T} the rotated sub-filter g of (ci, co). The block
+ * side m ({@link #side}) is 4 where no phase has more than 2 taps a side (S2, S4), else 2; phases of
+ * mixed sizes and side 4 take their transforms from {@link WinogradSeparable}. The sum over co is
+ * one independent GEMM per point of the transform, run on the block tiles: per 2x2 pixels, 16
+ * multiply-adds instead of 36 for 3x3 taps, 9 instead of 16 for 2x2 (side 4: 6.25), 6 instead of 8
+ * for 2x1 (side 4: 5), plus the transforms (additions, linear in the data). A 1x1 phase has no
+ * transform: its GEMMs read the staged out_backprop pixels themselves.
  *
- * <p>The result differs from the direct sums by rounding only: the transforms add and halve, and
+ * <p>The result differs from the direct sums by rounding only: the transforms add and scale, and
  * the tests hold it to the same tolerance as the direct kernels. Where that is not so, Winograd is
  * not used: a non-finite filter or out_backprop value (a transform would mix it into its
  * neighbours' results: {@code inf - inf}), or values so large that a transformed sum could
@@ -67,9 +68,19 @@ final class Winograd {
     return (p.fh - q + p.sh - 1) / p.sh;
   }
 
-  /** Points of the transform of a phase, one GEMM each: (ry + 1) * (rx + 1). */
+  /**
+   * Result pixels a side of a block: 4 where phase 0, which has the most taps, has 2 a side (F(4,
+   * 2) does 25 multiply-adds per 16 pixels of a 2x2 phase where F(2, 2) does 36), 2 where it has 3
+   * (F(4, 3)'s points 2 and -2 would scale its rounding error past the direct kernels' tolerance).
+   */
+  static int side(Plan p) {
+    return sub(p, 0) == 2 ? 4 : 2;
+  }
+
+  /** Points of the transform of a phase, one GEMM each: (m + ry - 1) * (m + rx - 1), m = {@link #side}. */
   static int points(Plan p, int phase) {
-    return (sub(p, phase / p.sh) + 1) * (sub(p, phase % p.sh) + 1);
+    int m = side(p);
+    return (m + sub(p, phase / p.sh) - 1) * (m + sub(p, phase % p.sh) - 1);
   }
 
   /** The points of the phases before {@code phase}: where its packed filter starts. */
@@ -129,6 +140,7 @@ final class Winograd {
   static Packed pack(Plan p, float[] w, boolean dot, WorkPool pool) {
     int s = p.sh;
     int blocks = (p.fid + NB - 1) / NB;
+    int side = side(p);
     float[] u = new float[totalPoints(p) * blocks * p.oc * NB];
     // A task is one phase and in-channel block. Per group of CO_GROUP out channels, the sub-filter's
     // NB in channels of each tap are gathered into g, transformed as vectors and stored as whole
@@ -139,7 +151,7 @@ final class Winograd {
     AtomicInteger next = new AtomicInteger();
     pool.parallelFor(Math.min(pool.threads(), tasks), worker -> {
       float[] g = new float[CO_GROUP * 9 * NB];
-      float[] tmp = new float[16 * L];
+      float[] tmp = new float[points(p, 0) * L];
       for (int t = next.getAndIncrement(); t < tasks; t = next.getAndIncrement()) {
         int phase = t / blocks;
         int cb = t % blocks;
@@ -172,12 +184,12 @@ final class Winograd {
             int at = ((base * blocks + cb) * p.oc + co0 + q) * NB;
             for (int h = q * 9 * NB; h < q * 9 * NB + NB; h += L) {
               int to = at + h - q * 9 * NB;
-              if (ry == 3 && rx == 3) {
+              if (side == 2 && ry == 3 && rx == 3) {
                 WinogradTransforms.filter3(g, h, u, to, pointStep);
-              } else if (ry == 2 && rx == 2) {
+              } else if (side == 2 && ry == 2 && rx == 2) {
                 WinogradTransforms.filter2(g, h, u, to, pointStep);
               } else {
-                WinogradSeparable.filter(ry, rx, g, h, u, to, pointStep, tmp);
+                WinogradSeparable.filter(side, ry, rx, g, h, u, to, pointStep, tmp);
               }
             }
           }
@@ -191,16 +203,18 @@ final class Winograd {
 
   /**
    * The largest out_backprop magnitude Winograd takes with this filter, or a negative number when
-   * the filter has a non-finite element. The transforms scale a result's terms by at most 4 (V),
-   * 9/4 (U) and 9 (the output transform; less for r = 2): below {@code MAX_VALUE / (81 * oc *
-   * max|w|)} no intermediate overflows. An out_backprop value above it, or not finite, sends the call to the
-   * direct tiles.
+   * the filter has a non-finite element. The transforms scale a result's terms by at most the
+   * squares of their 1D matrices' largest row sums of magnitudes: side 2, 4 (B^T), 9/4 (G) and 9
+   * (A^T; less for r = 2); side 4, 36, 1 and 121: below {@code MAX_VALUE / (81 * oc * max|w|)}
+   * (side 4: 4356 for 81) no intermediate overflows. An out_backprop value above it, or not finite,
+   * sends the call to the direct tiles.
    */
   static double limit(Plan p, Packed f) {
     if (!(f.maxAbs >= 0f)) {
       return -1;
     }
-    return Math.min(Float.MAX_VALUE, Float.MAX_VALUE / (81.0 * p.oc * f.maxAbs));
+    double growth = side(p) == 4 ? 36.0 * 121 : 81.0;
+    return Math.min(Float.MAX_VALUE, Float.MAX_VALUE / (growth * p.oc * f.maxAbs));
   }
 
   /**

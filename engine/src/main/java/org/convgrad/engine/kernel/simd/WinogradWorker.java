@@ -9,31 +9,31 @@ import org.convgrad.engine.kernel.WorkPool;
 import org.convgrad.engine.tensor.Tensor;
 
 /**
- * Computes the result with {@link Winograd}, a task (one or more bands of {@code 2 * stride} rows)
- * at a time: stages the out_backprop rows its 2x2 blocks read (zero outside the image, out
- * channels padded to a whole vector); per phase, transforms the windows of up to
- * {@link #GROUP} blocks, runs the GEMMs of each in-channel block on the block tiles and transforms
- * each block's 2x2 pixels back into the task's staged result rows, written out at the end. One per
- * worker thread per call.
+ * Computes the result with {@link Winograd}, a task (one or more bands of {@code m * stride} rows,
+ * m the block side, {@link Winograd#side}) at a time: stages the out_backprop rows its m x m blocks
+ * read (zero outside the image, out channels padded to a whole vector); per phase, transforms the
+ * windows of up to {@link #GROUP} blocks, runs the GEMMs of each in-channel block on the block
+ * tiles and transforms each block's m x m pixels back into the task's staged result rows, written
+ * out at the end. One per worker thread per call.
  *
- * <p>Scratch, in floats, with r the largest sub-filter size (phase 0's): the staged rows ({@code (r +
- * 2 * bands + stride - 2) * stageW * roundUp(oc, L)}, stageW about {@code w / stride + r + 1}), the
- * transformed windows of a group ({@code (r + 1)^2 * GROUP * roundUp(oc, L)}), their GEMM results
- * ({@code (r + 1)^2 * GROUP * NB}), a row of out_backprop as read ({@code ow * oc}), the task's
- * result rows ({@code bands * 2 * stride * w * ic}), bands = {@link #bandsPerTask}, and a block's
- * pixels and a two-pass transform's temporary ({@code 4 * L}, {@code 16 * L}): {@link
- * #scratchFloats}.
+ * <p>Scratch, in floats, with r the largest sub-filter size (phase 0's) and P = (m + r - 1)^2 its
+ * points: the staged rows ({@code (r + m * bands + stride - 2) * stageW * roundUp(oc, L)}, stageW
+ * about {@code w / stride + r + m - 1}), the transformed windows of a group ({@code P * GROUP *
+ * roundUp(oc, L)}), their GEMM results ({@code P * GROUP * NB}), a row of out_backprop as read
+ * ({@code ow * oc}), the task's result rows ({@code bands * m * stride * w * ic}), bands = {@link
+ * Split#bands}, and a block's pixels and a two-pass transform's temporary ({@code m * m * L},
+ * {@code P * L}): {@link #scratchFloats}.
  */
 final class WinogradWorker {
   /** Blocks transformed and multiplied together at most: five block tiles of 6 per GEMM. */
   static final int GROUP = 30;
   /**
    * Blocks a task gathers per phase column at least, from several bands when a band has fewer (S4:
-   * 8): each chunk of the packed filter is read once per GEMM, so a GEMM of few blocks streams it
-   * for little work.
+   * 4 blocks of 4x4, 16 in its image): each chunk of the packed filter is read once per GEMM, so a
+   * GEMM of few blocks streams it for little work.
    */
   static final int MIN_BLOCKS = 24;
-  /** Bands a task computes at least: four bands stage r + 7 rows for their 8 * stride result rows, one r + 1 for 2 * stride. */
+  /** Bands a task computes at least: four bands of side 2 stage r + 7 rows for their 8 * stride result rows, one r + 1 for 2 * stride. */
   static final int MIN_BANDS = 4;
 
   private final Plan p;
@@ -41,20 +41,22 @@ final class WinogradWorker {
   private final Tensor dyT;
   private final Tensor dxT;
   private final int s;
+  /** Result pixels a side of a block: {@link Winograd#side}. */
+  private final int side;
   /** Out_backprop column of staged pixel 0, and staged pixels per row: every window of every phase column. */
   private final int oxFirst;
   private final int stageW;
   /** Out channels per staged pixel and transformed window: oc rounded up to a vector. */
   private final int ocp;
-  /** Bands per task: {@link #bandsPerTask}. */
+  /** Bands per task: {@link Split#bands}. */
   private final int bandsPerTask;
   private final float[] stage;
   private final float[] row;
   private final float[] v;
   private final float[] m;
   private final float[] out;
-  private final float[] block = new float[4 * L];
-  private final float[] tmp = new float[16 * L];
+  private final float[] block;
+  private final float[] tmp;
   private final int[] ao = new int[RowWorker.TILE];
   /** The staged offset of each block's window in the group. */
   private final int[] windows = new int[GROUP];
@@ -64,7 +66,7 @@ final class WinogradWorker {
   private double stagedMax;
 
   /**
-   * A worker for tasks of {@code bandsPerTask} bands ({@link #bandsPerTask(Plan, int)}); with {@code
+   * A worker for tasks of {@code bandsPerTask} bands ({@link #split}); with {@code
    * findsMax}, it keeps the largest magnitude of what it stages ({@link #stagedMax()}).
    */
   WinogradWorker(Plan p, Winograd.Packed f, Tensor dyT, Tensor dxT, int bandsPerTask, boolean findsMax) {
@@ -73,6 +75,7 @@ final class WinogradWorker {
     this.dyT = dyT;
     this.dxT = dxT;
     this.s = p.sh;
+    this.side = Winograd.side(p);
     int[] span = stageSpan(p);
     this.oxFirst = span[0];
     this.stageW = span[1] - span[0];
@@ -82,7 +85,9 @@ final class WinogradWorker {
     this.row = Scratch.floats(Scratch.Slot.WINOGRAD_ROW, p.ow * p.oc);
     this.v = new float[Winograd.points(p, 0) * GROUP * ocp];
     this.m = new float[Winograd.points(p, 0) * GROUP * NB];
-    this.out = Scratch.floats(Scratch.Slot.WINOGRAD_RESULT, bandsPerTask * 2 * s * p.w * p.ic);
+    this.out = Scratch.floats(Scratch.Slot.WINOGRAD_RESULT, bandsPerTask * side * s * p.w * p.ic);
+    this.block = new float[side * side * L];
+    this.tmp = new float[Winograd.points(p, 0) * L];
     this.findsMax = findsMax;
   }
 
@@ -104,21 +109,37 @@ final class WinogradWorker {
   }
 
   /**
-   * Bands a task computes on {@code threads} threads: {@link #maxBandsPerTask}, fewer when that
-   * would leave threads idle at the end ({@link WorkPool#grain}; S1 on 16 threads: 56 tasks of 4
-   * bands, 0.875 of the threads' time, or 80 of 3). The results do not depend on it.
+   * How a call's work is cut into tasks: {@code bands} bands of one image each, and with {@code
+   * phaseRows} one task per phase row of them; {@code tasks} in all.
    */
-  static int bandsPerTask(Plan p, int threads) {
+  record Split(int bands, boolean phaseRows, long tasks) {}
+
+  /**
+   * The split on {@code threads} threads: tasks of {@link #maxBandsPerTask} bands, fewer when that
+   * would leave threads idle at the end ({@link WorkPool#grain}; S1 on 16 threads: 56 tasks of 4
+   * bands, 0.875 of the threads' time, or 80 of 3); with stride 2, one task per phase row where
+   * whole bands cannot keep the threads busy (S4's 64 bands of 4x4 blocks on 15 threads: 0.85 of
+   * their time, 128 half bands 0.95). Each task stages all of its bands' out_backprop rows. The
+   * results do not depend on the split.
+   */
+  static Split split(Plan p, int threads) {
     int bands = bands(p);
-    return WorkPool.grain(maxBandsPerTask(p), threads, n -> (long) p.batch * ((bands + n - 1) / n));
+    int whole = WorkPool.grain(maxBandsPerTask(p), threads, n -> (long) p.batch * ((bands + n - 1) / n));
+    Split split = new Split(whole, false, (long) p.batch * ((bands + whole - 1) / whole));
+    if (p.sh == 1 || WorkPool.balance(split.tasks, threads) >= WorkPool.MIN_BALANCE) {
+      return split;
+    }
+    int halves = WorkPool.grain(maxBandsPerTask(p), threads, n -> (long) p.batch * p.sh * ((bands + n - 1) / n));
+    Split rows = new Split(halves, true, (long) p.batch * p.sh * ((bands + halves - 1) / halves));
+    return WorkPool.balance(rows.tasks, threads) > WorkPool.balance(split.tasks, threads) ? rows : split;
   }
 
   /**
-   * Out_backprop rows a task stages: the ry + 1 of a band's windows (phase row 0 has the largest
-   * ry), 2 more per further band, and one more with stride 2, whose two phase rows start one row apart.
+   * Out_backprop rows a task stages: the m + ry - 1 of a band's windows (phase row 0 has the largest
+   * ry), m more per further band, and one more with stride 2, whose two phase rows start one row apart.
    */
   private static int stagedRows(Plan p, int bandsPerTask) {
-    return Winograd.sub(p, 0) + 1 + 2 * (bandsPerTask - 1) + (p.sh - 1);
+    return Winograd.sub(p, 0) - 1 + Winograd.side(p) * bandsPerTask + (p.sh - 1);
   }
 
   /** Scratch floats of one worker at most (see the class comment). */
@@ -126,8 +147,9 @@ final class WinogradWorker {
     int[] span = stageSpan(p);
     long ocp = roundUp(p.oc);
     long points = Winograd.points(p, 0);
+    long side = Winograd.side(p);
     return (long) stagedRows(p, maxBandsPerTask(p)) * (span[1] - span[0]) * ocp + points * GROUP * ocp + points * GROUP * NB
-        + (long) p.ow * p.oc + (long) maxBandsPerTask(p) * 2 * p.sh * p.w * p.ic + 4L * L + 16L * L;
+        + (long) p.ow * p.oc + (long) maxBandsPerTask(p) * side * p.sh * p.w * p.ic + side * side * L + points * L;
   }
 
   private static int roundUp(int oc) {
@@ -139,10 +161,11 @@ final class WinogradWorker {
     return Math.floorMod(px - p.padLeft, p.sh);
   }
 
-  /** Blocks (pairs of result columns) of phase column px. */
+  /** Blocks (runs of {@link Winograd#side} result columns) of phase column px. */
   private static int blocksX(Plan p, int px) {
     int xs = firstX(p, px);
-    return xs >= p.w ? 0 : ((p.w - xs + p.sh - 1) / p.sh + 1) / 2;
+    int m = Winograd.side(p);
+    return xs >= p.w ? 0 : ((p.w - xs + p.sh - 1) / p.sh + m - 1) / m;
   }
 
   /** The out_backprop column the first block of phase column px reads through its sub-filter's first tap. */
@@ -157,15 +180,16 @@ final class WinogradWorker {
     for (int px = 0; px < p.sh; px++) {
       if (blocksX(p, px) > 0) {
         from = Math.min(from, firstOx(p, px) - (Winograd.sub(p, px) - 1));
-        to = Math.max(to, firstOx(p, px) + 2 * blocksX(p, px));
+        to = Math.max(to, firstOx(p, px) + Winograd.side(p) * blocksX(p, px));
       }
     }
     return new int[] {from, to};
   }
 
-  /** Bands of {@code 2 * stride} result rows per image. */
+  /** Bands of {@code m * stride} result rows per image, m = {@link Winograd#side}. */
   static int bands(Plan p) {
-    return (p.h + 2 * p.sh - 1) / (2 * p.sh);
+    int rows = Winograd.side(p) * p.sh;
+    return (p.h + rows - 1) / rows;
   }
 
   /**
@@ -175,6 +199,7 @@ final class WinogradWorker {
    */
   private static long stagedRowSpan(Plan p, int yStart, int yEnd) {
     int s = p.sh;
+    int m = Winograd.side(p);
     int oyLo = Integer.MAX_VALUE;
     int oyHi = Integer.MIN_VALUE;
     for (int py = 0; py < s; py++) {
@@ -182,7 +207,7 @@ final class WinogradWorker {
       if (y0 < yEnd) {
         int oy0 = (y0 + p.padTop - py) / s;
         oyLo = Math.min(oyLo, oy0 - (Winograd.sub(p, py) - 1));
-        oyHi = Math.max(oyHi, oy0 + 2 * ((yEnd - y0 + 2 * s - 1) / (2 * s)));
+        oyHi = Math.max(oyHi, oy0 + m * ((yEnd - y0 + m * s - 1) / (m * s)));
       }
     }
     return (long) oyLo << 32 | (oyHi & 0xffffffffL);
@@ -200,8 +225,9 @@ final class WinogradWorker {
       return false;
     }
     int covered = 0; // out_backprop rows [0, covered) are staged by the tasks so far
-    for (int yStart = 0; yStart < p.h && covered < p.oh; yStart += 2 * p.sh * bandsPerTask) {
-      long rows = stagedRowSpan(p, yStart, Math.min(p.h, yStart + 2 * p.sh * bandsPerTask));
+    int taskRows = Winograd.side(p) * p.sh * bandsPerTask;
+    for (int yStart = 0; yStart < p.h && covered < p.oh; yStart += taskRows) {
+      long rows = stagedRowSpan(p, yStart, Math.min(p.h, yStart + taskRows));
       if ((int) (rows >> 32) > covered) {
         return false;
       }
@@ -210,23 +236,32 @@ final class WinogradWorker {
     return covered >= p.oh;
   }
 
+  /** Computes task {@code t} of {@code split}: its image, bands and phase rows. */
+  void task(Split split, int t) {
+    int perImage = (int) (split.tasks / p.batch);
+    int rowTasks = split.phaseRows ? s : 1;
+    int py = t % rowTasks;
+    task(t / perImage, t % perImage / rowTasks, split.phaseRows ? py : 0, split.phaseRows ? py + 1 : s);
+  }
+
   /**
-   * Computes the result rows of task {@code task} of image {@code b}: bands {@code [task * n, task *
-   * n + n)} of {@code 2 * stride} rows (those inside), n = {@link #bandsPerTask}.
+   * Computes the result rows of phase rows {@code [pyFrom, pyEnd)} of task {@code task} of image
+   * {@code b}: bands {@code [task * n, task * n + n)} of {@code side * stride} rows (those inside), n =
+   * {@link Split#bands}.
    */
-  void task(int b, int task) {
-    int yStart = 2 * s * bandsPerTask * task;
-    int yEnd = Math.min(p.h, yStart + 2 * s * bandsPerTask);
+  private void task(int b, int task, int pyFrom, int pyEnd) {
+    int yStart = side * s * bandsPerTask * task;
+    int yEnd = Math.min(p.h, yStart + side * s * bandsPerTask);
     long span = stagedRowSpan(p, yStart, yEnd);
     int oyLo = (int) (span >> 32);
     int oyHi = (int) span;
     stageRows(b, oyLo, oyHi - oyLo);
-    for (int py = 0; py < s; py++) {
+    for (int py = pyFrom; py < pyEnd; py++) {
       int y0 = yStart + Math.floorMod(py - p.padTop, s);
       if (y0 >= yEnd) {
         continue;
       }
-      int nb = (yEnd - y0 + 2 * s - 1) / (2 * s); // bands whose phase row starts inside
+      int nb = (yEnd - y0 + side * s - 1) / (side * s); // bands whose phase row starts inside
       int rowBase = (y0 + p.padTop - py) / s - (Winograd.sub(p, py) - 1) - oyLo;
       for (int px = 0; px < s; px++) {
         phaseColumn(py * s + px, y0 - yStart, nb, firstX(p, px), blocksX(p, px),
@@ -234,14 +269,17 @@ final class WinogradWorker {
       }
     }
     for (int y = yStart; y < yEnd; y++) {
-      PixelRows.store(p, out, (y - yStart) * p.w * p.ic, dxT, b, y);
+      int py = Math.floorMod(y + p.padTop, s);
+      if (py >= pyFrom && py < pyEnd) {
+        PixelRows.store(p, out, (y - yStart) * p.w * p.ic, dxT, b, y);
+      }
     }
   }
 
   /**
    * The blocks of one phase column over {@code nb} bands: block (k, t) has its results at task rows
-   * {@code yRel + 2 * s * k + s * a} (those below {@code rowsEnd}) and columns {@code x0 + s * (2 *
-   * t + bx)}, its window at staged pixel {@code q0 + 2 * k * stageW + 2 * t}.
+   * {@code yRel + side * s * k + s * a} (those below {@code rowsEnd}) and columns {@code x0 + s *
+   * (side * t + bx)}, its window at staged pixel {@code q0 + side * (k * stageW + t)}.
    */
   private void phaseColumn(int phase, int yRel, int nb, int x0, int blocksPerBand, int q0, int rowsEnd) {
     int ry = Winograd.sub(p, phase / s);
@@ -256,33 +294,33 @@ final class WinogradWorker {
       int nt = Math.min(size, total - i0);
       for (int t = 0; t < nt; t++) {
         int k = (i0 + t) / blocksPerBand;
-        int src = (2 * k * stageW + q0 + 2 * ((i0 + t) % blocksPerBand)) * ocp;
+        int src = (side * (k * stageW + (i0 + t) % blocksPerBand) + q0) * ocp;
         windows[t] = src;
         if (staged) {
           continue;
-        } else if (ry == 3 && rx == 3) {
+        } else if (side == 2 && ry == 3 && rx == 3) {
           WinogradTransforms.input4(stage, src, stageW, ocp, v, t * ocp, pointStride, ocp);
-        } else if (ry == 2 && rx == 2) {
+        } else if (side == 2 && ry == 2 && rx == 2) {
           WinogradTransforms.input3(stage, src, stageW, ocp, v, t * ocp, pointStride, ocp);
         } else {
-          WinogradSeparable.input(ry, rx, stage, src, stageW, ocp, v, t * ocp, pointStride, ocp, tmp);
+          WinogradSeparable.input(side, ry, rx, stage, src, stageW, ocp, v, t * ocp, pointStride, ocp, tmp);
         }
       }
       for (int cb = 0; cb < f.blocks; cb++) {
         multiply(phase, nt, cb, staged);
         int width = Math.min(NB, p.fid - cb * NB);
         for (int t = 0; t < nt; t++) {
-          int y = yRel + 2 * s * ((i0 + t) / blocksPerBand);
-          int rows = y + s < rowsEnd ? 2 : 1;
-          int x = x0 + s * 2 * ((i0 + t) % blocksPerBand);
-          boolean inside = rows == 2 && x + s < p.w;
+          int y = yRel + side * s * ((i0 + t) / blocksPerBand);
+          int rows = Math.min(side, (rowsEnd - y + s - 1) / s);
+          int x = x0 + s * side * ((i0 + t) % blocksPerBand);
+          boolean inside = rows == side && x + s * (side - 1) < p.w;
           for (int h = 0; h < width; h += L) {
             int c = cb * NB + h;
             int mAt = t * NB + h;
             if (width - h >= L && inside) {
               transformOut(ry, rx, mAt, out, (y * p.w + x) * p.ic + c, s * p.w * p.ic, s * p.ic);
             } else {
-              transformOut(ry, rx, mAt, block, 0, 2 * L, L);
+              transformOut(ry, rx, mAt, block, 0, side * L, L);
               writeBlock(y, rows, x, c, Math.min(L, width - h));
             }
           }
@@ -292,12 +330,12 @@ final class WinogradWorker {
   }
 
   private void transformOut(int ry, int rx, int mAt, float[] y, int y0, int rowStride, int pix) {
-    if (ry == 3 && rx == 3) {
+    if (side == 2 && ry == 3 && rx == 3) {
       WinogradTransforms.output4(m, mAt, GROUP * NB, y, y0, rowStride, pix);
-    } else if (ry == 2 && rx == 2) {
+    } else if (side == 2 && ry == 2 && rx == 2) {
       WinogradTransforms.output3(m, mAt, GROUP * NB, y, y0, rowStride, pix);
     } else {
-      WinogradSeparable.output(ry, rx, m, mAt, GROUP * NB, y, y0, rowStride, pix, tmp);
+      WinogradSeparable.output(side, ry, rx, m, mAt, GROUP * NB, y, y0, rowStride, pix, tmp);
     }
   }
 
@@ -315,7 +353,7 @@ final class WinogradWorker {
     int base = Winograd.pointBase(p, phase);
     for (int k = 0; k < points; k++) {
       int bo = ((base + k) * f.blocks + cb) * p.oc * NB;
-      int point = staged ? (k / 2 * stageW + k % 2) * ocp : k * GROUP * ocp;
+      int point = staged ? (k / side * stageW + k % side) * ocp : k * GROUP * ocp;
       for (int c0 = 0; c0 < p.oc; c0 += kc) {
         int kl = Math.min(kc, p.oc - c0);
         for (int t = 0; t < nt; t += RowWorker.TILE) {
@@ -338,8 +376,8 @@ final class WinogradWorker {
   /** Copies the pixels of {@link #block} inside the image ({@code width} channels from {@code c}) to the result band. */
   private void writeBlock(int yRel, int rows, int x, int c, int width) {
     for (int a = 0; a < rows; a++) {
-      for (int bx = 0; bx < 2 && x + s * bx < p.w; bx++) {
-        System.arraycopy(block, (a * 2 + bx) * L, out, ((yRel + s * a) * p.w + x + s * bx) * p.ic + c, width);
+      for (int bx = 0; bx < side && x + s * bx < p.w; bx++) {
+        System.arraycopy(block, (a * side + bx) * L, out, ((yRel + s * a) * p.w + x + s * bx) * p.ic + c, width);
       }
     }
   }

@@ -29,9 +29,9 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Winograd F(2x2, 3x3) and, per stride phase, F(2x2, ry x rx): which problems take it, that its results
- * match the reference on awkward problems, that the transforms compute the 2x2 correlation of a
- * window for every sub-filter size, and that out_backprop values it cannot take safely send the whole call to the direct
+ * Winograd F(2x2, 3x3) and, per stride phase, F(m x m, ry x rx): which problems take it and with
+ * which block side m, that its results match the reference on awkward problems, that the transforms
+ * compute the m x m correlation of a window for every block side and sub-filter size, and that out_backprop values it cannot take safely send the whole call to the direct
  * tiles. (Its results against the reference, over awkward shapes, layouts and dtypes, and their
  * independence of the thread count: SimdKernelTest.)
  */
@@ -144,6 +144,15 @@ class WinogradTest {
     assertFalse(SimdBackpropInputKernel.strategy(op(56, 56, 64, 3, 64, 1, 1, DType.FLOAT64)).startsWith("winograd"));
   }
 
+  /** Blocks of 4x4 where no phase has more than 2 taps a side (F(4, 2)), of 2x2 where one has 3. */
+  @Test
+  void takesBlocksOfFourWhereNoPhaseHasMoreThanTwoTapsASide() {
+    for (int[] c : new int[][] {{3, 2, 4}, {4, 2, 4}, {2, 1, 4}, {3, 1, 2}, {5, 2, 2}, {6, 2, 2}}) {
+      Plan p = new Plan(op(28, 28, 16, c[0], 16, c[1], 1, DType.FLOAT32));
+      assertEquals(c[2], Winograd.side(p), c[0] + "x" + c[0] + " at stride " + c[1]);
+    }
+  }
+
   /** The transforms on one 4x4 window and one filter, lane by lane, against the 2x2 correlation in double. */
   @Test
   void transformsComputeTheCorrelationOfAWindow() {
@@ -197,16 +206,17 @@ class WinogradTest {
   }
 
   /**
-   * The transforms of sub-filters of ry x rx taps (1 to 3 each), lane by lane, against the
-   * ry x rx correlation of a (ry + 1) x (rx + 1) window in double.
+   * The transforms of blocks of side 2 for sub-filters of ry x rx taps (1 to 3 each) and of side 4
+   * (1 or 2 each), lane by lane, against the ry x rx correlation of a (side + ry - 1) x (side + rx
+   * - 1) window in double.
    */
-  @ParameterizedTest(name = "{0}x{1} taps")
+  @ParameterizedTest(name = "side {0}, {1}x{2} taps")
   @MethodSource("subFilterSizes")
-  void separableTransformsComputeTheCorrelationOfAWindow(int ry, int rx) {
+  void separableTransformsComputeTheCorrelationOfAWindow(int side, int ry, int rx) {
     int lanes = F32Tiles.L;
-    int ny = ry + 1;
-    int nx = rx + 1;
-    SplittableRandom rnd = new SplittableRandom(ry * 4 + rx);
+    int ny = side + ry - 1;
+    int nx = side + rx - 1;
+    SplittableRandom rnd = new SplittableRandom(side * 16 + ry * 4 + rx);
     float[] d = new float[ny * nx * lanes]; // window (i, j) at (i * nx + j) * lanes
     float[] g = new float[ry * rx * F32Tiles.NB]; // tap (i, j) of lane l at (i * rx + j) * NB + l
     for (int i = 0; i < d.length; i++) {
@@ -215,19 +225,19 @@ class WinogradTest {
     for (int i = 0; i < g.length; i++) {
       g[i] = (float) rnd.nextDouble(-1, 1);
     }
-    float[] tmp = new float[16 * lanes];
+    float[] tmp = new float[ny * nx * lanes];
     float[] v = new float[ny * nx * lanes];
-    WinogradSeparable.input(ry, rx, d, 0, nx, lanes, v, 0, lanes, lanes, tmp);
+    WinogradSeparable.input(side, ry, rx, d, 0, nx, lanes, v, 0, lanes, lanes, tmp);
     float[] u = new float[ny * nx * lanes];
-    WinogradSeparable.filter(ry, rx, g, 0, u, 0, lanes, tmp);
+    WinogradSeparable.filter(side, ry, rx, g, 0, u, 0, lanes, tmp);
     float[] m = new float[ny * nx * lanes];
     for (int i = 0; i < m.length; i++) {
       m[i] = v[i] * u[i];
     }
-    float[] y = new float[4 * lanes];
-    WinogradSeparable.output(ry, rx, m, 0, lanes, y, 0, 2 * lanes, lanes, tmp);
-    for (int a = 0; a < 2; a++) {
-      for (int b = 0; b < 2; b++) {
+    float[] y = new float[side * side * lanes];
+    WinogradSeparable.output(side, ry, rx, m, 0, lanes, y, 0, side * lanes, lanes, tmp);
+    for (int a = 0; a < side; a++) {
+      for (int b = 0; b < side; b++) {
         for (int l = 0; l < lanes; l++) {
           double want = 0;
           for (int i = 0; i < ry; i++) {
@@ -235,7 +245,7 @@ class WinogradTest {
               want += (double) d[((a + i) * nx + b + j) * lanes + l] * g[(i * rx + j) * F32Tiles.NB + l];
             }
           }
-          assertEquals(want, y[(a * 2 + b) * lanes + l], 1e-5, "y(" + a + ", " + b + ") lane " + l);
+          assertEquals(want, y[(a * side + b) * lanes + l], 1e-5, "y(" + a + ", " + b + ") lane " + l);
         }
       }
     }
@@ -243,12 +253,42 @@ class WinogradTest {
 
   static Stream<Arguments> subFilterSizes() {
     List<Arguments> list = new ArrayList<>();
-    for (int ry = 1; ry <= 3; ry++) {
-      for (int rx = 1; rx <= 3; rx++) {
-        list.add(Arguments.of(ry, rx));
+    for (int side : new int[] {2, 4}) {
+      for (int ry = 1; ry <= (side == 2 ? 3 : 2); ry++) {
+        for (int rx = 1; rx <= (side == 2 ? 3 : 2); rx++) {
+          list.add(Arguments.of(side, ry, rx));
+        }
       }
     }
     return list.stream();
+  }
+
+  /**
+   * Where whole bands would leave threads idle, each phase row of them is a task of its own: the
+   * same bits as whole bands on one thread, for 4x4 blocks (3x3 and 4x4 at stride 2) and 2x2 (5x5),
+   * with blocks cut by the image's edges.
+   */
+  @Test
+  void tasksOfOnePhaseRowGiveTheBitsOfWholeBands() {
+    for (int f : new int[] {3, 4, 5}) {
+      Conv2dBackpropInput op = op(13, 15, 24, f, 40, 2, 1, DType.FLOAT32);
+      Plan p = new Plan(op);
+      int threads = java.util.stream.IntStream.rangeClosed(2, 16).filter(t -> WinogradWorker.split(p, t).phaseRows())
+          .findFirst().orElseThrow(() -> new AssertionError(f + "x" + f + ": no thread count splits phase rows"));
+      assertFalse(WinogradWorker.split(p, 1).phaseRows());
+      SplittableRandom rnd = new SplittableRandom(f);
+      Tensor w = random(op.filterShape(), rnd, null);
+      Tensor dy = random(op.outBackpropShape(), rnd, null);
+      float[][] results = new float[2][];
+      for (int i = 0; i < 2; i++) {
+        try (WorkPool pool = new WorkPool(i == 0 ? 1 : threads)) {
+          Tensor out = Tensor.zeros(op.dtype(), op.inputShape());
+          KERNEL.compute(op, w, dy, out, pool);
+          results[i] = out.float32Data();
+        }
+      }
+      assertArrayEquals(results[0], results[1], f + "x" + f);
+    }
   }
 
   /** One result with Winograd allowed or not ({@code convgrad.winograd}). */
@@ -355,7 +395,7 @@ class WinogradTest {
             DType.FLOAT32, Shape.of(c[0], o, o, c[4]), DType.FLOAT32, ConvParams.of(b -> b.strides(s).padding(padding)));
         Plan p = new Plan(op);
         for (int threads = 1; threads <= 64; threads *= 2) {
-          assertTrue(WinogradWorker.stagesAll(p, WinogradWorker.bandsPerTask(p, threads)), op + " on " + threads + " threads");
+          assertTrue(WinogradWorker.stagesAll(p, WinogradWorker.split(p, threads).bands()), op + " on " + threads + " threads");
         }
       }
     }
@@ -372,7 +412,7 @@ class WinogradTest {
         Shape.of(1, 10, 10, 8), DType.FLOAT32,
         ConvParams.of(b -> b.padding(Padding.EXPLICIT).explicitPaddings(new long[] {0, 0, 5, 1, 5, 1, 0, 0})));
     Plan p = new Plan(op);
-    assertFalse(WinogradWorker.stagesAll(p, WinogradWorker.bandsPerTask(p, 2)));
+    assertFalse(WinogradWorker.stagesAll(p, WinogradWorker.split(p, 2).bands()));
     SplittableRandom rnd = new SplittableRandom(6);
     Tensor w = Tensor.fromDoubles(op.dtype(), op.filterShape(), values(op.filterShape(), rnd));
     double[] dy = values(op.outBackpropShape(), rnd);

@@ -58,11 +58,11 @@ class WorkSplitTest {
         continue;
       }
       for (int threads = 1; threads <= 16; threads++) {
-        int bands = WinogradWorker.bandsPerTask(p, threads);
-        long tasks = (long) p.batch * ((WinogradWorker.bands(p) + bands - 1) / bands);
-        double balance = WorkPool.balance(tasks, threads);
-        assertTrue(balance >= WorkPool.MIN_BALANCE, b.name() + " on " + threads + " threads: " + tasks + " tasks of "
-            + bands + " bands, balance " + balance);
+        WinogradWorker.Split split = WinogradWorker.split(p, threads);
+        int perBands = (WinogradWorker.bands(p) + split.bands() - 1) / split.bands();
+        assertEquals((long) p.batch * perBands * (split.phaseRows() ? p.sh : 1), split.tasks(), b.name());
+        double balance = WorkPool.balance(split.tasks(), threads);
+        assertTrue(balance >= WorkPool.MIN_BALANCE, b.name() + " on " + threads + " threads: " + split + ", balance " + balance);
       }
     }
   }
@@ -72,7 +72,9 @@ class WorkSplitTest {
     for (Problem b : BENCHMARKS) {
       Conv2dBackpropInput op = b.op();
       Plan p = new Plan(op);
-      assertEquals(WinogradWorker.maxBandsPerTask(p), WinogradWorker.bandsPerTask(p, 1), b.name());
+      assertEquals(new WinogradWorker.Split(WinogradWorker.maxBandsPerTask(p), false,
+          (long) b.n() * ((WinogradWorker.bands(p) + WinogradWorker.maxBandsPerTask(p) - 1) / WinogradWorker.maxBandsPerTask(p))),
+          WinogradWorker.split(p, 1), b.name());
       SimdBackpropInputKernel.DirectSplit one = SimdBackpropInputKernel.DirectSplit.of(op, p, 1);
       assertEquals(RowWorker.TILE * RowWorker.BATCH_TILES, one.pixels(), b.name());
       int maxRows = b.ic() <= 4 ? SimdBackpropInputKernel.MAX_PIXEL_BLOCK_ROWS : SimdBackpropInputKernel.MAX_BLOCK_ROWS;
