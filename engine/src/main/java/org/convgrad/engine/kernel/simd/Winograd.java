@@ -23,7 +23,7 @@ import org.jspecify.annotations.Nullable;
  * 3x3, 3x2, 2x3 and 2x2). Each m x m block of a phase is {@code Y = A^T [sum over co of U(ci, co) .
  * V(co)] A}, where {@code V = B^T d B} transforms the (m + ry - 1) x (m + rx - 1) window d of
  * out_backprop the block reads and {@code U = G g G^T} the rotated sub-filter g of (ci, co). The block
- * side m ({@link #side}) is 4 where no phase has more than 2 taps a side (S2, S4), else 2; phases of
+ * side m ({@link #side}) is 4 for 3x3 filters at stride 2 (S2: phases of 2x2, 2x1, 1x2 and 1x1 taps), else 2; phases of
  * mixed sizes and side 4 take their transforms from {@link WinogradSeparable}. The sum over co is
  * one independent GEMM per point of the transform, run on the block tiles: per 2x2 pixels, 16
  * multiply-adds instead of 36 for 3x3 taps, 9 instead of 16 for 2x2 (side 4: 6.25), 6 instead of 8
@@ -69,12 +69,15 @@ final class Winograd {
   }
 
   /**
-   * Result pixels a side of a block: 4 where phase 0, which has the most taps, has 2 a side (F(4,
-   * 2) does 25 multiply-adds per 16 pixels of a 2x2 phase where F(2, 2) does 36), 2 where it has 3
-   * (F(4, 3)'s points 2 and -2 would scale its rounding error past the direct kernels' tolerance).
+   * Result pixels a side of a block: 4 where phase 0, which has the most taps, has 2 a side and
+   * phase 1 one (3x3 at stride 2, S2: F(4, 2) does 25 multiply-adds per 16 pixels of a 2x2 phase
+   * where F(2, 2) does 36, 81 against 100 over S2's four phases), else 2. F(4, 3)'s points 2 and -2
+   * would scale its rounding error past the direct kernels' tolerance. S4 (4x4 at stride 2, every
+   * phase 2x2) ran no faster on side 4 with its filter packed once, and slower packing it in each
+   * call: its transformed filter grows from 4.7 to 13 MB, read once per image.
    */
   static int side(Plan p) {
-    return sub(p, 0) == 2 ? 4 : 2;
+    return sub(p, 0) == 2 && p.sh == 2 && sub(p, 1) == 1 ? 4 : 2;
   }
 
   /** Points of the transform of a phase, one GEMM each: (m + ry - 1) * (m + rx - 1), m = {@link #side}. */

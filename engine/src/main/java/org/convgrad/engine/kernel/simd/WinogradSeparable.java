@@ -11,7 +11,7 @@ import jdk.incubator.vector.FloatVector;
  * Winograd's transforms for a phase as F(m, ry) along y times F(m, rx) along x, m the block side:
  * each dimension of an m-pixel block has m + r - 1 points. Block side 2 takes sub-filters of 1 to 3
  * taps (a 5x5 filter at stride 2 has phases of 3x3, 3x2, 2x3 and 2x2 taps), side 4 of 1 or 2 (a 3x3
- * filter at stride 2: 2x2, 2x1, 1x2 and 1x1; 4x4: all 2x2). The 2D transforms run as two passes of
+ * filter at stride 2: 2x2, 2x1, 1x2 and 1x1). The 2D transforms run as two passes of
  * 1D ones through {@code tmp} (at least as many vectors as the phase has points), in L-channel
  * vectors, or one where a dimension has one tap. Point (k, l) of a phase is {@code k * nx + l}, nx
  * = m + rx - 1, as in {@link Winograd}, whose uniform 3x3 and 2x2 cases of side 2 keep their

@@ -29,8 +29,8 @@ final class WinogradWorker {
   static final int GROUP = 30;
   /**
    * Blocks a task gathers per phase column at least, from several bands when a band has fewer (S4:
-   * 4 blocks of 4x4, 16 in its image): each chunk of the packed filter is read once per GEMM, so a
-   * GEMM of few blocks streams it for little work.
+   * 8): each chunk of the packed filter is read once per GEMM, so a GEMM of few blocks streams it
+   * for little work.
    */
   static final int MIN_BLOCKS = 24;
   /** Bands a task computes at least: four bands of side 2 stage r + 7 rows for their 8 * stride result rows, one r + 1 for 2 * stride. */
@@ -118,8 +118,8 @@ final class WinogradWorker {
    * The split on {@code threads} threads: tasks of {@link #maxBandsPerTask} bands, fewer when that
    * would leave threads idle at the end ({@link WorkPool#grain}; S1 on 16 threads: 56 tasks of 4
    * bands, 0.875 of the threads' time, or 80 of 3); with stride 2, one task per phase row where
-   * whole bands cannot keep the threads busy (S4's 64 bands of 4x4 blocks on 15 threads: 0.85 of
-   * their time, 128 half bands 0.95). Each task stages all of its bands' out_backprop rows. The
+   * whole bands cannot keep the threads busy (S2's 56 bands of 4x4 blocks on 9 threads: 0.89 of
+   * their time, 112 half bands 0.96). Each task stages all of its bands' out_backprop rows. The
    * results do not depend on the split.
    */
   static Split split(Plan p, int threads) {

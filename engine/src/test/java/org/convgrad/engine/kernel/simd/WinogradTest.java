@@ -144,10 +144,10 @@ class WinogradTest {
     assertFalse(SimdBackpropInputKernel.strategy(op(56, 56, 64, 3, 64, 1, 1, DType.FLOAT64)).startsWith("winograd"));
   }
 
-  /** Blocks of 4x4 where no phase has more than 2 taps a side (F(4, 2)), of 2x2 where one has 3. */
+  /** Blocks of 4x4 (F(4, 2)) for 3x3 filters at stride 2, whose phases have 2 taps a side or 1; else of 2x2. */
   @Test
-  void takesBlocksOfFourWhereNoPhaseHasMoreThanTwoTapsASide() {
-    for (int[] c : new int[][] {{3, 2, 4}, {4, 2, 4}, {2, 1, 4}, {3, 1, 2}, {5, 2, 2}, {6, 2, 2}}) {
+  void takesBlocksOfFourForThreeByThreeFiltersAtStrideTwo() {
+    for (int[] c : new int[][] {{3, 2, 4}, {4, 2, 2}, {2, 1, 2}, {3, 1, 2}, {5, 2, 2}, {6, 2, 2}}) {
       Plan p = new Plan(op(28, 28, 16, c[0], 16, c[1], 1, DType.FLOAT32));
       assertEquals(c[2], Winograd.side(p), c[0] + "x" + c[0] + " at stride " + c[1]);
     }
