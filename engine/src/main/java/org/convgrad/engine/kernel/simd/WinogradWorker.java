@@ -349,7 +349,7 @@ final class WinogradWorker {
     float[] a = staged ? stage : v;
     int points = Winograd.points(p, phase);
     Arrays.fill(m, 0, points * GROUP * NB, 0f);
-    int kc = 256; // out channels per tile call: 16 KiB of packed filter, as the direct block tiles
+    int kc = 256; // out channels per tile call, as the direct block tiles: 16 KiB of packed filter with 256-bit vectors
     int base = Winograd.pointBase(p, phase);
     for (int k = 0; k < points; k++) {
       int bo = ((base + k) * f.blocks + cb) * p.oc * NB;
