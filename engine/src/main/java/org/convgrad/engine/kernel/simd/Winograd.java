@@ -56,7 +56,7 @@ final class Winograd {
         && p.fh == p.fw && sub(p, 0) >= 2 && sub(p, 0) <= 3
         && p.fid >= 8 && p.oc >= 8
         // Its packed filter and a worker's scratch are int-indexed arrays.
-        && (long) totalPoints(p) * ((p.fid + NB - 1) / NB) * p.oc * NB <= Shape.MAX_ELEMENTS
+        && (long) filterBase(p, p.sh * p.sh) * ((p.fid + NB - 1) / NB) * p.oc * NB <= Shape.MAX_ELEMENTS
         && WinogradWorker.scratchFloats(p) <= Shape.MAX_ELEMENTS;
   }
 
@@ -86,23 +86,42 @@ final class Winograd {
     return (m + sub(p, phase / p.sh) - 1) * (m + sub(p, phase % p.sh) - 1);
   }
 
-  /** The points of the phases before {@code phase}: where its packed filter starts. */
-  static int pointBase(Plan p, int phase) {
+  /**
+   * Points of a phase's transformed filter: as {@link #points}, but one for a dimension of one tap,
+   * whose G repeats the tap at every point (S2's phases keep 25, 5, 5 and 1 where their GEMMs have
+   * 25, 20, 20 and 16): the GEMMs of those points share it ({@link #filterPoint}).
+   */
+  static int filterPoints(Plan p, int phase) {
+    return filterSide(p, sub(p, phase / p.sh)) * filterSide(p, sub(p, phase % p.sh));
+  }
+
+  /** The filter point of the phase's point k (its GEMM's packed filter). */
+  static int filterPoint(Plan p, int phase, int k) {
+    int rx = sub(p, phase % p.sh);
+    int nx = side(p) + rx - 1;
+    int fy = sub(p, phase / p.sh) == 1 ? 0 : k / nx;
+    int fx = rx == 1 ? 0 : k % nx;
+    return fy * filterSide(p, rx) + fx;
+  }
+
+  private static int filterSide(Plan p, int r) {
+    return r == 1 ? 1 : side(p) + r - 1;
+  }
+
+  /** The filter points of the phases before {@code phase}: where its packed filter starts. */
+  static int filterBase(Plan p, int phase) {
     int sum = 0;
     for (int q = 0; q < phase; q++) {
-      sum += points(p, q);
+      sum += filterPoints(p, q);
     }
     return sum;
   }
 
-  static int totalPoints(Plan p) {
-    return pointBase(p, p.sh * p.sh);
-  }
-
   /**
-   * The filter transformed and packed for the block tiles: for each phase, point, in-channel block
-   * cb of {@link F32Tiles#NB} and out channel co, the NB in channels ({@code
-   * [phase][point][cb][co][NB]}, zero past fid; phase q starts at point {@link #pointBase}); and the
+   * The filter transformed and packed for the block tiles: for each phase, filter point ({@link
+   * #filterPoints}), in-channel block cb of {@link F32Tiles#NB} and out channel co, the NB in
+   * channels ({@code [phase][filter point][cb][co][NB]}, zero past fid; phase q starts at filter
+   * point {@link #filterBase}); and the
    * filter itself, from which the direct kernel's packing is made the first time a call needs it (a
    * call Winograd declines).
    */
@@ -144,7 +163,7 @@ final class Winograd {
     int s = p.sh;
     int blocks = (p.fid + NB - 1) / NB;
     int side = side(p);
-    float[] u = new float[totalPoints(p) * blocks * p.oc * NB];
+    float[] u = new float[filterBase(p, s * s) * blocks * p.oc * NB];
     // A task is one phase and in-channel block. Per group of CO_GROUP out channels, the sub-filter's
     // NB in channels of each tap are gathered into g, transformed as vectors and stored as whole
     // NB-float rows of u. HWIO holds a tap's in channels oc apart and their out channels side by
@@ -164,7 +183,7 @@ final class Winograd {
         int rx = sub(p, px);
         int cis = Math.min(NB, p.fid - cb * NB);
         int pointStep = blocks * p.oc * NB;
-        int base = pointBase(p, phase);
+        int base = filterBase(p, phase);
         Arrays.fill(g, 0f); // in channels past fid stay zero
         for (int co0 = 0; co0 < p.oc; co0 += CO_GROUP) {
           int n = Math.min(CO_GROUP, p.oc - co0);

@@ -17,9 +17,10 @@ import jdk.incubator.vector.FloatVector;
  * = m + rx - 1, as in {@link Winograd}, whose uniform 3x3 and 2x2 cases of side 2 keep their
  * one-pass code.
  *
- * <p>The 1D matrices: F(m, 1) is the identity on m points (G: the tap at every point); side 2 takes
- * points 0, 1, -1 and infinity, side 4 points 0, 1, -1, 2 and infinity (with B^T's rows scaled to
- * integers and G's by the inverse, so that the fractions fall on the filter, transformed once):
+ * <p>The 1D matrices: F(m, 1) is the identity on m points (G: the tap at every point, packed once);
+ * side 2 takes points 0, 1, -1 and infinity, side 4 points 0, 1, -1, 2 and infinity (with B^T's
+ * rows scaled to integers and G's by the inverse, so that the fractions fall on the filter,
+ * transformed once):
  * <pre>
  *   F(2, 2): B^T = [d0 - d1, d1, d2 - d1]            A^T = [m0 + m1, m1 + m2]        G = [g0, g0 + g1, g1]
  *   F(2, 3): B^T = [d0 - d2, d1 + d2, d2 - d1, d1 - d3]  A^T = [m0 + m1 + m2, m1 - m2 - m3]
@@ -92,12 +93,13 @@ final class WinogradSeparable {
   }
 
   /**
-   * {@code U = G_y g G_x^T} for block side {@code side}: tap (i, j) of the rotated sub-filter at
-   * {@code g[(i * rx + j) * NB + h]}, point (k, l) to {@code u[at + (k * nx + l) * pointStep]}; L in
-   * channels.
+   * {@code U = G_y g G_x^T} for block side {@code side}, at its distinct points: a dimension of one
+   * tap has one, the tap itself, which all its points share (G of one tap repeats it). Tap (i, j) of
+   * the rotated sub-filter at {@code g[(i * rx + j) * NB + h]}, filter point (k, l) to {@code u[at +
+   * (k * fx + l) * pointStep]}, fx = 1 for one tap, else side + rx - 1; L in channels.
    */
   static void filter(int side, int ry, int rx, float[] g, int h, float[] u, int at, int pointStep, float[] tmp) {
-    int nx = side + rx - 1;
+    int nx = rx == 1 ? 1 : side + rx - 1;
     for (int i = 0; i < ry; i++) {
       filterPoints(side, rx, g, i * rx * NB + h, NB, tmp, i * nx * L, L);
     }
@@ -237,10 +239,13 @@ final class WinogradSeparable {
     y3.intoArray(out, to + 3 * outStep);
   }
 
-  /** G of F(side, r): r taps at {@code in[from + i * step]}, the side + r - 1 points to {@code out[to + k * outStep]}. */
+  /**
+   * G of F(side, r): r taps at {@code in[from + i * step]}, the side + r - 1 points to {@code out[to
+   * + k * outStep]}; for one tap, the tap alone.
+   */
   private static void filterPoints(int side, int r, float[] in, int from, int step, float[] out, int to, int outStep) {
     if (r == 1) {
-      filterF1(side, in, from, out, to, outStep);
+      copyPoints(1, in, from, step, out, to, outStep);
     } else if (side == 4) {
       filterF42(in, from, step, out, to, outStep);
     } else if (r == 2) {
@@ -250,7 +255,7 @@ final class WinogradSeparable {
     }
   }
 
-  /** B^T and A^T of one tap: the identity on side points. */
+  /** B^T and A^T of one tap: the identity on side points (G of one tap: {@code side} = 1, the tap). */
   private static void copyPoints(int side, float[] in, int from, int step, float[] out, int to, int outStep) {
     for (int k = 0; k < side; k++) {
       FloatVector d = FloatVector.fromArray(S, in, from + k * step);
@@ -258,17 +263,6 @@ final class WinogradSeparable {
         throw new IllegalStateException(); // unreachable: the test tells C2 its class (F32Tiles#VCLASS)
       }
       d.intoArray(out, to + k * outStep);
-    }
-  }
-
-  /** G of one tap: the tap at every point. */
-  private static void filterF1(int side, float[] in, int from, float[] out, int to, int outStep) {
-    FloatVector g0 = FloatVector.fromArray(S, in, from);
-    if (g0.getClass() != VCLASS) {
-      throw new IllegalStateException(); // unreachable: the test tells C2 its class (F32Tiles#VCLASS)
-    }
-    for (int k = 0; k < side; k++) {
-      g0.intoArray(out, to + k * outStep);
     }
   }
 

@@ -350,9 +350,9 @@ final class WinogradWorker {
     int points = Winograd.points(p, phase);
     Arrays.fill(m, 0, points * GROUP * NB, 0f);
     int kc = 256; // out channels per tile call, as the direct block tiles: 16 KiB of packed filter with 256-bit vectors
-    int base = Winograd.pointBase(p, phase);
+    int base = Winograd.filterBase(p, phase);
     for (int k = 0; k < points; k++) {
-      int bo = ((base + k) * f.blocks + cb) * p.oc * NB;
+      int bo = ((base + Winograd.filterPoint(p, phase, k)) * f.blocks + cb) * p.oc * NB;
       int point = staged ? (k / side * stageW + k % side) * ocp : k * GROUP * ocp;
       for (int c0 = 0; c0 < p.oc; c0 += kc) {
         int kl = Math.min(kc, p.oc - c0);

@@ -144,6 +144,23 @@ class WinogradTest {
     assertFalse(SimdBackpropInputKernel.strategy(op(56, 56, 64, 3, 64, 1, 1, DType.FLOAT64)).startsWith("winograd"));
   }
 
+  /**
+   * A dimension of one tap packs one filter point, which the GEMMs of all its points read: S2's
+   * phases pack 25, 5, 5 and 1 for GEMMs at 25, 20, 20 and 16 points.
+   */
+  @Test
+  void packsOneFilterPointForADimensionOfOneTap() {
+    Plan p = new Plan(op(56, 56, 64, 3, 128, 2, 1, DType.FLOAT32));
+    assertArrayEquals(new int[] {25, 20, 20, 16}, java.util.stream.IntStream.range(0, 4).map(q -> Winograd.points(p, q)).toArray());
+    assertArrayEquals(new int[] {25, 5, 5, 1}, java.util.stream.IntStream.range(0, 4).map(q -> Winograd.filterPoints(p, q)).toArray());
+    for (int k = 0; k < 20; k++) {
+      assertEquals(k / 4, Winograd.filterPoint(p, 1, k), "2x1 taps, 5x4 points: point (k / 4, k % 4) reads row k / 4");
+      assertEquals(k % 5, Winograd.filterPoint(p, 2, k), "1x2 taps, 4x5 points: point (k / 5, k % 5) reads column k % 5");
+      assertEquals(0, Winograd.filterPoint(p, 3, k % 16));
+    }
+    assertEquals(36L * 2 * 128 * F32Tiles.NB, Winograd.pack(p, new float[3 * 3 * 64 * 128], false, WorkPool.singleThreaded()).u.length);
+  }
+
   /** Blocks of 4x4 (F(4, 2)) for 3x3 filters at stride 2, whose phases have 2 taps a side or 1; else of 2x2. */
   @Test
   void takesBlocksOfFourForThreeByThreeFiltersAtStrideTwo() {
@@ -228,11 +245,19 @@ class WinogradTest {
     float[] tmp = new float[ny * nx * lanes];
     float[] v = new float[ny * nx * lanes];
     WinogradSeparable.input(side, ry, rx, d, 0, nx, lanes, v, 0, lanes, lanes, tmp);
-    float[] u = new float[ny * nx * lanes];
+    // U at its distinct points: one for a dimension of one tap, shared by all its points.
+    int fy = ry == 1 ? 1 : ny;
+    int fx = rx == 1 ? 1 : nx;
+    float[] u = new float[fy * fx * lanes];
     WinogradSeparable.filter(side, ry, rx, g, 0, u, 0, lanes, tmp);
     float[] m = new float[ny * nx * lanes];
-    for (int i = 0; i < m.length; i++) {
-      m[i] = v[i] * u[i];
+    for (int k = 0; k < ny; k++) {
+      for (int l = 0; l < nx; l++) {
+        for (int c = 0; c < lanes; c++) {
+          int at = (k * nx + l) * lanes + c;
+          m[at] = v[at] * u[((fy == 1 ? 0 : k) * fx + (fx == 1 ? 0 : l)) * lanes + c];
+        }
+      }
     }
     float[] y = new float[side * side * lanes];
     WinogradSeparable.output(side, ry, rx, m, 0, lanes, y, 0, side * lanes, lanes, tmp);
