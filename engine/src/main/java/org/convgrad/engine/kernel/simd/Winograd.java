@@ -22,9 +22,10 @@ import org.jspecify.annotations.Nullable;
  * phase reads out_backprop through an ry x rx sub-filter at stride 1 ({@link #sub}; 5x5 at stride 2:
  * 3x3, 3x2, 2x3 and 2x2). Each m x m block of a phase is {@code Y = A^T [sum over co of U(ci, co) .
  * V(co)] A}, where {@code V = B^T d B} transforms the (m + ry - 1) x (m + rx - 1) window d of
- * out_backprop the block reads and {@code U = G g G^T} the rotated sub-filter g of (ci, co). The block
- * side m ({@link #side}) is 4 for 3x3 filters at stride 2 (S2: phases of 2x2, 2x1, 1x2 and 1x1 taps), else 2; phases of
- * mixed sizes and side 4 take their transforms from {@link WinogradSeparable}. The sum over co is
+ * out_backprop the block reads and {@code U = G g G^T} the rotated sub-filter g of (ci, co). The
+ * block side m ({@link #side}) is 4 for 3x3 filters at stride 2 (S2: phases of 2x2, 2x1, 1x2 and 1x1
+ * taps), else 2; phases of mixed sizes and side 4 take their transforms from {@link
+ * WinogradSeparable}. The sum over co is
  * one independent GEMM per point of the transform, run on the block tiles: per 2x2 pixels, 16
  * multiply-adds instead of 36 for 3x3 taps, 9 instead of 16 for 2x2 (side 4: 6.25), 6 instead of 8
  * for 2x1 (side 4: 5), plus the transforms (additions, linear in the data). A 1x1 phase has no

@@ -33,7 +33,10 @@ final class WinogradWorker {
    * for little work.
    */
   static final int MIN_BLOCKS = 24;
-  /** Bands a task computes at least: four bands of side 2 stage r + 7 rows for their 8 * stride result rows, one r + 1 for 2 * stride. */
+  /**
+   * Bands a task computes at least: four bands of side 2 stage r + 7 rows for their 8 * stride
+   * result rows, one r + 1 for 2 * stride.
+   */
   static final int MIN_BANDS = 4;
 
   private final Plan p;
@@ -349,7 +352,7 @@ final class WinogradWorker {
     float[] a = staged ? stage : v;
     int points = Winograd.points(p, phase);
     Arrays.fill(m, 0, points * GROUP * NB, 0f);
-    int kc = 256; // out channels per tile call, as the direct block tiles: 16 KiB of packed filter with 256-bit vectors
+    int kc = 256; // out channels per tile call, as the direct block tiles (16 KiB of filter with 256-bit vectors)
     int base = Winograd.filterBase(p, phase);
     for (int k = 0; k < points; k++) {
       int bo = ((base + Winograd.filterPoint(p, phase, k)) * f.blocks + cb) * p.oc * NB;

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Supplier;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.convgrad.engine.Conv2dBackpropInput;
 import org.convgrad.engine.ConvParams;
@@ -151,14 +152,15 @@ class WinogradTest {
   @Test
   void packsOneFilterPointForADimensionOfOneTap() {
     Plan p = new Plan(op(56, 56, 64, 3, 128, 2, 1, DType.FLOAT32));
-    assertArrayEquals(new int[] {25, 20, 20, 16}, java.util.stream.IntStream.range(0, 4).map(q -> Winograd.points(p, q)).toArray());
-    assertArrayEquals(new int[] {25, 5, 5, 1}, java.util.stream.IntStream.range(0, 4).map(q -> Winograd.filterPoints(p, q)).toArray());
+    assertArrayEquals(new int[] {25, 20, 20, 16}, IntStream.range(0, 4).map(q -> Winograd.points(p, q)).toArray());
+    assertArrayEquals(new int[] {25, 5, 5, 1}, IntStream.range(0, 4).map(q -> Winograd.filterPoints(p, q)).toArray());
     for (int k = 0; k < 20; k++) {
-      assertEquals(k / 4, Winograd.filterPoint(p, 1, k), "2x1 taps, 5x4 points: point (k / 4, k % 4) reads row k / 4");
-      assertEquals(k % 5, Winograd.filterPoint(p, 2, k), "1x2 taps, 4x5 points: point (k / 5, k % 5) reads column k % 5");
+      assertEquals(k / 4, Winograd.filterPoint(p, 1, k), "2x1 taps, 5x4 points: (k / 4, k % 4) reads row k / 4");
+      assertEquals(k % 5, Winograd.filterPoint(p, 2, k), "1x2 taps, 4x5 points: (k / 5, k % 5) reads column k % 5");
       assertEquals(0, Winograd.filterPoint(p, 3, k % 16));
     }
-    assertEquals(36L * 2 * 128 * F32Tiles.NB, Winograd.pack(p, new float[3 * 3 * 64 * 128], false, WorkPool.singleThreaded()).u.length);
+    float[] filter = new float[3 * 3 * 64 * 128];
+    assertEquals(36L * 2 * 128 * F32Tiles.NB, Winograd.pack(p, filter, false, WorkPool.singleThreaded()).u.length);
   }
 
   /** Blocks of 4x4 (F(4, 2)) for 3x3 filters at stride 2, whose phases have 2 taps a side or 1; else of 2x2. */
@@ -298,7 +300,7 @@ class WinogradTest {
     for (int f : new int[] {3, 4, 5}) {
       Conv2dBackpropInput op = op(13, 15, 24, f, 40, 2, 1, DType.FLOAT32);
       Plan p = new Plan(op);
-      int threads = java.util.stream.IntStream.rangeClosed(2, 16).filter(t -> WinogradWorker.split(p, t).phaseRows())
+      int threads = IntStream.rangeClosed(2, 16).filter(t -> WinogradWorker.split(p, t).phaseRows())
           .findFirst().orElseThrow(() -> new AssertionError(f + "x" + f + ": no thread count splits phase rows"));
       assertFalse(WinogradWorker.split(p, 1).phaseRows());
       SplittableRandom rnd = new SplittableRandom(f);
