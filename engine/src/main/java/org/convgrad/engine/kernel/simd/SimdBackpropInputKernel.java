@@ -262,9 +262,9 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
     if (result.size() > 0 && filter.payload() instanceof Winograd.Packed wp) {
       Plan p = new Plan(op);
       double limit = Winograd.limit(p, wp);
-      int bands = WinogradWorker.split(p, pool.threads()).bands();
-      if (limit >= 0 && WinogradWorker.stagesAll(p, bands)) {
-        if (!(computeWinograd(p, wp, outBackprop, result, pool, true) <= limit)) {
+      WinogradWorker.Split split = WinogradWorker.split(p, pool.threads());
+      if (limit >= 0 && WinogradWorker.stagesAll(p, split.bands())) {
+        if (!(computeWinograd(p, wp, split, outBackprop, result, pool, true) <= limit)) {
           computeDirect(op, p, wp.direct(), outBackprop, result, pool);
         }
         return;
@@ -300,7 +300,7 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
     if (filter.payload() instanceof Winograd.Packed wp) {
       double limit = Winograd.limit(p, wp);
       if (limit >= 0 && whole.maxAbs() <= limit) {
-        computeWinograd(p, wp, outBackprop, result, pool, false);
+        computeWinograd(p, wp, WinogradWorker.split(p, pool.threads()), outBackprop, result, pool, false);
       } else {
         computeDirect(op, p, wp.direct(), outBackprop, result, pool);
       }
@@ -383,9 +383,8 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
    * findMax}, returns the largest magnitude among the out_backprop values staged ({@link
    * WinogradWorker#stagedMax}), else 0.
    */
-  private static double computeWinograd(
-      Plan p, Winograd.Packed f, Tensor outBackprop, Tensor result, WorkPool pool, boolean findMax) {
-    WinogradWorker.Split split = WinogradWorker.split(p, pool.threads());
+  private static double computeWinograd(Plan p, Winograd.Packed f, WinogradWorker.Split split, Tensor outBackprop,
+      Tensor result, WorkPool pool, boolean findMax) {
     int tasks = (int) split.tasks();
     int workers = Math.min(pool.threads(), tasks);
     double[] max = new double[workers];
