@@ -116,6 +116,9 @@ class SimdKernelTest {
     c.add(Case.of(1, 2, 2, 1000, 1, 7, 1, Padding.VALID));
     c.add(Case.of(1, 2, 3, 17, 2, 1000, 1, Padding.SAME));
     c.add(Case.of(1, 1, 2, 1000, 1, 1000, 1, Padding.VALID));
+    // Reductions longer than a tile call's chunk of packed filter (1024 out channels), in place and staged.
+    c.add(Case.of(2, 3, 3, 64, 1, 1100, 1, Padding.VALID));
+    c.add(Case.of(1, 3, 2, 32, 1, 2100, 1, Padding.VALID).with(DataFormat.NCHW).with(DType.HALF));
     // Spatial sizes 1, 2, 7, 31; strides 1-4; paddings.
     for (int size : new int[] {1, 2, 7, 31}) {
       for (int s = 1; s <= 4; s++) {

@@ -352,7 +352,7 @@ final class WinogradWorker {
     float[] a = staged ? stage : v;
     int points = Winograd.points(p, phase);
     Arrays.fill(m, 0, points * GROUP * NB, 0f);
-    int kc = 256; // out channels per tile call, as the direct block tiles (16 KiB of filter with 256-bit vectors)
+    int kc = 256; // out channels per tile call: 16 KiB of filter with 256-bit vectors, L1-resident across the group
     int base = Winograd.filterBase(p, phase);
     for (int k = 0; k < points; k++) {
       int bo = ((base + Winograd.filterPoint(p, phase, k)) * f.blocks + cb) * p.oc * NB;
