@@ -74,7 +74,7 @@ public final class TileLoop {
     FloatVector c10 = FloatVector.fromArray(F32Tiles.S, io, 10 * l);
     FloatVector c11 = FloatVector.fromArray(F32Tiles.S, io, 11 * l);
     for (int i = 0; i < PEAK_ITERATIONS; i++) {
-      // Accumulator as the addend, never the receiver: see F32Tiles#VCLASS.
+      // The loop-carried values as arguments, never the receiver: see F32Tiles#VCLASS.
       c0 = x.fma(c0, y);
       c1 = x.fma(c1, y);
       c2 = x.fma(c2, y);
