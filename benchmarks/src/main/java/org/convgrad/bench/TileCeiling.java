@@ -13,8 +13,8 @@ import org.convgrad.engine.tensor.Tensor;
 /**
  * How close the float32 block tile and S5 (a plain GEMM on that tile) come to one core's FMA rate,
  * in one JVM on one thread: 12 chains of FMAs without memory operands, the tile with its operands
- * in L1 (per call 128, 256 and 1024 out channels: Winograd's GEMMs call it with up to 256, the
- * direct block tiles with up to 1024), S5 through the
+ * in L1 (per call 128, 256 and 1024 out channels: the engine calls it with a reduction's out
+ * channels, up to a chunk of 1024), S5 through the
  * SIMD engine with its filter packed once and through oneDNN's primitive ({@link BestOf}). Rounds
  * alternate them.
  *

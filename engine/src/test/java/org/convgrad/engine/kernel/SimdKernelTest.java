@@ -119,6 +119,7 @@ class SimdKernelTest {
     // Reductions longer than a tile call's chunk of packed filter (1024 out channels), in place and staged.
     c.add(Case.of(2, 3, 3, 64, 1, 1100, 1, Padding.VALID));
     c.add(Case.of(1, 3, 2, 32, 1, 2100, 1, Padding.VALID).with(DataFormat.NCHW).with(DType.HALF));
+    c.add(Case.of(1, 5, 4, 32, 3, 1100, 1, Padding.SAME)); // Winograd's GEMMs
     // Spatial sizes 1, 2, 7, 31; strides 1-4; paddings.
     for (int size : new int[] {1, 2, 7, 31}) {
       for (int s = 1; s <= 4; s++) {

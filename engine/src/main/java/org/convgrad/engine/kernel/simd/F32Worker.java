@@ -19,15 +19,16 @@ final class F32Worker extends RowWorker {
   private static final int NB = F32Tiles.NB;
   private static final int ACC = F32Tiles.ACC;
   /**
-   * Reduction elements (taps x out channels of a segment) per tile call: KC * NB elements of packed
-   * filter, 64 KiB with 256-bit vectors and 128 KiB with 512-bit, swept over a batch's tiles from
-   * L2. A chunk that fits L1 (256: S5's 32 KiB with 512-bit vectors) was slower: a tile's six
-   * out_backprop rows come from memory, each read in one stream of up to 64 lines the prefetchers
-   * follow rather than four of 16, and there are a quarter of the tile calls. S5, 1024 against
-   * 256 in alternating JVMs: 0.96 (JDK 17) and 0.95 (JDK 25) of the time, faster in 20 pairs of
-   * 20; 0.97 with 256-bit vectors (benchmarks/README.md).
+   * Reduction elements (taps x out channels of a segment) per tile call, here and in Winograd's
+   * GEMMs: KC * NB elements of packed filter, 64 KiB with 256-bit vectors and 128 KiB with
+   * 512-bit, swept over a batch's tiles from L2. A chunk that fits L1 (256: S5's 32 KiB with
+   * 512-bit vectors) was slower: a tile's six out_backprop rows come from memory, each read in one
+   * stream of up to 64 lines the prefetchers follow rather than four of 16, and there are a quarter
+   * of the tile calls. S5, 1024 against 256 in alternating JVMs: 0.96 (JDK 17) and 0.95 (JDK 25)
+   * of the time, faster in 20 pairs of 20; 0.97 with 256-bit vectors. Winograd with 512 and 1024
+   * out channels: 0.97-0.98, faster in 15 pairs of 20 (benchmarks/README.md).
    */
-  private static final int KC = 1024;
+  static final int KC = 1024;
   /** Pixels of the widest pixel tile (12 vectors); staged rows have this margin to read past a run's end. */
   static final int PIXEL_SPAN = 12 * F32Tiles.L;
 

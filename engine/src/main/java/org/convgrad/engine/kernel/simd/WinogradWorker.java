@@ -352,10 +352,7 @@ final class WinogradWorker {
     float[] a = staged ? stage : v;
     int points = Winograd.points(p, phase);
     Arrays.fill(m, 0, points * GROUP * NB, 0f);
-    // Out channels per tile call: 16 KiB of filter with 256-bit vectors, 32 with 512-bit, swept over
-    // the group from L1. The windows it multiplies were just written (F32Worker's 1024 gained 2-3 %
-    // in 8 JVM pairs of 12 with 512 and 1024 out channels: not enough to change).
-    int kc = 256;
+    int kc = F32Worker.KC;
     int base = Winograd.filterBase(p, phase);
     for (int k = 0; k < points; k++) {
       int bo = ((base + Winograd.filterPoint(p, phase, k)) * f.blocks + cb) * p.oc * NB;
