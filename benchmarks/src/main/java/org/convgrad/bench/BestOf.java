@@ -42,10 +42,16 @@ final class BestOf {
     }
     double[] medians = new double[variants.length];
     for (int v = 0; v < variants.length; v++) {
-      Arrays.sort(t[v]);
-      medians[v] = t[v][rounds / 2];
+      medians[v] = median(t[v]);
     }
     return medians;
+  }
+
+  /** The median of {@code v} (the upper one of an even count); {@code v} is left as it was. */
+  static double median(double[] v) {
+    double[] c = v.clone();
+    Arrays.sort(c);
+    return c[c.length / 2];
   }
 
   /** The comparisons' options: {@code --threads N} (2) and {@code --rounds N} ({@code rounds}). */

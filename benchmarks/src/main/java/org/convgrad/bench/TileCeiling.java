@@ -1,6 +1,5 @@
 package org.convgrad.bench;
 
-import java.util.Arrays;
 import java.util.Locale;
 import org.convgrad.engine.Conv2dBackpropInput;
 import org.convgrad.engine.DType;
@@ -52,22 +51,16 @@ public final class TileCeiling {
       }
     }
     System.out.println("| one thread | GFLOP/s (median of " + rounds + " rounds) | of the FMA chains |\n|---|---|---|");
-    double peak = median(gflops[0]);
+    double peak = BestOf.median(gflops[0]);
     row("12 FMA chains, no memory operands", peak, peak);
     for (int i = 0; i < OUT_CHANNELS.length; i++) {
-      row("block tile 6 x 2 vectors, data in L1, " + OUT_CHANNELS[i] + " out channels per call", median(gflops[1 + i]), peak);
+      row("block tile 6 x 2 vectors, data in L1, " + OUT_CHANNELS[i] + " out channels per call", BestOf.median(gflops[1 + i]), peak);
     }
-    row("S5 f32, SIMD engine, filter packed once", median(gflops[gflops.length - 2]), peak);
-    row("S5 f32, oneDNN primitive (OMP_NUM_THREADS threads)", median(gflops[gflops.length - 1]), peak);
+    row("S5 f32, SIMD engine, filter packed once", BestOf.median(gflops[gflops.length - 2]), peak);
+    row("S5 f32, oneDNN primitive (OMP_NUM_THREADS threads)", BestOf.median(gflops[gflops.length - 1]), peak);
   }
 
   private static void row(String what, double gflops, double peak) {
     System.out.printf(Locale.ROOT, "| %s | %.1f | %.2f |%n", what, gflops, gflops / peak);
-  }
-
-  private static double median(double[] v) {
-    double[] c = v.clone();
-    Arrays.sort(c);
-    return c[c.length / 2];
   }
 }
