@@ -11,6 +11,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.spark.sql.SparkSession;
 
@@ -42,7 +45,8 @@ final class Notes {
           "Manifest", List.of("%table part\tfirst sample\tsamples\tfirst id\tlast id\tbytes\tCRC-32C", "part-00005.arrow\t40\t8\t40\t47"),
           "Throughput per executor", List.of("%table executor\ttasks\tsamples\ttask seconds\tsamples/s\tengine GFLOP/s"),
           "DataFrame", List.of("%table id\tdy values\tdx values\tfirst dx values", "3\t12544\t25088\t"),
-          "Read back", List.of("dx.npy: FLOAT32 [48, 28, 28, 32]", "part-2.arrow: bit-identical", "\nOK")),
+          "Read back", List.of("dx.npy: FLOAT32 [48, 28, 28, 32]", "part-2.arrow: bit-identical", "\nOK"),
+          "Remove the directory", List.of("files and directories in it, and itself")),
       "3. A picture", Map.of(
           "An image and a filter bank", List.of("input gradient [1, 96, 96, 1]"),
           "Picture", List.of("%html <img src=\"data:image/png;base64,"),
@@ -50,7 +54,8 @@ final class Notes {
       "4. GPU executors", Map.of(
           "Does this cluster offer GPUs?", List.of("the job runs with engine auto"),
           "Run the job", List.of("convgrad: 16 samples in", "engine cpu ("),
-          "Per task", List.of("%table shard\texecutor\tGPU assigned\tkernel\tseconds")));
+          "Per task", List.of("%table shard\texecutor\tGPU assigned\tkernel\tseconds"),
+          "Remove the directory", List.of("files and directories in it, and itself")));
 
   record Paragraph(String id, String title, String text) {
     String interpreter() {
@@ -84,8 +89,12 @@ final class Notes {
     return notes;
   }
 
-  /** Runs every {@code %spark} paragraph of {@code note} in order and checks what each shows. */
+  /**
+   * Runs every {@code %spark} paragraph of {@code note} in order and checks what each shows, and that
+   * the note removes what it wrote to the temporary directory (users run notes again and again).
+   */
   static void run(Note note, SparkSession spark, Map<String, List<String>> alsoShows) throws IOException {
+    Set<String> tempBefore = convgradTempEntries();
     Path classes = Path.of(spark.sparkContext().getConf().get("spark.repl.class.outputDir"));
     Files.createDirectories(classes);
     Map<String, List<String>> shows = SHOWS.get(note.name());
@@ -111,5 +120,18 @@ final class Notes {
     }
     int expected = shows.values().stream().mapToInt(List::size).sum();
     assertEquals(expected, checked, note.name() + ": every expected paragraph ran");
+    Set<String> left = new TreeSet<>(convgradTempEntries());
+    left.removeAll(tempBefore);
+    assertTrue(left.isEmpty(), note.name() + " leaves " + left + " behind in " + TEMP);
+  }
+
+  private static final Path TEMP = Path.of(System.getProperty("java.io.tmpdir"));
+
+  /** The entries of the temporary directory a note could have made (its names start with convgrad-). */
+  private static Set<String> convgradTempEntries() throws IOException {
+    try (Stream<Path> entries = Files.list(TEMP)) {
+      return entries.map(e -> e.getFileName().toString()).filter(n -> n.startsWith("convgrad-"))
+          .collect(Collectors.toSet());
+    }
   }
 }
