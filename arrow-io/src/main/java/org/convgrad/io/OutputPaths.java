@@ -13,8 +13,9 @@ import org.jspecify.annotations.Nullable;
  * <ul>
  *   <li>an output is never one of the inputs, however either path is spelled (relative, through
  *       {@code ..} or symbolic links, a hard link to the same file);
- *   <li>an output directory never is, holds or lies inside an input, and a file output never lies
- *       inside an output directory of the same run;
+ *   <li>an output directory never is, holds or lies inside an input; a file output never lies
+ *       inside an input that is a directory (a dataset: the file would replace one of its files or
+ *       join it), nor inside an output directory of the same run;
  *   <li>an output file is not a directory, a FIFO or a device, and its directory exists;
  *   <li>an output is never a symbolic link: convgrad neither writes through a link (which would
  *       change a file the user did not name) nor replaces it; name the file itself.
@@ -50,6 +51,10 @@ public final class OutputPaths {
       if (input != null && sameFile(output, input)) {
         throw new OutputRefusedException(what + " is the same file as " + in.getKey() + " " + input
             + "; convgrad never overwrites an input: choose another " + option);
+      }
+      if (input != null && Files.isDirectory(input) && canonical(output).startsWith(canonical(input))) {
+        throw new OutputRefusedException(what + " lies inside " + in.getKey() + " " + input
+            + ", a directory convgrad reads; choose a file outside it");
       }
     }
   }
@@ -108,7 +113,9 @@ public final class OutputPaths {
 
   /**
    * The absolute path with every symbolic link and {@code ..} of its existing part resolved (the
-   * way the operating system would resolve it), followed by the names that do not exist yet.
+   * way the operating system would resolve it), followed by the names that do not exist yet. A
+   * last name that is a link stays as it is (the link is what was named); a directory on the way
+   * that is a link is resolved, as the operating system resolves it.
    */
   static Path canonical(Path p) throws IOException {
     Path abs = p.toAbsolutePath();
@@ -119,14 +126,12 @@ public final class OutputPaths {
     if (parent == null) {
       return abs.normalize();
     }
+    Path dir = Files.exists(parent) ? parent.toRealPath() : canonical(parent);
     Path name = abs.getFileName();
     if (name.toString().equals("..")) {
-      Path up = canonical(parent).getParent();
-      return up == null ? canonical(parent) : up;
+      Path up = dir.getParent();
+      return up == null ? dir : up;
     }
-    if (name.toString().equals(".")) {
-      return canonical(parent);
-    }
-    return canonical(parent).resolve(name);
+    return name.toString().equals(".") ? dir : dir.resolve(name);
   }
 }

@@ -40,7 +40,7 @@ class OutputPathsTest {
         dir.resolve("hard.npy"), dir.resolve("./a/../dy.npy")}) {
       assertTrue(refusedFile(same).contains("is the same file as --out-backprop"), same.toString());
     }
-    // Through a linked directory and a name that does not exist yet: the canonical names differ.
+    // Through a linked directory, another name.
     assertDoesNotThrow(() -> OutputPaths.checkFile("--output", dir.resolve("up/dx.npy"), inputs));
   }
 
@@ -61,7 +61,9 @@ class OutputPathsTest {
     Path data = Files.createDirectories(dir.resolve("data"));
     Files.writeString(data.resolve("dy-0.arrow"), "x");
     inputs.put("--out-backprop", data);
-    for (Path out : new Path[] {data, dir, data.resolve("out"), dir.resolve("data/../data/sub")}) {
+    Files.createSymbolicLink(dir.resolve("same-data"), data);
+    for (Path out : new Path[] {data, dir, data.resolve("out"), dir.resolve("data/../data/sub"),
+        dir.resolve("same-data/out")}) {
       assertThrows(OutputRefusedException.class, () -> OutputPaths.checkDirectory("--output", out, inputs),
           out.toString());
     }
@@ -69,6 +71,20 @@ class OutputPathsTest {
     assertThrows(OutputRefusedException.class,
         () -> OutputPaths.checkOutside("--assemble", dir.resolve("out/../out/x.npy"), "--output", dir.resolve("out")));
     assertDoesNotThrow(() -> OutputPaths.checkOutside("--assemble", dir.resolve("x.npy"), "--output", dir.resolve("out")));
+  }
+
+  @Test
+  void aFileOutputNeverLiesInsideAnInputDirectory() throws Exception {
+    Path data = Files.createDirectories(dir.resolve("data"));
+    Files.writeString(data.resolve("dy-0.arrow"), "x");
+    Files.createSymbolicLink(dir.resolve("same-data"), data);
+    inputs.put("--out-backprop", data);
+    for (Path out : new Path[] {data.resolve("dy-0.arrow"), data.resolve("dx.arrow"), dir.resolve("data/../data/dx.npy"),
+        dir.resolve("same-data/dx.npy")}) {
+      assertTrue(refusedFile(out).contains("lies inside --out-backprop " + data + ", a directory convgrad reads"),
+          out.toString());
+    }
+    assertDoesNotThrow(() -> OutputPaths.checkFile("--output", dir.resolve("data-dx.arrow"), inputs));
   }
 
   @Test

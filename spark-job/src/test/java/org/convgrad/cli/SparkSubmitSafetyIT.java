@@ -91,6 +91,14 @@ class SparkSubmitSafetyIT {
     submit(job(data, dir, "--assemble", dir.resolve("dx.npy").toString())).assertOneLine(2, "Error: --output",
         "holds --out-backprop");
     submit(job(data, data.resolve("out"))).assertOneLine(2, "Error: --output", "lies inside --out-backprop");
+    // A dataset's own file, or a new one that later runs would read as samples.
+    byte[] part = Files.readAllBytes(data.resolve("dy-0.arrow"));
+    for (String inside : new String[] {"dy-0.arrow", "dx.arrow"}) {
+      submit(job(data, dir.resolve("out"), "--assemble", data.resolve(inside).toString())).assertOneLine(2,
+          "Error: --assemble", "lies inside --out-backprop");
+    }
+    assertArrayEquals(part, Files.readAllBytes(data.resolve("dy-0.arrow")));
+    assertFalse(Files.exists(data.resolve("dx.arrow")));
     Files.createDirectories(dir.resolve("a-dir.npy"));
     submit(job(data, dir.resolve("out"), "--assemble", dir.resolve("a-dir.npy").toString())).assertOneLine(2,
         "Error: --assemble", "is a directory");

@@ -66,6 +66,10 @@ final class JobPaths {
     }
   }
 
+  /**
+   * Refuses an output (a directory, or a file) that is an input, lies inside one (a dataset's
+   * directory: the file would replace one of its files or join it), or, for a directory, holds one.
+   */
   private static void refuseOverlap(String option, String output, String inputOption, String input,
       Configuration conf, boolean directory) throws IOException {
     String o = qualified(output, conf);
@@ -74,9 +78,9 @@ final class JobPaths {
       throw new OutputRefusedException(option + " " + output + " is " + inputOption + " " + input
           + "; convgrad never overwrites an input: choose another " + option);
     }
-    if (directory && (i.startsWith(o + "/") || o.startsWith(i + "/"))) {
-      throw new OutputRefusedException(option + " " + output + (i.startsWith(o + "/") ? " holds " : " lies inside ")
-          + inputOption + " " + input + "; choose a directory apart from it");
+    if (o.startsWith(i + "/") || directory && i.startsWith(o + "/")) {
+      throw new OutputRefusedException(option + " " + output + (o.startsWith(i + "/") ? " lies inside " : " holds ")
+          + inputOption + " " + input + "; choose a " + (directory ? "directory" : "file") + " apart from it");
     }
   }
 
