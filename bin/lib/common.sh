@@ -23,10 +23,46 @@ convgrad_find_java() {
 # CONVGRAD_JAVA_OPTS='-Xmx8g "-Dsome.path=/a b"'), without running anything it holds.
 convgrad_java_opts() {
   CONVGRAD_OPTS=()
-  [[ -n "${CONVGRAD_JAVA_OPTS:-}" ]] || return 0
-  printf '%s' "$CONVGRAD_JAVA_OPTS" | xargs -r printf '%s\0' >/dev/null 2>&1 ||
-    convgrad_fail "CONVGRAD_JAVA_OPTS has an unmatched quote: $CONVGRAD_JAVA_OPTS"
-  mapfile -d '' -t CONVGRAD_OPTS < <(printf '%s' "$CONVGRAD_JAVA_OPTS" | xargs -r printf '%s\0')
+  convgrad_add_opts CONVGRAD_JAVA_OPTS "${CONVGRAD_JAVA_OPTS:-}"
+}
+
+# Appends the JVM options in $2 (named $1 in the error) to CONVGRAD_OPTS, split as above.
+convgrad_add_opts() {
+  local split=()
+  [[ -n "$2" ]] || return 0
+  printf '%s' "$2" | xargs -r printf '%s\0' >/dev/null 2>&1 || convgrad_fail "$1 has an unmatched quote: $2"
+  mapfile -d '' -t split < <(printf '%s' "$2" | xargs -r printf '%s\0')
+  CONVGRAD_OPTS+=("${split[@]}")
+}
+
+# The value of property $1 in the first of the Java properties files $2... that sets it (a file's
+# last line for the key wins, as in java.util.Properties); nothing when none does.
+convgrad_property() {
+  local key="$1" file value
+  shift
+  for file in "$@"; do
+    [[ -r "$file" ]] || continue
+    value="$(sed -n -E "s/^[[:space:]]*${key//./\\.}([[:space:]]*[=:][[:space:]]*|[[:space:]]+)(.*[^[:space:]])[[:space:]]*\$/\\2/p" "$file" | tail -n 1)"
+    if [[ -n "$value" ]]; then
+      printf '%s' "$value"
+      return 0
+    fi
+  done
+}
+
+# The -Xmx value for a Spark memory size: a number of MiB, or a number with k, m, g or t (kb, mb,
+# gb, tb; b for bytes), any case.
+convgrad_heap() {
+  local size="${1,,}"
+  [[ "$size" =~ ^([0-9]+)([kmgt]?)(b?)$ ]] ||
+    convgrad_fail "driver memory '$1' (--driver-memory or spark.driver.memory) is not a size: expected, for example, 4g or 512m"
+  if [[ -n "${BASH_REMATCH[2]}" ]]; then
+    echo "${BASH_REMATCH[1]}${BASH_REMATCH[2]}"
+  elif [[ -n "${BASH_REMATCH[3]}" ]]; then
+    echo "${BASH_REMATCH[1]}"
+  else
+    echo "${BASH_REMATCH[1]}m"
+  fi
 }
 
 # Builds the project once when the runtime the launchers use is not there yet.
@@ -50,7 +86,7 @@ convgrad_cds() {
   CONVGRAD_CDS_FLAGS=()
   CONVGRAD_CDS_DUMP=""
   [[ "${CONVGRAD_CDS:-on}" != off ]] || return 0
-  case "${CONVGRAD_JAVA_OPTS:-}" in *Xshare*|*SharedArchive*|*ArchiveClasses*|*AOTCache*) return 0 ;; esac
+  case "${CONVGRAD_OPTS[*]-}" in *Xshare*|*SharedArchive*|*ArchiveClasses*|*AOTCache*) return 0 ;; esac
   java="$(readlink -f "$(command -v "$CONVGRAD_JAVA")")" || return 0
   mkdir -p "$dir" 2>/dev/null && [[ -w "$dir" ]] || return 0
   # A group's archive is replaced when the JDK or the jars change (version).
