@@ -29,8 +29,8 @@ rmdir "$OUT/deps"
 # JCuda's natives jar holds four libraries (26 MB); the engine loads only the driver binding.
 natives="$(ls "$OUT"/lib/jcuda-natives-*-linux-x86_64.jar)"
 tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
 (cd "$tmp" && unzip -q "$natives" 'lib/libJCudaDriver-*' 'META-INF/*' && rm "$natives" && zip -q -r "$natives" .)
-rm -rf "$tmp"
 
 JAVA_HOME="${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")}"
 "$JAVA_HOME/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.management,jdk.unsupported,jdk.incubator.vector,jdk.zipfs \

@@ -52,13 +52,15 @@ final class Launcher {
     });
     Path out = java.nio.file.Files.createTempFile("convgrad-out", ".txt");
     Path err = java.nio.file.Files.createTempFile("convgrad-err", ".txt");
-    pb.redirectOutput(out.toFile()).redirectError(err.toFile());
-    Process p = pb.start();
-    if (!p.waitFor(5, TimeUnit.MINUTES)) {
-      p.destroyForcibly();
-      throw new IllegalStateException(script + " did not finish in 5 minutes: " + command);
-    }
     try {
+      pb.redirectOutput(out.toFile()).redirectError(err.toFile());
+      Process p = pb.start();
+      if (!p.waitFor(5, TimeUnit.MINUTES)) {
+        // The script's JVM may be its child (a run that dumps a class archive), not the script itself.
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+        throw new IllegalStateException(script + " did not finish in 5 minutes: " + command);
+      }
       return new Run(p.exitValue(), java.nio.file.Files.readString(out, StandardCharsets.UTF_8),
           withoutJvmNotices(java.nio.file.Files.readString(err, StandardCharsets.UTF_8)));
     } finally {

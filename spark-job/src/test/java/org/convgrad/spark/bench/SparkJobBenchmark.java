@@ -55,8 +55,8 @@ import org.convgrad.spark.job.ShardPlanner;
  * repository root:
  *
  * <pre>
- * flock /tmp/mvn.lock ./mvnw -B -q -DskipTests package
- * flock /tmp/mvn.lock env SPARK_HOME=spark-job/target/spark-home SPARK_SCALA_VERSION=2.13 SPARK_LOCAL_IP=127.0.0.1 \
+ * flock /tmp/convgrad-maven.lock ./mvnw -B -q -DskipTests package
+ * flock /tmp/convgrad-maven.lock env SPARK_HOME=spark-job/target/spark-home SPARK_SCALA_VERSION=2.13 SPARK_LOCAL_IP=127.0.0.1 \
  *   java $(cat spark-job/target/spark-home/jvm.flags) -Xmx6g \
  *   -cp "conf/:spark-job/target/test-classes:spark-job/target/spark-home/jars/*" \
  *   org.convgrad.spark.bench.SparkJobBenchmark --samples 2000

@@ -222,7 +222,10 @@ public final class SparkExtension
     conf.set("spark.home", home)
         .set("spark.executor.memory", "1024m")
         .set("spark.executor.extraClassPath", String.join(File.pathSeparator, projectClassPath()))
-        .set("spark.executor.extraJavaOptions", "-XX:+UseSerialGC -XX:TieredStopAtLevel=4")
+        // Executors' temporary files in the build, not /tmp: an executor a test kills (halt) leaves
+        // what it meant to delete at exit, such as lz4-java's native library.
+        .set("spark.executor.extraJavaOptions", "-XX:+UseSerialGC -XX:TieredStopAtLevel=4 -Djava.io.tmpdir="
+            + buildDir("executor-tmp"))
         .set("spark.executorEnv.SPARK_LOCAL_IP", "127.0.0.1")
         .set("spark.executorEnv.SPARK_SCALA_VERSION", "2.13")
         .set("spark.worker.cleanup.enabled", "false");
@@ -259,6 +262,15 @@ public final class SparkExtension
       }
     }
     return out;
+  }
+
+  /** A directory under this module's target/, made if needed. */
+  private static Path buildDir(String name) {
+    try {
+      return Files.createDirectories(Path.of("target", name)).toAbsolutePath();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   private static Path tempDir(String prefix) {
