@@ -66,22 +66,29 @@ public final class ArrowIoBenchmark {
       }
     }
     Path dir = Files.createTempDirectory(base, "convgrad-arrow-io-bench-");
+    // Gigabytes: removed at exit, on Ctrl-C too, not only when main ends.
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dir)));
     System.out.printf(Locale.ROOT, "java %s, %d cpus, max heap %d MiB, temp dir %s%n",
         System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(),
         Runtime.getRuntime().maxMemory() >> 20, dir);
-    try {
-      if (gb > 0) {
-        conversions(dir, (long) (gb * (1L << 30)), reps);
+    if (gb > 0) {
+      conversions(dir, (long) (gb * (1L << 30)), reps);
+    }
+    if (datasetGb > 0) {
+      streaming(dir, (long) (datasetGb * (1L << 30)));
+    }
+  }
+
+  private static void deleteTree(Path root) {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(root)) {
+      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
       }
-      if (datasetGb > 0) {
-        streaming(dir, (long) (datasetGb * (1L << 30)));
-      }
-    } finally {
-      try (Stream<Path> s = Files.walk(dir)) {
-        for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-          Files.deleteIfExists(p);
-        }
-      }
+    } catch (IOException e) {
+      System.err.println("could not remove " + root + ": " + e);
     }
   }
 

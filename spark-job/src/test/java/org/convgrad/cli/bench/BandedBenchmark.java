@@ -60,6 +60,7 @@ public final class BandedBenchmark {
     Tensor w = random(op.filterShape(), 1);
     Tensor dy = random(op.outBackpropShape(), 2);
     Path dir = Files.createTempDirectory("convgrad-banded-bench");
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteFiles(dir))); // also on Ctrl-C or a failed write
     Path wf = dir.resolve("w.npy");
     Path dyf = dir.resolve("dy.npy");
     Npy.write(wf, w);
@@ -117,11 +118,17 @@ public final class BandedBenchmark {
           median(t[2]) / median(t[3]),
           rounds, System.getProperty("java.version"));
       System.out.println(table);
-    } finally {
+    }
+  }
+
+  private static void deleteFiles(Path dir) {
+    try {
       for (String f : new String[] {"w.npy", "dy.npy", "whole.npy", "banded.npy"}) {
         Files.deleteIfExists(dir.resolve(f));
       }
       Files.deleteIfExists(dir);
+    } catch (java.io.IOException e) {
+      System.err.println("could not remove " + dir + ": " + e);
     }
   }
 

@@ -104,6 +104,7 @@ public final class SparkJobBenchmark {
 
   private void run(String args) throws Exception {
     Path dir = Files.createTempDirectory(Path.of(tmp), "convgrad-bench");
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteQuietly(dir))); // also on Ctrl-C
     try {
       long t0 = System.nanoTime();
       Path data = generate(dir);
@@ -327,6 +328,14 @@ public final class SparkJobBenchmark {
     }
     Files.writeString(p, md.toString());
     System.out.println("wrote " + p);
+  }
+
+  private static void deleteQuietly(Path root) {
+    try {
+      delete(root);
+    } catch (IOException e) {
+      System.err.println("could not remove " + root + ": " + e);
+    }
   }
 
   private static void delete(Path root) throws IOException {
