@@ -32,7 +32,7 @@ convgrad_add_opts() {
   [[ -n "$2" ]] || return 0
   printf '%s' "$2" | xargs -r printf '%s\0' >/dev/null 2>&1 || convgrad_fail "$1 has an unmatched quote: $2"
   mapfile -d '' -t split < <(printf '%s' "$2" | xargs -r printf '%s\0')
-  CONVGRAD_OPTS+=("${split[@]}")
+  CONVGRAD_OPTS+=(${split[@]+"${split[@]}"})
 }
 
 # The value of property $1 in the first of the Java properties files $2... that sets it (a file's
