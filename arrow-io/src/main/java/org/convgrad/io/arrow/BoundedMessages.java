@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.ReadableByteChannel;
+import org.apache.arrow.flatbuf.MessageHeader;
+import org.apache.arrow.flatbuf.RecordBatch;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.ipc.ReadChannel;
 import org.apache.arrow.vector.ipc.message.MessageChannelReader;
@@ -72,18 +74,48 @@ final class BoundedMessages {
     return MessageMetadataResult.create(message, len);
   }
 
-  /** A stream's message reader that checks each message's length prefix first. */
-  static MessageChannelReader reader(ReadableByteChannel ch, BufferAllocator allocator, long maxMetadata) {
-    PeekChannel peek = new PeekChannel(ch);
-    return new MessageChannelReader(new ReadChannel(peek), allocator) {
-      @Override
-      public @Nullable MessageResult readNext() throws IOException {
-        byte[] prefix = new byte[8];
-        int n = peek.peek(prefix);
-        checkedLength(prefix, n, maxMetadata);
-        return super.readNext();
+  /** A check of a record batch's metadata before Arrow loads the batch ({@link BatchLayout}). */
+  interface BatchCheck {
+    void check(RecordBatch batch, long bodyLength) throws IOException;
+  }
+
+  /**
+   * A stream's message reader that checks each message's length prefix first, and each record
+   * batch with {@link #batchCheck} once it is set (when the stream's schema is known).
+   */
+  static final class Reader extends MessageChannelReader {
+    private final PeekChannel peek;
+    private final long maxMetadata;
+    @Nullable BatchCheck batchCheck;
+
+    private Reader(PeekChannel peek, BufferAllocator allocator, long maxMetadata) {
+      super(new ReadChannel(peek), allocator);
+      this.peek = peek;
+      this.maxMetadata = maxMetadata;
+    }
+
+    @Override
+    public @Nullable MessageResult readNext() throws IOException {
+      byte[] prefix = new byte[8];
+      int n = peek.peek(prefix);
+      checkedLength(prefix, n, maxMetadata);
+      MessageResult r = super.readNext();
+      if (r != null && batchCheck != null && r.getMessage().headerType() == MessageHeader.RecordBatch) {
+        try {
+          batchCheck.check((RecordBatch) r.getMessage().header(new RecordBatch()), r.getMessage().bodyLength());
+        } catch (IOException | RuntimeException e) {
+          if (r.getBodyBuffer() != null) {
+            r.getBodyBuffer().close();
+          }
+          throw e;
+        }
       }
-    };
+      return r;
+    }
+  }
+
+  static Reader reader(ReadableByteChannel ch, BufferAllocator allocator, long maxMetadata) {
+    return new Reader(new PeekChannel(ch), allocator, maxMetadata);
   }
 
   /** A channel that can look at its next bytes without consuming them. */

@@ -16,8 +16,8 @@ import org.jspecify.annotations.Nullable;
  * Reads rows of an IPC file's record batches straight from the file into a heap tensor, through
  * one reused 1 MiB buffer, instead of loading whole batches into Arrow memory first: the fast
  * path of {@link TensorIpcReader#readRecordBatchRows}. A batch whose layout this does not handle
- * (compressed, with nulls, with buffers outside its body) has no {@link Layout}, and the reader
- * loads it the ordinary way, which reports what is wrong.
+ * (with nulls, or fields whose buffers {@link BatchLayout} cannot count) or that is inconsistent has
+ * no {@link Layout}, and the reader loads it the ordinary way, which reports what is wrong.
  */
 final class DirectBatchReads implements AutoCloseable {
   private final String source;
@@ -93,89 +93,15 @@ final class DirectBatchReads implements AutoCloseable {
       }
       org.apache.arrow.flatbuf.RecordBatch rb =
           (org.apache.arrow.flatbuf.RecordBatch) m.getMessage().header(new org.apache.arrow.flatbuf.RecordBatch());
-      if (rb.compression() != null || rb.variadicBufferCountsLength() > 0 || rb.length() < 0
-          || rb.length() > Integer.MAX_VALUE) {
+      BatchLayout b = BatchLayout.of(rb, block.getBodyLength(), schema, column);
+      if (!b.plain() || !b.checked()) {
         return NOT_DIRECT;
       }
       long body = block.getOffset() + block.getMetadataLength();
-      long bodyLength = block.getBodyLength();
-      long rows = rb.length();
-      long listSize = column.type().listSize();
-      int width = column.dtype().byteSize();
-      // Nodes and buffers come in schema order, depth first.
-      int node = 0;
-      int buffer = 0;
-      long tensorData = -1;
-      long idData = column.idColumn() == null ? -1 : -2;
-      for (org.apache.arrow.vector.types.pojo.Field f : schema.getFields()) {
-        if (f.getName().equals(column.name()) && tensorData == -1) {
-          // fixed_shape_tensor: a FixedSizeList node (validity) and its child node (validity, values)
-          if (node + 1 >= rb.nodesLength() || buffer + 2 >= rb.buffersLength()) {
-            return NOT_DIRECT;
-          }
-          org.apache.arrow.flatbuf.FieldNode list = rb.nodes(node);
-          org.apache.arrow.flatbuf.FieldNode child = rb.nodes(node + 1);
-          org.apache.arrow.flatbuf.Buffer values = rb.buffers(buffer + 2);
-          long bytes = rows * listSize * width;
-          if (list.length() != rows || list.nullCount() != 0 || child.length() != rows * listSize
-              || child.nullCount() != 0 || !inside(values, bodyLength) || values.length() < bytes) {
-            return NOT_DIRECT;
-          }
-          tensorData = body + values.offset();
-        } else if (idData == -2 && f.getName().equals(column.idColumn())) {
-          if (node >= rb.nodesLength() || buffer + 1 >= rb.buffersLength()) {
-            return NOT_DIRECT;
-          }
-          org.apache.arrow.flatbuf.FieldNode ids = rb.nodes(node);
-          org.apache.arrow.flatbuf.Buffer values = rb.buffers(buffer + 1);
-          if (ids.length() != rows || ids.nullCount() != 0 || !inside(values, bodyLength) || values.length() < rows * 8) {
-            return NOT_DIRECT;
-          }
-          idData = body + values.offset();
-        }
-        int[] counts = {0, 0};
-        if (!count(f, counts)) {
-          return NOT_DIRECT;
-        }
-        node += counts[0];
-        buffer += counts[1];
-      }
-      if (tensorData < 0 || idData == -2 || node != rb.nodesLength() || buffer != rb.buffersLength()) {
-        return NOT_DIRECT;
-      }
-      return new Layout(rows, tensorData, idData);
+      return new Layout(b.rows(), body + b.tensorValues(), b.idValues() < 0 ? -1 : body + b.idValues());
     } catch (IOException | RuntimeException e) {
       return NOT_DIRECT; // the load path reports what is wrong
     }
-  }
-
-  private static boolean inside(org.apache.arrow.flatbuf.Buffer b, long bodyLength) {
-    return b.offset() >= 0 && b.length() >= 0 && b.offset() <= bodyLength && b.length() <= bodyLength - b.offset();
-  }
-
-  /** Adds the field's nodes and buffers (its children's too) to counts; false for layouts not handled. */
-  private static boolean count(org.apache.arrow.vector.types.pojo.Field f, int[] counts) {
-    org.apache.arrow.vector.types.pojo.ArrowType t = f.getType();
-    if (t instanceof org.apache.arrow.vector.types.pojo.ArrowType.ExtensionType) {
-      t = ((org.apache.arrow.vector.types.pojo.ArrowType.ExtensionType) t).storageType();
-    }
-    switch (t.getTypeID()) {
-      case Utf8View:
-      case BinaryView:
-      case ListView:
-      case LargeListView:
-        return false; // variadic buffers
-      default:
-        break;
-    }
-    counts[0]++;
-    counts[1] += org.apache.arrow.vector.TypeLayout.getTypeBufferCount(t);
-    for (org.apache.arrow.vector.types.pojo.Field c : f.getChildren()) {
-      if (!count(c, counts)) {
-        return false;
-      }
-    }
-    return true;
   }
 
   /** Reads {@code count} elements of {@code width} bytes at file offset {@code at} into dst from element dstElem. */

@@ -68,9 +68,9 @@ public final class TensorIpcReader implements AutoCloseable {
       }
       long limit = size < 0 ? Long.MAX_VALUE : Math.min(Long.MAX_VALUE / 4, size) * 2 + (16L << 20);
       child = allocator.newChildAllocator("TensorIpcReader " + source, 0, limit);
-      r = file ? new ArrowFileReader((SeekableByteChannel) channel, child)
-          : new ArrowStreamReader(BoundedMessages.reader(channel, child,
-              size < 0 ? BoundedMessages.MAX_METADATA : Math.min(size, BoundedMessages.MAX_METADATA)), child);
+      BoundedMessages.Reader messages = file ? null : BoundedMessages.reader(channel, child,
+          size < 0 ? BoundedMessages.MAX_METADATA : Math.min(size, BoundedMessages.MAX_METADATA));
+      r = file ? new ArrowFileReader((SeekableByteChannel) channel, child) : new ArrowStreamReader(messages, child);
       this.schema = wrap(r::getVectorSchemaRoot).getSchema();
       if (file) {
         List<ArrowBlock> b = wrap(((ArrowFileReader) r)::getRecordBlocks);
@@ -80,6 +80,9 @@ public final class TensorIpcReader implements AutoCloseable {
         this.blocks = null;
       }
       this.column = TensorColumnInfo.of(schema, source);
+      if (messages != null) {
+        messages.batchCheck = (batch, bodyLength) -> checkBatch(batch, bodyLength, "a record batch");
+      }
     } catch (IOException | RuntimeException e) {
       TensorFormatException failure = e instanceof TensorFormatException ? (TensorFormatException) e : format(e);
       if (String.valueOf(e.getMessage()).contains(FixedShapeTensorType.EXTENSION_NAME)
@@ -165,10 +168,7 @@ public final class TensorIpcReader implements AutoCloseable {
           }
           org.apache.arrow.flatbuf.RecordBatch rb =
               (org.apache.arrow.flatbuf.RecordBatch) m.getMessage().header(new org.apache.arrow.flatbuf.RecordBatch());
-          counts[i] = rb.length();
-          if (counts[i] < 0) {
-            throw new TensorFormatException(source, "record batch " + i + " has " + counts[i] + " rows");
-          }
+          counts[i] = checkBatch(rb, block.getBodyLength(), "record batch " + i).rows();
         } catch (TensorFormatException e) {
           throw e;
         } catch (IOException | RuntimeException e) {
@@ -178,6 +178,16 @@ public final class TensorIpcReader implements AutoCloseable {
       rowCounts = counts;
     }
     return rowCounts.clone();
+  }
+
+  /** The batch's layout, or the file's error naming {@code which} batch and what is inconsistent. */
+  private BatchLayout checkBatch(org.apache.arrow.flatbuf.RecordBatch batch, long bodyLength, String which)
+      throws TensorFormatException {
+    try {
+      return BatchLayout.of(batch, bodyLength, schema, column);
+    } catch (IllegalStateException e) {
+      throw new TensorFormatException(source, "corrupt: " + which + " is inconsistent: " + e.getMessage());
+    }
   }
 
   /** The rows of a file, from its record batches' metadata. */
@@ -191,6 +201,9 @@ public final class TensorIpcReader implements AutoCloseable {
 
   /** Loads the next record batch; false at the end. */
   public boolean loadNextBatch() throws IOException {
+    if (isFile()) {
+      recordBatchRowCounts(); // every batch's metadata checked before Arrow loads one
+    }
     loadedIndex = -1;
     loaded = wrap(reader::loadNextBatch);
     if (loaded) {
@@ -202,6 +215,7 @@ public final class TensorIpcReader implements AutoCloseable {
   /** Loads record batch {@code index} of a file. */
   public void loadRecordBatch(int index) throws IOException {
     ArrowBlock block = requireFile().get(index);
+    recordBatchRowCounts(); // every batch's metadata checked before Arrow loads one
     loadedIndex = -1;
     loaded = wrap(() -> ((ArrowFileReader) reader).loadRecordBatch(block));
     if (!loaded) {

@@ -20,8 +20,12 @@ import java.util.List;
 import java.util.Map;
 import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.VectorUnloader;
+import org.apache.arrow.vector.ipc.ArrowFileReader;
 import org.apache.arrow.vector.ipc.ArrowFileWriter;
+import org.apache.arrow.vector.ipc.ArrowStreamWriter;
 import org.apache.arrow.vector.ipc.ReadChannel;
+import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
 import org.apache.arrow.vector.ipc.message.MessageMetadataResult;
 import org.apache.arrow.vector.ipc.message.MessageSerializer;
 import org.apache.arrow.vector.types.FloatingPointPrecision;
@@ -164,6 +168,67 @@ class CorruptIpcTest extends ArrowMemoryTest {
     }
     assertTrue(found, "body length found in the batch message");
     rejected(lying, false);
+  }
+
+  /** Writes record batches as given, whatever they claim (Arrow's writers take them from a root). */
+  private static final class LyingFileWriter extends ArrowFileWriter {
+    LyingFileWriter(VectorSchemaRoot root, ByteArrayOutputStream out) {
+      super(root, null, Channels.newChannel(out));
+    }
+
+    void write(ArrowRecordBatch batch) throws IOException {
+      writeRecordBatch(batch);
+    }
+  }
+
+  private static final class LyingStreamWriter extends ArrowStreamWriter {
+    LyingStreamWriter(VectorSchemaRoot root, ByteArrayOutputStream out) {
+      super(root, null, Channels.newChannel(out));
+    }
+
+    void write(ArrowRecordBatch batch) throws IOException {
+      writeRecordBatch(batch);
+    }
+  }
+
+  /** The valid file's first record batch (3 rows, its nodes and buffers), in a batch that claims {@code claimed} rows. */
+  private byte[] claiming(boolean file, int claimed) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (ArrowFileReader in = new ArrowFileReader(new ByteArrayReadableSeekableByteChannel(validFile(true)), allocator)) {
+      in.loadNextBatch();
+      VectorSchemaRoot root = in.getVectorSchemaRoot();
+      try (ArrowRecordBatch real = new VectorUnloader(root).getRecordBatch();
+          ArrowRecordBatch lie = new ArrowRecordBatch(claimed, real.getNodes(), real.getBuffers())) {
+        if (file) {
+          try (LyingFileWriter w = new LyingFileWriter(root, out)) {
+            w.start();
+            w.write(lie);
+            w.end();
+          }
+        } else {
+          try (LyingStreamWriter w = new LyingStreamWriter(root, out)) {
+            w.start();
+            w.write(lie);
+            w.end();
+          }
+        }
+      }
+    }
+    return out.toByteArray();
+  }
+
+  @Test
+  void aBatchThatClaimsOtherRowsThanItHoldsIsRejectedNotReadAsZerosOrAllocated() throws IOException {
+    for (boolean file : new boolean[] {true, false}) {
+      Path honest = dir.resolve("honest.arrow");
+      Files.write(honest, claiming(file, 3));
+      assertEquals(3, readAll(honest, file), "the batch as it was");
+      // Arrow's loader would size the vectors for 10 rows and read the 7 it lacks as zeros.
+      rejected(claiming(file, 10), file, "inconsistent", "claims 10 rows but column");
+      rejected(claiming(file, 2), file, "inconsistent", "claims 2 rows but column");
+      // A file's reader would allocate for every row its batches claim before loading one.
+      rejected(claiming(file, (1 << 28) - 2), file, "inconsistent", "claims 268435454 rows");
+    }
   }
 
   /** A file whose tensor column is a plain FixedSizeList carrying the given extension metadata. */
