@@ -88,13 +88,16 @@ public final class FixedShapeTensorType extends ArrowType.ExtensionType {
   }
 
   private static int validate(long[] shape, java.util.@Nullable List<String> dimNames, int @Nullable [] permutation) {
-    long product = 1;
+    boolean empty = Arrays.stream(shape).anyMatch(d -> d == 0);
+    long product = empty ? 0 : 1;
     for (long d : shape) {
       if (d < 0) {
         throw new IllegalArgumentException(EXTENSION_NAME + " shape " + Arrays.toString(shape)
             + " has a negative dimension");
       }
-      product = d == 0 || product == 0 ? 0 : product * d;
+      if (!empty) {
+        product = d > Integer.MAX_VALUE / product ? Long.MAX_VALUE : product * d; // checked first: a long can wrap
+      }
       if (product > Integer.MAX_VALUE) {
         throw new IllegalArgumentException(EXTENSION_NAME + " shape " + Arrays.toString(shape)
             + " has more than " + Integer.MAX_VALUE + " elements, more than a FixedSizeList holds");

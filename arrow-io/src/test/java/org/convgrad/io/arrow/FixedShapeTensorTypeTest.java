@@ -66,6 +66,7 @@ class FixedShapeTensorTypeTest extends ArrowMemoryTest {
       {"{\"shape\": [2, 3], \"permutation\": [0, 1, 2]}", "permutation"},
       {"{\"shape\": [2, 4]}", "list size 6 is not the product 8"},
       {"{\"shape\": [65536, 65536]}", "more than"},
+      {"{\"shape\": [3, 6148914691236517206]}", "more than"}, // 3 x that wraps a long to 2
     };
     for (String[] c : cases) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
