@@ -112,6 +112,9 @@ final class NpyHeaderText {
 
   /** A parser of the Python literals a .npy header holds: dict, str, bool, int, tuple, list. */
   private static final class HeaderParser {
+    /** Deeper nesting is no header NumPy writes; the limit keeps a crafted one from overflowing the stack. */
+    private static final int MAX_DEPTH = 32;
+
     private final String s;
     private int i;
 
@@ -133,11 +136,26 @@ final class NpyHeaderText {
       return new IllegalStateException(what + " at character " + i);
     }
 
+    /** Containers open around the value being read: a header nests two deep (a dictionary, a shape). */
+    private int depth;
+
     Object value() {
       skipSpace();
       if (atEnd()) {
         throw error("unexpected end");
       }
+      if (depth >= MAX_DEPTH) {
+        throw error("more than " + MAX_DEPTH + " nested containers");
+      }
+      depth++;
+      try {
+        return unnested();
+      } finally {
+        depth--;
+      }
+    }
+
+    private Object unnested() {
       char c = s.charAt(i);
       if (c == '{') {
         i++;

@@ -200,6 +200,9 @@ class NpyTest {
     rejected(rawNpy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (4,", new byte[16]), "malformed");
     rejected(rawNpy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (-4,), }", new byte[16]), "-4");
     rejected(rawNpy(1, "[1, 2]", new byte[16]), "not a dictionary");
+    // 60,000 open brackets fit a version 1 header; parsed by recursion they would overflow the stack.
+    rejected(rawNpy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': " + "(".repeat(60_000), new byte[0]),
+        "malformed", "more than 32 nested containers");
   }
 
   @Test
