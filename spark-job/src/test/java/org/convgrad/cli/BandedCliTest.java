@@ -40,7 +40,7 @@ class BandedCliTest {
     List<String> args = files(p, "w" + seed, "dy" + seed);
     Path whole = dir.resolve("whole" + seed + ".npy");
     assertEquals(0, run(args, whole, "--threads", "2"));
-    for (String rows : new String[] {"1", "3", "7"}) {
+    for (String rows : new String[] {"1", "3", "7", Long.toString(Long.MAX_VALUE)}) {
       Path banded = dir.resolve("banded" + seed + "-" + rows + ".npy");
       assertEquals(0, run(args, banded, "--threads", "2", "--band-rows", rows));
       assertArrayEquals(Files.readAllBytes(whole), Files.readAllBytes(banded), p + ", bands of " + rows);

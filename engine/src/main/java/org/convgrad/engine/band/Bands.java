@@ -75,10 +75,14 @@ public final class Bands {
     return band.inputShape().elementCount() + band.outBackpropShape().elementCount();
   }
 
-  /** The height of the bands {@link #of} cuts for {@code rows}: rounded up to the alignment. */
+  /**
+   * The height of the bands {@link #of} cuts for {@code rows}: rounded up to the alignment; rows
+   * beyond the image's height are the whole image (and cannot overflow the rounding).
+   */
   public static long height(Conv2dBackpropInput op, long rows) {
     long align = op.bandAlignment();
-    return (rows + align - 1) / align * align;
+    long r = Math.min(rows, Math.max(1, op.geometry().inHeight()));
+    return (r + align - 1) / align * align;
   }
 
   /** Where {@code band} lies; it must be a band. */

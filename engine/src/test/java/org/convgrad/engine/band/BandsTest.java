@@ -244,6 +244,9 @@ class BandsTest {
     assertEquals(4, Bands.rowsWithin(op, budget - 1));
     assertEquals(4, Bands.rowsWithin(op, 1)); // never less than one multiple
     assertEquals(23, Bands.rowsWithin(op, Long.MAX_VALUE));
+    // Rows past the image are one band of the whole image, however many: the rounding cannot overflow.
+    assertEquals(24, Bands.height(op, Long.MAX_VALUE));
+    assertEquals(2, Bands.of(op, Long.MAX_VALUE).size());
     assertThrows(InvalidArgumentException.class, () -> op.band(0, 3, 3));
     assertThrows(InvalidArgumentException.class, () -> op.band(2, 0, 4));
   }
