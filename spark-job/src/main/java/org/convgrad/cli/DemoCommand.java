@@ -49,6 +49,14 @@ final class DemoCommand implements Callable<Integer> {
     if (batch < 1) {
       throw new ParameterException(spec.commandLine(), "--batch must be at least 1, but got " + batch);
     }
+    // out_backprop and two results (the one timed, the next being computed) of 56x56x64 floats a sample.
+    long sample = 56L * 56 * 64;
+    long maxBatch = Math.min(Integer.MAX_VALUE / sample, Runtime.getRuntime().maxMemory() / (3 * 4 * sample));
+    if (batch > maxBatch) {
+      throw new ParameterException(spec.commandLine(), "--batch " + batch + " is more than the " + maxBatch
+          + " samples this JVM's heap (" + (Runtime.getRuntime().maxMemory() >> 20) + " MiB) holds three tensors of;"
+          + " give a smaller --batch, or more heap (CONVGRAD_JAVA_OPTS=-Xmx...)");
+    }
     engine.check(spec);
     ConvParams params = ConvParams.of(p -> p.strides(1).padding(Padding.SAME));
     long[] inputSizes = {batch, 56, 56, 64};
