@@ -11,9 +11,9 @@ import org.apache.arrow.vector.types.pojo.Schema;
 /**
  * A record batch's tensor column and id column as its metadata describes them, checked before the
  * batch is loaded. Arrow's loader sizes every vector by the batch's row count and believes it: a
- * batch that claims more rows than its nodes and buffers hold would read the missing rows as zeros
- * (a wrong answer), and a file whose batches claim billions of rows would have the reader allocate
- * for them. So a batch is refused unless the tensor column's nodes and the id column's node count
+ * batch that claims more rows than its nodes and buffers hold would have its missing rows read from
+ * buffers that do not hold them (grown and zero-filled by Arrow), and a file whose batches claim
+ * billions of rows would have the reader allocate for them. So a batch is refused unless the tensor column's nodes and the id column's node count
  * exactly its rows and their value buffers lie inside its body and hold them.
  *
  * @param rows the batch's rows

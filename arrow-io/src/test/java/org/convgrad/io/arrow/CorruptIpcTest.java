@@ -223,7 +223,7 @@ class CorruptIpcTest extends ArrowMemoryTest {
       Path honest = dir.resolve("honest.arrow");
       Files.write(honest, claiming(file, 3));
       assertEquals(3, readAll(honest, file), "the batch as it was");
-      // Arrow's loader would size the vectors for 10 rows and read the 7 it lacks as zeros.
+      // Arrow's loader would size the vectors for 10 rows and read the 7 it lacks from grown, zeroed buffers.
       rejected(claiming(file, 10), file, "inconsistent", "claims 10 rows but column");
       rejected(claiming(file, 2), file, "inconsistent", "claims 2 rows but column");
       // A file's reader would allocate for every row its batches claim before loading one.
