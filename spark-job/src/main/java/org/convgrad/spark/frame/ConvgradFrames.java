@@ -29,6 +29,7 @@ import org.convgrad.engine.BackpropInputOp;
 import org.convgrad.engine.Conv2dBackpropInput;
 import org.convgrad.engine.DType;
 import org.convgrad.engine.InvalidArgumentException;
+import org.convgrad.engine.band.BandedRun;
 import org.convgrad.engine.tensor.Shape;
 import org.convgrad.engine.tensor.Tensor;
 import org.convgrad.spark.io.SampleDataset;
@@ -82,6 +83,14 @@ public final class ConvgradFrames {
     long[] sampleShape = op.outBackpropSampleShape(filter.shape());
     StructType schema = df.schema();
     int idx = schema.fieldIndex(inputColumn);
+    boolean caseSensitive = Boolean.parseBoolean(df.sparkSession().conf().get("spark.sql.caseSensitive", "false"));
+    for (String name : schema.fieldNames()) {
+      if (caseSensitive ? name.equals(outputColumn) : name.equalsIgnoreCase(outputColumn)) {
+        // Spark would add a second column of that name, which no later select can name.
+        throw new InvalidArgumentException("outputColumn " + outputColumn + " is already a column of the DataFrame ("
+            + name + "); choose a new name");
+      }
+    }
     DataType type = schema.fields()[idx].dataType();
     if (!(type instanceof ArrayType)) {
       throw new InvalidArgumentException("column " + inputColumn + " is " + type.simpleString()
@@ -212,13 +221,38 @@ public final class ConvgradFrames {
           for (int r = 0; r < count; r++) {
             copySample(kept[r], r, f32, f64);
           }
-          dx = holder.backpropInput(holder.op(count), dy);
+          dx = bySample(holder, dy, count);
           samples.add(count);
           in = kept;
           n = count;
           next = 0;
         }
       };
+    }
+
+    /**
+     * The batch's result, each sample with the tiles its own values choose. The kernel chooses once
+     * per call, by the largest magnitude in it ({@link ExecutorEngines.Holder#outBackpropLimit}), so
+     * a batch holding a value past that limit computes its samples one by one: no row's result then
+     * depends on how the DataFrame is partitioned or cut into batches.
+     */
+    private Tensor bySample(ExecutorEngines.Holder h, Tensor dy, int count) {
+      double limit = h.outBackpropLimit();
+      if (count == 1 || limit == Double.POSITIVE_INFINITY || BandedRun.within(h.scan(dy), limit)) {
+        return h.backpropInput(h.op(count), dy);
+      }
+      Tensor dx = Tensor.zeros(dtype, h.op(count).inputShape());
+      int out = (int) (dx.size() / count);
+      for (int r = 0; r < count; r++) {
+        Tensor one = Tensor.zeros(dtype, BackpropInputOp.batchShape(1, sampleShape));
+        Object from = dtype == DType.FLOAT32 ? dy.float32Data() : dy.float64Data();
+        System.arraycopy(from, r * sampleElements, dtype == DType.FLOAT32 ? one.float32Data() : one.float64Data(), 0,
+            sampleElements);
+        Tensor g = h.backpropInput(h.op(1), one);
+        System.arraycopy(dtype == DType.FLOAT32 ? g.float32Data() : g.float64Data(), 0,
+            dtype == DType.FLOAT32 ? dx.float32Data() : dx.float64Data(), r * out, out);
+      }
+      return dx;
     }
 
     /** Copies row {@code r}'s sample into the batch, in bulk. */

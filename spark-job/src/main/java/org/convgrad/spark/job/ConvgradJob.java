@@ -187,12 +187,13 @@ public final class ConvgradJob {
     try {
       ShardTask work = new ShardTask(broadcast, samples, flops, enginesBuilt, null);
       List<TaskCommit> accepted = jsc.parallelize(shards, shards.size()).mapPartitions(work, true).collect();
-      OutBackpropScan seen = bandsSaw(accepted);
-      if (rowsPerBand > 0 && !BandedRun.within(seen, bandsLimit(accepted))) {
-        // A value past a kernel's assumption (an infinity, say): every band again, choosing its tiles
-        // as the whole dataset does. The first run's attempts are left to the cleanup.
-        LOG.info("convgrad: out_backprop holds a value of magnitude {}: computing the bands again", seen.maxAbs());
-        jsc.setCallSite("convgrad backprop-input bands, again [" + shards.size() + " tasks]");
+      OutBackpropScan seen = saw(accepted);
+      if (!BandedRun.within(seen, limit(accepted))) {
+        // A value past a kernel's assumption (an infinity, say): each batch and band chose its tiles
+        // by its own values, so every one again, choosing as the whole dataset does (and as
+        // bin/convgrad does). The first run's attempts are left to the cleanup.
+        LOG.info("convgrad: out_backprop holds a value of magnitude {}: computing every shard again", seen.maxAbs());
+        jsc.setCallSite("convgrad backprop-input, again [" + shards.size() + " tasks]");
         TaskRejectionException.throwIfAny(accepted);
         work = new ShardTask(broadcast, samples, flops, enginesBuilt, seen);
         accepted = jsc.parallelize(shards, shards.size()).mapPartitions(work, true).collect();
@@ -247,8 +248,8 @@ public final class ConvgradJob {
         fallbacks, enginesBuilt.value());
   }
 
-  /** What the bands read of out_backprop, as their tasks scanned it (nothing for whole samples). */
-  private static OutBackpropScan bandsSaw(List<TaskCommit> commits) {
+  /** What the tasks read of out_backprop, as they scanned it (nothing when their kernel has no limit). */
+  private static OutBackpropScan saw(List<TaskCommit> commits) {
     OutBackpropScan seen = OutBackpropScan.EMPTY;
     for (TaskCommit c : commits) {
       seen = seen.with(new OutBackpropScan(c.outBackpropMaxAbs, 0));
@@ -256,8 +257,8 @@ public final class ConvgradJob {
     return seen;
   }
 
-  /** The least of the bands' kernels' {@link BandedRun#outBackpropLimit}s. */
-  private static double bandsLimit(List<TaskCommit> commits) {
+  /** The least of the tasks' kernels' {@link BandedRun#outBackpropLimit}s. */
+  private static double limit(List<TaskCommit> commits) {
     double limit = Double.POSITIVE_INFINITY;
     for (TaskCommit c : commits) {
       limit = Math.min(limit, c.outBackpropLimit);

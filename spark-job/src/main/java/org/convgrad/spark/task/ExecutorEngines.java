@@ -129,10 +129,10 @@ public final class ExecutorEngines {
     }
 
     /**
-     * The result rows of a band of one sample ({@link Conv2dBackpropInput#band} of {@link #op op(1)}),
-     * with the tiles the whole dataset's out_backprop ({@code whole}) chooses: those rows of the
-     * sample's result, bit for bit ({@link OutBackpropScan#EMPTY}: the tiles it chooses for values
-     * within {@link #outBackpropLimit}).
+     * The result of a batch, or the result rows of a band of one sample ({@link
+     * Conv2dBackpropInput#band} of {@link #op op(1)}), with the tiles the whole dataset's out_backprop
+     * ({@code whole}) chooses: those samples' or rows' result, bit for bit ({@link
+     * OutBackpropScan#EMPTY}: the tiles it chooses for values within {@link #outBackpropLimit}).
      */
     public Tensor backpropInput(Conv2dBackpropInput band, Tensor outBackpropRows, OutBackpropScan whole) {
       return engine.backpropInput(band, packed, outBackpropRows, whole);

@@ -137,7 +137,9 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
         Conv2dBackpropInput op = h.op(rows);
         noteKernel(c, h, op, ctx, assigned);
         long t1 = System.nanoTime();
-        Tensor dx = h.backpropInput(op, in.samples());
+        Tensor dx = scan != null && h.packed.fits(op) ? h.backpropInput(op, in.samples(), scan)
+            : h.backpropInput(op, in.samples());
+        see(c, h, in.samples());
         long t2 = System.nanoTime();
         writer.write(in.ids(), dx);
         c.readSeconds += (t1 - t0) / 1e9;
@@ -171,6 +173,19 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
   }
 
   /**
+   * What the driver needs to tell whether every batch and band chose its tiles as the whole dataset
+   * does (as {@code bin/convgrad} does, computing it in one call): the kernel's limit, and the
+   * largest magnitude this task's out_backprop reached. A second run, with the dataset's scan, has
+   * nothing to report.
+   */
+  private void see(TaskCommit c, ExecutorEngines.Holder h, Tensor outBackprop) {
+    c.outBackpropLimit = scan == null ? h.outBackpropLimit() : Double.POSITIVE_INFINITY;
+    if (c.outBackpropLimit < Double.POSITIVE_INFINITY) {
+      c.outBackpropMaxAbs = new OutBackpropScan(c.outBackpropMaxAbs, 0).with(h.scan(outBackprop)).maxAbs();
+    }
+  }
+
+  /**
    * One band of a sample's result rows: its out_backprop rows (halo included) straight from the
    * dataset file, the tiles the kernel assumes (or the whole dataset's scan chooses), one part of one
    * row. The band counts its sample once, in the sample's last band.
@@ -184,8 +199,7 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
     noteKernel(c, h, band, ctx, assigned);
     long t1 = System.nanoTime();
     Tensor dx = h.backpropInput(band, rows, scan == null ? OutBackpropScan.EMPTY : scan);
-    c.outBackpropLimit = scan == null ? h.outBackpropLimit() : Double.POSITIVE_INFINITY;
-    c.outBackpropMaxAbs = c.outBackpropLimit < Double.POSITIVE_INFINITY ? h.scan(rows).maxAbs() : 0;
+    see(c, h, rows);
     long t2 = System.nanoTime();
     writer.write(new long[] {shard.firstRow()}, dx);
     c.readSeconds += (t1 - t0) / 1e9;

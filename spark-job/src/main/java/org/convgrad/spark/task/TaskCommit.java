@@ -21,10 +21,10 @@ public final class TaskCommit implements Serializable {
   public long firstRow;
   public long endRow;
   /**
-   * For a band computed on its kernel's assumption: the largest magnitude among the out_backprop
-   * values it read (NaN: one was not finite), and up to which magnitude the assumption holds ({@link
-   * org.convgrad.engine.band.BandedRun}). The driver computes the bands again when the whole dataset
-   * breaks it.
+   * For batches and bands computed on their own values: the largest magnitude among the out_backprop
+   * values the task read (NaN: one was not finite), and up to which magnitude its kernel chooses the
+   * tiles it chooses for zeros ({@link org.convgrad.engine.band.BandedRun}). The driver computes
+   * every shard again, choosing as the whole dataset does, when the dataset goes past it.
    */
   public double outBackpropMaxAbs;
   public double outBackpropLimit = Double.POSITIVE_INFINITY;

@@ -19,26 +19,28 @@ import org.apache.spark.sql.types.StructType;
 import org.convgrad.engine.ConvParams;
 import org.convgrad.engine.BackpropInputOp;
 import org.convgrad.engine.DType;
+import org.convgrad.engine.InvalidArgumentException;
 import org.convgrad.engine.Engine;
 import org.convgrad.engine.Padding;
 import org.convgrad.engine.tensor.Tensor;
+import org.convgrad.spark.testing.JobFixture;
 import org.convgrad.spark.testing.SparkTest;
 import org.convgrad.spark.testing.TestData;
 import org.junit.jupiter.api.Test;
 
 @SparkTest
 class ConvgradFramesTest {
-  private static final int PER = 6 * 6 * 3;
   private static final int OUT_PER = 11 * 11 * 2;
   private static final BackpropInputOp OP = BackpropInputOp.of(o -> o.inputSizes(11, 11).strides(2).padding(Padding.SAME));
 
   /** Rows (id, dy) of samples [first, first + count) of {@code dy}, boxed here only (test data). */
   private static List<Row> rows(Tensor dy, int first, int count) {
     List<Row> rows = new ArrayList<>();
+    int per = (int) (dy.size() / dy.shape().get(0));
     for (int i = first; i < first + count; i++) {
-      Object[] v = new Object[PER];
-      for (int j = 0; j < PER; j++) {
-        v[j] = dy.dtype() == DType.FLOAT32 ? (Object) dy.float32Data()[i * PER + j] : (Object) dy.float64Data()[i * PER + j];
+      Object[] v = new Object[per];
+      for (int j = 0; j < per; j++) {
+        v[j] = dy.dtype() == DType.FLOAT32 ? (Object) dy.float32Data()[i * per + j] : (Object) dy.float64Data()[i * per + j];
       }
       rows.add(RowFactory.create((long) i, v)); // an array: createDataFrame(JavaRDD) takes no java.util.List
     }
@@ -124,6 +126,52 @@ class ConvgradFramesTest {
     Dataset<Row> out = ConvgradFrames.backpropInput(df, "dy", "dx", w, OP, 2); // batches of <= 2 rows
     assertEquals(5, out.javaRDD().getNumPartitions(), "partitions are kept");
     assertBitIdentical(out, expected(w, dy), n);
+  }
+
+  @Test
+  void aRowsResultDoesNotDependOnTheRowsBatchedWithIt(SparkSession spark) {
+    // 3x3 at stride 1 with 16 channels: Winograd, unless a value passes its limit (about 2e35 here),
+    // which only the last row's does.
+    int n = 6;
+    Tensor dy = TestData.random(DType.FLOAT32, 31, n, 8, 8, 16);
+    dy.float32Data()[5 * 8 * 8 * 16 + 7] = 1e37f;
+    Tensor w = TestData.random(DType.FLOAT32, 32, 3, 3, 16, 16);
+    BackpropInputOp op = BackpropInputOp.of(b -> b.inputSizes(8, 8).padding(Padding.SAME));
+    StructType schema = new StructType().add("id", DataTypes.LongType)
+        .add("dy", DataTypes.createArrayType(DataTypes.FloatType, false));
+    Tensor bySample = Tensor.zeros(DType.FLOAT32, org.convgrad.engine.tensor.Shape.of(n, 8, 8, 16));
+    try (Engine e = Engine.create(b -> b.threads(1))) {
+      int per = 8 * 8 * 16;
+      for (int i = 0; i < n; i++) {
+        float[] one = e.backpropInput(new long[] {8, 8}, w, JobFixture.rows(dy, i, 1),
+            ConvParams.of(p -> p.padding(Padding.SAME))).float32Data();
+        System.arraycopy(one, 0, bySample.float32Data(), i * per, per);
+      }
+    }
+    for (int batch : new int[] {1, 2, 6}) {
+      Dataset<Row> df = spark.createDataFrame(rows(dy, 0, n), schema).coalesce(1);
+      List<Row> got = ConvgradFrames.backpropInput(df, "dy", "dx", w, op, batch).orderBy("id").collectAsList();
+      for (int i = 0; i < n; i++) {
+        List<Object> dx = got.get(i).getList(2);
+        float[] a = new float[dx.size()];
+        for (int j = 0; j < a.length; j++) {
+          a[j] = (Float) dx.get(j);
+        }
+        assertArrayEquals(Arrays.copyOfRange(bySample.float32Data(), i * a.length, (i + 1) * a.length), a,
+            "row " + i + ", batches of " + batch);
+      }
+    }
+  }
+
+  @Test
+  void anOutputColumnThatExistsIsRefused(SparkSession spark) {
+    Dataset<Row> df = spark.createDataFrame(List.of(RowFactory.create(0L, new Object[0])), schema(DType.FLOAT32));
+    Tensor w = TestData.random(DType.FLOAT32, 6, 3, 3, 2, 3);
+    for (String taken : new String[] {"dy", "id", "ID"}) {
+      InvalidArgumentException e = assertThrows(InvalidArgumentException.class,
+          () -> ConvgradFrames.backpropInput(df, "dy", taken, w, OP));
+      assertTrue(e.getMessage().startsWith("outputColumn " + taken + " is already a column"), e.getMessage());
+    }
   }
 
   @Test

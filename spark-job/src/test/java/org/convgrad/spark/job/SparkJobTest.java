@@ -8,10 +8,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.sql.SparkSession;
 import org.convgrad.engine.DType;
+import org.convgrad.engine.ConvParams;
 import org.convgrad.engine.DataFormat;
+import org.convgrad.engine.Engine;
+import org.convgrad.engine.Padding;
+import org.convgrad.engine.tensor.Tensor;
+import org.convgrad.io.npy.Npy;
 import org.convgrad.spark.io.ArrowParts;
 import org.convgrad.engine.kernel.SimdSupport;
 import org.convgrad.spark.io.DatasetException;
@@ -49,6 +55,29 @@ class SparkJobTest {
       assertEquals(3, r.parts().size(), "shards never span files");
     }
     assertTrue(r.summary().contains("12 samples") && r.summary().contains("GFLOP/s"), r.summary());
+  }
+
+  @Test
+  void aValuePastWinogradsLimitInOneShardGivesEveryShardTheTilesOfTheWholeDataset(SparkSession spark)
+      throws Exception {
+    // 3x3 at stride 1 with 16 channels: the SIMD kernel's Winograd tiles, while the values allow them.
+    Tensor dy = TestData.random(DType.FLOAT32, 21, 6, 8, 8, 16);
+    dy.float32Data()[5 * 8 * 8 * 16 + 7] = 1e37f; // the last sample only; Winograd.limit is about 2e35 here
+    Tensor w = TestData.random(DType.FLOAT32, 22, 3, 3, 16, 16);
+    Path data = Files.createDirectories(dir.resolve("dy"));
+    ArrowParts.writeSamples(data.resolve("dy-0.arrow"), 0, dy, DataFormat.NHWC);
+    Path wf = TestData.npy(dir.resolve("w.npy"), w);
+    ConvgradJob.builder().outBackprop(data.toString()).filter(wf.toString())
+        .op(o -> o.inputSizes(8, 8).padding(Padding.SAME)).output(dir.resolve("out").toString())
+        .assemble(dir.resolve("out.npy").toString()).samplesPerTask(2).build().run(spark);
+    ConvParams same = ConvParams.of(p -> p.padding(Padding.SAME));
+    try (Engine e = Engine.create(b -> b.threads(1))) {
+      float[] whole = e.backpropInput(new long[] {8, 8}, w, dy, same).float32Data();
+      assertArrayEquals(whole, Npy.read(dir.resolve("out.npy")).float32Data(), "as bin/convgrad computes it: one call");
+      float[] firstTwo = e.backpropInput(new long[] {8, 8}, w, JobFixture.rows(dy, 0, 2), same).float32Data();
+      assertFalse(Arrays.equals(firstTwo, Arrays.copyOf(whole, firstTwo.length)),
+          "the first shard on its own values takes other tiles: the case this checks");
+    }
   }
 
   @Test
