@@ -2,6 +2,7 @@ package org.convgrad.spark.job;
 
 import java.util.List;
 import org.apache.spark.sql.SparkSession;
+import org.convgrad.engine.InvalidArgumentException;
 
 /**
  * convgrad's own Spark settings ({@code spark.convgrad.*}), typed, with defaults and the
@@ -37,8 +38,24 @@ public final class ConvgradConf {
       return spark.conf().get(key, defaultValue);
     }
 
+    /** The setting as a number, or bytes ({@link #parseBytesOrLong}); a value that is neither names the key. */
     public long getLong(SparkSession spark) {
-      return parseBytesOrLong(get(spark));
+      String v = get(spark);
+      try {
+        return parseBytesOrLong(v);
+      } catch (NumberFormatException | ArithmeticException e) {
+        throw new InvalidArgumentException(key + " is '" + v + "'; expected a number, or bytes such as 65536, 64k, 64m"
+            + " or 1g");
+      }
+    }
+
+    /** {@link #getLong} for a size that must be at least one byte. */
+    public long getBytes(SparkSession spark) {
+      long v = getLong(spark);
+      if (v < 1) {
+        throw new InvalidArgumentException(key + " is " + get(spark) + "; it must be at least 1 byte");
+      }
+      return v;
     }
 
     public boolean getBoolean(SparkSession spark) {
@@ -84,9 +101,12 @@ public final class ConvgradConf {
 
   private ConvgradConf() {}
 
-  /** {@code 123}, {@code 64k}, {@code 64m}, {@code 1g}. */
+  /** {@code 123}, {@code 64k}, {@code 64m}, {@code 1g} (or {@code 64kb}, {@code 64mb}, {@code 1gb}, as Spark writes sizes). */
   static long parseBytesOrLong(String s) {
     String v = s.trim().toLowerCase();
+    if (v.endsWith("kb") || v.endsWith("mb") || v.endsWith("gb")) {
+      v = v.substring(0, v.length() - 1);
+    }
     long mult = 1;
     if (v.endsWith("k") || v.endsWith("m") || v.endsWith("g")) {
       mult = v.endsWith("k") ? 1L << 10 : v.endsWith("m") ? 1L << 20 : 1L << 30;

@@ -163,6 +163,21 @@ class SparkJobTest {
   }
 
   @Test
+  void aBatchSizeThatIsNoSizeIsRefusedNamingItsSetting(SparkSession spark) throws Exception {
+    JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
+    for (String bad : new String[] {"0", "-1", "lots"}) {
+      spark.conf().set(ConvgradConf.BATCH_MAX_BYTES.key(), bad);
+      org.convgrad.engine.InvalidArgumentException e =
+          assertThrows(org.convgrad.engine.InvalidArgumentException.class, () -> f.job("out").build().run(spark));
+      assertTrue(e.getMessage().startsWith(ConvgradConf.BATCH_MAX_BYTES.key() + " is "), e.getMessage());
+      assertFalse(Files.exists(dir.resolve("out")), "nothing was started");
+    }
+    spark.conf().set(ConvgradConf.BATCH_MAX_BYTES.key(), "1kb"); // Spark's spelling of sizes
+    f.job("out").build().run(spark);
+    f.assertAssembledNpy("out");
+  }
+
+  @Test
   void mixedSampleShapesAreRefused(SparkSession spark) throws Exception {
     JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
     ArrowParts.writeSamples(f.dataset.resolve("dy-9.arrow"), 5000, TestData.random(DType.FLOAT32, 3, 2, 5, 5, 3),
