@@ -60,17 +60,15 @@ class JobScope internal constructor() {
 
     /** Samples per task, at least 1; null (the default): about three tasks per core. */
     var samplesPerTask: Long? = null
-        set(value) {
-            field = value
-            if (value != null) builder.samplesPerTask(value)
-        }
 
     /** Engine threads per task, at least 1; null (the default): the executor's cores / its tasks at once. */
     var threads: Int? = null
-        set(value) {
-            field = value
-            if (value != null) builder.threads(value)
-        }
+
+    /**
+     * Result rows per band of a `.npy` dataset's samples, a task each ([ConvgradJob.Builder.bandRows]);
+     * null (the default): bands only for samples larger than a task's batch.
+     */
+    var bandRows: Long? = null
 
     /** Which engine the tasks run. Default [EngineChoice.AUTO]. */
     var engine: EngineChoice = EngineChoice.AUTO
@@ -78,6 +76,14 @@ class JobScope internal constructor() {
             field = value
             builder.engine(value)
         }
+
+    /** The job, with the settings as the block left them (a setting set back to null is the default). */
+    internal fun build(): ConvgradJob {
+        samplesPerTask?.let { builder.samplesPerTask(it) }
+        threads?.let { builder.threads(it) }
+        bandRows?.let { builder.bandRows(it) }
+        return builder.build()
+    }
 }
 
 /**
@@ -100,7 +106,7 @@ class JobScope internal constructor() {
  * A thin layer over [ConvgradJob.Builder] and [ConvgradJob.run].
  */
 fun SparkSession.convgradJob(block: JobScope.() -> Unit): JobResult =
-    JobScope().apply(block).builder.build().run(this)
+    JobScope().apply(block).build().run(this)
 
 /**
  * This DataFrame with the input gradient of each row's sample in [inputColumn] added as

@@ -13,6 +13,7 @@ import org.convgrad.io.npy.Npy
 import org.convgrad.spark.job.EngineChoice
 import org.convgrad.spark.testing.JobFixture
 import org.convgrad.spark.testing.SparkTest
+import org.convgrad.spark.testing.TestData
 import org.junit.jupiter.api.Assertions.assertArrayEquals
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Test
@@ -48,6 +49,36 @@ class KotlinJobApiTest {
         assertArrayEquals(Files.readAllBytes(f.expectedNpy()), Files.readAllBytes(dir.resolve("dx.npy")))
         assertEquals(12L, result.samples())
         assertEquals(3, result.parts().size)
+    }
+
+    @Test
+    fun `a setting set back to null is the default, and bands come from the block too`(spark: SparkSession) {
+        val f = JobFixture(dir, DataFormat.NHWC, DType.FLOAT32)
+        fun JobScope.problem(data: String, out: String) {
+            outBackprop(data)
+            filter(f.filterFile.toString())
+            op {
+                inputSizes(11, 11)
+                strides(2)
+                padding = SAME
+            }
+            output(dir.resolve(out).toString())
+            assemble(dir.resolve("$out.npy").toString())
+        }
+        val byDefault = spark.convgradJob { problem(f.dataset.toString(), "default") }
+        val reset = spark.convgradJob {
+            problem(f.dataset.toString(), "reset")
+            samplesPerTask = 1
+            samplesPerTask = null
+        }
+        assertEquals(byDefault.parts().size, reset.parts().size)
+        val npy = TestData.npy(dir.resolve("dy.npy"), f.dy)
+        val banded = spark.convgradJob {
+            problem(npy.toString(), "banded")
+            bandRows = 4
+        }
+        assertEquals(12 * 3, banded.parts().size, "11 rows in bands of 4: three a sample")
+        assertArrayEquals(Files.readAllBytes(f.expectedNpy()), Files.readAllBytes(dir.resolve("banded.npy")))
     }
 
     @Test
