@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
@@ -150,7 +151,7 @@ public final class ConvgradJob {
     LOG.info("convgrad: {} over {}", whole, dataset);
 
     // 2. Plan shards of whole samples, or bands of rows of samples too large for one task.
-    long batchMaxBytes = ConvgradConf.BATCH_MAX_BYTES.getLong(spark);
+    long batchMaxBytes = ConvgradConf.BATCH_MAX_BYTES.getBytes(spark);
     Conv2dBackpropInput sample = op.bindBatch(1, dataset.sampleShape(), filter.shape(), filter.dtype(), dataset.dtype());
     long rowsPerBand = bandRows > 0 ? Bands.height(sample, bandRows) : autoBandRows(sample, dataset, batchMaxBytes);
     if (rowsPerBand > 0) {
@@ -164,7 +165,8 @@ public final class ConvgradJob {
     // 3. Output and broadcast.
     String jobId = "job-" + UUID.randomUUID().toString().substring(0, 8);
     JobCommitter committer = new JobCommitter(output, hadoop, jobId);
-    committer.setupJob();
+    // What can fail before the tasks (serializing a large filter, say) comes before the output is set
+    // up, and from then on a failure aborts: nothing of a failed job stays in the output.
     JobSpec spec = new JobSpec(hadoop, jobId, op, dataset, filter, engine.name().toLowerCase(), threads,
         batchMaxBytes, committer.attemptDir().toString(),
         ConvgradConf.TEST_FAIL_FIRST_ATTEMPT.getBoolean(spark), ConvgradConf.TEST_KILL_EXECUTOR_ONCE.get(spark),
@@ -173,6 +175,12 @@ public final class ConvgradJob {
     LongAccumulator samples = jsc.sc().longAccumulator("convgrad samples");
     DoubleAccumulator flops = jsc.sc().doubleAccumulator("convgrad FLOPs");
     LongAccumulator enginesBuilt = jsc.sc().longAccumulator("convgrad engines built");
+    try {
+      committer.setupJob();
+    } catch (IOException | RuntimeException e) {
+      broadcast.destroy();
+      throw e;
+    }
 
     String what = String.format("convgrad conv2d_backprop_input: %d samples of %s %s in %d shards of <= %d (%s)",
         dataset.samples(), Arrays.toString(dataset.sampleShape()), dataset.dtype().tfName(), shards.size(), perTask,
@@ -350,7 +358,7 @@ public final class ConvgradJob {
     private Builder() {}
 
     public Builder op(BackpropInputOp op) {
-      this.op = op;
+      this.op = Objects.requireNonNull(op, "op");
       return this;
     }
 
@@ -365,27 +373,27 @@ public final class ConvgradJob {
      * Hadoop file system ({@code file:}, {@code hdfs:}, {@code s3a:}).
      */
     public Builder outBackprop(String path) {
-      this.outBackprop = path;
+      this.outBackprop = Objects.requireNonNull(path, "outBackprop");
       return this;
     }
 
     /** The filter {@code [fh, fw, in_c / groups, out_c]} from a {@code .npy} or {@code .arrow} file. */
     public Builder filter(String path) {
-      this.filterPath = path;
+      this.filterPath = Objects.requireNonNull(path, "filter");
       this.filterTensor = null;
       return this;
     }
 
     /** The filter as a tensor the program holds. */
     public Builder filter(Tensor filter) {
-      this.filterTensor = filter;
+      this.filterTensor = Objects.requireNonNull(filter, "filter");
       this.filterPath = null;
       return this;
     }
 
     /** The output directory (new, or empty): Arrow IPC parts, {@code manifest.json}, {@code _SUCCESS}. */
     public Builder output(String dir) {
-      this.output = dir;
+      this.output = Objects.requireNonNull(dir, "output");
       return this;
     }
 
@@ -419,7 +427,7 @@ public final class ConvgradJob {
     }
 
     public Builder engine(EngineChoice engine) {
-      this.engine = engine;
+      this.engine = Objects.requireNonNull(engine, "engine");
       return this;
     }
 

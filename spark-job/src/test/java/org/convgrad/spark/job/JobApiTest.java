@@ -73,6 +73,20 @@ class JobApiTest {
   }
 
   @Test
+  void aNullSettingIsRefusedWhereItIsGivenNamingIt() {
+    ConvgradJob.Builder b = ConvgradJob.builder();
+    String[] named = {
+      assertThrows(NullPointerException.class, () -> b.outBackprop(null)).getMessage(),
+      assertThrows(NullPointerException.class, () -> b.output(null)).getMessage(),
+      assertThrows(NullPointerException.class, () -> b.filter((String) null)).getMessage(),
+      assertThrows(NullPointerException.class, () -> b.filter((Tensor) null)).getMessage(),
+      assertThrows(NullPointerException.class, () -> b.engine(null)).getMessage(),
+      assertThrows(NullPointerException.class, () -> b.op((BackpropInputOp) null)).getMessage(),
+    };
+    assertEquals(List.of("outBackprop", "output", "filter", "filter", "engine", "op"), List.of(named));
+  }
+
+  @Test
   void theCommandLineAndTheApiFailWithTheSameLineBeforeAnyTask(SparkSession spark) throws Exception {
     Path dy = TestData.npy(dir.resolve("dy.npy"), TestData.random(DType.FLOAT32, 1, 4, 6, 6, 3));
     Path w = TestData.npy(dir.resolve("w.npy"), TestData.random(DType.FLOAT32, 2, 3, 3, 2, 3));
