@@ -226,6 +226,7 @@ public final class ConvgradJob {
     } catch (Throwable e) { // SparkException is checked in Java's eyes but undeclared: catch all, rethrow as is
       if (!tasksDone) {
         jsc.cancelJobGroup("convgrad-" + jobId); // stragglers of a failed job stop before the cleanup
+        awaitNoRunningTasks(jsc, "convgrad-" + jobId);
       }
       committer.abortJob();
       throw e;
@@ -254,6 +255,35 @@ public final class ConvgradJob {
     }
     return new JobResult(manifest, parts, (System.nanoTime() - start) / 1e9, computeSeconds, manifest.engine,
         fallbacks, enginesBuilt.value());
+  }
+
+  /**
+   * Waits, at most a minute, until a cancelled job group has no task running: Spark cancels
+   * asynchronously, and a task still writing its attempt under {@code _temporary} would make the
+   * cleanup fail, leaving an output that every rerun refuses.
+   */
+  private static void awaitNoRunningTasks(JavaSparkContext jsc, String group) {
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (System.nanoTime() < deadline) {
+      int running = 0;
+      for (int job : jsc.statusTracker().getJobIdsForGroup(group)) {
+        org.apache.spark.SparkJobInfo info = jsc.statusTracker().getJobInfo(job);
+        for (int stage : info == null ? new int[0] : info.stageIds()) {
+          org.apache.spark.SparkStageInfo s = jsc.statusTracker().getStageInfo(stage);
+          running += s == null ? 0 : s.numActiveTasks();
+        }
+      }
+      if (running == 0) {
+        return;
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+    LOG.warn("convgrad: tasks of {} still run a minute after it was cancelled; cleaning up all the same", group);
   }
 
   /** What the tasks read of out_backprop, as they scanned it (nothing when their kernel has no limit). */
