@@ -9,14 +9,34 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Writes a file under a temporary name in the target's directory, forces it to disk and renames
  * it onto the target atomically, so that the final name holds either the old file or the whole
- * new one, never a partial file. On failure the temporary file is deleted. A target that is a
- * symbolic link is refused ({@link OutputPaths} says why).
+ * new one, never a partial file. On failure the temporary file is deleted, and when the JVM is
+ * stopped (Ctrl-C, SIGTERM) every temporary file it was writing is deleted on its way out. A
+ * target that is a symbolic link is refused ({@link OutputPaths} says why).
  */
 public final class AtomicFile implements AutoCloseable {
+  /** The temporary files this JVM is writing; never a target. */
+  private static final Set<Path> PENDING = ConcurrentHashMap.newKeySet();
+
+  static {
+    Runtime.getRuntime().addShutdownHook(new Thread(AtomicFile::deletePending, "convgrad-atomic-file-cleanup"));
+  }
+
+  private static void deletePending() {
+    for (Path p : PENDING) {
+      try {
+        Files.deleteIfExists(p);
+      } catch (IOException e) {
+        // the JVM is stopping: nothing more can be done for this file
+      }
+    }
+  }
+
   /** What writes the file's content. */
   @FunctionalInterface
   public interface Body {
@@ -64,23 +84,27 @@ public final class AtomicFile implements AutoCloseable {
       throw new NoSuchFileException(dir.toString(), null, "the directory of " + target + " does not exist");
     }
     Path tmp = Files.createTempFile(dir, "." + absolute.getFileName() + ".", ".tmp");
+    PENDING.add(tmp);
     try {
-      readableByAll(tmp);
+      permissions(tmp, absolute);
       return new AtomicFile(absolute, tmp,
           FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING));
     } catch (IOException | RuntimeException e) {
       Files.deleteIfExists(tmp);
+      PENDING.remove(tmp);
       throw e;
     }
   }
 
   /**
-   * createTempFile makes owner-only files; a result must be readable as a file NumPy or any other
-   * writer would leave (0644 under the usual umask), for Spark or notebooks running as other users.
+   * createTempFile makes owner-only files. A file that is replaced keeps its permissions (one the
+   * user made private stays private); a new one is readable as a file NumPy or any other writer
+   * would leave (0644 under the usual umask), for Spark or notebooks running as other users.
    */
-  private static void readableByAll(Path file) throws IOException {
-    if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-      Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+  private static void permissions(Path tmp, Path target) throws IOException {
+    if (tmp.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+      Files.setPosixFilePermissions(tmp, Files.isRegularFile(target)
+          ? Files.getPosixFilePermissions(target) : PosixFilePermissions.fromString("rw-r--r--"));
     }
   }
 
@@ -102,6 +126,7 @@ public final class AtomicFile implements AutoCloseable {
       } catch (AtomicMoveNotSupportedException e) {
         throw new IOException(target + ": the file system cannot rename atomically", e);
       }
+      PENDING.remove(tmp);
       finished = true;
     } finally {
       if (!finished) {
@@ -117,6 +142,7 @@ public final class AtomicFile implements AutoCloseable {
       channel.close();
     } finally {
       Files.deleteIfExists(tmp);
+      PENDING.remove(tmp);
     }
   }
 
