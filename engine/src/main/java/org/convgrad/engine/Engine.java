@@ -94,7 +94,7 @@ public final class Engine implements AutoCloseable {
     checkResultFits(op);
     op.checkOperands(filter, outBackprop);
     Tensor result = Tensor.zeros(op.dtype(), op.inputShape());
-    kernelFor(op).compute(op, filter, outBackprop, result, pool);
+    kernelFor(op).compute(op, filter, outBackprop, result, open());
     return result;
   }
 
@@ -105,6 +105,7 @@ public final class Engine implements AutoCloseable {
    * executor packs the broadcast filter once per task set. {@link PackedFilter#bytes()} is its size.
    */
   public PackedFilter pack(Conv2dBackpropInput op, Tensor filter) {
+    pool.requireOpen();
     if (!filter.shape().equals(op.filterShape()) || filter.dtype() != op.dtype()) {
       throw new InvalidArgumentException(
           "Conv2DBackpropInput: filter is " + filter + " but the problem was built for " + op.dtype() + " "
@@ -120,7 +121,7 @@ public final class Engine implements AutoCloseable {
    */
   public Tensor backpropInput(Conv2dBackpropInput op, PackedFilter filter, Tensor outBackprop) {
     Tensor result = checkedResult(op, filter, outBackprop);
-    filter.kernel().compute(op, filter, outBackprop, result, pool);
+    filter.kernel().compute(op, filter, outBackprop, result, open());
     return result;
   }
 
@@ -136,7 +137,7 @@ public final class Engine implements AutoCloseable {
     checkFits(op, filter, outBackprop);
     requireResult(op, outBackprop, result);
     if (result.size() > 0) {
-      filter.kernel().compute(op, filter, outBackprop, result, pool);
+      filter.kernel().compute(op, filter, outBackprop, result, open());
     }
   }
 
@@ -149,7 +150,7 @@ public final class Engine implements AutoCloseable {
   public Tensor backpropInput(
       Conv2dBackpropInput band, PackedFilter filter, Tensor outBackpropRows, OutBackpropScan whole) {
     Tensor result = checkedResult(band, filter, outBackpropRows);
-    filter.kernel().compute(band, filter, outBackpropRows, whole, result, pool);
+    filter.kernel().compute(band, filter, outBackpropRows, whole, result, open());
     return result;
   }
 
@@ -164,7 +165,7 @@ public final class Engine implements AutoCloseable {
     checkFits(band, filter, outBackpropRows);
     requireResult(band, outBackpropRows, result);
     if (result.size() > 0) {
-      filter.kernel().compute(band, filter, outBackpropRows, whole, result, pool);
+      filter.kernel().compute(band, filter, outBackpropRows, whole, result, open());
     }
   }
 
@@ -287,6 +288,12 @@ public final class Engine implements AutoCloseable {
       sb.append(sb.length() == 0 ? "" : ", ").append(k.name());
     }
     return sb.toString();
+  }
+
+  /** The pool, once it is checked that this engine is not closed. */
+  private WorkPool open() {
+    pool.requireOpen();
+    return pool;
   }
 
   /** Stops the threads and releases the kernels' resources (a GPU's device memory and context). */

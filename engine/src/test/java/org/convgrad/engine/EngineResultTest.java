@@ -41,6 +41,24 @@ class EngineResultTest {
 
   @ParameterizedTest
   @EnumSource(value = EngineKind.class, names = {"SCALAR", "SIMD"})
+  void aClosedEngineRefusesWorkWhateverItsThreads(EngineKind kind) {
+    Tensor w = random(Shape.of(3, 3, 4, 4), new SplittableRandom(3));
+    for (int threads : new int[] {1, 2}) {
+      Engine e = Engine.create(b -> b.kind(kind).threads(threads));
+      Conv2dBackpropInput op = OP.bind(w.shape(), DType.FLOAT32, Shape.of(1, 5, 6, 4), DType.FLOAT32);
+      PackedFilter packed = e.pack(op, w);
+      Tensor dy = random(op.outBackpropShape(), new SplittableRandom(4));
+      e.close();
+      for (Runnable call : new Runnable[] {() -> e.backpropInput(op, packed, dy), () -> e.backpropInput(op, w, dy),
+          () -> e.pack(op, w)}) {
+        IllegalStateException x = assertThrows(IllegalStateException.class, call::run);
+        assertTrue(x.getMessage().contains("engine is closed"), x.getMessage());
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = EngineKind.class, names = {"SCALAR", "SIMD"})
   void aResultOfAnotherShapeOrDtypeOrInsideOutBackpropIsRefused(EngineKind kind) {
     Tensor w = random(Shape.of(3, 3, 4, 4), new SplittableRandom(2));
     try (Engine e = Engine.create(b -> b.kind(kind))) {

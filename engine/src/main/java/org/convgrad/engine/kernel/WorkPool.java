@@ -2,10 +2,12 @@ package org.convgrad.engine.kernel;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
 import java.util.function.IntToLongFunction;
@@ -22,6 +24,7 @@ public final class WorkPool implements AutoCloseable {
 
   private final int threads;
   private final ExecutorService executor;
+  private volatile boolean closed;
 
   public WorkPool(int threads) {
     if (threads < 1) {
@@ -56,6 +59,7 @@ public final class WorkPool implements AutoCloseable {
    * the caller's thread works too. The first failure is rethrown.
    */
   public void parallelFor(int tasks, IntConsumer body) {
+    requireOpen();
     if (executor == null || tasks <= 1) {
       for (int i = 0; i < tasks; i++) {
         body.accept(i);
@@ -71,8 +75,12 @@ public final class WorkPool implements AutoCloseable {
         };
     int helpers = Math.min(threads - 1, tasks - 1);
     List<Future<?>> futures = new ArrayList<>(helpers);
-    for (int i = 0; i < helpers; i++) {
-      futures.add(executor.submit(worker));
+    try {
+      for (int i = 0; i < helpers; i++) {
+        futures.add(executor.submit(worker));
+      }
+    } catch (RejectedExecutionException e) {
+      // Closed meanwhile: the caller's thread does what helpers would have done.
     }
     Throwable failure = null;
     try {
@@ -88,6 +96,8 @@ public final class WorkPool implements AutoCloseable {
         if (failure == null) {
           failure = e.getCause();
         }
+      } catch (CancellationException e) {
+        // A helper that close() took off the queue before it ran: the caller's thread ran its tasks.
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("interrupted while waiting for convgrad worker threads", e);
@@ -134,10 +144,26 @@ public final class WorkPool implements AutoCloseable {
     return best;
   }
 
+  /** @throws IllegalStateException once the pool (its engine) is closed */
+  public void requireOpen() {
+    if (closed) {
+      throw new IllegalStateException("this convgrad engine is closed; create another");
+    }
+  }
+
+  /**
+   * Stops the threads. A call in progress on another thread still returns, its result whole: the
+   * helpers still queued are cancelled, and that call's own thread runs their tasks.
+   */
   @Override
   public void close() {
+    closed = true;
     if (executor != null) {
-      executor.shutdownNow();
+      for (Runnable queued : executor.shutdownNow()) {
+        if (queued instanceof Future<?> f) {
+          f.cancel(false);
+        }
+      }
     }
   }
 }
