@@ -82,6 +82,32 @@ class BandedCliTest {
   }
 
   @Test
+  void bandsTallerThanTheHeapHoldsAreAUsageErrorNamingTheOption() throws Exception {
+    // A 100000 x 100000 image: a sparse out_backprop file whose header is all that is read.
+    Path dyf = dir.resolve("huge-dy.npy");
+    byte[] dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 100000, 100000, 1), }".getBytes(
+        java.nio.charset.StandardCharsets.ISO_8859_1);
+    int padded = (10 + dict.length + 1 + 63) / 64 * 64 - 10; // the header text ends in '\n' at a multiple of 64
+    byte[] head = java.nio.ByteBuffer.allocate(10 + padded).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+        .put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0}).putShort((short) padded).put(dict)
+        .put(" ".repeat(padded - dict.length - 1).getBytes(java.nio.charset.StandardCharsets.ISO_8859_1))
+        .put((byte) '\n').array();
+    try (var ch = java.nio.channels.FileChannel.open(dyf, java.nio.file.StandardOpenOption.CREATE_NEW,
+        java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.SPARSE)) {
+      ch.write(java.nio.ByteBuffer.wrap(head));
+      ch.write(java.nio.ByteBuffer.wrap(new byte[1]), head.length + 4L * 100000 * 100000 - 1);
+    }
+    Path wf = dir.resolve("w1.npy");
+    Npy.write(wf, random(DType.FLOAT32, Shape.of(3, 3, 1, 1), 1));
+    List<String> args = List.of("--input-sizes", "100000,100000", "--padding", "SAME", "--filter", wf.toString(),
+        "--out-backprop", dyf.toString());
+    StringWriter err = new StringWriter();
+    assertEquals(2, run(args, dir.resolve("dx.npy"), new StringWriter(), err, "--band-rows", "100000"));
+    assertTrue(err.toString().startsWith("Usage error: --band-rows 100000 is more than the "), err.toString());
+    assertFalse(Files.exists(dir.resolve("dx.npy")));
+  }
+
+  @Test
   void bandsNeedNpyOnBothSidesAndAPositiveHeight() throws Exception {
     Problem p = Problem.random(22, DType.FLOAT32, DataFormat.NHWC, false);
     List<String> args = files(p, "w", "dy");
