@@ -41,6 +41,36 @@ class EngineResultTest {
 
   @ParameterizedTest
   @EnumSource(value = EngineKind.class, names = {"SCALAR", "SIMD"})
+  void aFilterThatIsAViewGivesTheBitsOfItsOwnArray(EngineKind kind) {
+    SplittableRandom rnd = new SplittableRandom(5);
+    for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64, DType.HALF}) {
+      Shape ws = Shape.of(3, 3, 8, 8);
+      double[] values = rnd.doubles((int) ws.elementCount(), -1, 1).toArray();
+      Tensor w = Tensor.fromDoubles(dtype, ws, values);
+      Object array = switch (dtype) {
+        case FLOAT32 -> copyAt(w.float32Data(), new float[w.size() + 5]);
+        case FLOAT64 -> copyAt(w.float64Data(), new double[w.size() + 5]);
+        default -> copyAt(w.bits16Data(), new short[w.size() + 5]);
+      };
+      Tensor view = Tensor.view(dtype, ws, array, 5);
+      Conv2dBackpropInput op = OP.bind(ws, dtype, Shape.of(2, 5, 6, 8), dtype);
+      Tensor dy = Tensor.fromDoubles(dtype, op.outBackpropShape(),
+          rnd.doubles((int) op.outBackpropShape().elementCount(), -1, 1).toArray());
+      try (Engine e = Engine.create(b -> b.kind(kind).threads(2))) {
+        double[] expected = e.backpropInput(op, w, dy).toDoubleArray();
+        assertArrayEquals(expected, e.backpropInput(op, view, dy).toDoubleArray(), dtype + ", unpacked");
+        assertArrayEquals(expected, e.backpropInput(op, e.pack(op, view), dy).toDoubleArray(), dtype + ", packed");
+      }
+    }
+  }
+
+  private static Object copyAt(Object from, Object to) {
+    System.arraycopy(from, 0, to, 5, java.lang.reflect.Array.getLength(from));
+    return to;
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = EngineKind.class, names = {"SCALAR", "SIMD"})
   void aClosedEngineRefusesWorkWhateverItsThreads(EngineKind kind) {
     Tensor w = random(Shape.of(3, 3, 4, 4), new SplittableRandom(3));
     for (int threads : new int[] {1, 2}) {
