@@ -32,6 +32,9 @@ import org.jspecify.annotations.Nullable;
  * if (!run.pass(bands, io, null)) run.pass(bands, io, run.scanned());
  * }</pre>
  *
+ * <p>A run is for one out_backprop: its scan keeps every value read so far, so bands of other data
+ * computed by the same run would choose their tiles by both. Make a new run for new data.
+ *
  * Thread-safe.
  */
 public final class BandedRun {
