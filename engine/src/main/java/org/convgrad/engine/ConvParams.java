@@ -2,6 +2,7 @@ package org.convgrad.engine;
 
 import java.io.Serializable;
 import java.util.Arrays;
+import java.util.Objects;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
@@ -142,13 +143,13 @@ public final class ConvParams implements Serializable {
     }
 
     public Builder padding(Padding padding) {
-      this.padding = padding;
+      this.padding = Objects.requireNonNull(padding, "padding");
       return this;
     }
 
     /** 8 values, (before, after) per dimension in data_format order; only with EXPLICIT. */
     public Builder explicitPaddings(long... explicitPaddings) {
-      this.explicitPaddings = explicitPaddings.clone();
+      this.explicitPaddings = Objects.requireNonNull(explicitPaddings, "explicitPaddings").clone();
       return this;
     }
 
@@ -159,7 +160,7 @@ public final class ConvParams implements Serializable {
     }
 
     public Builder dataFormat(DataFormat dataFormat) {
-      this.dataFormat = dataFormat;
+      this.dataFormat = Objects.requireNonNull(dataFormat, "dataFormat");
       return this;
     }
 

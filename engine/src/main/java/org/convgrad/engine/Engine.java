@@ -342,7 +342,7 @@ public final class Engine implements AutoCloseable {
     private Builder() {}
 
     public Builder kind(EngineKind kind) {
-      this.kind = kind;
+      this.kind = java.util.Objects.requireNonNull(kind, "kind");
       return this;
     }
 

@@ -36,6 +36,16 @@ class BackpropInputOpTest {
   }
 
   @Test
+  void aNullAttributeIsRefusedWhereItIsGivenNamingIt() {
+    BackpropInputOp.Builder b = BackpropInputOp.builder();
+    assertEquals("padding", assertThrows(NullPointerException.class, () -> b.padding(null)).getMessage());
+    assertEquals("dataFormat", assertThrows(NullPointerException.class, () -> b.dataFormat(null)).getMessage());
+    assertEquals("explicitPaddings",
+        assertThrows(NullPointerException.class, () -> b.explicitPaddings((long[]) null)).getMessage());
+    assertEquals("kind", assertThrows(NullPointerException.class, () -> Engine.builder().kind(null)).getMessage());
+  }
+
+  @Test
   void theSameChecksAsTheProblemDescriptorMakeTheSameMessages() {
     Shape w = Shape.of(3, 3, 2, 4);
     Shape dy = Shape.of(1, 3, 3, 4);
