@@ -52,7 +52,7 @@ public final class OutputPaths {
         throw new OutputRefusedException(what + " is the same file as " + in.getKey() + " " + input
             + "; convgrad never overwrites an input: choose another " + option);
       }
-      if (input != null && Files.isDirectory(input) && canonical(output).startsWith(canonical(input))) {
+      if (input != null && Files.isDirectory(input) && canonical(output).startsWith(resolved(input))) {
         throw new OutputRefusedException(what + " lies inside " + in.getKey() + " " + input
             + ", a directory convgrad reads; choose a file outside it");
       }
@@ -73,7 +73,7 @@ public final class OutputPaths {
       if (in.getValue() == null) {
         continue;
       }
-      Path input = canonical(in.getValue());
+      Path input = resolved(in.getValue());
       String named = in.getKey() + " " + in.getValue();
       if (input.equals(dir)) {
         throw new OutputRefusedException(what + " is " + named + "; convgrad never writes into an input: choose a new"
@@ -109,6 +109,11 @@ public final class OutputPaths {
       return Files.isSameFile(a, b);
     }
     return canonical(a).equals(canonical(b));
+  }
+
+  /** An input's path with every link resolved, its own name too: an input named through a link is what the link names. */
+  private static Path resolved(Path input) throws IOException {
+    return Files.exists(input) ? input.toRealPath() : canonical(input);
   }
 
   /**

@@ -85,6 +85,13 @@ class OutputPathsTest {
           out.toString());
     }
     assertDoesNotThrow(() -> OutputPaths.checkFile("--output", dir.resolve("data-dx.arrow"), inputs));
+    // The dataset named through the link: the same directory.
+    inputs.put("--out-backprop", dir.resolve("same-data"));
+    for (Path out : new Path[] {data.resolve("dx.arrow"), dir.resolve("same-data/dx.arrow")}) {
+      assertTrue(refusedFile(out).contains("lies inside --out-backprop"), out.toString());
+      assertThrows(OutputRefusedException.class, () -> OutputPaths.checkDirectory("--output", out, inputs),
+          out.toString());
+    }
   }
 
   @Test
