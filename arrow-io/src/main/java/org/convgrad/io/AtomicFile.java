@@ -86,7 +86,9 @@ public final class AtomicFile implements AutoCloseable {
     Path tmp = Files.createTempFile(dir, "." + absolute.getFileName() + ".", ".tmp");
     PENDING.add(tmp);
     try {
-      permissions(tmp, absolute);
+      if (tmp.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
+      }
       return new AtomicFile(absolute, tmp,
           FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING));
     } catch (IOException | RuntimeException e) {
@@ -97,14 +99,14 @@ public final class AtomicFile implements AutoCloseable {
   }
 
   /**
-   * createTempFile makes owner-only files. A file that is replaced keeps its permissions (one the
-   * user made private stays private); a new one is readable as a file NumPy or any other writer
-   * would leave (0644 under the usual umask), for Spark or notebooks running as other users.
+   * createTempFile makes owner-only files: a new result is made readable as a file NumPy or any
+   * other writer would leave (0644 under the usual umask), for Spark or notebooks running as other
+   * users; a file that is replaced keeps its permissions (one the user made private stays private,
+   * a read-only one stays read-only), set once the data is written.
    */
-  private static void permissions(Path tmp, Path target) throws IOException {
-    if (tmp.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-      Files.setPosixFilePermissions(tmp, Files.isRegularFile(target)
-          ? Files.getPosixFilePermissions(target) : PosixFilePermissions.fromString("rw-r--r--"));
+  private static void keepPermissions(Path tmp, Path target) throws IOException {
+    if (Files.isRegularFile(target) && tmp.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+      Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(target));
     }
   }
 
@@ -121,6 +123,7 @@ public final class AtomicFile implements AutoCloseable {
     try {
       channel.force(true);
       channel.close();
+      keepPermissions(tmp, target);
       try {
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {

@@ -38,7 +38,7 @@ class AtomicFileStopTest {
     Path target = Files.writeString(dir.resolve("dx.npy"), "the old result");
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     Process p = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
-        AtomicFileStopTest.class.getName(), target.toString()).redirectErrorStream(true).start();
+        AtomicFileStopTest.class.getName(), target.toString()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
     try {
       BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
       assertEquals("writing", out.readLine());
@@ -57,11 +57,15 @@ class AtomicFileStopTest {
   }
 
   @Test
-  void aReplacedFileKeepsItsPermissionsAndANewOneIsReadableByAll() throws Exception {
+  void aReplacedFileKeepsItsPermissionsEvenReadOnlyAndANewOneIsReadableByAll() throws Exception {
     Path mine = Files.writeString(dir.resolve("private.npy"), "old");
     Files.setPosixFilePermissions(mine, PosixFilePermissions.fromString("rw-------"));
     AtomicFile.write(mine, ch -> ch.write(ByteBuffer.wrap("new".getBytes(StandardCharsets.UTF_8))));
     assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(mine)));
+    Files.setPosixFilePermissions(mine, PosixFilePermissions.fromString("r--r--r--"));
+    AtomicFile.write(mine, ch -> ch.write(ByteBuffer.wrap("newer".getBytes(StandardCharsets.UTF_8))));
+    assertEquals("newer", Files.readString(mine), "a read-only file is replaced, as before");
+    assertEquals("r--r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(mine)));
     Path fresh = dir.resolve("new.npy");
     AtomicFile.write(fresh, ch -> ch.write(ByteBuffer.wrap("new".getBytes(StandardCharsets.UTF_8))));
     assertEquals("rw-r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(fresh)));
