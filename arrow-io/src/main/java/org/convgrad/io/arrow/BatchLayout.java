@@ -13,8 +13,9 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * batch is loaded. Arrow's loader sizes every vector by the batch's row count and believes it: a
  * batch that claims more rows than its nodes and buffers hold would have its missing rows read from
  * buffers that do not hold them (grown and zero-filled by Arrow), and a file whose batches claim
- * billions of rows would have the reader allocate for them. So a batch is refused unless the tensor column's nodes and the id column's node count
- * exactly its rows and their value buffers lie inside its body and hold them.
+ * billions of rows would have the reader allocate for them. So a batch is refused unless the
+ * tensor column's node and the id column's node count exactly its rows, the tensor values' node at
+ * least as many values, and their value buffers lie inside its body and hold them.
  *
  * @param rows the batch's rows
  * @param tensorValues offset of the tensor column's values in the body
@@ -52,7 +53,10 @@ record BatchLayout(long rows, long tensorValues, long idValues, boolean plain) {
         FieldNode list = node(rb, node, f);
         FieldNode child = node(rb, node + 1, f);
         counts(f, list.length(), rows);
-        counts(f, child.length(), rows * listSize);
+        if (child.length() < rows * listSize) { // longer is valid (Arrow's own validation allows it), shorter not
+          throw new IllegalStateException("it claims " + rows + " rows of " + listSize + " values but column '"
+              + f.getName() + "' holds " + child.length() + " values");
+        }
         tensorValues = holds(f, buffer(rb, buffer + 2, f), bodyLength, bytes(rows * listSize, width));
         plain &= list.nullCount() == 0 && child.nullCount() == 0;
       } else if (idValues == UNKNOWN && f.getName().equals(column.idColumn())) {
@@ -95,10 +99,9 @@ record BatchLayout(long rows, long tensorValues, long idValues, boolean plain) {
     return rb.buffers(i);
   }
 
-  private static void counts(Field f, long length, long expected) {
-    if (length != expected) {
-      throw new IllegalStateException("it claims " + expected + (f.getChildren().isEmpty() ? " rows" : " values")
-          + " but column '" + f.getName() + "' holds " + length);
+  private static void counts(Field f, long length, long rows) {
+    if (length != rows) {
+      throw new IllegalStateException("it claims " + rows + " rows but column '" + f.getName() + "' holds " + length);
     }
   }
 
