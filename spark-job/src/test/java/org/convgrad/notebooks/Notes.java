@@ -127,10 +127,13 @@ final class Notes {
 
   private static final Path TEMP = Path.of(System.getProperty("java.io.tmpdir"));
 
-  /** The entries of the temporary directory a note could have made (its names start with convgrad-). */
+  /**
+   * The entries of the temporary directory the notes make (convgrad-note-*, convgrad-gpu-note-*),
+   * not those of other tests or builds that may run beside this one.
+   */
   private static Set<String> convgradTempEntries() throws IOException {
     try (Stream<Path> entries = Files.list(TEMP)) {
-      return entries.map(e -> e.getFileName().toString()).filter(n -> n.startsWith("convgrad-"))
+      return entries.map(e -> e.getFileName().toString()).filter(n -> n.matches("convgrad-(gpu-)?note-.*"))
           .collect(Collectors.toSet());
     }
   }

@@ -224,8 +224,8 @@ public final class SparkExtension
         .set("spark.executor.extraClassPath", String.join(File.pathSeparator, projectClassPath()))
         // Executors' temporary files in the build, not /tmp: an executor a test kills (halt) leaves
         // what it meant to delete at exit, such as lz4-java's native library.
-        .set("spark.executor.extraJavaOptions", "-XX:+UseSerialGC -XX:TieredStopAtLevel=4 -Djava.io.tmpdir="
-            + buildDir("executor-tmp"))
+        .set("spark.executor.extraJavaOptions", "-XX:+UseSerialGC -XX:TieredStopAtLevel=4 \"-Djava.io.tmpdir="
+            + buildDir("executor-tmp") + "\"") // quoted: Spark splits the options at spaces outside quotes
         .set("spark.executorEnv.SPARK_LOCAL_IP", "127.0.0.1")
         .set("spark.executorEnv.SPARK_SCALA_VERSION", "2.13")
         .set("spark.worker.cleanup.enabled", "false");
