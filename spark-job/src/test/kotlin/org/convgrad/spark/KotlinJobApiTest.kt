@@ -9,6 +9,7 @@ import org.apache.spark.sql.types.StructType
 import org.convgrad.engine.DType
 import org.convgrad.engine.DataFormat
 import org.convgrad.engine.Padding.SAME
+import org.convgrad.engine.conv2dBackpropInput
 import org.convgrad.io.npy.Npy
 import org.convgrad.spark.job.EngineChoice
 import org.convgrad.spark.testing.JobFixture
@@ -54,14 +55,11 @@ class KotlinJobApiTest {
     @Test
     fun `a setting set back to null is the default, and bands come from the block too`(spark: SparkSession) {
         val f = JobFixture(dir, DataFormat.NHWC, DType.FLOAT32)
+        val op = conv2dBackpropInput { inputSizes(11, 11); strides(2); padding = SAME }
         fun JobScope.problem(data: String, out: String) {
             outBackprop(data)
             filter(f.filterFile.toString())
-            op {
-                inputSizes(11, 11)
-                strides(2)
-                padding = SAME
-            }
+            op(op)
             output(dir.resolve(out).toString())
             assemble(dir.resolve("$out.npy").toString())
         }

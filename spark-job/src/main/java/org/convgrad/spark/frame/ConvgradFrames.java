@@ -245,14 +245,15 @@ public final class ConvgradFrames {
       int out = (int) (dx.size() / count);
       for (int r = 0; r < count; r++) {
         Tensor one = Tensor.zeros(dtype, BackpropInputOp.batchShape(1, sampleShape));
-        Object from = dtype == DType.FLOAT32 ? dy.float32Data() : dy.float64Data();
-        System.arraycopy(from, r * sampleElements, dtype == DType.FLOAT32 ? one.float32Data() : one.float64Data(), 0,
-            sampleElements);
-        Tensor g = h.backpropInput(h.op(1), one);
-        System.arraycopy(dtype == DType.FLOAT32 ? g.float32Data() : g.float64Data(), 0,
-            dtype == DType.FLOAT32 ? dx.float32Data() : dx.float64Data(), r * out, out);
+        System.arraycopy(data(dy), r * sampleElements, data(one), 0, sampleElements);
+        System.arraycopy(data(h.backpropInput(h.op(1), one)), 0, data(dx), r * out, out);
       }
       return dx;
+    }
+
+    /** The float32 or float64 array of a tensor of this column's dtype. */
+    private Object data(Tensor t) {
+      return dtype == DType.FLOAT32 ? t.float32Data() : t.float64Data();
     }
 
     /** Copies row {@code r}'s sample into the batch, in bulk. */
