@@ -33,6 +33,7 @@ import org.convgrad.engine.band.BandedRun;
 import org.convgrad.engine.tensor.Shape;
 import org.convgrad.engine.tensor.Tensor;
 import org.convgrad.spark.io.SampleDataset;
+import org.convgrad.spark.job.ConvgradConf;
 import org.convgrad.spark.task.ExecutorEngines;
 import org.convgrad.spark.task.JobSpec;
 
@@ -119,7 +120,8 @@ public final class ConvgradFrames {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(session.sparkContext());
     SampleDataset described = new SampleDataset("dataframe column " + inputColumn, SampleDataset.Format.ARROW,
         List.of(), sampleShape, dtype);
-    JobSpec spec = new JobSpec(new Configuration(false), "frame", op, described, filter, "auto", 0, 64L << 20, "",
+    JobSpec spec = new JobSpec(new Configuration(false), "frame", op, described, filter, "auto", 0, 64L << 20,
+        ConvgradConf.ENGINE_IDLE_TIMEOUT.getMillis(session), "",
         false, "", 0, -1);
     Broadcast<byte[]> b = jsc.broadcast(spec.toBytes());
     LongAccumulator built = jsc.sc().longAccumulator("convgrad engines built");

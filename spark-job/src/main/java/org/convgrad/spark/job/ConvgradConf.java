@@ -1,6 +1,7 @@
 package org.convgrad.spark.job;
 
 import java.util.List;
+import org.apache.spark.network.util.JavaUtils;
 import org.apache.spark.sql.SparkSession;
 import org.convgrad.engine.InvalidArgumentException;
 
@@ -58,6 +59,20 @@ public final class ConvgradConf {
       return v;
     }
 
+    /** The setting as a duration in milliseconds ({@code 500ms}, {@code 30s}, {@code 5min}; a bare number is seconds). */
+    public long getMillis(SparkSession spark) {
+      String v = get(spark);
+      try {
+        long ms = JavaUtils.timeStringAsMs(v.trim().matches("\\d+") ? v.trim() + "s" : v);
+        if (ms >= 0) {
+          return ms;
+        }
+      } catch (NumberFormatException e) {
+        // named below
+      }
+      throw new InvalidArgumentException(key + " is '" + v + "'; expected a duration such as 500ms, 30s or 5min");
+    }
+
     public boolean getBoolean(SparkSession spark) {
       return Boolean.parseBoolean(get(spark).trim());
     }
@@ -68,6 +83,12 @@ public final class ConvgradConf {
           "spark.convgrad.batch.maxBytes", "64m",
           "Memory one engine batch may use in a task (out_backprop plus input gradient); a task"
               + " runs its shard in as many batches as this needs (at least one sample each).");
+
+  public static final Entry ENGINE_IDLE_TIMEOUT =
+      new Entry(
+          "spark.convgrad.engine.idleTimeout", "30s",
+          "How long an executor keeps a job's engine (its threads, packed filter and GPU memory) after"
+              + " the job's last task there; a job that comes back within it reuses the engine.");
 
   public static final Entry TEST_FAIL_FIRST_ATTEMPT =
       new Entry(
@@ -96,7 +117,7 @@ public final class ConvgradConf {
           "Tests only: the assembly of --assemble fails after the job's output is committed.");
 
   public static final List<Entry> ALL =
-      List.of(BATCH_MAX_BYTES, TEST_FAIL_FIRST_ATTEMPT, TEST_KILL_EXECUTOR_ONCE, TEST_SLOW_FIRST_ATTEMPT_MILLIS,
+      List.of(BATCH_MAX_BYTES, ENGINE_IDLE_TIMEOUT, TEST_FAIL_FIRST_ATTEMPT, TEST_KILL_EXECUTOR_ONCE, TEST_SLOW_FIRST_ATTEMPT_MILLIS,
           TEST_FAIL_SHARD, TEST_FAIL_ASSEMBLY);
 
   private ConvgradConf() {}

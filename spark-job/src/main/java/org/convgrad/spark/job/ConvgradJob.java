@@ -31,6 +31,7 @@ import org.convgrad.spark.io.FilterFile;
 import org.convgrad.spark.io.HadoopChannels;
 import org.convgrad.spark.io.SampleDataset;
 import org.convgrad.spark.io.Shard;
+import org.convgrad.spark.task.ExecutorEngines;
 import org.convgrad.spark.task.JobSpec;
 import org.convgrad.spark.task.ShardTask;
 import org.convgrad.spark.task.TaskCommit;
@@ -152,6 +153,7 @@ public final class ConvgradJob {
 
     // 2. Plan shards of whole samples, or bands of rows of samples too large for one task.
     long batchMaxBytes = ConvgradConf.BATCH_MAX_BYTES.getBytes(spark);
+    long engineIdleMillis = ConvgradConf.ENGINE_IDLE_TIMEOUT.getMillis(spark);
     Conv2dBackpropInput sample = op.bindBatch(1, dataset.sampleShape(), filter.shape(), filter.dtype(), dataset.dtype());
     long rowsPerBand = bandRows > 0 ? Bands.height(sample, bandRows) : autoBandRows(sample, dataset, batchMaxBytes);
     if (rowsPerBand > 0) {
@@ -168,7 +170,7 @@ public final class ConvgradJob {
     // What can fail before the tasks (serializing a large filter, say) comes before the output is set
     // up, and from then on a failure aborts: nothing of a failed job stays in the output.
     JobSpec spec = new JobSpec(hadoop, jobId, op, dataset, filter, engine.name().toLowerCase(), threads,
-        batchMaxBytes, committer.attemptDir().toString(),
+        batchMaxBytes, engineIdleMillis, committer.attemptDir().toString(),
         ConvgradConf.TEST_FAIL_FIRST_ATTEMPT.getBoolean(spark), ConvgradConf.TEST_KILL_EXECUTOR_ONCE.get(spark),
         ConvgradConf.TEST_SLOW_FIRST_ATTEMPT_MILLIS.getLong(spark), ConvgradConf.TEST_FAIL_SHARD.getLong(spark));
     Broadcast<byte[]> broadcast = jsc.broadcast(spec.toBytes());
@@ -234,6 +236,7 @@ public final class ConvgradJob {
       jsc.clearCallSite();
       jsc.clearJobGroup();
       broadcast.destroy();
+      ExecutorEngines.retire(broadcast.id()); // where the tasks ran in this JVM (a local master); executors wait out the idle timeout
     }
     // The output is committed: from here on nothing removes it, whatever happens to the assembly.
     if (assemble != null) {

@@ -1,10 +1,15 @@
 package org.convgrad.spark.task;
 
-import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.spark.SparkConf;
@@ -28,8 +33,14 @@ import org.slf4j.LoggerFactory;
  * What each executor JVM builds once per job and device, and shares between all the tasks and
  * batches that run there: the decoded job description, the filter, the engine (with its threads,
  * or its GPU) and the filter packed for the engine's kernel (in device memory for a GPU), keyed by
- * the job's broadcast and the device. A new job's broadcast retires the previous job's engines,
- * each closed once its last running task has finished.
+ * the job's broadcast and the device.
+ *
+ * <p><b>Lifetime.</b> Jobs that run at once in one executor (two convgrad jobs, or chained
+ * DataFrame calls, whose tasks take turns) each keep their engines. An engine is closed, which
+ * stops its threads and frees its GPU memory, once no task has used it for its job's {@link
+ * JobSpec#engineIdleMillis} ({@code spark.convgrad.engine.idleTimeout}), when more than {@link
+ * #MAX_IDLE} engines are idle (the least recently used first), or when its job ends in this JVM
+ * ({@link #retire}: on a local master, whose tasks run in the driver); never while a task uses it.
  *
  * <p><b>Devices.</b> A task that Spark assigned a GPU ({@code TaskContext.resources()}) uses the
  * engine of that GPU's ordinal, one per GPU and job in the JVM; on a local master, where Spark
@@ -39,11 +50,12 @@ import org.slf4j.LoggerFactory;
  * <p><b>Threads.</b> At most {@code K = executor cores / spark.task.cpus} tasks run at once in an
  * executor. Each task gets {@code T} engine threads: {@code --threads} when given, otherwise
  * {@code executor cores / K} (that is, {@code spark.task.cpus}, plus a share of any cores that do
- * not divide evenly). The one shared CPU engine has a pool of {@code K*(T-1) + 1} threads: the engine
+ * not divide evenly). A job's CPU engine has a pool of {@code K*(T-1) + 1} threads: the engine
  * counts the calling thread as one of its threads, each of the K running tasks brings its own, and
  * the {@code K*(T-1)} helper threads they share make {@code K*T} threads in all, the executor's cores.
- * A task that runs alone (the last one, a straggler) may use idle helpers too. Results do not
- * depend on the thread count (every result element is computed by one thread in a fixed order).
+ * A task that runs alone (the last one, a straggler) may use idle helpers too; two jobs that share
+ * an executor's K task slots may so run up to twice its cores in threads between them. Results do
+ * not depend on the thread count (every result element is computed by one thread in a fixed order).
  * On {@code local[2]} and {@code local-cluster[2,1,m]}: T = 1, a pool of 1 (no helper threads).
  */
 public final class ExecutorEngines {
@@ -52,15 +64,22 @@ public final class ExecutorEngines {
   /** The key of the CPU engine; a GPU's is {@code gpu <ordinal>}. */
   static final String CPU = "cpu";
 
+  /** Idle engines kept at most: each holds a packed filter, and threads or GPU memory. */
+  static final int MAX_IDLE = 4;
+
   /** Engines built in this JVM since it started (tests check that tasks share one). */
   static final AtomicInteger BUILDS = new AtomicInteger();
 
   /** Filters packed in this JVM since it started. */
   static final AtomicInteger PACKS = new AtomicInteger();
 
-  /** The current job's holders, by device; replaced when another job's broadcast arrives. */
-  private static final Map<String, Holder> CURRENT = new HashMap<>();
-  private static long currentBroadcast = -1;
+  /** Open engines by job broadcast and device, least recently acquired first. Guarded by the class. */
+  private static final Map<String, Holder> OPEN = new LinkedHashMap<>(16, 0.75f, true);
+
+  /** Closes idle engines when no task comes by to do it. Guarded by the class. */
+  private static @Nullable ScheduledExecutorService reaper;
+  /** When the reaper's next sweep is due (System.nanoTime()); guarded by the class. */
+  private static long sweepDue = Long.MAX_VALUE;
 
   /** One job's state on one device of this executor. Thread-safe. */
   public static final class Holder {
@@ -78,7 +97,9 @@ public final class ExecutorEngines {
     public final int concurrentTasks;
     private final ConcurrentMap<Long, Conv2dBackpropInput> ops = new ConcurrentHashMap<>();
     private int users; // guarded by ExecutorEngines.class
+    private long idleSince; // System.nanoTime(); guarded by ExecutorEngines.class
     private boolean retired; // guarded by ExecutorEngines.class
+    private boolean closed; // guarded by ExecutorEngines.class
 
     Holder(long broadcastId, JobSpec spec, String device, int executorCores, int taskCpus) {
       this.broadcastId = broadcastId;
@@ -98,6 +119,18 @@ public final class ExecutorEngines {
         engine.close();
         throw e;
       }
+      this.idleSince = System.nanoTime();
+    }
+
+    /** Whether the engine is closed: its threads stopped, its GPU memory freed. */
+    boolean isClosed() {
+      synchronized (ExecutorEngines.class) {
+        return closed;
+      }
+    }
+
+    private long idleDeadline() {
+      return idleSince + TimeUnit.MILLISECONDS.toNanos(spec.engineIdleMillis);
     }
 
     /** The validated problem of a batch of {@code batch} samples (cached per batch size). */
@@ -157,7 +190,8 @@ public final class ExecutorEngines {
    */
   public static Holder acquire(Broadcast<byte[]> spec, LongAccumulator built, String device) {
     TaskContext ctx = TaskContext.get();
-    Holder h = acquire(spec, built, device, ctx == null ? 1 : ctx.cpus(), ctx != null);
+    Holder h = acquire(spec.id(), () -> JobSpec.fromBytes(spec.value()), built, device,
+        ctx == null ? 1 : ctx.cpus(), ctx != null);
     if (ctx != null) {
       ctx.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) c -> release(h));
     }
@@ -186,45 +220,127 @@ public final class ExecutorEngines {
     return local ? "gpu 0" : CPU;
   }
 
-  private static synchronized Holder acquire(Broadcast<byte[]> spec, LongAccumulator built, String device,
-      int taskCpus, boolean counted) {
-    if (currentBroadcast != spec.id()) {
-      for (Holder old : CURRENT.values()) {
-        retire(old);
-      }
-      CURRENT.clear();
-      currentBroadcast = spec.id();
-    }
-    Holder h = CURRENT.get(device);
+  /**
+   * The holder of the job of broadcast {@code broadcastId} on {@code device}, built from {@code spec}
+   * on first use. {@code held}: until {@link #release}; otherwise it counts as idle from now on.
+   */
+  static synchronized Holder acquire(long broadcastId, Supplier<JobSpec> spec, @Nullable LongAccumulator built,
+      String device, int taskCpus, boolean held) {
+    String key = broadcastId + " " + device;
+    Holder h = OPEN.get(key);
     if (h == null) {
       int cores = executorCores();
-      h = new Holder(spec.id(), JobSpec.fromBytes(spec.value()), device, cores, taskCpus);
-      CURRENT.put(device, h);
+      h = new Holder(broadcastId, spec.get(), device, cores, taskCpus);
+      OPEN.put(key, h);
       BUILDS.incrementAndGet();
       PACKS.incrementAndGet();
-      built.add(1);
+      if (built != null) {
+        built.add(1);
+      }
       LOG.info("convgrad job {}: engine {} built for {} of this executor ({} cores, {} task(s) at once, {} thread(s)"
               + " per task, a pool of {}), filter packed once: {}", h.spec.jobId, h.spec.engine, device, cores,
           h.concurrentTasks, h.threadsPerTask, h.engine.threads(), h.packed);
     }
-    if (counted) {
+    if (held) {
       h.users++;
+    } else {
+      h.idleSince = System.nanoTime();
     }
+    sweep();
     return h;
   }
 
-  private static synchronized void release(Holder h) {
+  /** The end of one {@code held} {@link #acquire}: a task is done with {@code h}. */
+  static synchronized void release(Holder h) {
     h.users--;
+    h.idleSince = System.nanoTime();
     if (h.retired && h.users <= 0) {
-      h.engine.close();
+      close(h);
+    }
+    sweep();
+  }
+
+  /**
+   * The job of broadcast {@code broadcastId} has ended: its engines in this JVM close, at once
+   * where no task holds them and otherwise when the last one ends. A later task builds anew.
+   */
+  public static synchronized void retire(long broadcastId) {
+    for (Iterator<Holder> it = OPEN.values().iterator(); it.hasNext(); ) {
+      Holder h = it.next();
+      if (h.broadcastId == broadcastId) {
+        it.remove();
+        h.retired = true;
+        if (h.users <= 0) {
+          close(h);
+        }
+      }
     }
   }
 
-  private static void retire(Holder h) {
-    h.retired = true;
-    if (h.users <= 0) {
-      h.engine.close();
+  /**
+   * Closes the idle engines whose idle timeout has passed and, past {@link #MAX_IDLE} idle ones,
+   * the least recently acquired; then has the reaper come back when the next one is due.
+   */
+  private static void sweep() {
+    long now = System.nanoTime();
+    int idle = 0;
+    for (Holder h : OPEN.values()) {
+      idle += h.users <= 0 ? 1 : 0;
     }
+    long due = Long.MAX_VALUE;
+    for (Iterator<Holder> it = OPEN.values().iterator(); it.hasNext(); ) {
+      Holder h = it.next();
+      if (h.users > 0) {
+        continue;
+      }
+      if (idle > MAX_IDLE || now - h.idleDeadline() >= 0) {
+        it.remove();
+        idle--;
+        close(h);
+      } else {
+        due = Math.min(due, h.idleDeadline());
+      }
+    }
+    if (due != Long.MAX_VALUE && (sweepDue == Long.MAX_VALUE || due - sweepDue < 0)) {
+      sweepDue = due;
+      if (reaper == null) {
+        reaper = Executors.newSingleThreadScheduledExecutor(r -> {
+          Thread t = new Thread(r, "convgrad-engine-reaper");
+          t.setDaemon(true);
+          return t;
+        });
+      }
+      reaper.schedule(ExecutorEngines::reap, Math.max(0, due - now) + 1_000_000, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  private static synchronized void reap() {
+    if (sweepDue != Long.MAX_VALUE && System.nanoTime() - sweepDue >= 0) {
+      sweepDue = Long.MAX_VALUE;
+    }
+    sweep();
+  }
+
+  private static void close(Holder h) {
+    if (h.closed) {
+      return;
+    }
+    h.closed = true;
+    try {
+      h.engine.close();
+      LOG.info("convgrad job {}: engine for {} of this executor closed", h.spec.jobId, h.device);
+    } catch (RuntimeException e) {
+      LOG.warn("convgrad job {}: closing the engine for {} failed", h.spec.jobId, h.device, e);
+    }
+  }
+
+  /** Engines of the job {@code jobId} ({@link JobSpec#jobId}) open in this JVM. */
+  public static synchronized int open(String jobId) {
+    int n = 0;
+    for (Holder h : OPEN.values()) {
+      n += h.spec.jobId.equals(jobId) ? 1 : 0;
+    }
+    return n;
   }
 
   /** Engines built in this JVM so far. */

@@ -17,7 +17,7 @@ import org.convgrad.spark.io.SampleDataset;
  * Everything a task needs besides its shard, broadcast once per job as bytes (Java
  * serialization, decoded once per executor JVM): the op (the same typed description the driver
  * validated), the dataset's description,
- * the filter, the engine settings, where attempts write, and the test-only fault settings.
+ * the filter, the engine settings (the session's {@code spark.convgrad.*} included), where attempts write, and the test-only fault settings.
  */
 public final class JobSpec implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -33,6 +33,8 @@ public final class JobSpec implements Serializable {
   /** Engine threads per task; 0: the executor's cores / the tasks it runs at once. */
   public final int threads;
   public final long batchMaxBytes;
+  /** How long an executor keeps this job's engine after its last task ({@link ExecutorEngines}). */
+  public final long engineIdleMillis;
   public final String attemptDir;
   public final boolean testFailFirstAttempt;
   public final String testKillExecutorMarker;
@@ -42,7 +44,7 @@ public final class JobSpec implements Serializable {
   private transient org.apache.hadoop.conf.@org.jspecify.annotations.Nullable Configuration conf;
 
   public JobSpec(org.apache.hadoop.conf.Configuration hadoopConf, String jobId, BackpropInputOp op, SampleDataset dataset, Tensor filter, String engine, int threads,
-      long batchMaxBytes, String attemptDir, boolean testFailFirstAttempt, String testKillExecutorMarker,
+      long batchMaxBytes, long engineIdleMillis, String attemptDir, boolean testFailFirstAttempt, String testKillExecutorMarker,
       long testSlowFirstAttemptMillis, long testFailShard) {
     this.jobId = jobId;
     this.op = op;
@@ -54,6 +56,7 @@ public final class JobSpec implements Serializable {
     this.engine = engine;
     this.threads = threads;
     this.batchMaxBytes = batchMaxBytes;
+    this.engineIdleMillis = engineIdleMillis;
     this.attemptDir = attemptDir;
     this.testFailFirstAttempt = testFailFirstAttempt;
     this.testKillExecutorMarker = testKillExecutorMarker;

@@ -23,6 +23,7 @@ import org.convgrad.engine.InvalidArgumentException;
 import org.convgrad.engine.Engine;
 import org.convgrad.engine.Padding;
 import org.convgrad.engine.tensor.Tensor;
+import org.convgrad.spark.task.ExecutorEngines;
 import org.convgrad.spark.testing.JobFixture;
 import org.convgrad.spark.testing.SparkTest;
 import org.convgrad.spark.testing.TestData;
@@ -161,6 +162,21 @@ class ConvgradFramesTest {
             "row " + i + ", batches of " + batch);
       }
     }
+  }
+
+  @Test
+  void chainedCallsKeepOneEngineEachAcrossPartitions(SparkSession spark) {
+    int n = 8;
+    Tensor dy = TestData.random(DType.FLOAT32, 41, n, 6, 6, 3);
+    Tensor w1 = TestData.random(DType.FLOAT32, 42, 3, 3, 2, 3);
+    Tensor w2 = TestData.random(DType.FLOAT32, 43, 3, 3, 2, 3);
+    Dataset<Row> df = spark.createDataFrame(rows(dy, 0, n), schema(DType.FLOAT32)).repartition(8);
+    int builds = ExecutorEngines.builds();
+    Dataset<Row> out = ConvgradFrames.backpropInput(ConvgradFrames.backpropInput(df, "dy", "dx1", w1, OP),
+        "dy", "dx2", w2, OP); // each partition's task runs both calls' engines, in turns
+    assertBitIdentical(out.drop("dx2"), expected(w1, dy), n);
+    assertBitIdentical(out.drop("dx1"), expected(w2, dy), n);
+    assertEquals(2, ExecutorEngines.builds() - builds, "one engine per call in this JVM, over 8 partitions and 2 actions");
   }
 
   @Test

@@ -100,6 +100,7 @@ class SparkJobTest {
       assertEquals(SimdSupport.available() ? "simd" : "reference", c.kernel);
       assertEquals(1, c.threads, "local[2]: 2 cores, 2 tasks at once, 1 thread each");
     }
+    assertEquals(0, ExecutorEngines.open(r.manifest().jobId), "the job's engine closed with the job");
   }
 
   @Test
@@ -178,6 +179,24 @@ class SparkJobTest {
     spark.conf().set(ConvgradConf.BATCH_MAX_BYTES.key(), "1kb"); // Spark's spelling of sizes
     f.job("out").build().run(spark);
     f.assertAssembledNpy("out");
+  }
+
+  @Test
+  void anIdleTimeoutThatIsNoDurationIsRefusedNamingItsSetting(SparkSession spark) throws Exception {
+    JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
+    for (String bad : new String[] {"soon", "-5s", "5 parsecs"}) {
+      spark.conf().set(ConvgradConf.ENGINE_IDLE_TIMEOUT.key(), bad);
+      org.convgrad.engine.InvalidArgumentException e =
+          assertThrows(org.convgrad.engine.InvalidArgumentException.class, () -> f.job("out").build().run(spark));
+      assertEquals(ConvgradConf.ENGINE_IDLE_TIMEOUT.key() + " is '" + bad
+          + "'; expected a duration such as 500ms, 30s or 5min", e.getMessage());
+      assertFalse(Files.exists(dir.resolve("out")), "nothing was started");
+    }
+    for (String good : new String[] {"0", "250ms", "2min"}) {
+      spark.conf().set(ConvgradConf.ENGINE_IDLE_TIMEOUT.key(), good);
+      f.job("out-" + good).build().run(spark);
+      f.assertAssembledNpy("out-" + good);
+    }
   }
 
   @Test

@@ -1,0 +1,122 @@
+package org.convgrad.spark.task;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.hadoop.conf.Configuration;
+import org.convgrad.engine.BackpropInputOp;
+import org.convgrad.engine.DType;
+import org.convgrad.engine.Padding;
+import org.convgrad.engine.tensor.Shape;
+import org.convgrad.engine.tensor.Tensor;
+import org.convgrad.spark.io.SampleDataset;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** When an executor's engines are built, shared, kept and closed ({@link ExecutorEngines}). */
+class ExecutorEnginesLifetimeTest {
+  private static final AtomicLong IDS = new AtomicLong(-1_000_000); // far from Spark's broadcast ids
+  private static final long HOUR = 3_600_000;
+  private final List<Long> used = new ArrayList<>();
+
+  @AfterEach
+  void retireWhatTheTestBuilt() {
+    used.forEach(ExecutorEngines::retire);
+  }
+
+  private long job() {
+    long id = IDS.decrementAndGet();
+    used.add(id);
+    return id;
+  }
+
+  private static JobSpec spec(long id, long idleMillis) {
+    BackpropInputOp op = BackpropInputOp.of(o -> o.inputSizes(6, 6).strides(1).padding(Padding.SAME));
+    SampleDataset dataset = new SampleDataset("test", SampleDataset.Format.ARROW, List.of(), new long[] {6, 6, 4},
+        DType.FLOAT32);
+    Tensor filter = Tensor.ofFloat32(Shape.of(3, 3, 2, 4), new float[3 * 3 * 2 * 4]);
+    return new JobSpec(new Configuration(false), "job" + id, op, dataset, filter, "cpu", 1, 1 << 20, idleMillis, "",
+        false, "", 0, -1);
+  }
+
+  private static ExecutorEngines.Holder held(long id, long idleMillis) {
+    return ExecutorEngines.acquire(id, () -> spec(id, idleMillis), null, ExecutorEngines.CPU, 1, true);
+  }
+
+  private static boolean closesWithin(ExecutorEngines.Holder h, long millis) throws InterruptedException {
+    long deadline = System.nanoTime() + millis * 1_000_000;
+    while (!h.isClosed() && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    return h.isClosed();
+  }
+
+  @Test
+  void jobsWhoseTasksTakeTurnsKeepTheirEngines() {
+    long a = job();
+    long b = job();
+    int builds = ExecutorEngines.builds();
+    ExecutorEngines.Holder first = held(a, HOUR);
+    ExecutorEngines.Holder other = held(b, HOUR); // chained DataFrame calls: both in one task
+    ExecutorEngines.release(first);
+    ExecutorEngines.release(other);
+    ExecutorEngines.Holder again = held(a, HOUR); // the next task
+    ExecutorEngines.release(again);
+    assertSame(first, again);
+    assertSame(other, held(b, HOUR));
+    assertEquals(2, ExecutorEngines.builds() - builds, "one engine per job, none rebuilt");
+    assertFalse(first.isClosed());
+  }
+
+  @Test
+  void anEngineNoTaskUsesClosesAfterItsIdleTimeoutWithoutAnotherTaskComing() throws InterruptedException {
+    ExecutorEngines.Holder h = held(job(), 50);
+    ExecutorEngines.Holder kept = held(job(), HOUR);
+    ExecutorEngines.release(kept);
+    Thread.sleep(200);
+    assertFalse(h.isClosed(), "never while a task holds it");
+    ExecutorEngines.release(h);
+    assertTrue(closesWithin(h, 10_000), "closed by the reaper once idle for 50 ms");
+    assertThrows(IllegalStateException.class, () -> h.engine.pack(h.op(1), h.filter), "its threads are gone");
+    assertFalse(kept.isClosed(), "an engine within its idle timeout stays");
+  }
+
+  @Test
+  void pastTheIdleLimitTheLeastRecentlyUsedIdleEnginesClose() {
+    List<ExecutorEngines.Holder> holders = new ArrayList<>();
+    for (int i = 0; i < ExecutorEngines.MAX_IDLE + 2; i++) {
+      ExecutorEngines.Holder h = held(job(), HOUR);
+      ExecutorEngines.release(h);
+      holders.add(h);
+    }
+    assertTrue(holders.get(0).isClosed());
+    assertTrue(holders.get(1).isClosed());
+    for (ExecutorEngines.Holder h : holders.subList(2, holders.size())) {
+      assertFalse(h.isClosed(), "the " + ExecutorEngines.MAX_IDLE + " most recently used stay");
+    }
+  }
+
+  @Test
+  void aRetiredJobsEngineClosesWhenItsLastTaskEnds() {
+    long id = job();
+    ExecutorEngines.Holder one = held(id, HOUR);
+    ExecutorEngines.Holder two = held(id, HOUR);
+    assertSame(one, two, "tasks of a job share its engine");
+    ExecutorEngines.retire(id);
+    ExecutorEngines.release(one);
+    assertFalse(one.isClosed(), "a task still runs on it");
+    ExecutorEngines.release(two);
+    assertTrue(one.isClosed());
+    assertEquals(0, ExecutorEngines.open(one.spec.jobId));
+    ExecutorEngines.Holder later = held(id, HOUR);
+    ExecutorEngines.release(later);
+    assertNotSame(one, later, "a task after the end builds anew");
+  }
+}
