@@ -193,21 +193,33 @@ public final class ConvgradJob {
     Manifest manifest = new Manifest();
     long computeStart = System.nanoTime();
     double computeSeconds;
+    int computedAgain;
     boolean tasksDone = false;
     try {
       ShardTask work = new ShardTask(broadcast, samples, flops, enginesBuilt, null);
       List<TaskCommit> accepted = jsc.parallelize(shards, shards.size()).mapPartitions(work, true).collect();
       OutBackpropScan seen = saw(accepted);
-      if (!BandedRun.within(seen, limit(accepted))) {
+      List<Shard> again = chosePastTheWhole(accepted, seen, shards);
+      if (!again.isEmpty()) {
         // A value past a kernel's assumption (an infinity, say): each batch and band chose its tiles
-        // by its own values, so every one again, choosing as the whole dataset does (and as
-        // bin/convgrad does). The first run's attempts are left to the cleanup.
-        LOG.info("convgrad: out_backprop holds a value of magnitude {}: computing every shard again", seen.maxAbs());
-        jsc.setCallSite("convgrad backprop-input, again [" + shards.size() + " tasks]");
+        // by its own values, so the shards where one chose the tiles the whole dataset does not
+        // choose are computed again, choosing as the whole dataset does (and as bin/convgrad does).
+        // Their first attempts are left to the cleanup.
+        LOG.info("convgrad: out_backprop holds a value of magnitude {}: computing {} of {} shards again",
+            seen.maxAbs(), again.size(), shards.size());
+        jsc.setCallSite("convgrad backprop-input, again [" + again.size() + " tasks]");
         TaskRejectionException.throwIfAny(accepted);
         work = new ShardTask(broadcast, samples, flops, enginesBuilt, seen);
-        accepted = jsc.parallelize(shards, shards.size()).mapPartitions(work, true).collect();
+        List<TaskCommit> redone = jsc.parallelize(again, again.size()).mapPartitions(work, true).collect();
+        List<TaskCommit> all = new java.util.ArrayList<>(redone);
+        for (TaskCommit c : accepted) {
+          if (redone.stream().noneMatch(r -> r.shard == c.shard)) {
+            all.add(c);
+          }
+        }
+        accepted = all;
       }
+      computedAgain = again.size();
       tasksDone = true;
       computeSeconds = (System.nanoTime() - computeStart) / 1e9;
       TaskRejectionException.throwIfAny(accepted);
@@ -257,7 +269,7 @@ public final class ConvgradJob {
       fallbacks += c.gpuFallback != null ? 1 : 0;
     }
     return new JobResult(manifest, parts, (System.nanoTime() - start) / 1e9, computeSeconds, manifest.engine,
-        fallbacks, enginesBuilt.value());
+        fallbacks, enginesBuilt.value(), computedAgain);
   }
 
   /**
@@ -298,13 +310,18 @@ public final class ConvgradJob {
     return seen;
   }
 
-  /** The least of the tasks' kernels' {@link BandedRun#outBackpropLimit}s. */
-  private static double limit(List<TaskCommit> commits) {
-    double limit = Double.POSITIVE_INFINITY;
+  /**
+   * The shards where a batch or band chose the tiles for values within its kernel's {@link
+   * BandedRun#outBackpropLimit} while the whole dataset ({@code seen}) goes past it.
+   */
+  static List<Shard> chosePastTheWhole(List<TaskCommit> commits, OutBackpropScan seen, List<Shard> shards) {
+    List<Shard> again = new java.util.ArrayList<>();
     for (TaskCommit c : commits) {
-      limit = Math.min(limit, c.outBackpropLimit);
+      if (c.choseTilesWithinLimit && !BandedRun.within(seen, c.outBackpropLimit)) {
+        again.add(shards.get(c.shard));
+      }
     }
-    return limit;
+    return again;
   }
 
   /**

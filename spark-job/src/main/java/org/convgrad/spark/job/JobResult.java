@@ -28,9 +28,10 @@ public final class JobResult {
   private final String engine;
   private final int gpuFallbackTasks;
   private final long enginesBuilt;
+  private final int shardsComputedAgain;
 
   JobResult(Manifest manifest, List<TaskCommit> parts, double seconds, double taskPhaseSeconds, String engine,
-      int gpuFallbackTasks, long enginesBuilt) {
+      int gpuFallbackTasks, long enginesBuilt, int shardsComputedAgain) {
     this.manifest = manifest;
     this.parts = List.copyOf(parts);
     long n = 0;
@@ -46,6 +47,7 @@ public final class JobResult {
     this.engine = engine;
     this.gpuFallbackTasks = gpuFallbackTasks;
     this.enginesBuilt = enginesBuilt;
+    this.shardsComputedAgain = shardsComputedAgain;
   }
 
   /** The committed output's manifest (parts in sample order, shape, dtype, checksums). */
@@ -91,11 +93,24 @@ public final class JobResult {
     return enginesBuilt;
   }
 
+  /**
+   * Shards computed a second time because out_backprop holds a value past the limit of the tiles
+   * that some of their batches chose on their own values (Winograd's): they now choose as the whole
+   * dataset does, as one {@code bin/convgrad} call would.
+   */
+  public int shardsComputedAgain() {
+    return shardsComputedAgain;
+  }
+
   /** The one line a user reads at the end. */
   public String summary() {
     return String.format(Locale.ROOT,
-        "convgrad: %d samples in %.2f s: %.1f samples/s, %.2f GFLOP/s, engine %s, %d task%s%s",
+        "convgrad: %d samples in %.2f s: %.1f samples/s, %.2f GFLOP/s, engine %s, %d task%s%s%s",
         samples, seconds, samplesPerSecond(), gflops(), engine, parts.size(), parts.size() == 1 ? "" : "s",
+        shardsComputedAgain > 0
+            ? " (" + shardsComputedAgain + " computed again: out_backprop holds a value too large for their first"
+                + " tiles)"
+            : "",
         gpuFallbackTasks > 0
             ? " (" + gpuFallbackTasks + " task(s) were assigned a GPU but ran on the CPU: " + fallbackReason() + ")"
             : "");

@@ -20,6 +20,7 @@ import org.convgrad.engine.Conv2dBackpropInput;
 import org.convgrad.engine.EngineUnavailableException;
 import org.convgrad.engine.InvalidArgumentException;
 import org.convgrad.engine.RowBand;
+import org.convgrad.engine.band.BandedRun;
 import org.convgrad.engine.band.OutBackpropScan;
 import org.convgrad.engine.kernel.gpu.GpuSupport;
 import org.convgrad.engine.tensor.Tensor;
@@ -139,7 +140,7 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
         long t1 = System.nanoTime();
         Tensor dx = scan != null && h.packed.fits(op) ? h.backpropInput(op, in.samples(), scan)
             : h.backpropInput(op, in.samples());
-        see(c, h, in.samples());
+        see(c, h, in.samples(), false);
         long t2 = System.nanoTime();
         writer.write(in.ids(), dx);
         c.readSeconds += (t1 - t0) / 1e9;
@@ -174,14 +175,17 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
 
   /**
    * What the driver needs to tell whether every batch and band chose its tiles as the whole dataset
-   * does (as {@code bin/convgrad} does, computing it in one call): the kernel's limit, and the
-   * largest magnitude this task's out_backprop reached. A second run, with the dataset's scan, has
-   * nothing to report.
+   * does (as {@code bin/convgrad} does, computing it in one call): the kernel's limit, the largest
+   * magnitude this task's out_backprop reached, and whether a batch chose by values within the limit
+   * or, {@code assumed}, a band by the assumption that they are. A second run, with the dataset's
+   * scan, has nothing to report.
    */
-  private void see(TaskCommit c, ExecutorEngines.Holder h, Tensor outBackprop) {
+  private void see(TaskCommit c, ExecutorEngines.Holder h, Tensor outBackprop, boolean assumed) {
     c.outBackpropLimit = scan == null ? h.outBackpropLimit() : Double.POSITIVE_INFINITY;
     if (c.outBackpropLimit < Double.POSITIVE_INFINITY) {
-      c.outBackpropMaxAbs = new OutBackpropScan(c.outBackpropMaxAbs, 0).with(h.scan(outBackprop)).maxAbs();
+      OutBackpropScan values = h.scan(outBackprop);
+      c.outBackpropMaxAbs = new OutBackpropScan(c.outBackpropMaxAbs, 0).with(values).maxAbs();
+      c.choseTilesWithinLimit |= assumed || BandedRun.within(values, c.outBackpropLimit);
     }
   }
 
@@ -199,7 +203,7 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
     noteKernel(c, h, band, ctx, assigned);
     long t1 = System.nanoTime();
     Tensor dx = h.backpropInput(band, rows, scan == null ? OutBackpropScan.EMPTY : scan);
-    see(c, h, rows);
+    see(c, h, rows, true);
     long t2 = System.nanoTime();
     writer.write(new long[] {shard.firstRow()}, dx);
     c.readSeconds += (t1 - t0) / 1e9;

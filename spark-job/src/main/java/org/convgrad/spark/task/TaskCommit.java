@@ -23,11 +23,14 @@ public final class TaskCommit implements Serializable {
   /**
    * For batches and bands computed on their own values: the largest magnitude among the out_backprop
    * values the task read (NaN: one was not finite), and up to which magnitude its kernel chooses the
-   * tiles it chooses for zeros ({@link org.convgrad.engine.band.BandedRun}). The driver computes
-   * every shard again, choosing as the whole dataset does, when the dataset goes past it.
+   * tiles it chooses for zeros ({@link org.convgrad.engine.band.BandedRun}); and whether a batch or
+   * band chose those tiles (its values kept within the limit, or a band assumed they would). When
+   * the dataset goes past the limit, the driver computes the shards that did so again, choosing as
+   * the whole dataset does.
    */
   public double outBackpropMaxAbs;
   public double outBackpropLimit = Double.POSITIVE_INFINITY;
+  public boolean choseTilesWithinLimit;
   public long firstId;
   public long lastId;
   public long bytes;

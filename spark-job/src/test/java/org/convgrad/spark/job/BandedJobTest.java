@@ -79,6 +79,7 @@ class BandedJobTest {
         .output(dir.resolve("out").toString()).assemble(assembled.toString()).bandRows(4)).run(spark);
     assertArrayEquals(Files.readAllBytes(expected), Files.readAllBytes(assembled));
     assertEquals(10, r.parts().size());
+    assertEquals(10, r.shardsComputedAgain(), "every band chose its tiles by the kernel's assumption");
     for (var c : r.parts()) {
       assertTrue(c.attemptNumber >= 1, "band " + c.shard + " committed its failed first attempt");
     }

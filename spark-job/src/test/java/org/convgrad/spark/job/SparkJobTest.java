@@ -70,9 +70,11 @@ class SparkJobTest {
     Path data = Files.createDirectories(dir.resolve("dy"));
     ArrowParts.writeSamples(data.resolve("dy-0.arrow"), 0, dy, DataFormat.NHWC);
     Path wf = TestData.npy(dir.resolve("w.npy"), w);
-    ConvgradJob.builder().outBackprop(data.toString()).filter(wf.toString())
+    JobResult r = ConvgradJob.builder().outBackprop(data.toString()).filter(wf.toString())
         .op(o -> o.inputSizes(8, 8).padding(Padding.SAME)).output(dir.resolve("out").toString())
         .assemble(dir.resolve("out.npy").toString()).samplesPerTask(2).engine(EngineChoice.CPU).build().run(spark);
+    assertEquals(2, r.shardsComputedAgain(), "the last shard chose the direct tiles on its own values already");
+    assertTrue(r.summary().contains("(2 computed again: out_backprop holds a value too large"), r.summary());
     ConvParams same = ConvParams.of(p -> p.padding(Padding.SAME));
     try (Engine e = Engine.create(b -> b.kind(EngineKind.SIMD).threads(1))) {
       float[] whole = e.backpropInput(new long[] {8, 8}, w, dy, same).float32Data();
