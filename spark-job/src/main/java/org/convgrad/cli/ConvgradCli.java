@@ -36,6 +36,11 @@ public final class ConvgradCli {
           err.println(ErrorLine.of(e));
           return ErrorLine.exitCode(e);
         });
-    return cli.execute(args);
+    try {
+      return cli.execute(args);
+    } catch (VirtualMachineError e) { // picocli hands its handlers exceptions only; what the heap held is gone now
+      err.println(ErrorLine.of(e));
+      return ErrorLine.FAILED;
+    }
   }
 }

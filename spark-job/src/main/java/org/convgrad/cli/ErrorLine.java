@@ -22,8 +22,10 @@ import picocli.CommandLine;
  *   <li>{@code Error: ...}, exit 2: an input or output convgrad refuses (missing, unreadable,
  *       corrupt, not a regular file, an output that would overwrite an input) or an engine that
  *       cannot run here;
- *   <li>{@code Error: ...}, exit 1: anything else (a failed Spark job, a bug), without its stack
- *       trace, which goes to the log at debug level.
+ *   <li>{@code Error: out of memory ...}, exit 1: the JVM's heap (or another of its memories) was
+ *       too small, with the heap's size and where to set it;
+ *   <li>{@code Error: ...}, exit 1: anything else (a failed Spark job, a bug, a stack overflow),
+ *       without its stack trace, which goes to the log at debug level.
  * </ul>
  */
 public final class ErrorLine {
@@ -56,6 +58,11 @@ public final class ErrorLine {
     }
     if (t instanceof TaskRejectionException) {
       return ((TaskRejectionException) t).line();
+    }
+    if (t instanceof OutOfMemoryError) {
+      return "Error: out of memory (" + t.getMessage() + ", in a heap of " + (Runtime.getRuntime().maxMemory() >> 20)
+          + " MiB): give the JVM more, CONVGRAD_JAVA_OPTS=-Xmx8g for bin/convgrad or --driver-memory 8g for"
+          + " bin/convgrad-spark-submit (a large image: --band-rows computes it in bands)";
     }
     String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
     if (t instanceof NoSuchFileException) {

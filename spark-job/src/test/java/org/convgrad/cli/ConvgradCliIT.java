@@ -10,9 +10,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.LongStream;
 import org.convgrad.engine.DType;
 import org.convgrad.engine.DataFormat;
+import org.convgrad.engine.tensor.Shape;
 import org.convgrad.engine.tensor.Tensor;
 import org.convgrad.engine.testing.Problem;
 import org.convgrad.engine.testing.ScatterOracle;
@@ -101,6 +103,25 @@ class ConvgradCliIT {
     assertEquals(2, run.exit(), run.err());
     assertTrue(run.err().contains(dy.toString()), "the message names the file: " + run.err());
     assertEquals(1, run.err().lines().count(), run.err());
+    try (var files = Files.list(dir)) {
+      assertEquals(2, files.count(), "no output and no temporary file is left");
+    }
+  }
+
+  @Test
+  void aFilterLargerThanTheHeapExitsOneWithOneLineAndLeavesNoOutput() throws Exception {
+    Path w = dir.resolve("w.npy");
+    Path dy = dir.resolve("dy.npy");
+    Npy.write(w, Tensor.zeros(DType.FLOAT32, Shape.of(3, 3, 1024, 2048))); // 75 MB
+    Npy.write(dy, Tensor.zeros(DType.FLOAT32, Shape.of(1, 4, 4, 2048)));
+    Path dx = dir.resolve("dx.npy");
+    Launcher.Run run = Launcher.run("bin/convgrad", Map.of("CONVGRAD_JAVA_OPTS", "-Xmx40m"), "backprop-input",
+        "--input-sizes", "1,4,4,1024", "--filter", w.toString(), "--out-backprop", dy.toString(), "--padding", "SAME",
+        "--output", dx.toString());
+    assertEquals(1, run.exit(), run.err());
+    assertTrue(run.err().startsWith("Error: out of memory (Java heap space, in a heap of ")
+        && run.err().contains("CONVGRAD_JAVA_OPTS=-Xmx8g"), run.err());
+    assertEquals(1, run.err().lines().count(), "no stack trace: " + run.err());
     try (var files = Files.list(dir)) {
       assertEquals(2, files.count(), "no output and no temporary file is left");
     }

@@ -78,7 +78,7 @@ public final class ConvgradSparkJob {
       }
       out.println(result.timeProfile());
       return 0;
-    } catch (Exception e) {
+    } catch (Exception | VirtualMachineError e) {
       LOG.debug("convgrad job failed", e); // the stack trace, for whoever turns the log level up
       System.err.println(ErrorLine.of(e));
       return ErrorLine.exitCode(e);
