@@ -143,6 +143,21 @@ public final class Engine implements AutoCloseable {
     return result;
   }
 
+  /** A result, with the scan of out_backprop by which its kernel chose its tiles ({@link #backpropInputScanned}). */
+  public record Scanned(Tensor result, OutBackpropScan scan) {}
+
+  /**
+   * As {@link #backpropInput(Conv2dBackpropInput, PackedFilter, Tensor)}, with the scan of
+   * out_backprop by which the kernel chose its tiles ({@link OutBackpropScan#EMPTY} where its choice
+   * does not depend on the values, {@link BackpropInputKernel#outBackpropLimit}): a caller that must
+   * know whether a batch kept within the limit (a Spark task, a DataFrame batch) learns it without a
+   * second pass over the batch.
+   */
+  public Scanned backpropInputScanned(Conv2dBackpropInput op, PackedFilter filter, Tensor outBackprop) {
+    Tensor result = checkedResult(op, filter, outBackprop);
+    return new Scanned(result, filter.kernel().computeAndScan(op, filter, outBackprop, result, open()));
+  }
+
   /**
    * As {@link #backpropInput(Conv2dBackpropInput, PackedFilter, Tensor)}, into {@code result} (the
    * problem's input shape and dtype, a view included), every element of which is written: a caller

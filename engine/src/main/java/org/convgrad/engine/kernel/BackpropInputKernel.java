@@ -56,6 +56,18 @@ public interface BackpropInputKernel {
     return Double.POSITIVE_INFINITY;
   }
 
+  /**
+   * As {@link #compute(Conv2dBackpropInput, PackedFilter, Tensor, Tensor, WorkPool)}, returning the
+   * scan of out_backprop by which this kernel chose its tiles where its choice depends on the values
+   * ({@link #outBackpropLimit} finite), and {@link OutBackpropScan#EMPTY} where it does not. A kernel
+   * that reads every value anyway finds the scan in the same pass.
+   */
+  default OutBackpropScan computeAndScan(
+      Conv2dBackpropInput op, PackedFilter filter, Tensor outBackprop, Tensor result, WorkPool pool) {
+    compute(op, filter, outBackprop, result, pool);
+    return outBackpropLimit(op, filter) < Double.POSITIVE_INFINITY ? scan(outBackprop) : OutBackpropScan.EMPTY;
+  }
+
   /** {@link OutBackpropScan#of}, as fast as this kernel can scan. */
   default OutBackpropScan scan(Tensor outBackprop) {
     return OutBackpropScan.of(outBackprop);

@@ -28,6 +28,7 @@ import org.apache.spark.util.LongAccumulator;
 import org.convgrad.engine.BackpropInputOp;
 import org.convgrad.engine.Conv2dBackpropInput;
 import org.convgrad.engine.DType;
+import org.convgrad.engine.Engine;
 import org.convgrad.engine.InvalidArgumentException;
 import org.convgrad.engine.band.BandedRun;
 import org.convgrad.engine.tensor.Shape;
@@ -235,13 +236,15 @@ public final class ConvgradFrames {
     /**
      * The batch's result, each sample with the tiles its own values choose. The kernel chooses once
      * per call, by the largest magnitude in it ({@link ExecutorEngines.Holder#outBackpropLimit}), so
-     * a batch holding a value past that limit computes its samples one by one: no row's result then
-     * depends on how the DataFrame is partitioned or cut into batches.
+     * a batch holding a value past that limit (which the call finds as it computes, and which is
+     * rare) computes its samples again one by one: no row's result then depends on how the DataFrame
+     * is partitioned or cut into batches.
      */
     private Tensor bySample(ExecutorEngines.Holder h, Tensor dy, int count) {
+      Engine.Scanned batch = h.backpropInputScanned(h.op(count), dy);
       double limit = h.outBackpropLimit();
-      if (count == 1 || limit == Double.POSITIVE_INFINITY || BandedRun.within(h.scan(dy), limit)) {
-        return h.backpropInput(h.op(count), dy);
+      if (count == 1 || limit == Double.POSITIVE_INFINITY || BandedRun.within(batch.scan(), limit)) {
+        return batch.result();
       }
       Tensor dx = Tensor.zeros(dtype, h.op(count).inputShape());
       int out = (int) (dx.size() / count);

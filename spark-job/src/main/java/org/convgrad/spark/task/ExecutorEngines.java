@@ -162,6 +162,18 @@ public final class ExecutorEngines {
     }
 
     /**
+     * {@link #backpropInput(Conv2dBackpropInput, Tensor)}, with the scan of the batch's out_backprop
+     * by which its kernel chose its tiles ({@link OutBackpropScan#EMPTY} where its choice does not
+     * depend on the values), found in the same pass.
+     */
+    public Engine.Scanned backpropInputScanned(Conv2dBackpropInput op, Tensor outBackprop) {
+      if (packed.fits(op)) {
+        return engine.backpropInputScanned(op, packed, outBackprop);
+      }
+      return new Engine.Scanned(engine.backpropInput(op, filter, outBackprop), scan(outBackprop));
+    }
+
+    /**
      * The result of a batch, or the result rows of a band of one sample ({@link
      * Conv2dBackpropInput#band} of {@link #op op(1)}), with the tiles the whole dataset's out_backprop
      * ({@code whole}) chooses: those samples' or rows' result, bit for bit ({@link

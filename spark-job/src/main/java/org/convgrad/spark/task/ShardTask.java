@@ -17,6 +17,7 @@ import org.apache.spark.util.DoubleAccumulator;
 import org.apache.spark.util.LongAccumulator;
 import org.convgrad.cli.ErrorLine;
 import org.convgrad.engine.Conv2dBackpropInput;
+import org.convgrad.engine.Engine;
 import org.convgrad.engine.EngineUnavailableException;
 import org.convgrad.engine.InvalidArgumentException;
 import org.convgrad.engine.RowBand;
@@ -138,9 +139,14 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
         Conv2dBackpropInput op = h.op(rows);
         noteKernel(c, h, op, ctx, assigned);
         long t1 = System.nanoTime();
-        Tensor dx = scan != null && h.packed.fits(op) ? h.backpropInput(op, in.samples(), scan)
-            : h.backpropInput(op, in.samples());
-        see(c, h, in.samples(), false);
+        Tensor dx;
+        if (scan != null && h.packed.fits(op)) {
+          dx = h.backpropInput(op, in.samples(), scan);
+        } else {
+          Engine.Scanned computed = h.backpropInputScanned(op, in.samples());
+          dx = computed.result();
+          see(c, h, computed.scan(), false);
+        }
         long t2 = System.nanoTime();
         writer.write(in.ids(), dx);
         c.readSeconds += (t1 - t0) / 1e9;
@@ -175,15 +181,14 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
 
   /**
    * What the driver needs to tell whether every batch and band chose its tiles as the whole dataset
-   * does (as {@code bin/convgrad} does, computing it in one call): the kernel's limit, the largest
-   * magnitude this task's out_backprop reached, and whether a batch chose by values within the limit
-   * or, {@code assumed}, a band by the assumption that they are. A second run, with the dataset's
-   * scan, has nothing to report.
+   * does (as {@code bin/convgrad} does, computing it in one call), from the scan of a batch's or
+   * band's out_backprop: the kernel's limit, the largest magnitude this task's out_backprop reached,
+   * and whether a batch chose by values within the limit or, {@code assumed}, a band by the
+   * assumption that they are. Only a first run reports: a second chooses by the dataset's scan.
    */
-  private void see(TaskCommit c, ExecutorEngines.Holder h, Tensor outBackprop, boolean assumed) {
-    c.outBackpropLimit = scan == null ? h.outBackpropLimit() : Double.POSITIVE_INFINITY;
+  private static void see(TaskCommit c, ExecutorEngines.Holder h, OutBackpropScan values, boolean assumed) {
+    c.outBackpropLimit = h.outBackpropLimit();
     if (c.outBackpropLimit < Double.POSITIVE_INFINITY) {
-      OutBackpropScan values = h.scan(outBackprop);
       c.outBackpropMaxAbs = new OutBackpropScan(c.outBackpropMaxAbs, 0).with(values).maxAbs();
       c.choseTilesWithinLimit |= assumed || BandedRun.within(values, c.outBackpropLimit);
     }
@@ -203,7 +208,9 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
     noteKernel(c, h, band, ctx, assigned);
     long t1 = System.nanoTime();
     Tensor dx = h.backpropInput(band, rows, scan == null ? OutBackpropScan.EMPTY : scan);
-    see(c, h, rows, true);
+    if (scan == null) {
+      see(c, h, h.scan(rows), true);
+    }
     long t2 = System.nanoTime();
     writer.write(new long[] {shard.firstRow()}, dx);
     c.readSeconds += (t1 - t0) / 1e9;

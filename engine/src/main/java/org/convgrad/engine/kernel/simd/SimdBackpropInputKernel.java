@@ -259,19 +259,32 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
   @Override
   public void compute(
       Conv2dBackpropInput op, PackedFilter filter, Tensor outBackprop, Tensor result, WorkPool pool) {
-    if (result.size() > 0 && filter.payload() instanceof Winograd.Packed wp) {
+    computeAndScan(op, filter, outBackprop, result, pool);
+  }
+
+  /** With a Winograd filter, the scan is the one its staging finds, or the one that chose the direct tiles. */
+  @Override
+  public OutBackpropScan computeAndScan(
+      Conv2dBackpropInput op, PackedFilter filter, Tensor outBackprop, Tensor result, WorkPool pool) {
+    if (!(filter.payload() instanceof Winograd.Packed wp)) {
+      compute(op, filter, outBackprop, OutBackpropScan.EMPTY, result, pool);
+      return OutBackpropScan.EMPTY;
+    }
+    if (result.size() > 0) {
       Plan p = new Plan(op);
       double limit = Winograd.limit(p, wp);
       WinogradWorker.Split split = WinogradWorker.split(p, pool.threads());
       if (limit >= 0 && WinogradWorker.stagesAll(p, split.bands())) {
-        if (!(computeWinograd(p, wp, split, outBackprop, result, pool, true) <= limit)) {
+        double maxAbs = computeWinograd(p, wp, split, outBackprop, result, pool, true);
+        if (!(maxAbs <= limit)) {
           computeDirect(op, p, wp.direct(), outBackprop, result, pool);
         }
-        return;
+        return new OutBackpropScan(maxAbs, outBackprop.size());
       }
     }
-    OutBackpropScan scan = filter.payload() instanceof Winograd.Packed ? scan(outBackprop) : OutBackpropScan.EMPTY;
+    OutBackpropScan scan = scan(outBackprop);
     compute(op, filter, outBackprop, scan, result, pool);
+    return scan;
   }
 
   /** Winograd's {@link Winograd#limit}; infinite when the filter alone already sends the call to the direct tiles. */

@@ -450,11 +450,17 @@ class WinogradTest {
     assertArrayEquals(compute(op, w, Tensor.fromDoubles(op.dtype(), op.outBackpropShape(), dy), false), result);
   }
 
-  /** The result of a call that finds out_backprop's largest magnitude itself. */
+  /**
+   * The result of a call that finds out_backprop's largest magnitude itself, and returns it as a
+   * scan of its own would find it ({@link SimdBackpropInputKernel#computeAndScan}).
+   */
   private static float[] compute(Conv2dBackpropInput op, PackedFilter packed, double[] dy) {
+    Tensor t = Tensor.fromDoubles(op.dtype(), op.outBackpropShape(), dy);
     try (WorkPool pool = new WorkPool(2)) {
       Tensor out = Tensor.zeros(op.dtype(), op.inputShape());
-      KERNEL.compute(op, packed, Tensor.fromDoubles(op.dtype(), op.outBackpropShape(), dy), out, pool);
+      OutBackpropScan seen = KERNEL.computeAndScan(op, packed, t, out, pool);
+      assertEquals(packed.payload() instanceof Winograd.Packed ? OutBackpropScan.of(t) : OutBackpropScan.EMPTY, seen,
+          op.toString());
       return out.toFloatArray();
     }
   }
