@@ -95,6 +95,7 @@ convgrad_cds() {
     ls -l --time-style=+%s "$1/jars"; } 2>/dev/null | cksum | cut -d' ' -f1)"
   archive="$dir/$2-$group-$version.jsa"
   if [[ -f "$archive" ]]; then
+    touch -c "$archive" 2>/dev/null || true # last used now: the archives kept are those last used
     CONVGRAD_CDS_FLAGS=(-Xlog:cds*=off -XX:SharedArchiveFile="$archive")
   else
     CONVGRAD_CDS_DUMP="$archive.tmp.$$"
@@ -113,8 +114,18 @@ convgrad_cds_commit() {
   if "$CONVGRAD_JAVA" "$@" -Xlog:cds*=off -XX:ErrorFile="$dir/hs_err_%p.log" -Xshare:on \
       -XX:SharedArchiveFile="$dump" -version >/dev/null 2>&1 && mv -f "$dump" "$archive" 2>/dev/null; then
     find "$dir" -maxdepth 1 -name "${group##*/}-*.jsa" ! -path "$archive" -delete 2>/dev/null
+    convgrad_cds_prune "$dir" "${group##*/}"
   fi
   rm -f "$dump"
+}
+
+# Keeps the launcher's 4 archives last used and removes the others:
+# each holds 15-90 MB, and every set of JVM options (each --driver-memory, say) has its own.
+# $2: an archive's name up to its group ("cli-123"), whose launcher's archives are counted.
+convgrad_cds_prune() {
+  local dir="$1" launcher="${2%-*}" f
+  find "$dir" -maxdepth 1 -name "$launcher-*.jsa" -printf '%T@ %p\n' 2>/dev/null | sort -rn |
+    tail -n +5 | cut -d' ' -f2- | while IFS= read -r f; do rm -f -- "$f"; done
 }
 
 # Runs java with the archive convgrad_cds chose and the arguments after $1, of which the first $1

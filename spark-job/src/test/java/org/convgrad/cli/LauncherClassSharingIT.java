@@ -79,9 +79,7 @@ class LauncherClassSharingIT {
             "nothing beside the outputs in the user's folder");
       }
     } finally {
-      for (Path f : made) {
-        Files.deleteIfExists(f);
-      }
+      removeArchivesSince(before);
     }
   }
 
@@ -105,10 +103,47 @@ class LauncherClassSharingIT {
       after.removeAll(before);
       assertEquals(made, after, "the archive was mapped, not dumped again");
     } finally {
-      for (Path f : made) {
-        Files.deleteIfExists(f);
-      }
+      removeArchivesSince(before);
     }
+  }
+
+  @Test
+  void eachLauncherKeepsTheFourArchivesLastUsed() throws Exception {
+    Set<Path> before = archives();
+    try {
+      List<Map<String, String>> groups = new ArrayList<>();
+      List<Path> archive = new ArrayList<>();
+      for (int i = 0; i < 5; i++) {
+        groups.add(Map.of("CONVGRAD_JAVA_OPTS", "-Dconvgrad.test.group=" + UUID.randomUUID()));
+      }
+      for (int i = 0; i < 4; i++) {
+        archive.add(newArchive(groups.get(i)));
+      }
+      Launcher.Run again = Launcher.run("bin/convgrad", groups.get(0), "--help"); // maps its archive: used now
+      assertEquals(0, again.exit(), again.err());
+      archive.add(newArchive(groups.get(4)));
+      assertTrue(Files.exists(archive.get(0)), "the archive used again stays");
+      assertFalse(Files.exists(archive.get(1)), "the least recently used one goes");
+      for (Path a : archive.subList(2, 5)) {
+        assertTrue(Files.exists(a), a.toString());
+      }
+      try (Stream<Path> cli = Files.list(ARCHIVES)) {
+        assertEquals(4, cli.filter(f -> f.getFileName().toString().startsWith("cli-")).count());
+      }
+    } finally {
+      removeArchivesSince(before);
+    }
+  }
+
+  /** The archive that one run of {@code bin/convgrad} with this environment dumps and keeps. */
+  private static Path newArchive(Map<String, String> env) throws IOException, InterruptedException {
+    Set<Path> before = archives();
+    Launcher.Run run = Launcher.run("bin/convgrad", env, "--help");
+    assertEquals(0, run.exit(), run.err());
+    Set<Path> made = archives();
+    made.removeAll(before);
+    assertEquals(1, made.size(), made.toString());
+    return made.iterator().next();
   }
 
   private String[] args(Problem p, String output) {
@@ -117,6 +152,18 @@ class LauncherClassSharingIT {
     args.addAll(List.of("--filter", dir.resolve("w.npy").toString(), "--out-backprop", dir.resolve("dy.npy").toString(),
         "--output", dir.resolve(output).toString()));
     return args.toArray(new String[0]);
+  }
+
+  /**
+   * Removes the archives made since {@code before}: this test's group, which nothing else maps, even
+   * where a run failed before the test could see what it dumped (the ITs run one at a time).
+   */
+  private static void removeArchivesSince(Set<Path> before) throws IOException {
+    Set<Path> since = archives();
+    since.removeAll(before);
+    for (Path f : since) {
+      Files.deleteIfExists(f);
+    }
   }
 
   private static Set<Path> archives() throws IOException {
