@@ -38,10 +38,16 @@ final class Launcher {
    * the environment (a null value removes the variable), from the repository's root.
    */
   static Run run(String script, Map<String, String> env, String... args) throws IOException, InterruptedException {
+    return run(ROOT, script, env, args);
+  }
+
+  /** {@link #run(String, Map, String...)} from another root: a copy of the repository's layout. */
+  static Run run(Path root, String script, Map<String, String> env, String... args)
+      throws IOException, InterruptedException {
     List<String> command = new ArrayList<>();
-    command.add(ROOT.resolve(script).toString());
+    command.add(root.resolve(script).toString());
     command.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(command).directory(ROOT.toFile());
+    ProcessBuilder pb = new ProcessBuilder(command).directory(root.toFile());
     pb.environment().remove("SPARK_HOME"); // surefire's, for the tests' own clusters: a user has none
     env.forEach((k, v) -> {
       if (v == null) {

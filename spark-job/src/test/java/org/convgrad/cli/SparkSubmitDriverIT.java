@@ -54,6 +54,35 @@ class SparkSubmitDriverIT {
   }
 
   @Test
+  void propertiesFilesGiveTheHeapInSparksOrder() throws Exception {
+    Path props = Files.writeString(dir.resolve("p.conf"), "spark.driver.memory 1200m\n");
+    Path a = Files.writeString(dir.resolve("a.conf"), "spark.driver.memory 1100m\n");
+    Path b = Files.writeString(dir.resolve("b.conf"), "spark.driver.memory=1000m\n");
+    assertEquals(1100L << 20, maxHeap(submit(Map.of(), "--driver-java-options", SHOW, "--properties-file",
+        props.toString(), "--extra-properties-file", a.toString(), "--help")), "an extra file over the properties file");
+    assertEquals(1000L << 20, maxHeap(submit(Map.of(), "--driver-java-options", SHOW, "--properties-file",
+        props.toString(), "--extra-properties-file", a.toString(), "--extra-properties-file", b.toString(), "--help")),
+        "the last extra file over the others");
+
+    // A layout whose conf/spark-defaults.conf sets the heap: a properties file replaces it, unless
+    // --load-spark-defaults adds it back below the file.
+    Path root = Files.createDirectories(dir.resolve("root"));
+    Files.createSymbolicLink(root.resolve("bin"), Launcher.ROOT.resolve("bin"));
+    Files.createSymbolicLink(root.resolve("spark-job"), Launcher.ROOT.resolve("spark-job"));
+    Path conf = Files.createDirectories(root.resolve("conf"));
+    Files.copy(Launcher.ROOT.resolve("conf/log4j2.properties"), conf.resolve("log4j2.properties"));
+    Files.writeString(conf.resolve("spark-defaults.conf"),
+        Files.readString(Launcher.ROOT.resolve("conf/spark-defaults.conf")) + "spark.driver.memory 1300m\n");
+    Path other = Files.writeString(dir.resolve("other.conf"), "spark.app.name other\n");
+    Map<String, String> env = Map.of("CONVGRAD_DRIVER_MEMORY", "1g", "CONVGRAD_JAVA_OPTS", SHOW);
+    assertEquals(1300L << 20, maxHeap(Launcher.run(root, "bin/convgrad-spark-submit", env, "--help")));
+    assertEquals(1L << 30, maxHeap(Launcher.run(root, "bin/convgrad-spark-submit", env, "--properties-file",
+        other.toString(), "--help")));
+    assertEquals(1300L << 20, maxHeap(Launcher.run(root, "bin/convgrad-spark-submit", env, "--properties-file",
+        other.toString(), "--load-spark-defaults", "--help")));
+  }
+
+  @Test
   void theDriverTakesItsJavaOptionsClassPathAndLibraryPath() throws Exception {
     Launcher.Run r = submit(Map.of(), "--driver-java-options", SHOW + " '-Dconvgrad.it.note=two words'",
         "--driver-class-path", dir.resolve("extra.jar").toString(), "--driver-library-path",
