@@ -1,8 +1,12 @@
 package org.convgrad.spark.task;
 
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executors;
@@ -39,8 +43,9 @@ import org.slf4j.LoggerFactory;
  * DataFrame calls, whose tasks take turns) each keep their engines. An engine is closed, which
  * stops its threads and frees its GPU memory, once no task has used it for its job's {@link
  * JobSpec#engineIdleMillis} ({@code spark.convgrad.engine.idleTimeout}), when more than {@link
- * #MAX_IDLE} engines are idle (the least recently used first), or when its job ends in this JVM
- * ({@link #retire}: on a local master, whose tasks run in the driver); never while a task uses it.
+ * #MAX_IDLE} jobs are idle (the least recently used first, after a second idle), when its job
+ * ends in this JVM ({@link #retire}: on a local master, whose tasks run in the driver), or when
+ * another SparkContext starts in this JVM; never while a task uses it.
  *
  * <p><b>Devices.</b> A task that Spark assigned a GPU ({@code TaskContext.resources()}) uses the
  * engine of that GPU's ordinal, one per GPU and job in the JVM; on a local master, where Spark
@@ -64,8 +69,11 @@ public final class ExecutorEngines {
   /** The key of the CPU engine; a GPU's is {@code gpu <ordinal>}. */
   static final String CPU = "cpu";
 
-  /** Idle engines kept at most: each holds a packed filter, and threads or GPU memory. */
+  /** Jobs whose engines are kept while idle, at most: each holds a packed filter, and threads or GPU memory. */
   static final int MAX_IDLE = 4;
+
+  /** How long an idle job's engines are kept whatever {@link #MAX_IDLE} says. */
+  static final long GRACE_NANOS = 1_000_000_000L;
 
   /** Engines built in this JVM since it started (tests check that tasks share one). */
   static final AtomicInteger BUILDS = new AtomicInteger();
@@ -73,8 +81,14 @@ public final class ExecutorEngines {
   /** Filters packed in this JVM since it started. */
   static final AtomicInteger PACKS = new AtomicInteger();
 
-  /** Open engines by job broadcast and device, least recently acquired first. Guarded by the class. */
-  private static final Map<String, Holder> OPEN = new LinkedHashMap<>(16, 0.75f, true);
+  /** The engines tasks may acquire, by job broadcast and device. Guarded by the class. */
+  private static final Map<String, Holder> OPEN = new HashMap<>();
+
+  /** The engines not closed yet: those open, and those retired that a task still holds. Guarded by the class. */
+  private static final Set<Holder> LIVE = new HashSet<>();
+
+  /** The SparkEnv (SparkContext, in a driver) whose broadcasts key {@link #OPEN}. Guarded by the class. */
+  private static @Nullable SparkEnv env;
 
   /** Closes idle engines when no task comes by to do it. Guarded by the class. */
   private static @Nullable ScheduledExecutorService reaper;
@@ -198,15 +212,15 @@ public final class ExecutorEngines {
 
   /**
    * This JVM's state for the job of {@code spec} on {@code device} ({@code cpu} or {@code gpu N}),
-   * built on first use; inside a task it is held until the task completes.
+   * built on first use and held until the task completes.
    */
   public static Holder acquire(Broadcast<byte[]> spec, LongAccumulator built, String device) {
     TaskContext ctx = TaskContext.get();
-    Holder h = acquire(spec.id(), () -> JobSpec.fromBytes(spec.value()), built, device,
-        ctx == null ? 1 : ctx.cpus(), ctx != null);
-    if (ctx != null) {
-      ctx.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) c -> release(h));
+    if (ctx == null) {
+      throw new IllegalStateException("convgrad's executor engines serve Spark tasks only");
     }
+    Holder h = acquire(spec.id(), () -> JobSpec.fromBytes(spec.value()), built, device, ctx.cpus());
+    ctx.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) c -> release(h));
     return h;
   }
 
@@ -234,16 +248,27 @@ public final class ExecutorEngines {
 
   /**
    * The holder of the job of broadcast {@code broadcastId} on {@code device}, built from {@code spec}
-   * on first use. {@code held}: until {@link #release}; otherwise it counts as idle from now on.
+   * on first use, held until {@link #release}.
    */
   static synchronized Holder acquire(long broadcastId, Supplier<JobSpec> spec, @Nullable LongAccumulator built,
-      String device, int taskCpus, boolean held) {
+      String device, int taskCpus) {
+    SparkEnv current = SparkEnv.get();
+    if (current != env) {
+      // Another SparkContext in this JVM (a notebook's new session, say): its broadcast ids start
+      // again at 0, and another context's engine must never serve one of them.
+      for (Holder old : OPEN.values()) {
+        retire(old);
+      }
+      OPEN.clear();
+      env = current;
+    }
     String key = broadcastId + " " + device;
     Holder h = OPEN.get(key);
     if (h == null) {
       int cores = executorCores();
       h = new Holder(broadcastId, spec.get(), device, cores, taskCpus);
       OPEN.put(key, h);
+      LIVE.add(h);
       BUILDS.incrementAndGet();
       PACKS.incrementAndGet();
       if (built != null) {
@@ -253,16 +278,12 @@ public final class ExecutorEngines {
               + " per task, a pool of {}), filter packed once: {}", h.spec.jobId, h.spec.engine, device, cores,
           h.concurrentTasks, h.threadsPerTask, h.engine.threads(), h.packed);
     }
-    if (held) {
-      h.users++;
-    } else {
-      h.idleSince = System.nanoTime();
-    }
+    h.users++;
     sweep();
     return h;
   }
 
-  /** The end of one {@code held} {@link #acquire}: a task is done with {@code h}. */
+  /** The end of one {@link #acquire}: a task is done with {@code h}. */
   static synchronized void release(Holder h) {
     h.users--;
     h.idleSince = System.nanoTime();
@@ -281,37 +302,51 @@ public final class ExecutorEngines {
       Holder h = it.next();
       if (h.broadcastId == broadcastId) {
         it.remove();
-        h.retired = true;
-        if (h.users <= 0) {
-          close(h);
-        }
+        retire(h);
       }
     }
   }
 
+  private static void retire(Holder h) {
+    h.retired = true;
+    if (h.users <= 0) {
+      close(h);
+    }
+  }
+
   /**
-   * Closes the idle engines whose idle timeout has passed and, past {@link #MAX_IDLE} idle ones,
-   * the least recently acquired; then has the reaper come back when the next one is due.
+   * Closes the engines idle past their timeout and, while more than {@link #MAX_IDLE} jobs have no
+   * task holding one of their engines, the engines of the job least recently used, once it has been
+   * idle for {@link #GRACE_NANOS} (the calls of a chained DataFrame take turns in every task); then
+   * has the reaper come back when the next one is due.
    */
   private static void sweep() {
     long now = System.nanoTime();
-    int idle = 0;
-    for (Holder h : OPEN.values()) {
-      idle += h.users <= 0 ? 1 : 0;
-    }
     long due = Long.MAX_VALUE;
+    Map<Long, Long> idleJobs = new HashMap<>(); // broadcast -> when it was last used; held jobs absent
+    Set<Long> held = new HashSet<>();
     for (Iterator<Holder> it = OPEN.values().iterator(); it.hasNext(); ) {
       Holder h = it.next();
       if (h.users > 0) {
-        continue;
-      }
-      if (idle > MAX_IDLE || now - h.idleDeadline() >= 0) {
+        held.add(h.broadcastId);
+      } else if (now - h.idleDeadline() >= 0) {
         it.remove();
-        idle--;
         close(h);
       } else {
         due = Math.min(due, h.idleDeadline());
+        idleJobs.merge(h.broadcastId, h.idleSince, Math::max);
       }
+    }
+    idleJobs.keySet().removeAll(held);
+    List<Map.Entry<Long, Long>> lru = new ArrayList<>(idleJobs.entrySet());
+    lru.sort((x, y) -> Long.compare(x.getValue() - now, y.getValue() - now));
+    for (int i = 0; i < lru.size() - MAX_IDLE; i++) {
+      long lastUsed = lru.get(i).getValue();
+      if (now - lastUsed < GRACE_NANOS) {
+        due = Math.min(due, lastUsed + GRACE_NANOS);
+        break;
+      }
+      retire(lru.get(i).getKey());
     }
     if (due != Long.MAX_VALUE && (sweepDue == Long.MAX_VALUE || due - sweepDue < 0)) {
       sweepDue = due;
@@ -338,6 +373,7 @@ public final class ExecutorEngines {
       return;
     }
     h.closed = true;
+    LIVE.remove(h);
     try {
       h.engine.close();
       LOG.info("convgrad job {}: engine for {} of this executor closed", h.spec.jobId, h.device);
@@ -346,10 +382,10 @@ public final class ExecutorEngines {
     }
   }
 
-  /** Engines of the job {@code jobId} ({@link JobSpec#jobId}) open in this JVM. */
+  /** Engines of the job {@code jobId} ({@link JobSpec#jobId}) not closed in this JVM. */
   public static synchronized int open(String jobId) {
     int n = 0;
-    for (Holder h : OPEN.values()) {
+    for (Holder h : LIVE) {
       n += h.spec.jobId.equals(jobId) ? 1 : 0;
     }
     return n;

@@ -25,6 +25,7 @@ import org.convgrad.engine.Padding;
 import org.convgrad.engine.tensor.Tensor;
 import org.convgrad.spark.task.ExecutorEngines;
 import org.convgrad.spark.testing.JobFixture;
+import org.convgrad.spark.testing.SparkExtension;
 import org.convgrad.spark.testing.SparkTest;
 import org.convgrad.spark.testing.TestData;
 import org.junit.jupiter.api.Test;
@@ -177,6 +178,29 @@ class ConvgradFramesTest {
     assertBitIdentical(out.drop("dx2"), expected(w1, dy), n);
     assertBitIdentical(out.drop("dx1"), expected(w2, dy), n);
     assertEquals(2, ExecutorEngines.builds() - builds, "one engine per call in this JVM, over 8 partitions and 2 actions");
+  }
+
+  /**
+   * Each SparkContext numbers its broadcasts from 0, so the same steps in a new context (a
+   * notebook's new session) give a call's filter the id it had in the old one: the old context's
+   * engine, still kept for its idle timeout, must not compute with its filter.
+   */
+  @Test
+  void aNewSparkContextInTheJvmNeverUsesAnEngineOfTheOldOne(SparkSession shared) {
+    int n = 3;
+    Tensor dy = TestData.random(DType.FLOAT32, 51, n, 6, 6, 3);
+    shared.stop();
+    for (long seed : new long[] {52, 53}) {
+      Tensor w = TestData.random(DType.FLOAT32, seed, 3, 3, 2, 3);
+      SparkSession spark = SparkSession.builder().config(SparkExtension.baseConf(SparkExtension.LOCAL_MASTER))
+          .getOrCreate();
+      try {
+        Dataset<Row> df = spark.createDataFrame(rows(dy, 0, n), schema(DType.FLOAT32)).coalesce(1);
+        assertBitIdentical(ConvgradFrames.backpropInput(df, "dy", "dx", w, OP), expected(w, dy), n);
+      } finally {
+        spark.stop();
+      }
+    }
   }
 
   @Test

@@ -47,7 +47,7 @@ class ExecutorEnginesLifetimeTest {
   }
 
   private static ExecutorEngines.Holder held(long id, long idleMillis) {
-    return ExecutorEngines.acquire(id, () -> spec(id, idleMillis), null, ExecutorEngines.CPU, 1, true);
+    return ExecutorEngines.acquire(id, () -> spec(id, idleMillis), null, ExecutorEngines.CPU, 1);
   }
 
   private static boolean closesWithin(ExecutorEngines.Holder h, long millis) throws InterruptedException {
@@ -70,9 +70,29 @@ class ExecutorEnginesLifetimeTest {
     ExecutorEngines.Holder again = held(a, HOUR); // the next task
     ExecutorEngines.release(again);
     assertSame(first, again);
-    assertSame(other, held(b, HOUR));
+    ExecutorEngines.Holder otherAgain = held(b, HOUR);
+    ExecutorEngines.release(otherAgain);
+    assertSame(other, otherAgain);
     assertEquals(2, ExecutorEngines.builds() - builds, "one engine per job, none rebuilt");
     assertFalse(first.isClosed());
+  }
+
+  @Test
+  void jobsBeyondTheIdleLimitKeepTheirEnginesWhileTheyTakeTurns() {
+    List<Long> jobs = new ArrayList<>();
+    List<ExecutorEngines.Holder> first = new ArrayList<>();
+    for (int i = 0; i < ExecutorEngines.MAX_IDLE + 2; i++) { // six chained DataFrame calls in one task
+      jobs.add(job());
+      first.add(held(jobs.get(i), HOUR));
+    }
+    first.forEach(ExecutorEngines::release); // the task ends: six idle jobs
+    int builds = ExecutorEngines.builds();
+    for (int i = 0; i < jobs.size(); i++) { // the next task, within a second
+      ExecutorEngines.Holder h = held(jobs.get(i), HOUR);
+      assertSame(first.get(i), h, "job " + i);
+      ExecutorEngines.release(h);
+    }
+    assertEquals(0, ExecutorEngines.builds() - builds);
   }
 
   @Test
@@ -89,17 +109,23 @@ class ExecutorEnginesLifetimeTest {
   }
 
   @Test
-  void pastTheIdleLimitTheLeastRecentlyUsedIdleEnginesClose() {
+  void pastTheIdleLimitTheLeastRecentlyUsedIdleJobsCloseAfterASecond() throws InterruptedException {
     List<ExecutorEngines.Holder> holders = new ArrayList<>();
     for (int i = 0; i < ExecutorEngines.MAX_IDLE + 2; i++) {
-      ExecutorEngines.Holder h = held(job(), HOUR);
+      long id = job();
+      ExecutorEngines.Holder h = held(id, HOUR);
+      ExecutorEngines.Holder gpu = ExecutorEngines.acquire(id, () -> spec(id, HOUR), null, "gpu 0", 1);
       ExecutorEngines.release(h);
+      ExecutorEngines.release(gpu);
       holders.add(h);
+      holders.add(gpu);
+      Thread.sleep(2); // an order of last use
     }
-    assertTrue(holders.get(0).isClosed());
-    assertTrue(holders.get(1).isClosed());
-    for (ExecutorEngines.Holder h : holders.subList(2, holders.size())) {
-      assertFalse(h.isClosed(), "the " + ExecutorEngines.MAX_IDLE + " most recently used stay");
+    assertTrue(closesWithin(holders.get(0), 10_000));
+    assertTrue(closesWithin(holders.get(1), 10_000), "a job's engines go together");
+    assertTrue(closesWithin(holders.get(3), 10_000));
+    for (ExecutorEngines.Holder h : holders.subList(4, holders.size())) {
+      assertFalse(h.isClosed(), "the " + ExecutorEngines.MAX_IDLE + " jobs most recently used stay");
     }
   }
 
