@@ -113,8 +113,9 @@ convgrad_cds_commit() {
   local dir="${archive%/*}" group="${archive%-*}"
   if "$CONVGRAD_JAVA" "$@" -Xlog:cds*=off -XX:ErrorFile="$dir/hs_err_%p.log" -Xshare:on \
       -XX:SharedArchiveFile="$dump" -version >/dev/null 2>&1 && mv -f "$dump" "$archive" 2>/dev/null; then
-    find "$dir" -maxdepth 1 -name "${group##*/}-*.jsa" ! -path "$archive" -delete 2>/dev/null
-    convgrad_cds_prune "$dir" "${group##*/}"
+    # Housekeeping: another launcher pruning at the same time must not fail this one's run.
+    find "$dir" -maxdepth 1 -ignore_readdir_race -name "${group##*/}-*.jsa" ! -path "$archive" -delete 2>/dev/null || true
+    convgrad_cds_prune "$dir" "${group##*/}" || true
   fi
   rm -f "$dump"
 }
@@ -124,7 +125,7 @@ convgrad_cds_commit() {
 # $2: an archive's name up to its group ("cli-123"), whose launcher's archives are counted.
 convgrad_cds_prune() {
   local dir="$1" launcher="${2%-*}" f
-  find "$dir" -maxdepth 1 -name "$launcher-*.jsa" -printf '%T@ %p\n' 2>/dev/null | sort -rn |
+  find "$dir" -maxdepth 1 -ignore_readdir_race -name "$launcher-*.jsa" -printf '%T@ %p\n' 2>/dev/null | LC_ALL=C sort -rn |
     tail -n +5 | cut -d' ' -f2- | while IFS= read -r f; do rm -f -- "$f"; done
 }
 
