@@ -22,8 +22,8 @@ import picocli.CommandLine;
  *   <li>{@code Error: ...}, exit 2: an input or output convgrad refuses (missing, unreadable,
  *       corrupt, not a regular file, an output that would overwrite an input) or an engine that
  *       cannot run here;
- *   <li>{@code Error: out of memory ...}, exit 1: the JVM's heap (or another of its memories) was
- *       too small, with the heap's size and where to set it;
+ *   <li>{@code Error: out of memory ...}, exit 1: the JVM's heap (or another of its memories), or a
+ *       Spark task's, was too small, with the heap's size and where to set it;
  *   <li>{@code Error: ...}, exit 1: anything else (a failed Spark job, a bug, a stack overflow),
  *       without its stack trace, which goes to the log at debug level.
  * </ul>
@@ -32,12 +32,16 @@ public final class ErrorLine {
   public static final int FAILED = 1;
   public static final int REJECTED = 2;
 
+  /** How the line of an OutOfMemoryError begins, the launcher's or a Spark task's. */
+  public static final String OUT_OF_MEMORY = "Error: out of memory";
+
   private ErrorLine() {}
 
   /** The exit status for {@code e}: {@link #REJECTED} when the user can fix the input, else {@link #FAILED}. */
   public static int exitCode(Throwable e) {
     Throwable t = unwrap(e);
-    if (t instanceof AssemblyException) {
+    if (t instanceof AssemblyException
+        || t instanceof TaskRejectionException r && r.line().startsWith(OUT_OF_MEMORY)) {
       return FAILED;
     }
     return t instanceof CommandLine.ParameterException || t instanceof InvalidArgumentException
@@ -60,9 +64,9 @@ public final class ErrorLine {
       return ((TaskRejectionException) t).line();
     }
     if (t instanceof OutOfMemoryError) {
-      return "Error: out of memory (" + t.getMessage() + ", in a heap of " + (Runtime.getRuntime().maxMemory() >> 20)
-          + " MiB): give the JVM more, CONVGRAD_JAVA_OPTS=-Xmx8g for bin/convgrad or --driver-memory 8g for"
-          + " bin/convgrad-spark-submit (a large image: --band-rows computes it in bands)";
+      return OUT_OF_MEMORY + " (" + t.getMessage() + ", in a heap of " + heapMiB() + " MiB): give the JVM more,"
+          + " CONVGRAD_JAVA_OPTS=-Xmx8g for bin/convgrad or --driver-memory 8g for bin/convgrad-spark-submit (a large"
+          + " image: --band-rows computes it in bands)";
     }
     String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
     if (t instanceof NoSuchFileException) {
@@ -74,6 +78,20 @@ public final class ErrorLine {
       return "Error: " + flat(message);
     }
     return "Error: convgrad failed: " + firstLine(message) + " (" + t.getClass().getName() + ")";
+  }
+
+  /**
+   * The line of an OutOfMemoryError in a Spark task, which the task reports instead of throwing: Spark
+   * takes one thrown for a fatal error of the whole JVM and stops it (the driver's, on a local master).
+   */
+  public static String outOfMemoryInTask(OutOfMemoryError e) {
+    return OUT_OF_MEMORY + " in a task (" + e.getMessage() + ", in a heap of " + heapMiB() + " MiB): lower"
+        + " spark.convgrad.batch.maxBytes, or give the executors more memory (--executor-memory; on a local master,"
+        + " --driver-memory)";
+  }
+
+  private static long heapMiB() {
+    return Runtime.getRuntime().maxMemory() >> 20;
   }
 
   private static Throwable unwrap(Throwable e) {

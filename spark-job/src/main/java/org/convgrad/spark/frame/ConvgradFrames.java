@@ -25,6 +25,7 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.unsafe.Platform;
 import org.apache.spark.util.LongAccumulator;
+import org.convgrad.cli.ErrorLine;
 import org.convgrad.engine.BackpropInputOp;
 import org.convgrad.engine.Conv2dBackpropInput;
 import org.convgrad.engine.DType;
@@ -123,7 +124,7 @@ public final class ConvgradFrames {
         List.of(), sampleShape, dtype);
     JobSpec spec = new JobSpec(new Configuration(false), "frame", op, described, filter, "auto", 0, 64L << 20,
         ConvgradConf.ENGINE_IDLE_TIMEOUT.getMillis(session), "",
-        false, "", 0, -1);
+        false, "", 0, -1, ConvgradConf.TEST_OUT_OF_MEMORY.getBoolean(session));
     Broadcast<byte[]> b = jsc.broadcast(spec.toBytes());
     LongAccumulator built = jsc.sc().longAccumulator("convgrad engines built");
     LongAccumulator samples = jsc.sc().longAccumulator("convgrad samples");
@@ -171,8 +172,13 @@ public final class ConvgradFrames {
       if (!rows.hasNext()) {
         return Collections.emptyIterator();
       }
-      ExecutorEngines.Holder h = ExecutorEngines.acquire(spec, built,
-          ExecutorEngines.device(ExecutorEngines.assignedGpu(org.apache.spark.TaskContext.get())));
+      ExecutorEngines.Holder h;
+      try {
+        h = ExecutorEngines.acquire(spec, built,
+            ExecutorEngines.device(ExecutorEngines.assignedGpu(org.apache.spark.TaskContext.get())));
+      } catch (OutOfMemoryError e) {
+        throw new IllegalStateException(ErrorLine.outOfMemoryInTask(e)); // thrown as is, Spark would stop the JVM
+      }
       return new Iterator<InternalRow>() {
         private InternalRow[] in = new InternalRow[0];
         private Tensor dx;
@@ -189,7 +195,14 @@ public final class ConvgradFrames {
             dx = null;
             return false;
           }
-          computeBatch(rows, h);
+          try {
+            if (h.spec.testOutOfMemory) {
+              throw new OutOfMemoryError("Java heap space (injected: spark.convgrad.test.outOfMemory)");
+            }
+            computeBatch(rows, h);
+          } catch (OutOfMemoryError e) {
+            throw new IllegalStateException(ErrorLine.outOfMemoryInTask(e)); // thrown as is, Spark would stop the JVM
+          }
           return next < n;
         }
 

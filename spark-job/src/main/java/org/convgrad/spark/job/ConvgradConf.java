@@ -111,6 +111,11 @@ public final class ConvgradConf {
           "spark.convgrad.test.failShard", "-1",
           "Tests only: every attempt of this shard fails halfway, so the job fails.");
 
+  public static final Entry TEST_OUT_OF_MEMORY =
+      new Entry(
+          "spark.convgrad.test.outOfMemory", "false",
+          "Tests only: every task's first batch throws OutOfMemoryError, as in a heap too small for it.");
+
   public static final Entry TEST_FAIL_ASSEMBLY =
       new Entry(
           "spark.convgrad.test.failAssembly", "false",
@@ -118,7 +123,7 @@ public final class ConvgradConf {
 
   public static final List<Entry> ALL =
       List.of(BATCH_MAX_BYTES, ENGINE_IDLE_TIMEOUT, TEST_FAIL_FIRST_ATTEMPT, TEST_KILL_EXECUTOR_ONCE, TEST_SLOW_FIRST_ATTEMPT_MILLIS,
-          TEST_FAIL_SHARD, TEST_FAIL_ASSEMBLY);
+          TEST_FAIL_SHARD, TEST_OUT_OF_MEMORY, TEST_FAIL_ASSEMBLY);
 
   private ConvgradConf() {}
 

@@ -172,7 +172,8 @@ public final class ConvgradJob {
     JobSpec spec = new JobSpec(hadoop, jobId, op, dataset, filter, engine.name().toLowerCase(), threads,
         batchMaxBytes, engineIdleMillis, committer.attemptDir().toString(),
         ConvgradConf.TEST_FAIL_FIRST_ATTEMPT.getBoolean(spark), ConvgradConf.TEST_KILL_EXECUTOR_ONCE.get(spark),
-        ConvgradConf.TEST_SLOW_FIRST_ATTEMPT_MILLIS.getLong(spark), ConvgradConf.TEST_FAIL_SHARD.getLong(spark));
+        ConvgradConf.TEST_SLOW_FIRST_ATTEMPT_MILLIS.getLong(spark), ConvgradConf.TEST_FAIL_SHARD.getLong(spark),
+        ConvgradConf.TEST_OUT_OF_MEMORY.getBoolean(spark));
     Broadcast<byte[]> broadcast = jsc.broadcast(spec.toBytes());
     LongAccumulator samples = jsc.sc().longAccumulator("convgrad samples");
     DoubleAccumulator flops = jsc.sc().doubleAccumulator("convgrad FLOPs");

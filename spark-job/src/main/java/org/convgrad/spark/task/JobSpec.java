@@ -40,12 +40,13 @@ public final class JobSpec implements Serializable {
   public final String testKillExecutorMarker;
   public final long testSlowFirstAttemptMillis;
   public final long testFailShard;
+  public final boolean testOutOfMemory;
   private final byte[] hadoopConf;
   private transient org.apache.hadoop.conf.@org.jspecify.annotations.Nullable Configuration conf;
 
   public JobSpec(org.apache.hadoop.conf.Configuration hadoopConf, String jobId, BackpropInputOp op, SampleDataset dataset, Tensor filter, String engine, int threads,
       long batchMaxBytes, long engineIdleMillis, String attemptDir, boolean testFailFirstAttempt, String testKillExecutorMarker,
-      long testSlowFirstAttemptMillis, long testFailShard) {
+      long testSlowFirstAttemptMillis, long testFailShard, boolean testOutOfMemory) {
     this.jobId = jobId;
     this.op = op;
     this.dataset = dataset;
@@ -62,6 +63,7 @@ public final class JobSpec implements Serializable {
     this.testKillExecutorMarker = testKillExecutorMarker;
     this.testSlowFirstAttemptMillis = testSlowFirstAttemptMillis;
     this.testFailShard = testFailShard;
+    this.testOutOfMemory = testOutOfMemory;
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (java.io.DataOutputStream out = new java.io.DataOutputStream(bytes)) {
       hadoopConf.write(out);

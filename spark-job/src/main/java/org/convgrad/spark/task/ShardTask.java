@@ -93,6 +93,14 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
       c.taskAttemptId = ctx.taskAttemptId();
       c.rejection = ErrorLine.of(e);
       LOG.info("convgrad task {}: {} rejected: {}", ctx.taskAttemptId(), shard, c.rejection);
+    } catch (OutOfMemoryError e) {
+      // Thrown, Spark would take it for the JVM's end and stop it; what the heap held is free again here.
+      c = new TaskCommit();
+      c.shard = shard.index();
+      c.attemptNumber = ctx.attemptNumber();
+      c.taskAttemptId = ctx.taskAttemptId();
+      c.rejection = ErrorLine.outOfMemoryInTask(e);
+      LOG.warn("convgrad task {}: {}: {}", ctx.taskAttemptId(), shard, c.rejection);
     }
     return Collections.singletonList(c).iterator();
   }
@@ -135,6 +143,9 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
       for (long row = 0; band == null && row < shard.rows(); row += batch) {
         int rows = (int) Math.min(batch, shard.rows() - row);
         long t0 = System.nanoTime();
+        if (job.testOutOfMemory) {
+          throw new OutOfMemoryError("Java heap space (injected: spark.convgrad.test.outOfMemory)");
+        }
         SampleBatch in = reader.read(shard.firstRow() + row, rows);
         Conv2dBackpropInput op = h.op(rows);
         noteKernel(c, h, op, ctx, assigned);

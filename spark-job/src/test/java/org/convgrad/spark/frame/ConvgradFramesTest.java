@@ -23,6 +23,7 @@ import org.convgrad.engine.InvalidArgumentException;
 import org.convgrad.engine.Engine;
 import org.convgrad.engine.Padding;
 import org.convgrad.engine.tensor.Tensor;
+import org.convgrad.spark.job.ConvgradConf;
 import org.convgrad.spark.task.ExecutorEngines;
 import org.convgrad.spark.testing.JobFixture;
 import org.convgrad.spark.testing.SparkExtension;
@@ -201,6 +202,20 @@ class ConvgradFramesTest {
         spark.stop();
       }
     }
+  }
+
+  @Test
+  void aTaskOutOfMemoryFailsTheCallAndLeavesTheJvmRunning(SparkSession spark) {
+    Tensor dy = TestData.random(DType.FLOAT32, 61, 2, 6, 6, 3);
+    Tensor w = TestData.random(DType.FLOAT32, 62, 3, 3, 2, 3);
+    Dataset<Row> df = spark.createDataFrame(rows(dy, 0, 2), schema(DType.FLOAT32));
+    spark.conf().set(ConvgradConf.TEST_OUT_OF_MEMORY.key(), "true");
+    Dataset<Row> out = ConvgradFrames.backpropInput(df, "dy", "dx", w, OP);
+    Exception e = assertThrows(Exception.class, out::collectAsList);
+    assertTrue(String.valueOf(e.getMessage()).contains("Error: out of memory in a task (Java heap space (injected"),
+        e.getMessage());
+    spark.conf().set(ConvgradConf.TEST_OUT_OF_MEMORY.key(), "false");
+    assertBitIdentical(ConvgradFrames.backpropInput(df, "dy", "dx", w, OP), expected(w, dy), 2);
   }
 
   @Test

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.sql.SparkSession;
+import org.convgrad.cli.ErrorLine;
 import org.convgrad.engine.DType;
 import org.convgrad.engine.ConvParams;
 import org.convgrad.engine.DataFormat;
@@ -199,6 +200,20 @@ class SparkJobTest {
       f.job("out-" + good).build().run(spark);
       f.assertAssembledNpy("out-" + good);
     }
+  }
+
+  @Test
+  void aTaskOutOfMemoryFailsTheJobInOneLineAndLeavesTheJvmRunning(SparkSession spark) throws Exception {
+    JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
+    spark.conf().set(ConvgradConf.TEST_OUT_OF_MEMORY.key(), "true");
+    TaskRejectionException e = assertThrows(TaskRejectionException.class, () -> f.job("out").build().run(spark));
+    assertTrue(e.line().startsWith("Error: out of memory in a task (Java heap space (injected"), e.line());
+    assertTrue(e.line().contains("spark.convgrad.batch.maxBytes") && e.line().contains("--executor-memory"), e.line());
+    assertEquals(ErrorLine.FAILED, ErrorLine.exitCode(e), "the data is fine: a failure, not a rejection");
+    assertFalse(Files.exists(dir.resolve("out")), "nothing of the failed job stays");
+    spark.conf().set(ConvgradConf.TEST_OUT_OF_MEMORY.key(), "false");
+    f.job("out").build().run(spark);
+    f.assertAssembledNpy("out");
   }
 
   @Test

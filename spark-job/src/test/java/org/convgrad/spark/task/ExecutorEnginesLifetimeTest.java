@@ -43,7 +43,7 @@ class ExecutorEnginesLifetimeTest {
         DType.FLOAT32);
     Tensor filter = Tensor.ofFloat32(Shape.of(3, 3, 2, 4), new float[3 * 3 * 2 * 4]);
     return new JobSpec(new Configuration(false), "job" + id, op, dataset, filter, "cpu", 1, 1 << 20, idleMillis, "",
-        false, "", 0, -1);
+        false, "", 0, -1, false);
   }
 
   private static ExecutorEngines.Holder held(long id, long idleMillis) {
