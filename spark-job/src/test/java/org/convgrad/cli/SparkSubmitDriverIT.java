@@ -75,11 +75,16 @@ class SparkSubmitDriverIT {
         Files.readString(Launcher.ROOT.resolve("conf/spark-defaults.conf")) + "spark.driver.memory 1300m\n");
     Path other = Files.writeString(dir.resolve("other.conf"), "spark.app.name other\n");
     Map<String, String> env = Map.of("CONVGRAD_DRIVER_MEMORY", "1g", "CONVGRAD_JAVA_OPTS", SHOW);
-    assertEquals(1300L << 20, maxHeap(Launcher.run(root, "bin/convgrad-spark-submit", env, "--help")));
-    assertEquals(1L << 30, maxHeap(Launcher.run(root, "bin/convgrad-spark-submit", env, "--properties-file",
-        other.toString(), "--help")));
-    assertEquals(1300L << 20, maxHeap(Launcher.run(root, "bin/convgrad-spark-submit", env, "--properties-file",
-        other.toString(), "--load-spark-defaults", "--help")));
+    try {
+      assertEquals(1300L << 20, maxHeap(Launcher.run(root, "bin/convgrad-spark-submit", env, "--help")));
+      assertEquals(1L << 30, maxHeap(Launcher.run(root, "bin/convgrad-spark-submit", env, "--properties-file",
+          other.toString(), "--help")));
+      assertEquals(1300L << 20, maxHeap(Launcher.run(root, "bin/convgrad-spark-submit", env, "--properties-file",
+          other.toString(), "--load-spark-defaults", "--help")));
+    } finally { // the links, not what they point to, before JUnit's cleanup warns about them
+      Files.delete(root.resolve("bin"));
+      Files.delete(root.resolve("spark-job"));
+    }
   }
 
   @Test
