@@ -33,15 +33,16 @@ public final class ErrorLine {
   public static final int REJECTED = 2;
 
   /** How the line of an OutOfMemoryError begins, the launcher's or a Spark task's. */
-  public static final String OUT_OF_MEMORY = "Error: out of memory";
+  private static final String OUT_OF_MEMORY = "Error: out of memory";
+
+  private static final String OUT_OF_MEMORY_IN_A_TASK = OUT_OF_MEMORY + " in a task (";
 
   private ErrorLine() {}
 
   /** The exit status for {@code e}: {@link #REJECTED} when the user can fix the input, else {@link #FAILED}. */
   public static int exitCode(Throwable e) {
     Throwable t = unwrap(e);
-    if (t instanceof AssemblyException
-        || t instanceof TaskRejectionException r && r.line().startsWith(OUT_OF_MEMORY)) {
+    if (t instanceof AssemblyException) {
       return FAILED;
     }
     return t instanceof CommandLine.ParameterException || t instanceof InvalidArgumentException
@@ -69,6 +70,10 @@ public final class ErrorLine {
           + " image: --band-rows computes it in bands)";
     }
     String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    int oom = message.indexOf(OUT_OF_MEMORY_IN_A_TASK); // a failed Spark job's message holds its last task's
+    if (oom >= 0) {
+      return firstLine(message.substring(oom));
+    }
     if (t instanceof NoSuchFileException) {
       message = "no such file: " + message;
     } else if (t instanceof AccessDeniedException) {
@@ -81,11 +86,11 @@ public final class ErrorLine {
   }
 
   /**
-   * The line of an OutOfMemoryError in a Spark task, which the task reports instead of throwing: Spark
-   * takes one thrown for a fatal error of the whole JVM and stops it (the driver's, on a local master).
+   * The line of an OutOfMemoryError in a Spark task, which the task throws on inside an ordinary
+   * exception (Spark takes an Error for the end of the JVM); the job's failure then prints it.
    */
   public static String outOfMemoryInTask(OutOfMemoryError e) {
-    return OUT_OF_MEMORY + " in a task (" + e.getMessage() + ", in a heap of " + heapMiB() + " MiB): lower"
+    return OUT_OF_MEMORY_IN_A_TASK + e.getMessage() + ", in a heap of " + heapMiB() + " MiB): lower"
         + " spark.convgrad.batch.maxBytes, or give the executors more memory (--executor-memory; on a local master,"
         + " --driver-memory)";
   }

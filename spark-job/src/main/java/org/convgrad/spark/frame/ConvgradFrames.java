@@ -38,6 +38,9 @@ import org.convgrad.spark.io.SampleDataset;
 import org.convgrad.spark.job.ConvgradConf;
 import org.convgrad.spark.task.ExecutorEngines;
 import org.convgrad.spark.task.JobSpec;
+import org.convgrad.spark.task.TaskOutOfMemoryException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The DataFrame API: {@code conv2d_backprop_input} on a column of flattened samples.
@@ -62,6 +65,8 @@ import org.convgrad.spark.task.JobSpec;
  * made from those rows directly ({@code SparkSession.internalCreateDataFrame}).
  */
 public final class ConvgradFrames {
+  private static final Logger LOG = LoggerFactory.getLogger(ConvgradFrames.class);
+
   private ConvgradFrames() {}
 
   /** Rows per engine batch: as many as fit in 64 MiB of in + out data, at least 1. */
@@ -138,6 +143,13 @@ public final class ConvgradFrames {
     return session.internalCreateDataFrame(result, out, false);
   }
 
+  /** An OutOfMemoryError of a task, logged, as the exception that fails the task ({@link TaskOutOfMemoryException}). */
+  private static TaskOutOfMemoryException outOfMemory(OutOfMemoryError e) {
+    String line = ErrorLine.outOfMemoryInTask(e);
+    LOG.warn("convgrad DataFrame task: {}", line, e);
+    return new TaskOutOfMemoryException(line);
+  }
+
   /** One partition: batches of whole rows through the executor's engine. */
   private static final class PartitionFunction implements FlatMapFunction<Iterator<InternalRow>, InternalRow> {
     private static final long serialVersionUID = 1L;
@@ -177,7 +189,7 @@ public final class ConvgradFrames {
         h = ExecutorEngines.acquire(spec, built,
             ExecutorEngines.device(ExecutorEngines.assignedGpu(org.apache.spark.TaskContext.get())));
       } catch (OutOfMemoryError e) {
-        throw new IllegalStateException(ErrorLine.outOfMemoryInTask(e)); // thrown as is, Spark would stop the JVM
+        throw outOfMemory(e);
       }
       return new Iterator<InternalRow>() {
         private InternalRow[] in = new InternalRow[0];
@@ -201,7 +213,7 @@ public final class ConvgradFrames {
             }
             computeBatch(rows, h);
           } catch (OutOfMemoryError e) {
-            throw new IllegalStateException(ErrorLine.outOfMemoryInTask(e)); // thrown as is, Spark would stop the JVM
+            throw outOfMemory(e);
           }
           return next < n;
         }

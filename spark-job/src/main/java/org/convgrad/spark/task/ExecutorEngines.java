@@ -1,5 +1,6 @@
 package org.convgrad.spark.task;
 
+import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -75,6 +76,10 @@ public final class ExecutorEngines {
   /** How long an idle job's engines are kept whatever {@link #MAX_IDLE} says. */
   static final long GRACE_NANOS = 1_000_000_000L;
 
+  /** The longest idle timeout honoured (ten years: "never"), so that no deadline overflows. */
+  private static final long MAX_IDLE_MILLIS = TimeUnit.DAYS.toMillis(3650);
+  private static final long MAX_IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(MAX_IDLE_MILLIS) + GRACE_NANOS;
+
   /** Engines built in this JVM since it started (tests check that tasks share one). */
   static final AtomicInteger BUILDS = new AtomicInteger();
 
@@ -87,13 +92,17 @@ public final class ExecutorEngines {
   /** The engines not closed yet: those open, and those retired that a task still holds. Guarded by the class. */
   private static final Set<Holder> LIVE = new HashSet<>();
 
-  /** The SparkEnv (SparkContext, in a driver) whose broadcasts key {@link #OPEN}. Guarded by the class. */
-  private static @Nullable SparkEnv env;
+  /**
+   * The SparkEnv (SparkContext, in a driver) whose broadcasts key {@link #OPEN}, weakly: a stopped
+   * context's must not stay reachable from here. Guarded by the class.
+   */
+  private static WeakReference<@Nullable SparkEnv> env = new WeakReference<>(null);
 
   /** Closes idle engines when no task comes by to do it. Guarded by the class. */
   private static @Nullable ScheduledExecutorService reaper;
-  /** When the reaper's next sweep is due (System.nanoTime()); guarded by the class. */
-  private static long sweepDue = Long.MAX_VALUE;
+  /** Whether the reaper has a sweep to come, and when (System.nanoTime()). Guarded by the class. */
+  private static boolean reapPending;
+  private static long reapDue;
 
   /** One job's state on one device of this executor. Thread-safe. */
   public static final class Holder {
@@ -129,7 +138,7 @@ public final class ExecutorEngines {
       this.engine = Engine.create(b -> b.kind(kind).device(ordinal).threads(poolThreads));
       try {
         this.packed = engine.pack(op(1), filter);
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) { // an OutOfMemoryError too: the task lives on, and must not leak threads
         engine.close();
         throw e;
       }
@@ -144,7 +153,7 @@ public final class ExecutorEngines {
     }
 
     private long idleDeadline() {
-      return idleSince + TimeUnit.MILLISECONDS.toNanos(spec.engineIdleMillis);
+      return idleSince + TimeUnit.MILLISECONDS.toNanos(Math.min(spec.engineIdleMillis, MAX_IDLE_MILLIS));
     }
 
     /** The validated problem of a batch of {@code batch} samples (cached per batch size). */
@@ -220,7 +229,12 @@ public final class ExecutorEngines {
       throw new IllegalStateException("convgrad's executor engines serve Spark tasks only");
     }
     Holder h = acquire(spec.id(), () -> JobSpec.fromBytes(spec.value()), built, device, ctx.cpus());
-    ctx.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) c -> release(h));
+    try {
+      ctx.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) c -> release(h));
+    } catch (RuntimeException | Error e) {
+      release(h);
+      throw e;
+    }
     return h;
   }
 
@@ -253,14 +267,14 @@ public final class ExecutorEngines {
   static synchronized Holder acquire(long broadcastId, Supplier<JobSpec> spec, @Nullable LongAccumulator built,
       String device, int taskCpus) {
     SparkEnv current = SparkEnv.get();
-    if (current != env) {
+    if (current != env.get()) {
       // Another SparkContext in this JVM (a notebook's new session, say): its broadcast ids start
       // again at 0, and another context's engine must never serve one of them.
       for (Holder old : OPEN.values()) {
         retire(old);
       }
       OPEN.clear();
-      env = current;
+      env = new WeakReference<>(current);
     }
     String key = broadcastId + " " + device;
     Holder h = OPEN.get(key);
@@ -279,7 +293,12 @@ public final class ExecutorEngines {
           h.concurrentTasks, h.threadsPerTask, h.engine.threads(), h.packed);
     }
     h.users++;
-    sweep();
+    try {
+      sweep();
+    } catch (RuntimeException | Error e) {
+      release(h);
+      throw e;
+    }
     return h;
   }
 
@@ -322,7 +341,8 @@ public final class ExecutorEngines {
    */
   private static void sweep() {
     long now = System.nanoTime();
-    long due = Long.MAX_VALUE;
+    long due = now + MAX_IDLE_NANOS; // later than any deadline to come
+    boolean anyDue = false;
     Map<Long, Long> idleJobs = new HashMap<>(); // broadcast -> when it was last used; held jobs absent
     Set<Long> held = new HashSet<>();
     for (Iterator<Holder> it = OPEN.values().iterator(); it.hasNext(); ) {
@@ -333,8 +353,9 @@ public final class ExecutorEngines {
         it.remove();
         close(h);
       } else {
-        due = Math.min(due, h.idleDeadline());
-        idleJobs.merge(h.broadcastId, h.idleSince, Math::max);
+        due = earlier(due, h.idleDeadline());
+        anyDue = true;
+        idleJobs.merge(h.broadcastId, h.idleSince, (a, b) -> a - b < 0 ? b : a);
       }
     }
     idleJobs.keySet().removeAll(held);
@@ -343,13 +364,13 @@ public final class ExecutorEngines {
     for (int i = 0; i < lru.size() - MAX_IDLE; i++) {
       long lastUsed = lru.get(i).getValue();
       if (now - lastUsed < GRACE_NANOS) {
-        due = Math.min(due, lastUsed + GRACE_NANOS);
+        due = earlier(due, lastUsed + GRACE_NANOS);
+        anyDue = true;
         break;
       }
       retire(lru.get(i).getKey());
     }
-    if (due != Long.MAX_VALUE && (sweepDue == Long.MAX_VALUE || due - sweepDue < 0)) {
-      sweepDue = due;
+    if (anyDue && (!reapPending || due - reapDue < 0)) {
       if (reaper == null) {
         reaper = Executors.newSingleThreadScheduledExecutor(r -> {
           Thread t = new Thread(r, "convgrad-engine-reaper");
@@ -358,14 +379,21 @@ public final class ExecutorEngines {
         });
       }
       reaper.schedule(ExecutorEngines::reap, Math.max(0, due - now) + 1_000_000, TimeUnit.NANOSECONDS);
+      reapPending = true; // only once it is scheduled: a failed schedule is tried again by the next sweep
+      reapDue = due;
     }
   }
 
   private static synchronized void reap() {
-    if (sweepDue != Long.MAX_VALUE && System.nanoTime() - sweepDue >= 0) {
-      sweepDue = Long.MAX_VALUE;
+    if (reapPending && System.nanoTime() - reapDue >= 0) {
+      reapPending = false;
     }
     sweep();
+  }
+
+  /** The earlier of two System.nanoTime() values (which compare by their difference). */
+  private static long earlier(long a, long b) {
+    return a - b < 0 ? a : b;
   }
 
   private static void close(Holder h) {
@@ -377,7 +405,7 @@ public final class ExecutorEngines {
     try {
       h.engine.close();
       LOG.info("convgrad job {}: engine for {} of this executor closed", h.spec.jobId, h.device);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       LOG.warn("convgrad job {}: closing the engine for {} failed", h.spec.jobId, h.device, e);
     }
   }

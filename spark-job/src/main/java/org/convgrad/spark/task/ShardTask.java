@@ -94,13 +94,9 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
       c.rejection = ErrorLine.of(e);
       LOG.info("convgrad task {}: {} rejected: {}", ctx.taskAttemptId(), shard, c.rejection);
     } catch (OutOfMemoryError e) {
-      // Thrown, Spark would take it for the JVM's end and stop it; what the heap held is free again here.
-      c = new TaskCommit();
-      c.shard = shard.index();
-      c.attemptNumber = ctx.attemptNumber();
-      c.taskAttemptId = ctx.taskAttemptId();
-      c.rejection = ErrorLine.outOfMemoryInTask(e);
-      LOG.warn("convgrad task {}: {}: {}", ctx.taskAttemptId(), shard, c.rejection);
+      String line = ErrorLine.outOfMemoryInTask(e);
+      LOG.warn("convgrad task {}: {}: {}", ctx.taskAttemptId(), shard, line, e);
+      throw new TaskOutOfMemoryException(line);
     }
     return Collections.singletonList(c).iterator();
   }

@@ -203,12 +203,14 @@ class SparkJobTest {
   }
 
   @Test
-  void aTaskOutOfMemoryFailsTheJobInOneLineAndLeavesTheJvmRunning(SparkSession spark) throws Exception {
+  void aTaskOutOfMemoryIsRetriedThenFailsTheJobInOneLineAndLeavesTheJvmRunning(SparkSession spark) throws Exception {
     JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
     spark.conf().set(ConvgradConf.TEST_OUT_OF_MEMORY.key(), "true");
-    TaskRejectionException e = assertThrows(TaskRejectionException.class, () -> f.job("out").build().run(spark));
-    assertTrue(e.line().startsWith("Error: out of memory in a task (Java heap space (injected"), e.line());
-    assertTrue(e.line().contains("spark.convgrad.batch.maxBytes") && e.line().contains("--executor-memory"), e.line());
+    Exception e = assertThrows(org.apache.spark.SparkException.class, () -> f.job("out").build().run(spark));
+    assertTrue(e.getMessage().contains("failed 4 times"), "retried as any failed task: " + e.getMessage());
+    String line = ErrorLine.of(e);
+    assertTrue(line.startsWith("Error: out of memory in a task (Java heap space (injected"), line);
+    assertTrue(line.contains("spark.convgrad.batch.maxBytes") && line.endsWith("--driver-memory)"), line);
     assertEquals(ErrorLine.FAILED, ErrorLine.exitCode(e), "the data is fine: a failure, not a rejection");
     assertFalse(Files.exists(dir.resolve("out")), "nothing of the failed job stays");
     spark.conf().set(ConvgradConf.TEST_OUT_OF_MEMORY.key(), "false");
