@@ -66,8 +66,8 @@ public final class Scaling {
   /** Times one shape on every thread count; false when a result's bits differ from one thread's. */
   private static boolean run(Shapes s, List<Integer> threads, int rounds) {
     Conv2dBackpropInput op = s.op(DType.FLOAT32);
-    Tensor w = Tensor.ofFloat32(op.filterShape(), Shapes.random((int) op.filterShape().elementCount(), 1));
-    Tensor dy = Tensor.ofFloat32(op.outBackpropShape(), Shapes.random((int) op.outBackpropShape().elementCount(), 2));
+    Tensor w = s.filter32();
+    Tensor dy = s.outBackprop32();
     List<Engine> engines = new ArrayList<>();
     try {
       int n = threads.size();

@@ -7,6 +7,7 @@ import org.convgrad.engine.ConvParams;
 import org.convgrad.engine.DType;
 import org.convgrad.engine.Padding;
 import org.convgrad.engine.tensor.Shape;
+import org.convgrad.engine.tensor.Tensor;
 
 /** The benchmark problems: NHWC input, HWIO filter, stride, padding. */
 record Shapes(String name, int n, int h, int w, int ic, int fh, int fw, int oc, int stride, Padding padding) {
@@ -49,6 +50,18 @@ record Shapes(String name, int n, int h, int w, int ic, int fh, int fw, int oc, 
     return Conv2dBackpropInput.of(
         new long[] {n, h, w, ic}, Shape.of(fh, fw, ic, oc), t,
         Shape.of(n, outH(), outW(), oc), t, ConvParams.of(b -> b.strides(stride).padding(padding)));
+  }
+
+  /** The float32 filter every benchmark main uses: values uniform in [-1, 1), seed 1. */
+  Tensor filter32() {
+    Conv2dBackpropInput op = op(DType.FLOAT32);
+    return Tensor.ofFloat32(op.filterShape(), random((int) op.filterShape().elementCount(), 1));
+  }
+
+  /** The float32 out_backprop every benchmark main uses: values uniform in [-1, 1), seed 2. */
+  Tensor outBackprop32() {
+    Conv2dBackpropInput op = op(DType.FLOAT32);
+    return Tensor.ofFloat32(op.outBackpropShape(), random((int) op.outBackpropShape().elementCount(), 2));
   }
 
   /** {@code n} values uniform in [-1, 1). */

@@ -32,8 +32,8 @@ public final class WinogradVsDirect {
     try (Engine e = Engine.create(b -> b.kind(EngineKind.SIMD).threads(threadsAndRounds[0]))) {
       for (Shapes s : PROBLEMS) {
         Conv2dBackpropInput op = s.op(DType.FLOAT32);
-        Tensor w = Tensor.ofFloat32(op.filterShape(), Shapes.random((int) op.filterShape().elementCount(), 1));
-        Tensor dy = Tensor.ofFloat32(op.outBackpropShape(), Shapes.random((int) op.outBackpropShape().elementCount(), 2));
+        Tensor w = s.filter32();
+        Tensor dy = s.outBackprop32();
         Runnable[] calls = new Runnable[2];
         for (int v = 0; v < 2; v++) {
           boolean winograd = v == 0;

@@ -169,16 +169,21 @@ class SparkJobTest {
     assertFalse(Files.exists(dir.resolve("out.npy")));
   }
 
+  /** Each of {@code bad} as {@code setting}'s value is refused before anything starts, in a line that names it. */
+  private void assertRefused(SparkSession spark, JobFixture f, ConvgradConf.Entry setting, String... bad) {
+    for (String v : bad) {
+      spark.conf().set(setting.key(), v);
+      org.convgrad.engine.InvalidArgumentException e =
+          assertThrows(org.convgrad.engine.InvalidArgumentException.class, () -> f.job("out").build().run(spark));
+      assertTrue(e.getMessage().startsWith(setting.key() + " is ") && e.getMessage().contains(v), e.getMessage());
+      assertFalse(Files.exists(dir.resolve("out")), "nothing was started");
+    }
+  }
+
   @Test
   void aBatchSizeThatIsNoSizeIsRefusedNamingItsSetting(SparkSession spark) throws Exception {
     JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
-    for (String bad : new String[] {"0", "-1", "lots"}) {
-      spark.conf().set(ConvgradConf.BATCH_MAX_BYTES.key(), bad);
-      org.convgrad.engine.InvalidArgumentException e =
-          assertThrows(org.convgrad.engine.InvalidArgumentException.class, () -> f.job("out").build().run(spark));
-      assertTrue(e.getMessage().startsWith(ConvgradConf.BATCH_MAX_BYTES.key() + " is "), e.getMessage());
-      assertFalse(Files.exists(dir.resolve("out")), "nothing was started");
-    }
+    assertRefused(spark, f, ConvgradConf.BATCH_MAX_BYTES, "0", "-1", "lots");
     spark.conf().set(ConvgradConf.BATCH_MAX_BYTES.key(), "1kb"); // Spark's spelling of sizes
     f.job("out").build().run(spark);
     f.assertAssembledNpy("out");
@@ -187,14 +192,7 @@ class SparkJobTest {
   @Test
   void anIdleTimeoutThatIsNoDurationIsRefusedNamingItsSetting(SparkSession spark) throws Exception {
     JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
-    for (String bad : new String[] {"soon", "-5s", "5 parsecs"}) {
-      spark.conf().set(ConvgradConf.ENGINE_IDLE_TIMEOUT.key(), bad);
-      org.convgrad.engine.InvalidArgumentException e =
-          assertThrows(org.convgrad.engine.InvalidArgumentException.class, () -> f.job("out").build().run(spark));
-      assertEquals(ConvgradConf.ENGINE_IDLE_TIMEOUT.key() + " is '" + bad
-          + "'; expected a duration such as 500ms, 30s or 5min", e.getMessage());
-      assertFalse(Files.exists(dir.resolve("out")), "nothing was started");
-    }
+    assertRefused(spark, f, ConvgradConf.ENGINE_IDLE_TIMEOUT, "soon", "-5s", "5 parsecs");
     for (String good : new String[] {"0", "250ms", "2min"}) {
       spark.conf().set(ConvgradConf.ENGINE_IDLE_TIMEOUT.key(), good);
       f.job("out-" + good).build().run(spark);
