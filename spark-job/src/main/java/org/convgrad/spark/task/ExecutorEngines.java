@@ -44,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * DataFrame calls, whose tasks take turns) each keep their engines. An engine is closed, which
  * stops its threads and frees its GPU memory, once no task has used it for its job's {@link
  * JobSpec#engineIdleMillis} ({@code spark.convgrad.engine.idleTimeout}), when more than {@link
- * #MAX_IDLE} jobs are idle (the least recently used first, after a second idle), when its job
+ * #MAX_IDLE} jobs are idle (the least recently used first, after two seconds idle), when its job
  * ends in this JVM ({@link #retire}: on a local master, whose tasks run in the driver), or when
  * another SparkContext starts in this JVM; never while a task uses it.
  *
@@ -74,7 +74,7 @@ public final class ExecutorEngines {
   static final int MAX_IDLE = 4;
 
   /** How long an idle job's engines are kept whatever {@link #MAX_IDLE} says. */
-  static final long GRACE_NANOS = 1_000_000_000L;
+  static final long GRACE_NANOS = 2_000_000_000L;
 
   /** The longest idle timeout honoured (ten years: "never"), so that no deadline overflows. */
   private static final long MAX_IDLE_MILLIS = TimeUnit.DAYS.toMillis(3650);

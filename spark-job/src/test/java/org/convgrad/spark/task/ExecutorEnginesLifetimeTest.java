@@ -87,7 +87,7 @@ class ExecutorEnginesLifetimeTest {
     }
     first.forEach(ExecutorEngines::release); // the task ends: six idle jobs
     int builds = ExecutorEngines.builds();
-    for (int i = 0; i < jobs.size(); i++) { // the next task, within a second
+    for (int i = 0; i < jobs.size(); i++) { // the next task, within the grace period
       ExecutorEngines.Holder h = held(jobs.get(i), HOUR);
       assertSame(first.get(i), h, "job " + i);
       ExecutorEngines.release(h);
@@ -109,7 +109,7 @@ class ExecutorEnginesLifetimeTest {
   }
 
   @Test
-  void pastTheIdleLimitTheLeastRecentlyUsedIdleJobsCloseAfterASecond() throws InterruptedException {
+  void pastTheIdleLimitTheLeastRecentlyUsedIdleJobsCloseAfterTheGracePeriod() throws InterruptedException {
     List<ExecutorEngines.Holder> holders = new ArrayList<>();
     for (int i = 0; i < ExecutorEngines.MAX_IDLE + 2; i++) {
       long id = job();
