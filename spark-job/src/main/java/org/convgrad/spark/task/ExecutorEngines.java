@@ -8,6 +8,8 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executors;
@@ -88,6 +90,9 @@ public final class ExecutorEngines {
 
   /** The engines tasks may acquire, by job broadcast and device. Guarded by the class. */
   private static final Map<String, Holder> OPEN = new HashMap<>();
+
+  /** The engines being built, outside the lock, by key; a task of the same job waits for its build. Guarded by the class. */
+  private static final Map<String, CompletableFuture<Holder>> BUILDING = new HashMap<>();
 
   /** The engines not closed yet: those open, and those retired that a task still holds. Guarded by the class. */
   private static final Set<Holder> LIVE = new HashSet<>();
@@ -262,36 +267,111 @@ public final class ExecutorEngines {
 
   /**
    * The holder of the job of broadcast {@code broadcastId} on {@code device}, built from {@code spec}
-   * on first use, held until {@link #release}.
+   * on first use, held until {@link #release}. The build (the broadcast's fetch, a GPU's start, the
+   * packing) runs outside the lock: other jobs' tasks acquire and release meanwhile, and this job's
+   * other tasks wait for the one build.
    */
-  static synchronized Holder acquire(long broadcastId, Supplier<JobSpec> spec, @Nullable LongAccumulator built,
-      String device, int taskCpus) {
+  static Holder acquire(long broadcastId, Supplier<JobSpec> spec, @Nullable LongAccumulator built, String device,
+      int taskCpus) {
+    String key = broadcastId + " " + device;
+    while (true) {
+      CompletableFuture<Holder> build;
+      SparkEnv context;
+      boolean mine = false;
+      synchronized (ExecutorEngines.class) {
+        context = currentContext();
+        Holder h = OPEN.get(key);
+        if (h != null) {
+          return hold(h);
+        }
+        build = BUILDING.get(key);
+        if (build == null) {
+          build = new CompletableFuture<>();
+          BUILDING.put(key, build);
+          mine = true;
+        }
+      }
+      if (mine) {
+        return build(key, build, context, broadcastId, spec, built, device, taskCpus);
+      }
+      Holder h;
+      try {
+        h = build.join();
+      } catch (CompletionException e) {
+        throw rethrown(e.getCause());
+      }
+      synchronized (ExecutorEngines.class) {
+        if (!h.closed) {
+          return hold(h);
+        }
+      } // closed already (a zero idle timeout, a new context): build again
+    }
+  }
+
+  /** Builds the holder that {@code build} promises, registers it held by the builder, and completes {@code build}. */
+  private static Holder build(String key, CompletableFuture<Holder> build, @Nullable SparkEnv context, long broadcastId,
+      Supplier<JobSpec> spec, @Nullable LongAccumulator built, String device, int taskCpus) {
+    Holder h;
+    int cores = executorCores();
+    try {
+      h = new Holder(broadcastId, spec.get(), device, cores, taskCpus);
+    } catch (RuntimeException | Error e) {
+      synchronized (ExecutorEngines.class) {
+        BUILDING.remove(key, build);
+      }
+      build.completeExceptionally(e);
+      throw e;
+    }
+    synchronized (ExecutorEngines.class) {
+      BUILDING.remove(key, build);
+      LIVE.add(h);
+      h.idleSince = System.nanoTime();
+      if (context == env.get()) {
+        OPEN.put(key, h);
+      } else {
+        h.retired = true; // built for a context that has stopped since: it serves the tasks that waited, then closes
+      }
+      BUILDS.incrementAndGet();
+      PACKS.incrementAndGet();
+      LOG.info("convgrad job {}: engine {} built for {} of this executor ({} cores, {} task(s) at once, {} thread(s)"
+              + " per task, a pool of {}), filter packed once: {}", h.spec.jobId, h.spec.engine, device, cores,
+          h.concurrentTasks, h.threadsPerTask, h.engine.threads(), h.packed);
+      h.users++; // the builder's hold, before any sweep can see it idle
+    }
+    build.complete(h);
+    if (built != null) {
+      built.add(1);
+    }
+    try {
+      synchronized (ExecutorEngines.class) {
+        sweep();
+      }
+    } catch (RuntimeException | Error e) {
+      release(h);
+      throw e;
+    }
+    return h;
+  }
+
+  /**
+   * The SparkEnv of the tasks now running. Another SparkContext in this JVM (a notebook's new
+   * session, say) numbers its broadcasts from 0 again, so the engines of the one before are retired:
+   * none may serve a task of another context.
+   */
+  private static @Nullable SparkEnv currentContext() {
     SparkEnv current = SparkEnv.get();
     if (current != env.get()) {
-      // Another SparkContext in this JVM (a notebook's new session, say): its broadcast ids start
-      // again at 0, and another context's engine must never serve one of them.
       for (Holder old : OPEN.values()) {
         retire(old);
       }
       OPEN.clear();
       env = new WeakReference<>(current);
     }
-    String key = broadcastId + " " + device;
-    Holder h = OPEN.get(key);
-    if (h == null) {
-      int cores = executorCores();
-      h = new Holder(broadcastId, spec.get(), device, cores, taskCpus);
-      OPEN.put(key, h);
-      LIVE.add(h);
-      BUILDS.incrementAndGet();
-      PACKS.incrementAndGet();
-      if (built != null) {
-        built.add(1);
-      }
-      LOG.info("convgrad job {}: engine {} built for {} of this executor ({} cores, {} task(s) at once, {} thread(s)"
-              + " per task, a pool of {}), filter packed once: {}", h.spec.jobId, h.spec.engine, device, cores,
-          h.concurrentTasks, h.threadsPerTask, h.engine.threads(), h.packed);
-    }
+    return current;
+  }
+
+  /** One more task holds {@code h}. Under the lock. */
+  private static Holder hold(Holder h) {
     h.users++;
     try {
       sweep();
@@ -300,6 +380,16 @@ public final class ExecutorEngines {
       throw e;
     }
     return h;
+  }
+
+  private static RuntimeException rethrown(Throwable t) {
+    if (t instanceof RuntimeException r) {
+      throw r;
+    }
+    if (t instanceof Error e) {
+      throw e;
+    }
+    throw new IllegalStateException(t);
   }
 
   /** The end of one {@link #acquire}: a task is done with {@code h}. */

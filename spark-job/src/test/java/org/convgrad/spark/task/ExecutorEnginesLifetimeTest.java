@@ -5,10 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.hadoop.conf.Configuration;
 import org.convgrad.engine.BackpropInputOp;
@@ -127,6 +134,57 @@ class ExecutorEnginesLifetimeTest {
     for (ExecutorEngines.Holder h : holders.subList(4, holders.size())) {
       assertFalse(h.isClosed(), "the " + ExecutorEngines.MAX_IDLE + " jobs most recently used stay");
     }
+  }
+
+  @Test
+  void aSlowBuildHoldsUpOnlyTheTasksOfItsOwnJobWhichShareIt() throws Exception {
+    long slow = job();
+    long other = job();
+    CountDownLatch building = new CountDownLatch(1);
+    CountDownLatch go = new CountDownLatch(1);
+    int builds = ExecutorEngines.builds();
+    ExecutorService tasks = Executors.newFixedThreadPool(2);
+    try {
+      Future<ExecutorEngines.Holder> first = tasks.submit(() -> ExecutorEngines.acquire(slow, () -> {
+        building.countDown(); // a large broadcast's fetch, a GPU's start
+        try {
+          go.await();
+        } catch (InterruptedException e) {
+          throw new IllegalStateException(e);
+        }
+        return spec(slow, HOUR);
+      }, null, ExecutorEngines.CPU, 1));
+      assertTrue(building.await(10, TimeUnit.SECONDS));
+      Future<ExecutorEngines.Holder> second = tasks.submit(() -> ExecutorEngines.acquire(slow, () -> {
+        throw new AssertionError("a second build of one job's engine");
+      }, null, ExecutorEngines.CPU, 1));
+      ExecutorEngines.Holder o = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> held(other, HOUR),
+          "another job's task is not held up by the build");
+      ExecutorEngines.release(o);
+      go.countDown();
+      ExecutorEngines.Holder a = first.get(10, TimeUnit.SECONDS);
+      ExecutorEngines.Holder b = second.get(10, TimeUnit.SECONDS);
+      assertSame(a, b);
+      assertEquals(2, ExecutorEngines.builds() - builds);
+      ExecutorEngines.release(a);
+      ExecutorEngines.release(b);
+      assertFalse(a.isClosed());
+    } finally {
+      go.countDown();
+      tasks.shutdownNow();
+    }
+  }
+
+  @Test
+  void aFailedBuildFailsItsTaskAndTheNextTaskBuildsAgain() {
+    long id = job();
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> ExecutorEngines.acquire(id, () -> {
+      throw new IllegalStateException("broadcast lost");
+    }, null, ExecutorEngines.CPU, 1));
+    assertEquals("broadcast lost", e.getMessage());
+    ExecutorEngines.Holder h = held(id, HOUR);
+    ExecutorEngines.release(h);
+    assertFalse(h.isClosed());
   }
 
   @Test
