@@ -92,7 +92,7 @@ public final class ExecutorEngines {
   private static final Map<String, Holder> OPEN = new HashMap<>();
 
   /** The engines being built, outside the lock, by key; a task of the same job waits for its build. Guarded by the class. */
-  private static final Map<String, CompletableFuture<Holder>> BUILDING = new HashMap<>();
+  private static final Map<String, Build> BUILDING = new HashMap<>();
 
   /** The engines not closed yet: those open, and those retired that a task still holds. Guarded by the class. */
   private static final Set<Holder> LIVE = new HashSet<>();
@@ -269,80 +269,97 @@ public final class ExecutorEngines {
    * The holder of the job of broadcast {@code broadcastId} on {@code device}, built from {@code spec}
    * on first use, held until {@link #release}. The build (the broadcast's fetch, a GPU's start, the
    * packing) runs outside the lock: other jobs' tasks acquire and release meanwhile, and this job's
-   * other tasks wait for the one build.
+   * other tasks wait for the one build. When it fails, each of them tries for itself.
    */
   static Holder acquire(long broadcastId, Supplier<JobSpec> spec, @Nullable LongAccumulator built, String device,
       int taskCpus) {
     String key = broadcastId + " " + device;
     while (true) {
-      CompletableFuture<Holder> build;
-      SparkEnv context;
+      Build build;
       boolean mine = false;
       synchronized (ExecutorEngines.class) {
-        context = currentContext();
+        SparkEnv context = currentContext();
         Holder h = OPEN.get(key);
         if (h != null) {
           return hold(h);
         }
         build = BUILDING.get(key);
         if (build == null) {
-          build = new CompletableFuture<>();
+          build = new Build(broadcastId, context);
           BUILDING.put(key, build);
           mine = true;
         }
       }
       if (mine) {
-        return build(key, build, context, broadcastId, spec, built, device, taskCpus);
+        return build(key, build, spec, built, device, taskCpus);
       }
       Holder h;
       try {
-        h = build.join();
-      } catch (CompletionException e) {
-        throw rethrown(e.getCause());
+        h = build.done.join();
+      } catch (CompletionException | java.util.concurrent.CancellationException e) {
+        continue; // the build failed: this task tries for itself, and fails with its own error if it must
       }
       synchronized (ExecutorEngines.class) {
-        if (!h.closed) {
+        if (!h.closed && !h.retired) {
           return hold(h);
         }
-      } // closed already (a zero idle timeout, a new context): build again
+      } // its job or context ended, or it was closed (a zero idle timeout): build again
     }
   }
 
-  /** Builds the holder that {@code build} promises, registers it held by the builder, and completes {@code build}. */
-  private static Holder build(String key, CompletableFuture<Holder> build, @Nullable SparkEnv context, long broadcastId,
-      Supplier<JobSpec> spec, @Nullable LongAccumulator built, String device, int taskCpus) {
+  /** An engine being built outside the lock, which the same job's tasks wait for. */
+  private static final class Build {
+    final CompletableFuture<Holder> done = new CompletableFuture<>();
+    final long broadcastId;
+    final @Nullable SparkEnv context;
+    boolean retired; // its job ended meanwhile; guarded by ExecutorEngines.class
+
+    Build(long broadcastId, @Nullable SparkEnv context) {
+      this.broadcastId = broadcastId;
+      this.context = context;
+    }
+  }
+
+  /**
+   * Builds what {@code build} promises and registers it, held by this task; or, when anything fails
+   * (a broadcast that cannot be fetched throws a checked exception Java does not see), removes the
+   * build and fails its waiters, who then try for themselves.
+   */
+  private static Holder build(String key, Build build, Supplier<JobSpec> spec, @Nullable LongAccumulator built,
+      String device, int taskCpus) {
     Holder h;
-    int cores = executorCores();
+    int cores;
     try {
-      h = new Holder(broadcastId, spec.get(), device, cores, taskCpus);
-    } catch (RuntimeException | Error e) {
+      cores = executorCores();
+      h = new Holder(build.broadcastId, spec.get(), device, cores, taskCpus);
+    } catch (Throwable t) {
       synchronized (ExecutorEngines.class) {
         BUILDING.remove(key, build);
       }
-      build.completeExceptionally(e);
-      throw e;
+      build.done.completeExceptionally(t);
+      throw t;
     }
     synchronized (ExecutorEngines.class) {
       BUILDING.remove(key, build);
       LIVE.add(h);
       h.idleSince = System.nanoTime();
-      if (context == env.get()) {
+      h.users++; // the builder's hold, before any sweep can see it idle
+      if (build.context == env.get() && !build.retired) {
         OPEN.put(key, h);
       } else {
-        h.retired = true; // built for a context that has stopped since: it serves the tasks that waited, then closes
+        h.retired = true; // its context or job has ended since: it serves this task, then closes
       }
       BUILDS.incrementAndGet();
       PACKS.incrementAndGet();
+    }
+    build.done.complete(h);
+    try {
       LOG.info("convgrad job {}: engine {} built for {} of this executor ({} cores, {} task(s) at once, {} thread(s)"
               + " per task, a pool of {}), filter packed once: {}", h.spec.jobId, h.spec.engine, device, cores,
           h.concurrentTasks, h.threadsPerTask, h.engine.threads(), h.packed);
-      h.users++; // the builder's hold, before any sweep can see it idle
-    }
-    build.complete(h);
-    if (built != null) {
-      built.add(1);
-    }
-    try {
+      if (built != null) {
+        built.add(1);
+      }
       synchronized (ExecutorEngines.class) {
         sweep();
       }
@@ -355,8 +372,8 @@ public final class ExecutorEngines {
 
   /**
    * The SparkEnv of the tasks now running. Another SparkContext in this JVM (a notebook's new
-   * session, say) numbers its broadcasts from 0 again, so the engines of the one before are retired:
-   * none may serve a task of another context.
+   * session, say) numbers its broadcasts from 0 again, so the engines of the one before, built or
+   * being built, are retired: none may serve a task of another context.
    */
   private static @Nullable SparkEnv currentContext() {
     SparkEnv current = SparkEnv.get();
@@ -365,6 +382,7 @@ public final class ExecutorEngines {
         retire(old);
       }
       OPEN.clear();
+      BUILDING.clear(); // their builders register them retired (their context is not the current one)
       env = new WeakReference<>(current);
     }
     return current;
@@ -382,14 +400,10 @@ public final class ExecutorEngines {
     return h;
   }
 
-  private static RuntimeException rethrown(Throwable t) {
-    if (t instanceof RuntimeException r) {
-      throw r;
-    }
-    if (t instanceof Error e) {
-      throw e;
-    }
-    throw new IllegalStateException(t);
+  /** How many tasks wait for the build of the engine of {@code broadcastId} on {@code device} (for tests). */
+  static synchronized int waitingFor(long broadcastId, String device) {
+    Build b = BUILDING.get(broadcastId + " " + device);
+    return b == null ? 0 : b.done.getNumberOfDependents();
   }
 
   /** The end of one {@link #acquire}: a task is done with {@code h}. */
@@ -407,6 +421,14 @@ public final class ExecutorEngines {
    * where no task holds them and otherwise when the last one ends. A later task builds anew.
    */
   public static synchronized void retire(long broadcastId) {
+    for (Build b : BUILDING.values()) {
+      b.retired |= b.broadcastId == broadcastId;
+    }
+    retireOpen(broadcastId);
+  }
+
+  /** Retires the open engines of the job of {@code broadcastId}, not those being built. */
+  private static void retireOpen(long broadcastId) {
     for (Iterator<Holder> it = OPEN.values().iterator(); it.hasNext(); ) {
       Holder h = it.next();
       if (h.broadcastId == broadcastId) {
@@ -458,7 +480,7 @@ public final class ExecutorEngines {
         anyDue = true;
         break;
       }
-      retire(lru.get(i).getKey());
+      retireOpen(lru.get(i).getKey());
     }
     if (anyDue && (!reapPending || due - reapDue < 0)) {
       if (reaper == null) {
