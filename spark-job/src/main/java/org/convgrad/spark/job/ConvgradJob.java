@@ -248,8 +248,8 @@ public final class ConvgradJob {
     } finally {
       jsc.clearCallSite();
       jsc.clearJobGroup();
-      broadcast.destroy();
       ExecutorEngines.retire(broadcast.id()); // where the tasks ran in this JVM (a local master); executors wait out the idle timeout
+      broadcast.destroy();
     }
     // The output is committed: from here on nothing removes it, whatever happens to the assembly.
     if (assemble != null) {

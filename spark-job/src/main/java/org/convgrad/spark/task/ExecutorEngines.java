@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executors;
@@ -93,6 +93,9 @@ public final class ExecutorEngines {
 
   /** The engines being built, outside the lock, by key; a task of the same job waits for its build. Guarded by the class. */
   private static final Map<String, Build> BUILDING = new HashMap<>();
+
+  /** The broadcasts of this context's jobs that have ended here ({@link #retire}). Guarded by the class. */
+  private static final Set<Long> ENDED = new HashSet<>();
 
   /** The engines not closed yet: those open, and those retired that a task still holds. Guarded by the class. */
   private static final Set<Holder> LIVE = new HashSet<>();
@@ -275,6 +278,10 @@ public final class ExecutorEngines {
       int taskCpus) {
     String key = broadcastId + " " + device;
     while (true) {
+      TaskContext task = TaskContext.get();
+      if (task != null) {
+        task.killTaskIfInterrupted(); // a cancelled task that waited stops here instead of building
+      }
       Build build;
       boolean mine = false;
       synchronized (ExecutorEngines.class) {
@@ -295,9 +302,12 @@ public final class ExecutorEngines {
       }
       Holder h;
       try {
-        h = build.done.join();
-      } catch (CompletionException | java.util.concurrent.CancellationException e) {
+        h = build.done.get();
+      } catch (ExecutionException e) {
         continue; // the build failed: this task tries for itself, and fails with its own error if it must
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for the engine of job " + broadcastId, e);
       }
       synchronized (ExecutorEngines.class) {
         if (!h.closed && !h.retired) {
@@ -312,7 +322,6 @@ public final class ExecutorEngines {
     final CompletableFuture<Holder> done = new CompletableFuture<>();
     final long broadcastId;
     final @Nullable SparkEnv context;
-    boolean retired; // its job ended meanwhile; guarded by ExecutorEngines.class
 
     Build(long broadcastId, @Nullable SparkEnv context) {
       this.broadcastId = broadcastId;
@@ -339,18 +348,27 @@ public final class ExecutorEngines {
       build.done.completeExceptionally(t);
       throw t;
     }
-    synchronized (ExecutorEngines.class) {
-      BUILDING.remove(key, build);
-      LIVE.add(h);
-      h.idleSince = System.nanoTime();
-      h.users++; // the builder's hold, before any sweep can see it idle
-      if (build.context == env.get() && !build.retired) {
-        OPEN.put(key, h);
-      } else {
-        h.retired = true; // its context or job has ended since: it serves this task, then closes
+    try {
+      synchronized (ExecutorEngines.class) {
+        BUILDING.remove(key, build);
+        LIVE.add(h);
+        h.idleSince = System.nanoTime();
+        h.users++; // the builder's hold, before any sweep can see it idle
+        if (build.context == env.get() && !ENDED.contains(build.broadcastId)) {
+          OPEN.put(key, h);
+        } else {
+          h.retired = true; // its context or job has ended since: it serves this task, then closes
+        }
+        BUILDS.incrementAndGet();
+        PACKS.incrementAndGet();
       }
-      BUILDS.incrementAndGet();
-      PACKS.incrementAndGet();
+    } catch (Throwable t) {
+      synchronized (ExecutorEngines.class) {
+        OPEN.remove(key, h);
+        close(h);
+      }
+      build.done.completeExceptionally(t);
+      throw t;
     }
     build.done.complete(h);
     try {
@@ -383,6 +401,7 @@ public final class ExecutorEngines {
       }
       OPEN.clear();
       BUILDING.clear(); // their builders register them retired (their context is not the current one)
+      ENDED.clear();
       env = new WeakReference<>(current);
     }
     return current;
@@ -421,9 +440,7 @@ public final class ExecutorEngines {
    * where no task holds them and otherwise when the last one ends. A later task builds anew.
    */
   public static synchronized void retire(long broadcastId) {
-    for (Build b : BUILDING.values()) {
-      b.retired |= b.broadcastId == broadcastId;
-    }
+    ENDED.add(broadcastId); // an engine of it built after this, for a task that still ran, closes after that task
     retireOpen(broadcastId);
   }
 

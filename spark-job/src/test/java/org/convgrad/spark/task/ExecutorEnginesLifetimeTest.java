@@ -233,6 +233,31 @@ class ExecutorEnginesLifetimeTest {
   }
 
   @Test
+  void aJobThatEndsWhileItsEngineIsBuiltLeavesNoEngineOpen() throws Exception {
+    long id = job();
+    CountDownLatch building = new CountDownLatch(1);
+    CountDownLatch go = new CountDownLatch(1);
+    ExecutorService tasks = Executors.newSingleThreadExecutor();
+    try {
+      Future<ExecutorEngines.Holder> task = tasks.submit(() -> ExecutorEngines.acquire(id,
+          slow(id, building, go, () -> spec(id, HOUR)), null, ExecutorEngines.CPU, 1));
+      assertTrue(building.await(10, TimeUnit.SECONDS));
+      ExecutorEngines.retire(id); // the job ends on the driver while a straggler's engine is built
+      go.countDown();
+      ExecutorEngines.Holder h = task.get(10, TimeUnit.SECONDS);
+      assertFalse(h.isClosed(), "its task still runs on it");
+      ExecutorEngines.release(h);
+      assertTrue(h.isClosed());
+      ExecutorEngines.Holder late = held(id, HOUR); // another straggler of the ended job
+      ExecutorEngines.release(late);
+      assertTrue(late.isClosed(), "nothing of an ended job stays open");
+    } finally {
+      go.countDown();
+      tasks.shutdownNow();
+    }
+  }
+
+  @Test
   void aRetiredJobsEngineClosesWhenItsLastTaskEnds() {
     long id = job();
     ExecutorEngines.Holder one = held(id, HOUR);
