@@ -37,6 +37,8 @@ import org.convgrad.engine.tensor.Tensor;
 import org.convgrad.spark.io.SampleDataset;
 import org.convgrad.spark.job.ConvgradConf;
 import org.convgrad.spark.task.ExecutorEngines;
+import org.convgrad.spark.task.ExecutorResources;
+import org.convgrad.spark.task.JobEngine;
 import org.convgrad.spark.task.JobSpec;
 import org.convgrad.spark.task.TaskOutOfMemoryException;
 import org.slf4j.Logger;
@@ -184,10 +186,10 @@ public final class ConvgradFrames {
       if (!rows.hasNext()) {
         return Collections.emptyIterator();
       }
-      ExecutorEngines.Holder h;
+      JobEngine h;
       try {
         h = ExecutorEngines.acquire(spec, built,
-            ExecutorEngines.device(ExecutorEngines.assignedGpu(org.apache.spark.TaskContext.get())));
+            ExecutorResources.device(ExecutorResources.assignedGpu(org.apache.spark.TaskContext.get())));
       } catch (OutOfMemoryError e) {
         throw outOfMemory(e);
       }
@@ -233,7 +235,7 @@ public final class ConvgradFrames {
           return new JoinedRow(row, new GenericInternalRow(new Object[] {values}));
         }
 
-        private void computeBatch(Iterator<InternalRow> source, ExecutorEngines.Holder holder) {
+        private void computeBatch(Iterator<InternalRow> source, JobEngine holder) {
           // Rows of toRdd() may be reused by the iterator: keep copies (bytes, not values).
           InternalRow[] kept = new InternalRow[batch];
           int count = 0;
@@ -260,12 +262,12 @@ public final class ConvgradFrames {
 
     /**
      * The batch's result, each sample with the tiles its own values choose. The kernel chooses once
-     * per call, by the largest magnitude in it ({@link ExecutorEngines.Holder#outBackpropLimit}), so
+     * per call, by the largest magnitude in it ({@link JobEngine#outBackpropLimit}), so
      * a batch holding a value past that limit (which the call finds as it computes, and which is
      * rare) computes its samples again one by one: no row's result then depends on how the DataFrame
      * is partitioned or cut into batches.
      */
-    private Tensor bySample(ExecutorEngines.Holder h, Tensor dy, int count) {
+    private Tensor bySample(JobEngine h, Tensor dy, int count) {
       Engine.Scanned batch = h.backpropInputScanned(h.op(count), dy);
       double limit = h.outBackpropLimit();
       if (count == 1 || limit == Double.POSITIVE_INFINITY || BandedRun.within(batch.scan(), limit)) {

@@ -79,10 +79,10 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
       throw new IllegalStateException("a convgrad task got more than one shard");
     }
     TaskContext ctx = TaskContext.get();
-    String assigned = ExecutorEngines.assignedGpu(ctx);
+    String assigned = ExecutorResources.assignedGpu(ctx);
     TaskCommit c;
     try {
-      ExecutorEngines.Holder h = ExecutorEngines.acquire(spec, enginesBuilt, ExecutorEngines.device(assigned));
+      JobEngine h = ExecutorEngines.acquire(spec, enginesBuilt, ExecutorResources.device(assigned));
       c = run(shard, h, ctx, assigned);
     } catch (InvalidArgumentException | TensorFormatException | NpyFormatException | DatasetException
         | EngineUnavailableException e) {
@@ -101,7 +101,7 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
     return Collections.singletonList(c).iterator();
   }
 
-  private TaskCommit run(Shard shard, ExecutorEngines.Holder h, TaskContext ctx, @Nullable String assigned)
+  private TaskCommit run(Shard shard, JobEngine h, TaskContext ctx, @Nullable String assigned)
       throws IOException {
     long start = System.nanoTime();
     JobSpec job = h.spec;
@@ -193,7 +193,7 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
    * and whether a batch chose by values within the limit or, {@code assumed}, a band by the
    * assumption that they are. Only a first run reports: a second chooses by the dataset's scan.
    */
-  private static void see(TaskCommit c, ExecutorEngines.Holder h, OutBackpropScan values, boolean assumed) {
+  private static void see(TaskCommit c, JobEngine h, OutBackpropScan values, boolean assumed) {
     c.outBackpropLimit = h.outBackpropLimit();
     if (c.outBackpropLimit < Double.POSITIVE_INFINITY) {
       c.outBackpropMaxAbs = new OutBackpropScan(c.outBackpropMaxAbs, 0).with(values).maxAbs();
@@ -206,7 +206,7 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
    * dataset file, the tiles the kernel assumes (or the whole dataset's scan chooses), one part of one
    * row. The band counts its sample once, in the sample's last band.
    */
-  private void computeBand(Conv2dBackpropInput band, Shard shard, ExecutorEngines.Holder h, SampleReader reader,
+  private void computeBand(Conv2dBackpropInput band, Shard shard, JobEngine h, SampleReader reader,
       PartWriter writer, TaskCommit c, TaskContext ctx, @Nullable String assigned) throws IOException {
     RowBand at = band.bandOf();
     long t0 = System.nanoTime();
@@ -233,13 +233,13 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
 
   /** Records, once per task, which kernel ran and on which device, and why an assigned GPU was not used. */
   private static void noteKernel(
-      TaskCommit c, ExecutorEngines.Holder h, Conv2dBackpropInput op, TaskContext ctx, @Nullable String assigned) {
+      TaskCommit c, JobEngine h, Conv2dBackpropInput op, TaskContext ctx, @Nullable String assigned) {
     if (!c.kernel.isEmpty()) {
       return;
     }
     c.kernel = h.kernel(op);
     boolean onGpu = c.kernel.equals("gpu");
-    c.device = onGpu ? h.device : ExecutorEngines.CPU;
+    c.device = onGpu ? h.device : ExecutorResources.CPU;
     c.kernelDescription = h.describe(op);
     if (assigned != null && !onGpu) {
       c.gpuFallback = assigned;

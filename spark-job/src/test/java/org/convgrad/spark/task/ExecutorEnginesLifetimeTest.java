@@ -56,11 +56,11 @@ class ExecutorEnginesLifetimeTest {
         false, "", 0, -1, false);
   }
 
-  private static ExecutorEngines.Holder held(long id, long idleMillis) {
-    return ExecutorEngines.acquire(id, () -> spec(id, idleMillis), null, ExecutorEngines.CPU, 1);
+  private static JobEngine held(long id, long idleMillis) {
+    return ExecutorEngines.acquire(id, () -> spec(id, idleMillis), null, ExecutorResources.CPU, 1);
   }
 
-  private static boolean closesWithin(ExecutorEngines.Holder h, long millis) throws InterruptedException {
+  private static boolean closesWithin(JobEngine h, long millis) throws InterruptedException {
     long deadline = System.nanoTime() + millis * 1_000_000;
     while (!h.isClosed() && System.nanoTime() < deadline) {
       Thread.sleep(10);
@@ -73,14 +73,14 @@ class ExecutorEnginesLifetimeTest {
     long a = job();
     long b = job();
     int builds = ExecutorEngines.builds();
-    ExecutorEngines.Holder first = held(a, HOUR);
-    ExecutorEngines.Holder other = held(b, HOUR); // chained DataFrame calls: both in one task
+    JobEngine first = held(a, HOUR);
+    JobEngine other = held(b, HOUR); // chained DataFrame calls: both in one task
     ExecutorEngines.release(first);
     ExecutorEngines.release(other);
-    ExecutorEngines.Holder again = held(a, HOUR); // the next task
+    JobEngine again = held(a, HOUR); // the next task
     ExecutorEngines.release(again);
     assertSame(first, again);
-    ExecutorEngines.Holder otherAgain = held(b, HOUR);
+    JobEngine otherAgain = held(b, HOUR);
     ExecutorEngines.release(otherAgain);
     assertSame(other, otherAgain);
     assertEquals(2, ExecutorEngines.builds() - builds, "one engine per job, none rebuilt");
@@ -90,7 +90,7 @@ class ExecutorEnginesLifetimeTest {
   @Test
   void jobsBeyondTheIdleLimitKeepTheirEnginesWhileTheyTakeTurns() {
     List<Long> jobs = new ArrayList<>();
-    List<ExecutorEngines.Holder> first = new ArrayList<>();
+    List<JobEngine> first = new ArrayList<>();
     for (int i = 0; i < ExecutorEngines.MAX_IDLE + 2; i++) { // six chained DataFrame calls in one task
       jobs.add(job());
       first.add(held(jobs.get(i), HOUR));
@@ -98,7 +98,7 @@ class ExecutorEnginesLifetimeTest {
     first.forEach(ExecutorEngines::release); // the task ends: six idle jobs
     int builds = ExecutorEngines.builds();
     for (int i = 0; i < jobs.size(); i++) { // the next task, within the grace period
-      ExecutorEngines.Holder h = held(jobs.get(i), HOUR);
+      JobEngine h = held(jobs.get(i), HOUR);
       assertSame(first.get(i), h, "job " + i);
       ExecutorEngines.release(h);
     }
@@ -107,8 +107,8 @@ class ExecutorEnginesLifetimeTest {
 
   @Test
   void anEngineNoTaskUsesClosesAfterItsIdleTimeoutWithoutAnotherTaskComing() throws InterruptedException {
-    ExecutorEngines.Holder h = held(job(), 50);
-    ExecutorEngines.Holder kept = held(job(), HOUR);
+    JobEngine h = held(job(), 50);
+    JobEngine kept = held(job(), HOUR);
     ExecutorEngines.release(kept);
     Thread.sleep(200);
     assertFalse(h.isClosed(), "never while a task holds it");
@@ -120,11 +120,11 @@ class ExecutorEnginesLifetimeTest {
 
   @Test
   void pastTheIdleLimitTheLeastRecentlyUsedIdleJobsCloseAfterTheGracePeriod() throws InterruptedException {
-    List<ExecutorEngines.Holder> holders = new ArrayList<>();
+    List<JobEngine> holders = new ArrayList<>();
     for (int i = 0; i < ExecutorEngines.MAX_IDLE + 2; i++) {
       long id = job();
-      ExecutorEngines.Holder h = held(id, HOUR);
-      ExecutorEngines.Holder gpu = ExecutorEngines.acquire(id, () -> spec(id, HOUR), null, "gpu 0", 1);
+      JobEngine h = held(id, HOUR);
+      JobEngine gpu = ExecutorEngines.acquire(id, () -> spec(id, HOUR), null, "gpu 0", 1);
       ExecutorEngines.release(h);
       ExecutorEngines.release(gpu);
       holders.add(h);
@@ -134,28 +134,54 @@ class ExecutorEnginesLifetimeTest {
     assertTrue(closesWithin(holders.get(0), 10_000));
     assertTrue(closesWithin(holders.get(1), 10_000), "a job's engines go together");
     assertTrue(closesWithin(holders.get(3), 10_000));
-    for (ExecutorEngines.Holder h : holders.subList(4, holders.size())) {
+    for (JobEngine h : holders.subList(4, holders.size())) {
       assertFalse(h.isClosed(), "the " + ExecutorEngines.MAX_IDLE + " jobs most recently used stay");
     }
   }
 
-  /** A build that signals {@code building} and then waits for {@code go}: a large broadcast's fetch, a GPU's start. */
-  private static Supplier<JobSpec> slow(long id, CountDownLatch building, CountDownLatch go, Supplier<JobSpec> then) {
-    return () -> {
-      building.countDown();
-      try {
-        go.await();
-      } catch (InterruptedException e) {
-        throw new IllegalStateException(e);
-      }
-      return then.get();
-    };
+  /**
+   * Tasks on threads of their own, the first of which builds the engine of {@code id} slowly (a
+   * large broadcast's fetch, a GPU's start) from {@code then}, until {@link #finish}.
+   */
+  private static final class SlowBuild implements AutoCloseable {
+    private final CountDownLatch building = new CountDownLatch(1);
+    private final CountDownLatch go = new CountDownLatch(1);
+    private final ExecutorService tasks = Executors.newFixedThreadPool(2);
+    final Future<JobEngine> builder;
+
+    SlowBuild(long id, Supplier<JobSpec> then) throws InterruptedException {
+      builder = task(id, () -> {
+        building.countDown();
+        try {
+          go.await();
+        } catch (InterruptedException e) {
+          throw new IllegalStateException(e);
+        }
+        return then.get();
+      });
+      assertTrue(building.await(10, TimeUnit.SECONDS), "the build started");
+    }
+
+    /** Another task that acquires the engine of {@code id}, built from {@code spec} if it must build. */
+    Future<JobEngine> task(long id, Supplier<JobSpec> spec) {
+      return tasks.submit(() -> ExecutorEngines.acquire(id, spec, null, ExecutorResources.CPU, 1));
+    }
+
+    void finish() {
+      go.countDown();
+    }
+
+    @Override
+    public void close() {
+      go.countDown();
+      tasks.shutdownNow();
+    }
   }
 
   /** Waits until a task waits for the build of {@code id}'s engine. */
   private static void awaitWaiter(long id) throws InterruptedException {
     long deadline = System.nanoTime() + 10_000_000_000L;
-    while (ExecutorEngines.waitingFor(id, ExecutorEngines.CPU) < 1) {
+    while (ExecutorEngines.waitingFor(id, ExecutorResources.CPU) < 1) {
       assertTrue(System.nanoTime() < deadline, "no task waits for the build");
       Thread.sleep(5);
     }
@@ -171,24 +197,18 @@ class ExecutorEnginesLifetimeTest {
   void aSlowBuildHoldsUpOnlyTheTasksOfItsOwnJobWhichWaitForIt() throws Exception {
     long slow = job();
     long other = job();
-    CountDownLatch building = new CountDownLatch(1);
-    CountDownLatch go = new CountDownLatch(1);
     int builds = ExecutorEngines.builds();
-    ExecutorService tasks = Executors.newFixedThreadPool(2);
-    try {
-      Future<ExecutorEngines.Holder> first = tasks.submit(() -> ExecutorEngines.acquire(slow,
-          slow(slow, building, go, () -> spec(slow, HOUR)), null, ExecutorEngines.CPU, 1));
-      assertTrue(building.await(10, TimeUnit.SECONDS));
-      Future<ExecutorEngines.Holder> second = tasks.submit(() -> ExecutorEngines.acquire(slow, () -> {
+    try (SlowBuild build = new SlowBuild(slow, () -> spec(slow, HOUR))) {
+      Future<JobEngine> second = build.task(slow, () -> {
         throw new AssertionError("a second build of one job's engine");
-      }, null, ExecutorEngines.CPU, 1));
+      });
       awaitWaiter(slow);
-      ExecutorEngines.Holder o = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> held(other, HOUR),
+      JobEngine o = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> held(other, HOUR),
           "another job's task is not held up by the build");
       ExecutorEngines.release(o);
-      go.countDown();
-      ExecutorEngines.Holder a = first.get(10, TimeUnit.SECONDS);
-      ExecutorEngines.Holder b = second.get(10, TimeUnit.SECONDS);
+      build.finish();
+      JobEngine a = build.builder.get(10, TimeUnit.SECONDS);
+      JobEngine b = second.get(10, TimeUnit.SECONDS);
       assertSame(a, b);
       assertEquals(2, ExecutorEngines.builds() - builds);
       ExecutorEngines.retire(slow);
@@ -196,72 +216,50 @@ class ExecutorEnginesLifetimeTest {
       assertFalse(a.isClosed(), "the waiting task holds it too");
       ExecutorEngines.release(b);
       assertTrue(a.isClosed());
-    } finally {
-      go.countDown();
-      tasks.shutdownNow();
     }
   }
 
   @Test
   void aFailedBuildFailsItsOwnTaskOnlyAndTheTaskWaitingForItBuildsAgain() throws Exception {
     long id = job();
-    CountDownLatch building = new CountDownLatch(1);
-    CountDownLatch go = new CountDownLatch(1);
-    ExecutorService tasks = Executors.newFixedThreadPool(2);
-    try {
-      Future<ExecutorEngines.Holder> first = tasks.submit(() -> ExecutorEngines.acquire(id,
-          slow(id, building, go, () -> {
-            throw sneaky(new IOException("broadcast_7 lost"));
-          }), null, ExecutorEngines.CPU, 1));
-      assertTrue(building.await(10, TimeUnit.SECONDS));
-      Future<ExecutorEngines.Holder> second = tasks.submit(() -> ExecutorEngines.acquire(id, () -> spec(id, HOUR),
-          null, ExecutorEngines.CPU, 1));
+    try (SlowBuild build = new SlowBuild(id, () -> {
+      throw sneaky(new IOException("broadcast_7 lost"));
+    })) {
+      Future<JobEngine> second = build.task(id, () -> spec(id, HOUR));
       awaitWaiter(id);
-      go.countDown();
-      ExecutionException e = assertThrows(ExecutionException.class, () -> first.get(10, TimeUnit.SECONDS));
+      build.finish();
+      ExecutionException e = assertThrows(ExecutionException.class, () -> build.builder.get(10, TimeUnit.SECONDS));
       assertEquals("broadcast_7 lost", e.getCause().getMessage());
-      ExecutorEngines.Holder h = second.get(10, TimeUnit.SECONDS);
+      JobEngine h = second.get(10, TimeUnit.SECONDS);
       ExecutorEngines.release(h);
       assertFalse(h.isClosed());
-      ExecutorEngines.Holder again = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> held(id, HOUR));
+      JobEngine again = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> held(id, HOUR));
       assertSame(h, again, "no build left behind");
       ExecutorEngines.release(again);
-    } finally {
-      go.countDown();
-      tasks.shutdownNow();
     }
   }
 
   @Test
   void aJobThatEndsWhileItsEngineIsBuiltLeavesNoEngineOpen() throws Exception {
     long id = job();
-    CountDownLatch building = new CountDownLatch(1);
-    CountDownLatch go = new CountDownLatch(1);
-    ExecutorService tasks = Executors.newSingleThreadExecutor();
-    try {
-      Future<ExecutorEngines.Holder> task = tasks.submit(() -> ExecutorEngines.acquire(id,
-          slow(id, building, go, () -> spec(id, HOUR)), null, ExecutorEngines.CPU, 1));
-      assertTrue(building.await(10, TimeUnit.SECONDS));
+    try (SlowBuild build = new SlowBuild(id, () -> spec(id, HOUR))) {
       ExecutorEngines.retire(id); // the job ends on the driver while a straggler's engine is built
-      go.countDown();
-      ExecutorEngines.Holder h = task.get(10, TimeUnit.SECONDS);
+      build.finish();
+      JobEngine h = build.builder.get(10, TimeUnit.SECONDS);
       assertFalse(h.isClosed(), "its task still runs on it");
       ExecutorEngines.release(h);
       assertTrue(h.isClosed());
-      ExecutorEngines.Holder late = held(id, HOUR); // another straggler of the ended job
+      JobEngine late = held(id, HOUR); // another straggler of the ended job
       ExecutorEngines.release(late);
       assertTrue(late.isClosed(), "nothing of an ended job stays open");
-    } finally {
-      go.countDown();
-      tasks.shutdownNow();
     }
   }
 
   @Test
   void aRetiredJobsEngineClosesWhenItsLastTaskEnds() {
     long id = job();
-    ExecutorEngines.Holder one = held(id, HOUR);
-    ExecutorEngines.Holder two = held(id, HOUR);
+    JobEngine one = held(id, HOUR);
+    JobEngine two = held(id, HOUR);
     assertSame(one, two, "tasks of a job share its engine");
     ExecutorEngines.retire(id);
     ExecutorEngines.release(one);
@@ -269,7 +267,7 @@ class ExecutorEnginesLifetimeTest {
     ExecutorEngines.release(two);
     assertTrue(one.isClosed());
     assertEquals(0, ExecutorEngines.open(one.spec.jobId));
-    ExecutorEngines.Holder later = held(id, HOUR);
+    JobEngine later = held(id, HOUR);
     ExecutorEngines.release(later);
     assertNotSame(one, later, "a task after the end builds anew");
   }

@@ -7,13 +7,13 @@ import org.convgrad.engine.EngineKind;
 import org.convgrad.spark.job.EngineChoice;
 import org.junit.jupiter.api.Test;
 
-class ExecutorEnginesTest {
+class ExecutorResourcesTest {
   private static int cores(String master, String executorId, String... kv) {
     SparkConf conf = new SparkConf(false).set("spark.master", master);
     for (int i = 0; i < kv.length; i += 2) {
       conf.set(kv[i], kv[i + 1]);
     }
-    return ExecutorEngines.executorCores(conf, executorId);
+    return ExecutorResources.executorCores(conf, executorId);
   }
 
   @Test
