@@ -25,7 +25,6 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.unsafe.Platform;
 import org.apache.spark.util.LongAccumulator;
-import org.convgrad.cli.ErrorLine;
 import org.convgrad.engine.BackpropInputOp;
 import org.convgrad.engine.Conv2dBackpropInput;
 import org.convgrad.engine.DType;
@@ -41,8 +40,6 @@ import org.convgrad.spark.task.ExecutorResources;
 import org.convgrad.spark.task.JobEngine;
 import org.convgrad.spark.task.JobSpec;
 import org.convgrad.spark.task.TaskOutOfMemoryException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The DataFrame API: {@code conv2d_backprop_input} on a column of flattened samples.
@@ -67,8 +64,6 @@ import org.slf4j.LoggerFactory;
  * made from those rows directly ({@code SparkSession.internalCreateDataFrame}).
  */
 public final class ConvgradFrames {
-  private static final Logger LOG = LoggerFactory.getLogger(ConvgradFrames.class);
-
   private ConvgradFrames() {}
 
   /** Rows per engine batch: as many as fit in 64 MiB of in + out data, at least 1. */
@@ -145,13 +140,6 @@ public final class ConvgradFrames {
     return session.internalCreateDataFrame(result, out, false);
   }
 
-  /** An OutOfMemoryError of a task, logged, as the exception that fails the task ({@link TaskOutOfMemoryException}). */
-  private static TaskOutOfMemoryException outOfMemory(OutOfMemoryError e) {
-    String line = ErrorLine.outOfMemoryInTask(e);
-    LOG.warn("convgrad DataFrame task: {}", line, e);
-    return new TaskOutOfMemoryException(line);
-  }
-
   /** One partition: batches of whole rows through the executor's engine. */
   private static final class PartitionFunction implements FlatMapFunction<Iterator<InternalRow>, InternalRow> {
     private static final long serialVersionUID = 1L;
@@ -191,7 +179,7 @@ public final class ConvgradFrames {
         h = ExecutorEngines.acquire(spec, built,
             ExecutorResources.device(ExecutorResources.assignedGpu(org.apache.spark.TaskContext.get())));
       } catch (OutOfMemoryError e) {
-        throw outOfMemory(e);
+        throw TaskOutOfMemoryException.of(e);
       }
       return new Iterator<InternalRow>() {
         private InternalRow[] in = new InternalRow[0];
@@ -210,12 +198,10 @@ public final class ConvgradFrames {
             return false;
           }
           try {
-            if (h.spec.testOutOfMemory) {
-              throw new OutOfMemoryError("Java heap space (injected: spark.convgrad.test.outOfMemory)");
-            }
+            TaskOutOfMemoryException.injectFor(h.spec);
             computeBatch(rows, h);
           } catch (OutOfMemoryError e) {
-            throw outOfMemory(e);
+            throw TaskOutOfMemoryException.of(e);
           }
           return next < n;
         }

@@ -94,9 +94,7 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
       c.rejection = ErrorLine.of(e);
       LOG.info("convgrad task {}: {} rejected: {}", ctx.taskAttemptId(), shard, c.rejection);
     } catch (OutOfMemoryError e) {
-      String line = ErrorLine.outOfMemoryInTask(e);
-      LOG.warn("convgrad task {}: {}: {}", ctx.taskAttemptId(), shard, line, e);
-      throw new TaskOutOfMemoryException(line);
+      throw TaskOutOfMemoryException.of(e);
     }
     return Collections.singletonList(c).iterator();
   }
@@ -139,9 +137,7 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
       for (long row = 0; band == null && row < shard.rows(); row += batch) {
         int rows = (int) Math.min(batch, shard.rows() - row);
         long t0 = System.nanoTime();
-        if (job.testOutOfMemory) {
-          throw new OutOfMemoryError("Java heap space (injected: spark.convgrad.test.outOfMemory)");
-        }
+        TaskOutOfMemoryException.injectFor(job);
         SampleBatch in = reader.read(shard.firstRow() + row, rows);
         Conv2dBackpropInput op = h.op(rows);
         noteKernel(c, h, op, ctx, assigned);
