@@ -202,6 +202,20 @@ public final class Engine implements AutoCloseable {
     }
   }
 
+  /**
+   * As {@link #backpropInputScanned(Conv2dBackpropInput, PackedFilter, Tensor)}, into {@code result}
+   * (every element of which is written), for a whole problem or a band. A band chooses its tiles by
+   * the scan of its own rows, which it returns: that is the whole problem's choice whenever the whole
+   * out_backprop keeps within the kernel's limit, which {@link org.convgrad.engine.band.BandedRun}
+   * checks with the scans of all the bands.
+   */
+  public OutBackpropScan backpropInputScanned(
+      Conv2dBackpropInput op, PackedFilter filter, Tensor outBackprop, Tensor result) {
+    checkFits(op, filter, outBackprop);
+    requireResult(op, outBackprop, result);
+    return filter.kernel().computeAndScan(op, filter, outBackprop, result, open());
+  }
+
   /** A new result tensor of {@code op}, zeros, once one tensor has been found able to hold it. */
   public Tensor resultFor(Conv2dBackpropInput op) {
     checkResultFits(op);

@@ -20,9 +20,9 @@ import org.jspecify.annotations.Nullable;
  * kernel depends on the largest magnitude in the whole out_backprop ({@link OutBackpropScan}).
  *
  * <p>So that out_backprop is read once, the bands are computed on the assumption that its values
- * stay within the kernel's {@link #outBackpropLimit} (finite, moderate data: the common case) while
- * the run scans what they read; the bands of a sample read every out_backprop row of it between
- * them. When {@link #choseAsTheWhole()} is false at the end, some value broke the assumption: compute
+ * stay within the kernel's {@link #outBackpropLimit} (finite, moderate data: the common case), each
+ * choosing by its own rows, whose scan the kernel finds as it stages them; the bands of a sample
+ * read every out_backprop row of it between them. When {@link #choseAsTheWhole()} is false at the end, some value broke the assumption: compute
  * the bands again with {@link #compute(Conv2dBackpropInput, Tensor, OutBackpropScan)} and {@link
  * #scanned()}.
  *
@@ -124,10 +124,13 @@ public final class BandedRun {
       Conv2dBackpropInput band, Tensor outBackpropRows, @Nullable OutBackpropScan whole, Tensor result) {
     checkCutFromWhole(band);
     if (whole == null && limit < Double.POSITIVE_INFINITY) { // else no value can break the assumption
-      OutBackpropScan rows = filter.kernel().scan(outBackpropRows);
+      // The band chooses by its own rows: the whole's choice while the assumption holds, and when
+      // it does not, the pass is computed again anyway. The kernel scans as it stages the rows.
+      OutBackpropScan rows = engine.backpropInputScanned(band, filter, outBackpropRows, result);
       synchronized (this) {
         scan = scan.with(rows);
       }
+      return;
     }
     engine.backpropInput(band, filter, outBackpropRows, whole == null ? OutBackpropScan.EMPTY : whole, result);
   }

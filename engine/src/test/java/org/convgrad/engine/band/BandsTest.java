@@ -112,6 +112,38 @@ class BandsTest {
     assertSameBits(whole, banded(simd, op, filter, dy, rows), op + " in bands of " + rows);
   }
 
+  @ParameterizedTest(name = "{0} {1} {2}x{2} stride {3} {4}, bands of {5}")
+  @MethodSource("winogradProblems")
+  void aPassFindsTheLargestValueWhicheverOutBackpropRowHoldsIt(
+      DType dtype, DataFormat format, int k, int stride, Padding padding, long rows) {
+    // The kernel finds the bands' scan as it stages their rows: every row, halo rows included,
+    // must reach it, or a value past Winograd's limit would go unseen and the bands keep Winograd.
+    Conv2dBackpropInput op = convolution(dtype, format, 2, 23, 19, 9, 10, k, stride, padding);
+    SplittableRandom r = new SplittableRandom(k * 17L + rows);
+    Tensor filter = random(dtype, op.filterShape(), r);
+    Tensor dy = random(dtype, op.outBackpropShape(), r);
+    Tensor whole = simd.backpropInput(op, filter, dy);
+    Shape shape = op.outBackpropShape();
+    long rowsPerSample = op.geometry().outHeight();
+    for (long row = 0; row < shape.get(0) * rowsPerSample; row++) {
+      long[] at = new long[4];
+      at[0] = row / rowsPerSample;
+      at[format == DataFormat.NHWC ? 1 : 2] = row % rowsPerSample;
+      at[format == DataFormat.NHWC ? 2 : 3] = r.nextLong(op.geometry().outWidth());
+      at[format == DataFormat.NHWC ? 3 : 1] = r.nextLong(op.filterShape().get(3));
+      long flat = ((at[0] * shape.get(1) + at[1]) * shape.get(2) + at[2]) * shape.get(3) + at[3];
+      double[] values = dy.toDoubleArray();
+      values[(int) flat] = -1000;
+      Tensor planted = Tensor.fromDoubles(dtype, shape, values);
+      BandedRun run = new BandedRun(simd, op, filter);
+      banded(run, planted, rows);
+      assertTrue(run.choseAsTheWhole(), "1000 is within the limit " + run.outBackpropLimit());
+      assertEquals(1000, run.scanned().maxAbs(), "the largest value, in out row " + row);
+      assertEquals(OutBackpropScan.of(planted).maxAbs(), run.scanned().maxAbs());
+    }
+    assertSameBits(whole, banded(simd, op, filter, dy, rows), op + " in bands of " + rows);
+  }
+
   @Test
   void aHugeValueInOneBandsRowsSendsEveryBandToTheDirectTilesAsTheWholeCall() {
     Conv2dBackpropInput op = convolution(DType.FLOAT32, DataFormat.NHWC, 1, 24, 16, 8, 8, 3, 1, Padding.SAME);

@@ -114,7 +114,8 @@ public final class JobEngine {
   /**
    * {@link #backpropInput(Conv2dBackpropInput, Tensor)}, with the scan of the batch's out_backprop
    * by which its kernel chose its tiles ({@link OutBackpropScan#EMPTY} where its choice does not
-   * depend on the values), found in the same pass.
+   * depend on the values), found in the same pass. A band of one sample ({@link
+   * Conv2dBackpropInput#band} of {@link #op op(1)}) chooses by its own rows in the same way.
    */
   public Engine.Scanned backpropInputScanned(Conv2dBackpropInput op, Tensor outBackprop) {
     if (packed.fits(op)) {
@@ -139,7 +140,7 @@ public final class JobEngine {
   }
 
   /** The scan of out_backprop values by the packed filter's kernel. */
-  public OutBackpropScan scan(Tensor outBackprop) {
+  private OutBackpropScan scan(Tensor outBackprop) {
     return packed.kernel().scan(outBackprop);
   }
 }

@@ -55,8 +55,8 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
   private final LongAccumulator enginesBuilt;
   /**
    * For shards that are bands computed again: the scan of the whole dataset's out_backprop, which
-   * every band then chooses its tiles by; null: on the kernel's assumption ({@link
-   * org.convgrad.engine.band.BandedRun}).
+   * every band then chooses its tiles by; null: each batch and band by its own values, which the
+   * driver checks against the whole dataset's ({@link org.convgrad.engine.band.BandedRun}).
    */
   private final @Nullable OutBackpropScan scan;
 
@@ -148,7 +148,7 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
         } else {
           Engine.Scanned computed = h.backpropInputScanned(op, in.samples());
           dx = computed.result();
-          see(c, h, computed.scan(), false);
+          see(c, h, computed.scan());
         }
         long t2 = System.nanoTime();
         writer.write(in.ids(), dx);
@@ -185,15 +185,15 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
   /**
    * What the driver needs to tell whether every batch and band chose its tiles as the whole dataset
    * does (as {@code bin/convgrad} does, computing it in one call), from the scan of a batch's or
-   * band's out_backprop: the kernel's limit, the largest magnitude this task's out_backprop reached,
-   * and whether a batch chose by values within the limit or, {@code assumed}, a band by the
-   * assumption that they are. Only a first run reports: a second chooses by the dataset's scan.
+   * band's out_backprop, by which it chose: the kernel's limit, the largest magnitude this task's
+   * out_backprop reached, and whether a batch or band chose by values within the limit. Only a first
+   * run reports: a second chooses by the dataset's scan.
    */
-  private static void see(TaskCommit c, JobEngine h, OutBackpropScan values, boolean assumed) {
+  private static void see(TaskCommit c, JobEngine h, OutBackpropScan values) {
     c.outBackpropLimit = h.outBackpropLimit();
     if (c.outBackpropLimit < Double.POSITIVE_INFINITY) {
       c.outBackpropMaxAbs = new OutBackpropScan(c.outBackpropMaxAbs, 0).with(values).maxAbs();
-      c.choseTilesWithinLimit |= assumed || BandedRun.within(values, c.outBackpropLimit);
+      c.choseTilesWithinLimit |= BandedRun.within(values, c.outBackpropLimit);
     }
   }
 
@@ -210,9 +210,13 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
         band.outBackpropShape().toArray());
     noteKernel(c, h, band, ctx, assigned);
     long t1 = System.nanoTime();
-    Tensor dx = h.backpropInput(band, rows, scan == null ? OutBackpropScan.EMPTY : scan);
-    if (scan == null) {
-      see(c, h, h.scan(rows), true);
+    Tensor dx;
+    if (scan == null) { // the band chooses by its own rows, as a batch by its samples
+      Engine.Scanned computed = h.backpropInputScanned(band, rows);
+      dx = computed.result();
+      see(c, h, computed.scan());
+    } else {
+      dx = h.backpropInput(band, rows, scan);
     }
     long t2 = System.nanoTime();
     writer.write(new long[] {shard.firstRow()}, dx);

@@ -24,7 +24,7 @@ public final class TaskCommit implements Serializable {
    * For batches and bands computed on their own values: the largest magnitude among the out_backprop
    * values the task read (NaN: one was not finite), and up to which magnitude its kernel chooses the
    * tiles it chooses for zeros ({@link org.convgrad.engine.band.BandedRun}); and whether a batch or
-   * band chose those tiles (its values kept within the limit, or a band assumed they would). When
+   * band chose those tiles (its values kept within the limit). When
    * the dataset goes past the limit, the driver computes the shards that did so again, choosing as
    * the whole dataset does.
    */

@@ -79,7 +79,7 @@ class BandedJobTest {
         .output(dir.resolve("out").toString()).assemble(assembled.toString()).bandRows(4)).run(spark);
     assertArrayEquals(Files.readAllBytes(expected), Files.readAllBytes(assembled));
     assertEquals(10, r.parts().size());
-    assertEquals(10, r.shardsComputedAgain(), "every band chose its tiles by the kernel's assumption");
+    assertEquals(9, r.shardsComputedAgain(), "the band that read 1e37 chose the direct tiles on its own values already");
     for (var c : r.parts()) {
       assertTrue(c.attemptNumber >= 1, "band " + c.shard + " committed its failed first attempt");
     }
