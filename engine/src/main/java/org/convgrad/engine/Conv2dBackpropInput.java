@@ -176,11 +176,14 @@ public final class Conv2dBackpropInput {
   }
 
   /**
-   * The row multiple bands should start at: the SIMD kernel's Winograd tiles are two stride-rows
-   * tall, counted from the first result row.
+   * The row multiple bands should start at: the height of the SIMD kernel's Winograd blocks, counted
+   * from the first result row. A block is two stride-rows tall, or four for a 3x3 filter at stride 2
+   * (its F(4x4, 2x2) blocks, {@code Winograd.side}); a band that started inside one would sum its
+   * rows in other blocks, and so round them otherwise than the whole call.
    */
   public long bandAlignment() {
-    return 2 * geometry.strideH();
+    long s = geometry.strideH();
+    return (geometry.filterHeight() == 3 && s == 2 ? 4 : 2) * s;
   }
 
   /** Rejects tensors whose shape or dtype differ from the ones this problem was validated for. */

@@ -96,7 +96,11 @@ class BandsTest {
         Arguments.of(DType.FLOAT32, DataFormat.NHWC, 4, 2, Padding.SAME, 4L),
         Arguments.of(DType.FLOAT32, DataFormat.NHWC, 4, 2, Padding.EXPLICIT, 6L),
         Arguments.of(DType.FLOAT32, DataFormat.NCHW, 4, 2, Padding.VALID, 4L),
-        Arguments.of(DType.HALF, DataFormat.NHWC, 4, 2, Padding.SAME, 5L));
+        Arguments.of(DType.HALF, DataFormat.NHWC, 4, 2, Padding.SAME, 5L),
+        // S2-like: 3x3 at stride 2 runs F(4x4, 2x2), blocks of eight rows: bands of 4 and 12 become 8 and 16.
+        Arguments.of(DType.FLOAT32, DataFormat.NHWC, 3, 2, Padding.SAME, 4L),
+        Arguments.of(DType.FLOAT32, DataFormat.NCHW, 3, 2, Padding.EXPLICIT, 12L),
+        Arguments.of(DType.BFLOAT16, DataFormat.NHWC, 3, 2, Padding.VALID, 1L));
   }
 
   @ParameterizedTest(name = "{0} {1} {2}x{2} stride {3} {4}, bands of {5}")

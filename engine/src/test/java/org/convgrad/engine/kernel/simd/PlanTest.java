@@ -84,4 +84,21 @@ class PlanTest {
     }
     return mask;
   }
+
+  @Test
+  void bandsStartAtTheRowsWhereWinogradsBlocksStart() {
+    // A band must begin where a block of the whole call begins, or its rows round otherwise.
+    for (int fh = 1; fh <= 7; fh++) {
+      for (int s = 1; s <= 4; s++) {
+        int k = fh;
+        int stride = s;
+        long oh = (40 - k) / s + 1;
+        Conv2dBackpropInput op = Conv2dBackpropInput.of(new long[] {1, 40, 8, 3}, Shape.of(k, 3, 3, 4), DType.FLOAT32,
+            Shape.of(1, oh, (8 - 3) / s + 1, 4), DType.FLOAT32,
+            ConvParams.of(b -> b.strides(stride, stride).padding(Padding.VALID)));
+        Plan p = new Plan(op);
+        assertEquals((long) Winograd.side(p) * p.sh, op.bandAlignment(), fh + " rows at stride " + s);
+      }
+    }
+  }
 }
