@@ -187,4 +187,48 @@ class SparkSubmitSafetyIT {
     assertEquals(0, help.exit(), help.err());
     assertTrue(help.out().contains("--demo") && help.out().contains("--assemble"), help.out());
   }
+
+  @Test
+  void aJobStoppedWhileItsTasksRunLeavesNoOutput() throws Exception {
+    // SIGTERM (Ctrl-C alike): Spark's hook stops the context, and the job must still clean up,
+    // or every rerun into that output is refused.
+    Path out = dir.resolve("out");
+    byte[] input = Files.readAllBytes(data.resolve("dy-0.arrow"));
+    List<String> command = new ArrayList<>(List.of(Launcher.ROOT.resolve("bin/convgrad-spark-submit").toString(),
+        "--master", "local[2]", "--conf", "spark.convgrad.test.slowFirstAttemptMillis=120000"));
+    command.addAll(job(data, out, "--samples-per-task", "1"));
+    ProcessBuilder pb = new ProcessBuilder(command).directory(Launcher.ROOT.toFile())
+        .redirectErrorStream(true).redirectOutput(dir.resolve("log.txt").toFile());
+    pb.environment().remove("SPARK_HOME");
+    pb.environment().put("CONVGRAD_CDS", "off"); // so that the launcher's process is the JVM (exec)
+    Process p = pb.start();
+    try {
+      long deadline = System.nanoTime() + 120_000_000_000L;
+      while (!holdsAnAttempt(out) && p.isAlive() && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+      }
+      assertTrue(holdsAnAttempt(out), "a task began to write: " + Files.readString(dir.resolve("log.txt")));
+      p.destroy();
+      assertTrue(p.waitFor(2, java.util.concurrent.TimeUnit.MINUTES), "the JVM stopped");
+    } finally {
+      p.destroyForcibly();
+    }
+    String log = Files.readString(dir.resolve("log.txt"));
+    assertFalse(Files.exists(out), "the job's output was removed: " + log);
+    assertArrayEquals(input, Files.readAllBytes(data.resolve("dy-0.arrow")));
+    Launcher.Run rerun = submit(job(data, out));
+    assertEquals(0, rerun.exit(), rerun.err());
+  }
+
+  private static boolean holdsAnAttempt(Path out) throws java.io.IOException {
+    Path temporary = out.resolve("_temporary");
+    if (!Files.isDirectory(temporary)) {
+      return false;
+    }
+    try (Stream<Path> files = Files.walk(temporary)) {
+      return files.anyMatch(f -> f.getFileName().toString().contains(".attempt-"));
+    } catch (java.io.UncheckedIOException | java.io.IOException e) {
+      return false; // a directory went while it was walked
+    }
+  }
 }

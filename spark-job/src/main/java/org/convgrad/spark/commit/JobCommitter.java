@@ -8,11 +8,14 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.util.ShutdownHookManager;
 import org.convgrad.spark.io.DatasetException;
 import org.convgrad.spark.task.TaskCommit;
 import org.convgrad.spark.io.HadoopChannels;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import scala.runtime.AbstractFunction0;
+import scala.runtime.BoxedUnit;
 
 /**
  * The job's output commit protocol, over any Hadoop file system.
@@ -27,7 +30,9 @@ import org.slf4j.LoggerFactory;
  *       writes {@code manifest.json}, and removes {@code _temporary} (which still holds the files
  *       of failed, killed or speculative losers).
  *   <li>{@link #markSuccess()} writes {@code _SUCCESS}, last.
- *   <li>{@link #abortJob()} removes what the job wrote; no {@code _SUCCESS} is left.
+ *   <li>{@link #abortJob()} removes what the job wrote; no {@code _SUCCESS} is left. Once the job
+ *       has begun to commit, the output is complete with {@code _SUCCESS} or removed, never left
+ *       half-committed, also when the JVM stops ({@link #abortOnShutdown()}).
  * </ol>
  */
 public final class JobCommitter {
@@ -42,7 +47,9 @@ public final class JobCommitter {
   private final String jobId;
   private final FileSystem fs;
   private boolean createdOutput;
-  private final List<Path> committed = new ArrayList<>();
+  private final List<Path> committed = new ArrayList<>(); // guarded by this
+  private boolean succeeded; // guarded by this: _SUCCESS written
+  private boolean aborted; // guarded by this
 
   public JobCommitter(String output, Configuration conf, String jobId) throws IOException {
     Path p = new Path(output);
@@ -93,8 +100,9 @@ public final class JobCommitter {
    *
    * @return the committed parts in sample order
    */
-  public List<TaskCommit> commitJob(List<TaskCommit> accepted, int shards, long expectedSamples, Manifest manifest)
-      throws IOException {
+  public synchronized List<TaskCommit> commitJob(
+      List<TaskCommit> accepted, int shards, long expectedSamples, Manifest manifest) throws IOException {
+    requireNotAborted();
     TaskCommit[] byShard = new TaskCommit[shards];
     for (TaskCommit c : accepted) {
       if (c.shard < 0 || c.shard >= shards) {
@@ -138,14 +146,47 @@ public final class JobCommitter {
   }
 
   /** Writes {@code _SUCCESS}: the output is complete. Last step of a job. */
-  public void markSuccess() throws IOException {
+  public synchronized void markSuccess() throws IOException {
+    requireNotAborted();
     try (OutputStream out = fs.create(new Path(output, SUCCESS), true)) {
       out.flush();
     }
+    succeeded = true;
   }
 
-  /** Removes what this job wrote (its attempts, committed parts, manifest); leaves no _SUCCESS. */
-  public void abortJob() {
+  private void requireNotAborted() throws IOException {
+    if (aborted) {
+      throw new IOException("the job was aborted (the JVM is shutting down): nothing of it was left in " + output);
+    }
+  }
+
+  /**
+   * Until the returned handle is closed, a JVM that shuts down (Ctrl-C, SIGTERM) aborts this job
+   * unless it succeeded. Spark's own hook stops the SparkContext, which cancels the tasks; the job's
+   * thread, whose failure would abort, may not run again before the JVM halts. This hook runs after
+   * the context's (so no task of the job writes any more) and before Hadoop closes its file systems.
+   */
+  public AutoCloseable abortOnShutdown() {
+    Object hook = ShutdownHookManager.addShutdownHook(
+        ShutdownHookManager.SPARK_CONTEXT_SHUTDOWN_PRIORITY() - 1, new AbstractFunction0<BoxedUnit>() {
+          @Override
+          public BoxedUnit apply() {
+            abortJob();
+            return BoxedUnit.UNIT;
+          }
+        });
+    return () -> ShutdownHookManager.removeShutdownHook(hook);
+  }
+
+  /**
+   * Removes what this job wrote (its attempts, committed parts, manifest); leaves no _SUCCESS. Does
+   * nothing once the job has succeeded; a commit or success after it fails.
+   */
+  public synchronized void abortJob() {
+    if (succeeded) {
+      return;
+    }
+    aborted = true;
     try {
       fs.delete(new Path(output, TEMPORARY), true);
       for (Path p : committed) {

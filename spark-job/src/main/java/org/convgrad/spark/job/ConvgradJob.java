@@ -178,8 +178,10 @@ public final class ConvgradJob {
     LongAccumulator samples = jsc.sc().longAccumulator("convgrad samples");
     DoubleAccumulator flops = jsc.sc().doubleAccumulator("convgrad FLOPs");
     LongAccumulator enginesBuilt = jsc.sc().longAccumulator("convgrad engines built");
+    AutoCloseable abortOnShutdown;
     try {
       committer.setupJob();
+      abortOnShutdown = committer.abortOnShutdown();
     } catch (IOException | RuntimeException e) {
       broadcast.destroy();
       throw e;
@@ -239,17 +241,25 @@ public final class ConvgradJob {
       parts = committer.commitJob(accepted, shards.size(), dataset.samples(), manifest);
       committer.markSuccess();
     } catch (Throwable e) { // SparkException is checked in Java's eyes but undeclared: catch all, rethrow as is
-      if (!tasksDone) {
-        jsc.cancelJobGroup("convgrad-" + jobId); // stragglers of a failed job stop before the cleanup
-        awaitNoRunningTasks(jsc, "convgrad-" + jobId);
+      try {
+        if (!tasksDone && !jsc.sc().isStopped()) {
+          jsc.cancelJobGroup("convgrad-" + jobId); // stragglers of a failed job stop before the cleanup
+          awaitNoRunningTasks(jsc, "convgrad-" + jobId);
+        }
+      } catch (RuntimeException stopped) { // the context stopped meanwhile (Ctrl-C): its tasks are gone
+        e.addSuppressed(stopped);
+      } finally {
+        committer.abortJob();
       }
-      committer.abortJob();
       throw e;
     } finally {
+      closeQuietly(abortOnShutdown);
       jsc.clearCallSite();
       jsc.clearJobGroup();
       ExecutorEngines.retire(broadcast.id()); // where the tasks ran in this JVM (a local master); executors wait out the idle timeout
-      broadcast.destroy();
+      if (!jsc.sc().isStopped()) {
+        broadcast.destroy();
+      }
     }
     // The output is committed: from here on nothing removes it, whatever happens to the assembly.
     if (assemble != null) {
@@ -300,6 +310,14 @@ public final class ConvgradJob {
       }
     }
     LOG.warn("convgrad: tasks of {} still run a minute after it was cancelled; cleaning up all the same", group);
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    try {
+      c.close();
+    } catch (Exception e) {
+      LOG.debug("convgrad: {}", e.toString());
+    }
   }
 
   /** What the tasks read of out_backprop, as they scanned it (nothing when their kernel has no limit). */
