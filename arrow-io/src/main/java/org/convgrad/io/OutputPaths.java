@@ -122,7 +122,7 @@ public final class OutputPaths {
    * last name that is a link stays as it is (the link is what was named); a directory on the way
    * that is a link is resolved, as the operating system resolves it.
    */
-  static Path canonical(Path p) throws IOException {
+  public static Path canonical(Path p) throws IOException {
     Path abs = p.toAbsolutePath();
     if (Files.exists(abs, LinkOption.NOFOLLOW_LINKS) && !Files.isSymbolicLink(abs)) {
       return abs.toRealPath();

@@ -135,6 +135,11 @@ public final class ConvgradJob {
     long start = System.nanoTime();
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Configuration hadoop = jsc.hadoopConfiguration();
+    // Every step below reads and writes where the operating system resolves the user's paths.
+    String outBackprop = JobPaths.resolved(this.outBackprop, hadoop);
+    @Nullable String filterPath = this.filterPath != null ? JobPaths.resolved(this.filterPath, hadoop) : null;
+    String output = JobPaths.resolved(this.output, hadoop);
+    @Nullable String assemble = this.assemble != null ? JobPaths.resolved(this.assemble, hadoop) : null;
 
     // 1. Validate against the cluster and the data before any task: the engine, the dataset's
     // schema, the filter, the outputs.
@@ -264,13 +269,14 @@ public final class ConvgradJob {
     // The output is committed: from here on nothing removes it, whatever happens to the assembly.
     if (assemble != null) {
       jsc.setCallSite("convgrad assemble " + assemble);
+      boolean existed = existsQuietly(assemble, hadoop);
       try {
         if (ConvgradConf.TEST_FAIL_ASSEMBLY.getBoolean(spark)) {
           throw new IOException("injected failure (" + ConvgradConf.TEST_FAIL_ASSEMBLY.key() + ")");
         }
         Assembler.assemble(committer.output(), manifest, assemble, hadoop, jobId);
       } catch (IOException | RuntimeException e) {
-        throw new AssemblyException(committer.output().toString(), assemble, e);
+        throw new AssemblyException(committer.output().toString(), assemble, existed, e);
       } finally {
         jsc.clearCallSite();
       }
@@ -310,6 +316,15 @@ public final class ConvgradJob {
       }
     }
     LOG.warn("convgrad: tasks of {} still run a minute after it was cancelled; cleaning up all the same", group);
+  }
+
+  private static boolean existsQuietly(String location, Configuration conf) {
+    try {
+      org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(location);
+      return HadoopChannels.fileSystem(p, conf).exists(p);
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   private static void closeQuietly(AutoCloseable c) {
@@ -513,13 +528,20 @@ public final class ConvgradJob {
      * The job, with every check that needs no data and no cluster: the required settings are
      * given, the assembled file's name says its format.
      *
-     * @throws IllegalArgumentException naming what is missing or wrong
+     * @throws IllegalArgumentException naming what is missing
+     * @throws DatasetException naming a path that is empty or not a path
      */
     public ConvgradJob build() {
       require(op != null, "op");
-      require(!outBackprop.isEmpty(), "outBackprop (the out_backprop dataset)");
+      JobPaths.requirePath("--out-backprop", outBackprop);
       require(filterPath != null || filterTensor != null, "filter");
-      require(!output.isEmpty(), "output (the output directory)");
+      if (filterPath != null) {
+        JobPaths.requirePath("--filter", filterPath);
+      }
+      JobPaths.requirePath("--output", output);
+      if (assemble != null) {
+        JobPaths.requirePath("--assemble", assemble);
+      }
       if (assemble != null && !assemble.endsWith(".npy") && !assemble.endsWith(".arrow")) {
         throw new DatasetException("--assemble " + assemble + ": expected a .npy or .arrow file name");
       }

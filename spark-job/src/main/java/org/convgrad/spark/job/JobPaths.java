@@ -8,6 +8,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.convgrad.io.OutputPaths;
 import org.convgrad.io.OutputRefusedException;
+import org.convgrad.spark.io.DatasetException;
 import org.convgrad.spark.io.HadoopChannels;
 import org.jspecify.annotations.Nullable;
 
@@ -19,6 +20,49 @@ import org.jspecify.annotations.Nullable;
  */
 final class JobPaths {
   private JobPaths() {}
+
+  /**
+   * Refuses a path the job could not name: empty, or not a Hadoop path (a relative name with a colon
+   * before its first slash reads as a scheme).
+   */
+  static void requirePath(String option, String location) {
+    if (location.isEmpty()) {
+      throw new DatasetException(option + " is empty: name a file or directory");
+    }
+    try {
+      new Path(location);
+    } catch (IllegalArgumentException e) {
+      String cause = e.getCause() != null ? e.getCause().getMessage() : e.getMessage();
+      throw new DatasetException(option + " " + location + " is not a path the job can read or write (" + cause + ")"
+          + (location.contains(":") && !location.contains("/") ? "; a local name with a colon is ./" + location : ""));
+    }
+  }
+
+  /**
+   * {@code location} with its {@code ..} resolved as the operating system does, after the links
+   * before it, where it names a local file. Hadoop's {@link Path} drops {@code dir/..} by its text,
+   * which after a symbolic link is another directory than the one the shell means.
+   */
+  static String resolved(String location, Configuration conf) throws IOException {
+    String path;
+    String prefix;
+    if (location.startsWith("file:///")) {
+      prefix = "file:";
+      path = location.substring("file://".length());
+    } else if (location.startsWith("file:/") && !location.startsWith("file://")) {
+      prefix = "file:";
+      path = location.substring("file:".length());
+    } else {
+      prefix = "";
+      path = location;
+    }
+    if (!java.util.Arrays.asList(path.split("/")).contains("..")
+        || prefix.isEmpty() && new Path(location).toUri().getScheme() != null
+        || HadoopChannels.localPath(new Path(location), conf) == null) {
+      return location;
+    }
+    return prefix + OutputPaths.canonical(java.nio.file.Path.of(path));
+  }
 
   static void check(Configuration conf, String outBackprop, @Nullable String filter, String output,
       @Nullable String assemble) throws IOException {
@@ -46,6 +90,10 @@ final class JobPaths {
     if (file != null) {
       if (out != null) {
         OutputPaths.checkOutside("--assemble", file, "--output", out);
+        if (OutputPaths.canonical(out).startsWith(OutputPaths.canonical(file))) {
+          throw new OutputRefusedException("--output " + output + " lies inside --assemble " + assemble
+              + ", which must be a file; choose another --output");
+        }
       }
       OutputPaths.checkFile("--assemble", file, localInputs);
       return;
@@ -58,6 +106,10 @@ final class JobPaths {
     if (qualified(assemble, conf).startsWith(qualified(output, conf) + "/")) {
       throw new OutputRefusedException("--assemble " + assemble + " lies inside --output " + output
           + ", which the job writes and owns; choose a file outside it");
+    }
+    if (qualified(output, conf).startsWith(qualified(assemble, conf) + "/")) {
+      throw new OutputRefusedException("--output " + output + " lies inside --assemble " + assemble
+          + ", which must be a file; choose another --output");
     }
     Path p = new Path(assemble);
     FileSystem fs = HadoopChannels.fileSystem(p, conf);

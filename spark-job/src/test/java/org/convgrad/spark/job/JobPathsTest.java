@@ -1,6 +1,7 @@
 package org.convgrad.spark.job;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,13 +10,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.apache.hadoop.conf.Configuration;
 import org.convgrad.io.OutputRefusedException;
+import org.convgrad.spark.io.DatasetException;
 import org.convgrad.spark.io.HadoopChannels;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * On a file system other than the local one (here viewfs, a mount table over a local directory, so
+ * Paths mean what the shell means by them: {@code ..} after a link goes up from where the link
+ * leads. On a file system other than the local one (here viewfs, a mount table over a local directory, so
  * that it needs no cluster), the job's outputs are checked against its inputs by their qualified
  * names: an output is never an input, never lies inside one, and a directory never holds one.
  */
@@ -55,5 +58,38 @@ class JobPathsTest {
     assertTrue(refused("viewfs:///store", null).contains("holds --out-backprop"));
     assertTrue(refused(DY + "/out", null).contains("lies inside --out-backprop"));
     assertDoesNotThrow(() -> JobPaths.check(conf, DY, W, "viewfs:///store/out", null));
+  }
+
+  @Test
+  void assemblingAroundTheOutputIsRefusedBeforeAnyTask() {
+    assertTrue(refused("viewfs:///store/dx.npy/out", "viewfs:///store/dx.npy").contains("lies inside --assemble"));
+    Configuration local = new Configuration();
+    String file = dir.resolve("dx.npy").toString();
+    OutputRefusedException e = assertThrows(OutputRefusedException.class,
+        () -> JobPaths.check(local, dir.resolve("dy").toString(), null, file + "/out", file));
+    assertTrue(e.getMessage().startsWith("--output " + file + "/out lies inside --assemble " + file), e.getMessage());
+  }
+
+  @Test
+  void dotDotAfterALinkGoesUpFromWhereTheLinkLeads() throws Exception {
+    // p/sub/up -> p: to the shell, p/sub/up/../victim.npy is p's parent's victim.npy, not p/sub/victim.npy.
+    Path p = Files.createDirectories(dir.resolve("p/sub")).getParent();
+    Files.createSymbolicLink(p.resolve("sub/up"), p);
+    Configuration local = new Configuration();
+    String through = p + "/sub/up/../victim.npy";
+    Path meant = dir.toRealPath().resolve("victim.npy");
+    assertEquals(meant.toString(), JobPaths.resolved(through, local));
+    assertEquals("file:" + meant, JobPaths.resolved("file://" + through, local));
+    assertEquals(p + "/sub/x.npy", JobPaths.resolved(p + "/sub/x.npy", local), "without .. a path stays as given");
+    assertEquals(DY + "/../w.npy", JobPaths.resolved(DY + "/../w.npy", conf), "other file systems' paths stay");
+  }
+
+  @Test
+  void anEmptyPathOrOneHadoopCannotParseIsNamed() {
+    assertTrue(assertThrows(DatasetException.class, () -> JobPaths.requirePath("--output", "")).getMessage()
+        .startsWith("--output is empty"));
+    String m = assertThrows(DatasetException.class, () -> JobPaths.requirePath("--filter", "w:1.npy")).getMessage();
+    assertTrue(m.startsWith("--filter w:1.npy is not a path") && m.endsWith("is ./w:1.npy"), m);
+    assertDoesNotThrow(() -> JobPaths.requirePath("--filter", "./w:1.npy"));
   }
 }

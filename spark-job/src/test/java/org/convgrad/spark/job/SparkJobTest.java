@@ -61,6 +61,23 @@ class SparkJobTest {
   }
 
   @Test
+  void pathsWithDotDotAfterALinkMeanWhatTheShellMeans(SparkSession spark) throws Exception {
+    // p/sub/up -> p. Hadoop's Path reads p/sub/up/../x as p/sub/x; the shell, as p's parent's x.
+    JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
+    Path p = Files.createDirectories(dir.resolve("p/sub")).getParent();
+    Files.createSymbolicLink(p.resolve("sub/up"), p);
+    Path bystander = Files.writeString(p.resolve("sub/out.npy"), "a file the user did not name");
+    Files.createDirectories(p.resolve("sub/out"));
+    f.job("unused").output(p + "/sub/up/../out").assemble(p + "/sub/up/../out.npy").build().run(spark);
+    f.assertCommitted("out");
+    f.assertAssembledNpy("out");
+    assertEquals("a file the user did not name", Files.readString(bystander));
+    try (java.util.stream.Stream<Path> left = Files.list(p.resolve("sub/out"))) {
+      assertEquals(0, left.count(), "nothing went into p/sub/out");
+    }
+  }
+
+  @Test
   void aValuePastWinogradsLimitInOneShardGivesEveryShardTheTilesOfTheWholeDataset(SparkSession spark)
       throws Exception {
     // 3x3 at stride 1 with 16 channels: the SIMD kernel's Winograd tiles, while the values allow them.
@@ -247,6 +264,8 @@ class SparkJobTest {
     AssemblyException e = assertThrows(AssemblyException.class, () -> f.job("out").build().run(spark));
     assertTrue(e.getMessage().contains("is complete and committed") && e.getMessage().contains("injected failure"),
         e.getMessage());
+    assertTrue(e.getMessage().endsWith("the file already at " + dir.resolve("out.npy")
+        + " is as it was, and is not this job's result"), "never 'nothing was left': " + e.getMessage());
     f.assertCommitted("out");
     assertEquals("an older result, kept when the new one cannot be written", Files.readString(dir.resolve("out.npy")));
   }
