@@ -136,9 +136,6 @@ public final class Conv2dBackpropInput {
    * at multiples of {@link #bandAlignment()} (the last band may end anywhere).
    */
   public Conv2dBackpropInput band(long sample, long firstRow, long endRow) {
-    if (band != null) {
-      return band.whole().band(band.sample(), band.firstRow() + firstRow, band.firstRow() + endRow);
-    }
     ConvGeometry g = geometry;
     if (sample < 0 || sample >= g.batch()) {
       throw new InvalidArgumentException(OP + ": band sample " + sample + " is outside the batch of " + g.batch());
@@ -147,6 +144,9 @@ public final class Conv2dBackpropInput {
       throw new InvalidArgumentException(
           OP + ": band rows [" + firstRow + ", " + endRow + ") are not a non-empty range of the result's "
               + g.inHeight() + " rows");
+    }
+    if (band != null) { // a band of a band (of batch 1, rows counted from its first): one of the whole
+      return band.whole().band(band.sample(), band.firstRow() + firstRow, band.firstRow() + endRow);
     }
     long s = g.strideH();
     long reach = (g.filterHeight() - 1) * g.dilationH();

@@ -1,6 +1,5 @@
 package org.convgrad.engine;
 
-import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
 import org.convgrad.engine.band.BandedRun;
@@ -95,25 +94,8 @@ public final class Engine implements AutoCloseable {
     checkResultFits(op);
     op.checkOperands(filter, outBackprop);
     Tensor result = Tensor.zeros(op.dtype(), op.inputShape());
-    kernelFor(op).compute(op, own(filter), outBackprop, result, open());
+    kernelFor(op).compute(op, filter.ownArray(), outBackprop, result, open()); // kernels lay filters out from whole arrays
     return result;
-  }
-
-  /**
-   * A filter that is a view ({@link Tensor#view}) as a tensor of its own: kernels lay filters out
-   * from whole arrays, and a filter is small. Every kernel then takes every filter alike.
-   */
-  private static Tensor own(Tensor filter) {
-    if (!filter.isView()) {
-      return filter;
-    }
-    int from = filter.offset();
-    int to = from + filter.size();
-    return switch (filter.dtype()) {
-      case FLOAT32 -> Tensor.ofFloat32(filter.shape(), Arrays.copyOfRange(filter.float32Storage(), from, to));
-      case FLOAT64 -> Tensor.ofFloat64(filter.shape(), Arrays.copyOfRange(filter.float64Storage(), from, to));
-      default -> Tensor.ofBits16(filter.dtype(), filter.shape(), Arrays.copyOfRange(filter.bits16Storage(), from, to));
-    };
   }
 
   /**
@@ -129,7 +111,7 @@ public final class Engine implements AutoCloseable {
           "Conv2DBackpropInput: filter is " + filter + " but the problem was built for " + op.dtype() + " "
               + op.filterShape());
     }
-    return kernelFor(op).pack(op, own(filter));
+    return kernelFor(op).pack(op, filter.ownArray());
   }
 
   /**

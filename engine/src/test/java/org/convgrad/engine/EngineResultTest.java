@@ -40,6 +40,21 @@ class EngineResultTest {
   }
 
   @ParameterizedTest
+  @EnumSource(value = EngineKind.class, names = {"SCALAR", "SIMD", "AUTO"})
+  void aFilterWithoutTapsGivesZerosAsTensorFlowDoes(EngineKind kind) {
+    try (Engine e = Engine.create(b -> b.kind(kind).threads(2))) {
+      Tensor tall = Tensor.zeros(DType.FLOAT32, Shape.of(0, 3, 2, 3));
+      Tensor dy = random(Shape.of(1, 6, 3, 3), new SplittableRandom(3));
+      Tensor dx = e.backpropInput(new long[] {1, 5, 5, 2}, tall, dy, ConvParams.of(p -> p.padding(Padding.VALID)));
+      assertArrayEquals(new float[50], dx.float32Data(), "filter [0, 3, 2, 3], VALID");
+      Tensor wide = Tensor.zeros(DType.FLOAT32, Shape.of(3, 0, 2, 3));
+      dy = random(Shape.of(1, 5, 5, 3), new SplittableRandom(4));
+      dx = e.backpropInput(new long[] {1, 5, 5, 2}, wide, dy, ConvParams.of(p -> p.padding(Padding.SAME)));
+      assertArrayEquals(new float[50], dx.float32Data(), "filter [3, 0, 2, 3], SAME");
+    }
+  }
+
+  @ParameterizedTest
   @EnumSource(value = EngineKind.class, names = {"SCALAR", "SIMD"})
   void aFilterThatIsAViewGivesTheBitsOfItsOwnArray(EngineKind kind) {
     SplittableRandom rnd = new SplittableRandom(5);

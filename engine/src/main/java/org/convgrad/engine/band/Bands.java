@@ -42,7 +42,7 @@ public final class Bands {
   public static long rowsWithin(Conv2dBackpropInput op, long maxElements) {
     long height = op.geometry().inHeight();
     long align = op.bandAlignment();
-    if (height == 0 || elements(op, height) <= maxElements) {
+    if (height == 0 || op.geometry().batch() == 0 || elements(op, height) <= maxElements) {
       return Math.max(1, height);
     }
     // Elements grow with the rows: the largest multiple of the alignment that fits, by bisection.

@@ -128,14 +128,30 @@ public final class Box {
    * of one sample, say), else -1 (an empty box too).
    */
   public long contiguousStart() {
-    long[] first = {-1};
-    int[] runs = {0};
-    forEachRun((element, at, length) -> {
-      if (runs[0]++ == 0) {
-        first[0] = element;
+    // In longs, not by forEachRun: a box of more elements than an int counts (a whole large image)
+    // is asked too, and has no view.
+    int rank = dims.length;
+    for (long c : count) {
+      if (c == 0) {
+        return -1;
       }
-    });
-    return runs[0] == 1 ? first[0] : -1;
+    }
+    int cut = rank - 1;
+    while (cut >= 0 && count[cut] == dims[cut]) {
+      cut--;
+    }
+    for (int i = 0; i < cut; i++) {
+      if (count[i] != 1) {
+        return -1; // more than one run
+      }
+    }
+    long first = 0;
+    long stride = 1;
+    for (int i = rank - 1; i >= 0; i--) {
+      first += start[i] * stride;
+      stride *= dims[i];
+    }
+    return first;
   }
 
   /**

@@ -105,7 +105,10 @@ public final class Tensor {
     }
   }
 
-  /** A tensor of {@code dtype} holding {@code values} rounded (to nearest even) to that type. */
+  /**
+   * A tensor of {@code dtype} holding {@code values} rounded (to nearest even) to that type; for half
+   * and bfloat16 by way of float32, as TensorFlow's (Eigen's) casts from double round, twice.
+   */
   public static Tensor fromDoubles(DType dtype, Shape shape, double[] values) {
     Tensor t = zeros(dtype, shape);
     if (values.length != t.size()) {
@@ -175,6 +178,19 @@ public final class Tensor {
   /** Whether this tensor is a view into part of a larger array ({@link LargeTensor#view}). */
   public boolean isView() {
     return view;
+  }
+
+  /** This tensor, or for a view a tensor of its elements in an array of their own (whose {@code *Data()} then work). */
+  public Tensor ownArray() {
+    if (!view) {
+      return this;
+    }
+    int to = offset + size();
+    return switch (dtype) {
+      case FLOAT32 -> ofFloat32(shape, Arrays.copyOfRange(float32Storage(), offset, to));
+      case FLOAT64 -> ofFloat64(shape, Arrays.copyOfRange(float64Storage(), offset, to));
+      default -> ofBits16(dtype, shape, Arrays.copyOfRange(bits16Storage(), offset, to));
+    };
   }
 
   /** The elements, from index 0; a view has no such array (see {@link #float32Storage()}). */

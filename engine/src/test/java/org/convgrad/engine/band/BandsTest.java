@@ -285,6 +285,11 @@ class BandsTest {
     assertEquals(2, Bands.of(op, Long.MAX_VALUE).size());
     assertThrows(InvalidArgumentException.class, () -> op.band(0, 3, 3));
     assertThrows(InvalidArgumentException.class, () -> op.band(2, 0, 4));
+    // A band of a band: batch 1, its own rows.
+    Conv2dBackpropInput band = op.band(1, 8, 16);
+    assertEquals(op.band(1, 10, 13).toString(), band.band(0, 2, 5).toString());
+    assertThrows(InvalidArgumentException.class, () -> band.band(0, 0, 12), "rows past the band");
+    assertThrows(InvalidArgumentException.class, () -> band.band(1, 0, 2), "a band has one sample");
   }
 
   /** The whole result assembled from bands of {@code rows} rows computed by a {@link BandedRun}. */

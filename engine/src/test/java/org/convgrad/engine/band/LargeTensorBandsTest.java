@@ -4,6 +4,7 @@ import static org.convgrad.engine.band.BandFixtures.convolution;
 import static org.convgrad.engine.band.BandFixtures.operands;
 import static org.convgrad.engine.band.BandFixtures.random;
 import static org.convgrad.engine.testing.Views.assertSameBits;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -110,5 +111,14 @@ class LargeTensorBandsTest {
     assertTrue(e.getMessage().contains("out_backprop is LargeTensor(FLOAT32, [1, 8, 8, 2]"), e.getMessage());
     LargeTensor wrongType = LargeTensor.zeros(DType.FLOAT64, op.outBackpropShape());
     assertThrows(InvalidArgumentException.class, () -> simd.backpropInput(op, filter, wrongType));
+  }
+
+  @Test
+  void anEmptyBatchGivesAnEmptyLargeTensorAsTheInMemoryCallDoes() {
+    Conv2dBackpropInput op = convolution(DType.FLOAT32, DataFormat.NHWC, 0, 8, 8, 2, 3, 3, 1, Padding.SAME);
+    Tensor filter = Tensor.zeros(DType.FLOAT32, op.filterShape());
+    LargeTensor dx = simd.backpropInput(op, filter, LargeTensor.zeros(DType.FLOAT32, op.outBackpropShape()));
+    assertEquals(op.inputShape(), dx.shape());
+    assertEquals(0, simd.backpropInput(op, filter, Tensor.zeros(DType.FLOAT32, op.outBackpropShape())).size());
   }
 }

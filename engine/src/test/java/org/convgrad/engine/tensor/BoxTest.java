@@ -57,4 +57,21 @@ class BoxTest {
     assertTrue(Box.slabs(Shape.of(2, 0, 3), 8).isEmpty());
     assertThrows(InvalidArgumentException.class, () -> Box.slabs(Shape.of(4), 0));
   }
+
+  @Test
+  void aBoxIsOneRunWhenOnlyItsOuterAxisIsCutAndItsStartIsALong() {
+    Shape image = Shape.of(3, 46_341, 46_341, 1);
+    assertEquals(46_341L * 46_341, Box.of("x", image, new long[] {1, 0, 0, 0}, new long[] {1, 46_341, 46_341, 1})
+        .contiguousStart(), "one whole sample, 2^31 + 4633 elements: one run, no int overflow");
+    assertEquals(0, Box.of("x", image, new long[] {0, 0, 0, 0}, image.toArray()).contiguousStart());
+    assertEquals(2 * 46_341L * 46_341 + 5 * 46_341L,
+        Box.of("x", image, new long[] {2, 5, 0, 0}, new long[] {1, 7, 46_341, 1}).contiguousStart(), "rows of a sample");
+    assertEquals(-1, Box.of("x", image, new long[] {0, 5, 0, 0}, new long[] {2, 7, 46_341, 1}).contiguousStart(),
+        "rows of two samples");
+    assertEquals(-1, Box.of("x", image, new long[] {0, 0, 1, 0}, new long[] {1, 2, 3, 1}).contiguousStart(),
+        "a part of each of two rows");
+    assertEquals(46_341 + 1, Box.of("x", image, new long[] {0, 1, 1, 0}, new long[] {1, 1, 3, 1}).contiguousStart(),
+        "a part of one row");
+    assertEquals(-1, Box.of("x", image, new long[] {0, 0, 0, 0}, new long[] {1, 0, 3, 1}).contiguousStart(), "empty");
+  }
 }

@@ -52,8 +52,9 @@ public final class JobSpec implements Serializable {
     this.dataset = dataset;
     this.filterType = filter.dtype();
     this.filterShape = filter.shape().toArray();
-    this.filterData = filter.dtype() == DType.FLOAT32 ? filter.float32Data()
-        : filter.dtype() == DType.FLOAT64 ? filter.float64Data() : filter.bits16Data();
+    Tensor own = filter.ownArray(); // a view's elements alone travel
+    this.filterData = own.dtype() == DType.FLOAT32 ? own.float32Data()
+        : own.dtype() == DType.FLOAT64 ? own.float64Data() : own.bits16Data();
     this.engine = engine;
     this.threads = threads;
     this.batchMaxBytes = batchMaxBytes;

@@ -70,6 +70,13 @@ class JobApiTest {
         .output(dir.resolve("out").toString()).assemble(dir.resolve("out.npy").toString())).run(spark);
     f.assertCommitted("out");
     f.assertAssembledNpy("out");
+    // The filter as a view into a larger array (LargeTensor.view gives such): its own elements travel.
+    double[] larger = new double[filter.size() + 7];
+    System.arraycopy(filter.float64Data(), 0, larger, 5, filter.size());
+    Tensor view = Tensor.view(DType.FLOAT64, filter.shape(), larger, 5);
+    ConvgradJob.of(b -> b.op(op).outBackprop(f.dataset.toString()).filter(view)
+        .output(dir.resolve("out-view").toString()).assemble(dir.resolve("out-view.npy").toString())).run(spark);
+    assertArrayEquals(Files.readAllBytes(dir.resolve("out.npy")), Files.readAllBytes(dir.resolve("out-view.npy")));
   }
 
   @Test

@@ -113,6 +113,9 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
     if (g.filterWidth() > 64) { // a run's filter columns are a 64-bit set
       return false;
     }
+    if (g.filterHeight() == 0 || g.filterWidth() == 0) { // no taps (TF: zeros), which the plans divide by
+      return false;
+    }
     // The plans index pixels, strides and pads in int; larger geometries (which TF accepts: pads are
     // int64) are left to the reference kernel rather than risk a wrapped index.
     long limit = 1L << 30;
