@@ -5,7 +5,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -83,26 +82,30 @@ public final class AtomicFile implements AutoCloseable {
     if (!Files.isDirectory(dir)) {
       throw new NoSuchFileException(dir.toString(), null, "the directory of " + target + " does not exist");
     }
-    Path tmp = Files.createTempFile(dir, "." + absolute.getFileName() + ".", ".tmp");
-    PENDING.add(tmp);
-    try {
-      if (tmp.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
+    // Created without attributes, so that the user's umask sets its permissions as it would for
+    // NumPy or any other writer (createTempFile would make it owner-only).
+    while (true) {
+      Path tmp = dir.resolve("." + absolute.getFileName() + "." + Long.toUnsignedString(RANDOM.nextLong()) + ".tmp");
+      PENDING.add(tmp);
+      try {
+        return new AtomicFile(absolute, tmp, FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE));
+      } catch (java.nio.file.FileAlreadyExistsException taken) {
+        PENDING.remove(tmp);
+      } catch (java.nio.file.AccessDeniedException e) {
+        PENDING.remove(tmp);
+        throw new java.nio.file.AccessDeniedException(target.toString(), null, "cannot create a file in " + dir);
+      } catch (IOException | RuntimeException e) {
+        PENDING.remove(tmp);
+        throw e;
       }
-      return new AtomicFile(absolute, tmp,
-          FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING));
-    } catch (IOException | RuntimeException e) {
-      Files.deleteIfExists(tmp);
-      PENDING.remove(tmp);
-      throw e;
     }
   }
 
+  private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
   /**
-   * createTempFile makes owner-only files: a new result is made readable as a file NumPy or any
-   * other writer would leave (0644 under the usual umask), for Spark or notebooks running as other
-   * users; a file that is replaced keeps its permissions (one the user made private stays private,
-   * a read-only one stays read-only), set once the data is written.
+   * A file that is replaced keeps its permissions (one the user made private stays private), set
+   * once the data is written; a new one has what the umask gives.
    */
   private static void keepPermissions(Path tmp, Path target) throws IOException {
     if (Files.isRegularFile(target) && tmp.getFileSystem().supportedFileAttributeViews().contains("posix")) {

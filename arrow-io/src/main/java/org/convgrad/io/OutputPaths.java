@@ -46,6 +46,13 @@ public final class OutputPaths {
     if (parent == null || !Files.isDirectory(parent)) {
       throw new OutputRefusedException("the directory of " + what + " does not exist");
     }
+    if (!Files.isWritable(parent)) {
+      throw new OutputRefusedException(what + ": its directory " + parent + " is not writable");
+    }
+    if (readOnly(output)) {
+      throw new OutputRefusedException(what + " is read-only: convgrad does not replace a file its owner"
+          + " protected (as NumPy's save does not): make it writable, or choose another " + option);
+    }
     for (Map.Entry<String, @Nullable Path> in : inputs.entrySet()) {
       Path input = in.getValue();
       if (input != null && sameFile(output, input)) {
@@ -94,6 +101,17 @@ public final class OutputPaths {
       throw new OutputRefusedException(option + " " + file + " lies inside " + dirOption + " " + dir
           + ", which the run writes and owns; choose a file outside it");
     }
+  }
+
+  /** Whether {@code file} exists and its owner may not write it (root may, but a user who chmod-ed it meant it). */
+  static boolean readOnly(Path file) throws IOException {
+    if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return false;
+    }
+    if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+      return !Files.getPosixFilePermissions(file).contains(java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+    }
+    return !Files.isWritable(file);
   }
 
   private static void checkNotLink(String what, Path output) throws IOException {

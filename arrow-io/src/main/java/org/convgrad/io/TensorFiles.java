@@ -13,9 +13,16 @@ import java.util.Locale;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.ValueVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.ipc.ArrowStreamReader;
+import org.apache.arrow.vector.dictionary.Dictionary;
+import org.apache.arrow.vector.dictionary.DictionaryEncoder;
 import org.apache.arrow.vector.ipc.ArrowStreamWriter;
+import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.FieldType;
+import org.apache.arrow.vector.types.pojo.Schema;
+import org.apache.arrow.vector.util.ValueVectorUtility;
 import org.convgrad.engine.DataFormat;
 import org.convgrad.engine.InvalidArgumentException;
 import org.convgrad.engine.tensor.Shape;
@@ -23,6 +30,7 @@ import org.convgrad.engine.tensor.Tensor;
 import org.convgrad.io.arrow.FixedShapeTensorType;
 import org.convgrad.io.arrow.TensorBatch;
 import org.convgrad.io.arrow.TensorColumnInfo;
+import org.convgrad.io.arrow.TensorFormatException;
 import org.convgrad.io.arrow.TensorIpcReader;
 import org.convgrad.io.arrow.TensorIpcWriter;
 import org.convgrad.io.npy.Npy;
@@ -227,27 +235,61 @@ public final class TensorFiles {
     }
   }
 
+  /**
+   * Reads a file whose tensor column has other columns beside it, which the result carries: they
+   * are kept as an Arrow stream of their own. A dictionary-encoded column (a pandas categorical)
+   * is carried decoded, as its values; a column whose buffers do not hold together is refused as
+   * corrupt, naming the file.
+   */
   private static TensorFile readCarrying(Path file, TensorIpcReader r, TensorColumnInfo c, BufferAllocator allocator)
       throws IOException {
     List<Tensor> parts = new ArrayList<>();
     List<long[]> idParts = new ArrayList<>();
     ByteArrayOutputStream carried = new ByteArrayOutputStream();
+    List<Field> fields = c.otherFields();
+    List<FieldVector> decodedColumns = new ArrayList<>(); // this reader's own vectors, closed here
     ArrowStreamWriter cw = null;
     VectorSchemaRoot view = null;
     long rows = 0;
     try {
       while (r.loadNextBatch()) {
         VectorSchemaRoot root = r.root();
-        List<FieldVector> others = new ArrayList<>();
-        for (org.apache.arrow.vector.types.pojo.Field f : c.otherFields()) {
-          others.add(root.getVector(f.getName()));
-        }
         if (cw == null) {
-          view = new VectorSchemaRoot(others);
+          List<FieldVector> columns = new ArrayList<>();
+          List<Field> asCarried = new ArrayList<>();
+          for (Field f : fields) {
+            FieldVector v = root.getVector(f.getName());
+            if (f.getDictionary() != null) {
+              v = decodedField(file, f, r).createVector(allocator);
+              decodedColumns.add(v);
+            }
+            columns.add(v);
+            asCarried.add(v.getField());
+          }
+          fields = asCarried;
+          view = new VectorSchemaRoot(columns);
           cw = new ArrowStreamWriter(view, null, carried);
           cw.start(); // the reader reuses its vectors for every batch, so the view stays valid
         }
+        int k = 0;
+        for (Field f : c.otherFields()) {
+          if (f.getDictionary() != null) {
+            FieldVector encoded = root.getVector(f.getName());
+            try (ValueVector values = DictionaryEncoder.decode(encoded, r.dictionary(f.getDictionary().getId()))) {
+              values.makeTransferPair(decodedColumns.get(k++)).transfer();
+            } catch (RuntimeException e) {
+              throw new TensorFormatException(file.toString(), "corrupt: column " + f.getName()
+                  + " (dictionary-encoded) cannot be decoded (" + e.getMessage() + ")", e);
+            }
+          }
+        }
         view.setRowCount(root.getRowCount());
+        try {
+          ValueVectorUtility.validateFull(view);
+        } catch (RuntimeException e) {
+          throw new TensorFormatException(file.toString(),
+              "corrupt: a column beside the tensor does not hold together (" + e.getMessage() + ")", e);
+        }
         cw.writeBatch();
         parts.add(r.batchTensor());
         long[] ids = r.batchIds();
@@ -256,12 +298,25 @@ public final class TensorFiles {
         }
         rows += root.getRowCount();
       }
-      if (cw != null) {
+      if (cw == null) { // no record batch (an empty table): the columns' schema alone travels
+        fields = new ArrayList<>();
+        for (Field f : c.otherFields()) {
+          fields.add(f.getDictionary() != null ? decodedField(file, f, r) : f);
+        }
+        try (VectorSchemaRoot empty = VectorSchemaRoot.create(new Schema(fields), allocator);
+            ArrowStreamWriter w = new ArrowStreamWriter(empty, null, carried)) {
+          w.start();
+          w.end();
+        }
+      } else {
         cw.end();
       }
     } finally {
       if (cw != null) {
         cw.close();
+      }
+      for (FieldVector v : decodedColumns) {
+        v.close();
       }
     }
     Tensor all = concat(parts, c, rows);
@@ -274,8 +329,19 @@ public final class TensorFiles {
         k += p.length;
       }
     }
-    return new TensorFile(file, Format.ARROW, all, c.dataFormat(), ids, c.otherFields(),
-        cw == null ? null : carried.toByteArray());
+    return new TensorFile(file, Format.ARROW, all, c.dataFormat(), ids, fields, carried.toByteArray());
+  }
+
+  /** A dictionary-encoded column's field as its values are: the dictionary's type, under the column's name. */
+  private static Field decodedField(Path file, Field encoded, TensorIpcReader r) throws IOException {
+    Dictionary d = r.dictionary(encoded.getDictionary().getId());
+    if (d == null) {
+      throw new TensorFormatException(file.toString(), "corrupt: column " + encoded.getName()
+          + " is dictionary-encoded, but the file holds no dictionary " + encoded.getDictionary().getId());
+    }
+    Field values = d.getVector().getField();
+    return new Field(encoded.getName(), new FieldType(encoded.isNullable(), values.getType(), null,
+        encoded.getMetadata()), values.getChildren());
   }
 
   private static Tensor concat(List<Tensor> parts, TensorColumnInfo c, long rows) {

@@ -56,6 +56,25 @@ class AtomicFileStopTest {
     assertEquals("the old result", Files.readString(target));
   }
 
+  /** A child JVM that writes {@code args[0]} whole. */
+  public static final class WriteOne {
+    public static void main(String[] args) throws Exception {
+      AtomicFile.write(Path.of(args[0]), ch -> ch.write(ByteBuffer.wrap("new".getBytes(StandardCharsets.UTF_8))));
+    }
+  }
+
+  @Test
+  void aNewFileHasThePermissionsTheUsersUmaskGives() throws Exception {
+    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+    for (String[] umask : new String[][] {{"077", "rw-------"}, {"022", "rw-r--r--"}, {"002", "rw-rw-r--"}}) {
+      Path fresh = dir.resolve("new-" + umask[0] + ".npy");
+      Processes.Result r = Processes.run(dir, List.of("sh", "-c", "umask " + umask[0] + " && exec \"$0\" -cp \"$1\" \"$2\""
+          + " \"$3\"", java.toString(), System.getProperty("java.class.path"), WriteOne.class.getName(), fresh.toString()));
+      assertTrue(r.ok(), r.output());
+      assertEquals(umask[1], PosixFilePermissions.toString(Files.getPosixFilePermissions(fresh)), "umask " + umask[0]);
+    }
+  }
+
   @Test
   void aReplacedFileKeepsItsPermissionsEvenReadOnlyAndANewOneIsReadableByAll() throws Exception {
     Path mine = Files.writeString(dir.resolve("private.npy"), "old");

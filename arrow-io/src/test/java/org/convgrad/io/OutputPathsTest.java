@@ -57,6 +57,15 @@ class OutputPathsTest {
   }
 
   @Test
+  void aFileItsOwnerMadeReadOnlyIsNotReplaced() throws Exception {
+    Path kept = Files.writeString(dir.resolve("kept.npy"), "a result the user protected");
+    Files.setPosixFilePermissions(kept, java.nio.file.attribute.PosixFilePermissions.fromString("r--r--r--"));
+    assertTrue(refusedFile(kept).startsWith("--output " + kept + " is read-only"), refusedFile(kept));
+    Files.setPosixFilePermissions(kept, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    assertDoesNotThrow(() -> OutputPaths.checkFile("--output", kept, inputs), "a writable one is the user's to name");
+  }
+
+  @Test
   void aDirectoryOutputNeverIsHoldsOrLiesInsideAnInput() throws Exception {
     Path data = Files.createDirectories(dir.resolve("data"));
     Files.writeString(data.resolve("dy-0.arrow"), "x");

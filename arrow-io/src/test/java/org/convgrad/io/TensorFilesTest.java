@@ -108,6 +108,85 @@ class TensorFilesTest {
     assertTrue(e.getMessage().contains("5 rows"), e.getMessage());
   }
 
+  /** dy [2, 2, 2, 3] with a dictionary-encoded label column (pandas categoricals arrive so), in an Arrow file. */
+  private Path withDictionaryColumn(Tensor dy, boolean empty) throws IOException {
+    return withLabels(dy, empty, false);
+  }
+
+  /** As {@link #withDictionaryColumn}; {@code corrupt}: the labels' middle offset is negative. */
+  private Path withLabels(Tensor dy, boolean empty, boolean corrupt) throws IOException {
+    Path in = dir.resolve(empty ? "empty.arrow" : corrupt ? "corrupt.arrow" : "dict.arrow");
+    org.convgrad.io.arrow.FixedShapeTensorType type =
+        new org.convgrad.io.arrow.FixedShapeTensorType(new long[] {2, 2, 3}, List.of("H", "W", "C"), null);
+    try (BufferAllocator a = new RootAllocator();
+        VarCharVector values = strings("label", "kind-", 2, a);
+        org.convgrad.io.arrow.FixedShapeTensorVector x =
+            org.convgrad.io.arrow.TensorVectors.toVector("x", dy, type, a)) {
+      org.apache.arrow.vector.dictionary.Dictionary dictionary = new org.apache.arrow.vector.dictionary.Dictionary(
+          values, new org.apache.arrow.vector.types.pojo.DictionaryEncoding(7, false, null));
+      org.apache.arrow.vector.dictionary.DictionaryProvider.MapDictionaryProvider provider =
+          new org.apache.arrow.vector.dictionary.DictionaryProvider.MapDictionaryProvider(dictionary);
+      try (VarCharVector plain = new VarCharVector("label", a)) {
+        plain.allocateNew();
+        plain.setSafe(0, "kind-1".getBytes(StandardCharsets.UTF_8));
+        plain.setSafe(1, "kind-0".getBytes(StandardCharsets.UTF_8));
+        plain.setValueCount(2);
+        if (corrupt) {
+          plain.getOffsetBuffer().setInt(Integer.BYTES, -5);
+        }
+        try (org.apache.arrow.vector.FieldVector label = corrupt ? plain
+                : (org.apache.arrow.vector.FieldVector) org.apache.arrow.vector.dictionary.DictionaryEncoder.encode(plain, dictionary);
+            org.apache.arrow.vector.VectorSchemaRoot root = new org.apache.arrow.vector.VectorSchemaRoot(
+                List.of(org.convgrad.io.arrow.TensorVectors.field("x", type, DType.FLOAT32), label.getField()),
+                List.of(x, label), 0);
+            java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(in,
+                java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE);
+            org.apache.arrow.vector.ipc.ArrowFileWriter w = new org.apache.arrow.vector.ipc.ArrowFileWriter(root, provider, ch)) {
+          w.start();
+          if (!empty) {
+            root.setRowCount(2);
+            w.writeBatch();
+          }
+          w.end();
+        }
+      }
+    }
+    return in;
+  }
+
+  @Test
+  void aDictionaryEncodedColumnIsCarriedAsItsValues() throws IOException {
+    Tensor dy = random(DType.FLOAT32, Shape.of(2, 2, 2, 3), 3);
+    TensorFile read = TensorFiles.read(withDictionaryColumn(dy, false));
+    assertSameTensor(dy, read.tensor());
+    assertEquals(List.of(new Field("label", FieldType.nullable(new ArrowType.Utf8()), List.of())),
+        read.carriedFields());
+    Path out = dir.resolve("dx.arrow");
+    TensorFiles.write(out, random(DType.FLOAT32, Shape.of(2, 3, 3, 1), 4), DataFormat.NHWC, read);
+    try (BufferAllocator a = new RootAllocator(); TensorIpcReader r = TensorIpcReader.openFile(out, a)) {
+      assertTrue(r.loadNextBatch());
+      assertEquals("kind-1", r.root().getVector("label").getObject(0).toString());
+      assertEquals("kind-0", r.root().getVector("label").getObject(1).toString());
+    }
+    // An empty table writes no record batch: the columns' schema alone is carried.
+    TensorFile none = TensorFiles.read(withDictionaryColumn(Tensor.zeros(DType.FLOAT32, Shape.of(0, 2, 2, 3)), true));
+    Path empty = dir.resolve("dx-empty.arrow");
+    TensorFiles.write(empty, Tensor.zeros(DType.FLOAT32, Shape.of(0, 3, 3, 1)), DataFormat.NHWC, none);
+    try (BufferAllocator a = new RootAllocator(); TensorIpcReader r = TensorIpcReader.openFile(empty, a)) {
+      assertEquals(new ArrowType.Utf8(), r.schema().findField("label").getType());
+      assertEquals(0, r.sampleCount());
+    }
+  }
+
+  @Test
+  void aCarriedColumnWhoseBuffersDoNotHoldTogetherIsCorruptNamingTheFile() throws IOException {
+    Path in = withLabels(random(DType.FLOAT32, Shape.of(2, 2, 2, 3), 5), false, true);
+    org.convgrad.io.arrow.TensorFormatException e =
+        assertThrows(org.convgrad.io.arrow.TensorFormatException.class, () -> TensorFiles.read(in));
+    assertTrue(e.getMessage().startsWith(in + ": corrupt: a column beside the tensor does not hold together"),
+        e.getMessage());
+  }
+
   @Test
   void rejectsUnknownExtensionsAndBfloat16() {
     Tensor t = random(DType.FLOAT32, Shape.of(2), 1);

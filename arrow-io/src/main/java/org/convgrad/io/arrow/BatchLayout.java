@@ -31,6 +31,7 @@ record BatchLayout(long rows, long tensorValues, long idValues, boolean plain) {
    * The layout of {@code rb}, whose body is {@code bodyLength} bytes.
    *
    * @throws IllegalStateException saying what is inconsistent (the reader names the file and batch)
+   * @throws UnsupportedOperationException for a compressed body, valid Arrow that convgrad does not read
    */
   static BatchLayout of(RecordBatch rb, long bodyLength, Schema schema, TensorColumnInfo column) {
     long rows = rb.length();
@@ -38,7 +39,8 @@ record BatchLayout(long rows, long tensorValues, long idValues, boolean plain) {
       throw new IllegalStateException("it claims " + rows + " rows; a record batch holds 0 to " + Integer.MAX_VALUE);
     }
     if (rb.compression() != null) {
-      throw new IllegalStateException("its body is compressed; convgrad reads uncompressed Arrow IPC");
+      throw new UnsupportedOperationException("is compressed (lz4 or zstd); convgrad reads uncompressed Arrow IPC:"
+          + " write it without compression (pyarrow: IpcWriteOptions(compression=None))");
     }
     long listSize = column.type().listSize();
     int width = column.dtype().byteSize();

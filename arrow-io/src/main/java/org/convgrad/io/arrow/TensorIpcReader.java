@@ -187,6 +187,8 @@ public final class TensorIpcReader implements AutoCloseable {
       return BatchLayout.of(batch, bodyLength, schema, column);
     } catch (IllegalStateException e) {
       throw new TensorFormatException(source, "corrupt: " + which + " is inconsistent: " + e.getMessage());
+    } catch (UnsupportedOperationException e) {
+      throw new TensorFormatException(source, which + " " + e.getMessage());
     }
   }
 
@@ -278,6 +280,14 @@ public final class TensorIpcReader implements AutoCloseable {
     } catch (IllegalStateException e) {
       throw new TensorFormatException(source, e.getMessage(), e);
     }
+  }
+
+  /**
+   * The dictionary of a dictionary-encoded column ({@code field.getDictionary().getId()}), once a
+   * batch is loaded; null if the file holds none of that id.
+   */
+  public org.apache.arrow.vector.dictionary.@Nullable Dictionary dictionary(long id) throws IOException {
+    return wrap(() -> reader.getDictionaryVectors().get(id));
   }
 
   /** The loaded record batch (valid until the next load or {@link #close()}). */
