@@ -36,13 +36,23 @@ import org.jspecify.annotations.Nullable;
  * batch of Arrow memory at a time (kept and reused from batch to batch until {@link #close()}).
  *
  * <p>A file written to a {@link Path} goes to a temporary name and is renamed into place by
- * {@link #close()}; {@link #abort()} (or a failure) leaves nothing under the final name.
+ * {@link #close()}; {@link #abort()}, or a failed {@link #write}, leaves nothing under the final
+ * name. {@code close()} cannot tell why it is called: code of the caller's own that can fail between
+ * writes must {@code abort()} on failure, or a try-with-resources commits the rows written so far.
  *
  * <pre>{@code
  * try (BufferAllocator a = new RootAllocator();
  *      TensorIpcWriter w = TensorIpcWriter.builder(FixedShapeTensorType.sample(NHWC, 8, 8, 3), FLOAT32)
  *          .openFile(path, a)) {
- *   w.write(0, batch); // ids 0, 1, ...
+ *   try {
+ *     for (Tensor batch : batches()) { // the caller's own code, which may fail
+ *       w.write(next, batch); // ids next, next + 1, ...
+ *       next += batch.shape().get(0);
+ *     }
+ *   } catch (RuntimeException | IOException e) {
+ *     w.abort(); // nothing under path's name; close() then does nothing
+ *     throw e;
+ *   }
  * }
  * }</pre>
  */

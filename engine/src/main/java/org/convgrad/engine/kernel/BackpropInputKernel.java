@@ -17,6 +17,15 @@ public interface BackpropInputKernel {
     return name();
   }
 
+  /**
+   * As {@link #describe(Conv2dBackpropInput)}, for a call with {@code filter} that chose its tiles
+   * by {@code chosenBy} (the scan it returned, or the whole dataset's it was given), where the
+   * choice depends on the values ({@link #outBackpropLimit}).
+   */
+  default String describe(Conv2dBackpropInput op, PackedFilter filter, OutBackpropScan chosenBy) {
+    return describe(op);
+  }
+
   /** Whether this kernel computes {@code op} (every kernel must accept or decline, never guess). */
   boolean supports(Conv2dBackpropInput op);
 

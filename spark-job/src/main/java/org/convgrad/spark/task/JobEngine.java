@@ -95,6 +95,11 @@ public final class JobEngine {
     return packed.fits(op) ? packed.kernel().name() : engine.kernelFor(op).name();
   }
 
+  /** As {@link #describe(Conv2dBackpropInput)}, for a call that chose its tiles by {@code chosenBy}. */
+  public String describe(Conv2dBackpropInput op, OutBackpropScan chosenBy) {
+    return packed.fits(op) ? packed.kernel().describe(op, packed, chosenBy) : describe(op);
+  }
+
   /** What the kernel that computes batches of {@code op}'s kind says of itself (its device included). */
   public String describe(Conv2dBackpropInput op) {
     return (packed.fits(op) ? packed.kernel() : engine.kernelFor(op)).describe(op);

@@ -145,10 +145,12 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
         Tensor dx;
         if (scan != null && h.packed.fits(op)) {
           dx = h.backpropInput(op, in.samples(), scan);
+          c.kernelDescription = h.describe(op, scan);
         } else {
           Engine.Scanned computed = h.backpropInputScanned(op, in.samples());
           dx = computed.result();
           see(c, h, computed.scan());
+          c.kernelDescription = h.describe(op, computed.scan());
         }
         long t2 = System.nanoTime();
         writer.write(in.ids(), dx);
@@ -215,8 +217,10 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
       Engine.Scanned computed = h.backpropInputScanned(band, rows);
       dx = computed.result();
       see(c, h, computed.scan());
+      c.kernelDescription = h.describe(band, computed.scan());
     } else {
       dx = h.backpropInput(band, rows, scan);
+      c.kernelDescription = h.describe(band, scan);
     }
     long t2 = System.nanoTime();
     writer.write(new long[] {shard.firstRow()}, dx);

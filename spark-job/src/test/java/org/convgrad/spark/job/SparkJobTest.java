@@ -92,6 +92,10 @@ class SparkJobTest {
         .op(o -> o.inputSizes(8, 8).padding(Padding.SAME)).output(dir.resolve("out").toString())
         .assemble(dir.resolve("out.npy").toString()).samplesPerTask(2).engine(EngineChoice.CPU).build().run(spark);
     assertEquals(2, r.shardsComputedAgain(), "the last shard chose the direct tiles on its own values already");
+    for (var part : r.manifest().parts) {
+      assertTrue(part.kernel.startsWith("simd (") && !part.kernel.contains("winograd"),
+          "the manifest names the tiles that ran: " + part.kernel);
+    }
     assertTrue(r.summary().contains("(2 computed again: out_backprop holds a value too large"), r.summary());
     ConvParams same = ConvParams.of(p -> p.padding(Padding.SAME));
     try (Engine e = Engine.create(b -> b.kind(EngineKind.SIMD).threads(1))) {

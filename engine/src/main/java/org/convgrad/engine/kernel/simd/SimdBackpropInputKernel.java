@@ -215,11 +215,25 @@ public final class SimdBackpropInputKernel implements BackpropInputKernel {
 
   /** Which tiles run {@code op}: "winograd", "block", "dot" or "pixel" (for verbose output and benchmarks). */
   public static String strategy(Conv2dBackpropInput op) {
+    return strategy(op, useWinograd(op));
+  }
+
+  private static String strategy(Conv2dBackpropInput op, boolean winograd) {
     Plan p = new Plan(op);
     boolean f64 = op.dtype() == DType.FLOAT64;
     boolean dot = f64 ? useDot(p.fid, p.cg, F64Tiles.L, F64Tiles.NB) : useDot(p.fid, p.cg, F32Tiles.L, F32Tiles.NB);
-    String tiles = useWinograd(op) ? "winograd" : usePixel(op) ? "pixel" : dot ? "dot" : "block";
+    String tiles = winograd ? "winograd" : usePixel(op) ? "pixel" : dot ? "dot" : "block";
     return tiles + (f64 ? "-f64" : "-f32") + "x" + (f64 ? F64Tiles.L : F32Tiles.L);
+  }
+
+  /** The direct tiles where the values sent a Winograd filter's call to them (a value past its limit). */
+  @Override
+  public String describe(Conv2dBackpropInput op, PackedFilter filter, OutBackpropScan chosenBy) {
+    if (filter.payload() instanceof Winograd.Packed wp) {
+      double limit = Winograd.limit(new Plan(op), wp);
+      return name() + " (" + strategy(op, limit >= 0 && chosenBy.maxAbs() <= limit) + ")";
+    }
+    return describe(op);
   }
 
   @Override
