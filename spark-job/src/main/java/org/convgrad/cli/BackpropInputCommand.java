@@ -107,11 +107,13 @@ final class BackpropInputCommand implements Callable<Integer> {
     try (Engine e = engine.build()) {
       // Packed once, as a caller that repeats the op would: --repeat times the op, not the packing.
       PackedFilter packed = e.pack(problem, w);
-      Timing.Result<Tensor> timing = Timing.repeat(engine.repeat, () -> e.backpropInput(problem, packed, dy));
-      TensorFiles.write(output, timing.value(), described.dataFormat(), dyFile);
-      if (engine.verbose || engine.repeat > 1) {
-        out.printf("%s -> %s %s %s, kernel %s, %d thread(s)%n", problem, output, timing.value().dtype(),
-            timing.value().shape(), e.kernelFor(problem).describe(problem), e.threads());
+      Timing.Result<Engine.Scanned> timing =
+          Timing.repeat(engine.repeat, () -> e.backpropInputScanned(problem, packed, dy));
+      Tensor dx = timing.value().result();
+      TensorFiles.write(output, dx, described.dataFormat(), dyFile);
+      if (engine.verbose || engine.repeat > 1) { // the tiles that ran, which the values may choose
+        out.printf("%s -> %s %s %s, kernel %s, %d thread(s)%n", problem, output, dx.dtype(), dx.shape(),
+            packed.kernel().describe(problem, packed, timing.value().scan()), e.threads());
         out.println(timing.describe(problem.geometry().flops()));
       }
     }

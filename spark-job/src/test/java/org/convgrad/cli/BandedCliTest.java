@@ -59,7 +59,10 @@ class BandedCliTest {
         dir.resolve("w.npy").toString(), "--out-backprop", dir.resolve("dy.npy").toString());
     Path whole = dir.resolve("whole.npy");
     Path banded = dir.resolve("banded.npy");
-    assertEquals(0, run(args, whole));
+    StringWriter wholeOut = new StringWriter();
+    assertEquals(0, run(args, whole, wholeOut, new StringWriter(), "-v"));
+    assertTrue(wholeOut.toString().contains("kernel simd (") && !wholeOut.toString().contains("winograd"),
+        "-v names the tiles that ran: " + wholeOut);
     StringWriter out = new StringWriter();
     assertEquals(0, run(args, banded, out, new StringWriter(), "--band-rows", "4", "-v"));
     assertTrue(out.toString().contains("8 band(s) of 4 row(s) (computed again: out_backprop holds a value past"), out.toString());
