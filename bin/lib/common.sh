@@ -125,6 +125,8 @@ convgrad_cds_commit() {
 # $2: an archive's name up to its group ("cli-123"), whose launcher's archives are counted.
 convgrad_cds_prune() {
   local dir="$1" launcher="${2%-*}" f
+  # Dumps of runs killed before their launcher could remove them (SIGKILL), an hour old.
+  find "$dir" -maxdepth 1 -ignore_readdir_race -name "$launcher-*.jsa.tmp.*" -mmin +60 -delete 2>/dev/null || true
   find "$dir" -maxdepth 1 -ignore_readdir_race -name "$launcher-*.jsa" -printf '%T@ %p\n' 2>/dev/null | LC_ALL=C sort -rn |
     tail -n +5 | cut -d' ' -f2- | while IFS= read -r f; do rm -f -- "$f"; done
 }
@@ -138,9 +140,20 @@ convgrad_cds_exec() {
   if [[ -z "$CONVGRAD_CDS_DUMP" ]]; then
     exec "$CONVGRAD_JAVA" ${CONVGRAD_CDS_FLAGS[@]+"${CONVGRAD_CDS_FLAGS[@]}"} "$@"
   fi
-  local rc=0
+  local rc=0 child stopped=""
   trap 'rm -f "$CONVGRAD_CDS_DUMP"' EXIT # an interrupted run leaves no dump behind
-  "$CONVGRAD_JAVA" "${CONVGRAD_CDS_FLAGS[@]}" "$@" || rc=$?
-  convgrad_cds_commit "${@:1:$jvm}"
+  # A signal to the launcher (Ctrl-C, a scheduler's SIGTERM to its pid) goes on to the JVM, which
+  # stops as it would have stopped itself; bash alone would exit and leave it running. In the
+  # background (where bash has it ignore SIGINT), with the launcher's standard input.
+  "$CONVGRAD_JAVA" "${CONVGRAD_CDS_FLAGS[@]}" "$@" <&0 &
+  child=$!
+  trap 'stopped=1; kill -TERM "$child" 2>/dev/null || true' TERM INT HUP
+  wait "$child" || rc=$?
+  while kill -0 "$child" 2>/dev/null; do # the wait was cut short by a signal: the JVM is still stopping
+    rc=0
+    wait "$child" || rc=$?
+  done
+  trap - TERM INT HUP
+  [[ -n "$stopped" ]] || convgrad_cds_commit "${@:1:$jvm}"
   exit "$rc"
 }

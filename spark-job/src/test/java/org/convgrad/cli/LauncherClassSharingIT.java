@@ -135,6 +135,51 @@ class LauncherClassSharingIT {
     }
   }
 
+  @Test
+  void aLauncherStoppedWhileItsJvmDumpsAnArchiveStopsTheJvmToo() throws Exception {
+    // The run that dumps an archive has its JVM as a child: a SIGTERM to the launcher's pid (a
+    // scheduler's, Python's terminate()) must reach it, or it writes its output after all.
+    Npy.write(dir.resolve("w.npy"), org.convgrad.spark.testing.TestData.random(DType.FLOAT32, 1, 7, 7, 16, 16));
+    Npy.write(dir.resolve("dy.npy"), org.convgrad.spark.testing.TestData.random(DType.FLOAT32, 2, 1, 1024, 1024, 16));
+    Path out = dir.resolve("dx.npy");
+    Set<Path> before = archives();
+    ProcessBuilder pb = new ProcessBuilder(Launcher.ROOT.resolve("bin/convgrad").toString(), "backprop-input",
+        "--input-sizes", "1,1024,1024,16", "--filter", dir.resolve("w.npy").toString(), "--out-backprop",
+        dir.resolve("dy.npy").toString(), "--padding", "SAME", "--engine", "scalar", "--threads", "1",
+        "--output", out.toString()).directory(Launcher.ROOT.toFile()).redirectErrorStream(true)
+        .redirectOutput(dir.resolve("log.txt").toFile());
+    pb.environment().put("CONVGRAD_JAVA_OPTS", "-Dconvgrad.test.group=" + UUID.randomUUID());
+    Process launcher = pb.start();
+    List<ProcessHandle> jvm = new ArrayList<>();
+    try {
+      long deadline = System.nanoTime() + 60_000_000_000L;
+      while (jvm.isEmpty() && launcher.isAlive() && System.nanoTime() < deadline) {
+        launcher.descendants().filter(h -> h.info().command().orElse("").endsWith("java")).forEach(jvm::add);
+        Thread.sleep(50);
+      }
+      assertFalse(jvm.isEmpty(), "the JVM runs as the launcher's child: " + Files.readString(dir.resolve("log.txt")));
+      Thread.sleep(500); // the reference kernel's 26 GFLOP on one thread take far longer
+      launcher.destroy(); // SIGTERM to the launcher alone
+      assertTrue(launcher.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the launcher ended");
+      for (ProcessHandle h : jvm) {
+        h.onExit().get(60, java.util.concurrent.TimeUnit.SECONDS);
+      }
+    } finally {
+      jvm.forEach(ProcessHandle::destroyForcibly);
+      launcher.destroyForcibly();
+      removeArchivesSince(before);
+    }
+    assertEquals(143, launcher.exitValue(), Files.readString(dir.resolve("log.txt")));
+    assertFalse(Files.exists(out), "the stopped JVM wrote no result");
+    try (Stream<Path> dumps = Files.list(ARCHIVES)) {
+      assertEquals(List.of(), dumps.filter(f -> f.toString().endsWith(".jsa.tmp." + launcher.pid())).toList(),
+          "its half-dumped archive went with it");
+    }
+    try (Stream<Path> left = Files.list(dir)) {
+      assertEquals(List.of("dy.npy", "log.txt", "w.npy"), left.map(f -> f.getFileName().toString()).sorted().toList());
+    }
+  }
+
   /** The archive that one run of {@code bin/convgrad} with this environment dumps and keeps. */
   private static Path newArchive(Map<String, String> env) throws IOException, InterruptedException {
     Set<Path> before = archives();
