@@ -135,6 +135,16 @@ class ConvgradCliIT {
   }
 
   @Test
+  void bothLaunchersRunThroughALinkOnThePath(@org.junit.jupiter.api.io.TempDir Path links) throws Exception {
+    for (String launcher : new String[] {"convgrad", "convgrad-spark-submit"}) {
+      Files.createSymbolicLink(links.resolve(launcher), Launcher.ROOT.resolve("bin").resolve(launcher));
+      Launcher.Run run = Launcher.run(links, launcher, Map.of(), "--help");
+      assertEquals(0, run.exit(), run.err());
+      assertTrue(run.out().startsWith("Usage: " + launcher), run.out());
+    }
+  }
+
+  @Test
   void helpExplainsEveryOption() throws Exception {
     Launcher.Run run = Launcher.convgrad("backprop-input", "--help");
     assertEquals(0, run.exit());
