@@ -19,6 +19,26 @@ convgrad_find_java() {
   fi
 }
 
+# CONVGRAD_FLAGS: the JVM options the build wrote ($1, its jvm.flags), less those this JDK would warn
+# about in a line of its own; a JDK older than 17 is refused in one line. The JDK's release file
+# gives its version without starting a JVM.
+convgrad_jvm_flags() {
+  local java release major=0 f kept=()
+  java="$(readlink -f "$(command -v "$CONVGRAD_JAVA")" 2>/dev/null)" || java=""
+  release="$(dirname "$java")/../release"
+  if [[ -n "$java" && -f "$release" ]] && [[ "$(grep -m1 '^JAVA_VERSION=' "$release")" =~ ^JAVA_VERSION=\"(1\.)?([0-9]+) ]]; then
+    major="${BASH_REMATCH[2]}"
+    (( major >= 17 )) || convgrad_fail "$java is Java $major; convgrad needs a JDK 17 or newer (JAVA_HOME picks it)"
+  fi
+  read -r -a CONVGRAD_FLAGS < "$1"
+  if (( major >= 25 )); then # sun.security.action is gone, though Spark's list of opens still names it
+    for f in "${CONVGRAD_FLAGS[@]}"; do
+      [[ "$f" == --add-opens=java.base/sun.security.action=* ]] || kept+=("$f")
+    done
+    CONVGRAD_FLAGS=("${kept[@]}")
+  fi
+}
+
 # CONVGRAD_OPTS: CONVGRAD_JAVA_OPTS split as a shell would split it (quotes keep spaces:
 # CONVGRAD_JAVA_OPTS='-Xmx8g "-Dsome.path=/a b"'), without running anything it holds.
 convgrad_java_opts() {

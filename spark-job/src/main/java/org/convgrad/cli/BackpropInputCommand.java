@@ -68,7 +68,7 @@ final class BackpropInputCommand implements Callable<Integer> {
   @Mixin EngineOptions engine;
 
   @Option(names = "--band-rows", paramLabel = "N", description = "Compute the result in bands of N rows (rounded up to"
-      + " a multiple of 2 x the row stride), streamed from the --out-backprop .npy to the --output .npy: one image may"
+      + " the SIMD kernel's block height: 2 x the row stride, 4 x for a 3x3 filter at stride 2), streamed from the --out-backprop .npy to the --output .npy: one image may"
       + " then be larger than the heap or a Java array, and the result has the same bits. Default: bands, sized to the"
       + " heap, only for .npy problems larger than a quarter of the heap or one tensor.")
   @Nullable Long bandRows;

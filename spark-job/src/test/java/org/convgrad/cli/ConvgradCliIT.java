@@ -145,6 +145,16 @@ class ConvgradCliIT {
   }
 
   @Test
+  void onJdk25AFailureIsStillOneLine() throws Exception {
+    Path jdk25 = Path.of(System.getProperty("convgrad.jdk25", "/usr/lib/jvm/temurin-25-jdk-amd64"));
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(jdk25.resolve("bin/java")), "no JDK 25 at " + jdk25);
+    // Spark's list of opens names sun.security.action, which JDK 25 no longer has: a warning line of its own.
+    Launcher.run("bin/convgrad", Map.of("JAVA_HOME", jdk25.toString(), "CONVGRAD_CDS", "off"), "backprop-input",
+        "--input-sizes", "1,5,5,2", "--filter", "no-such-w.npy", "--out-backprop", "no-such-dy.npy", "--padding",
+        "SAME", "--output", "dx.npy").assertOneLine(2, "Error: no such file: no-such-w.npy");
+  }
+
+  @Test
   void helpExplainsEveryOption() throws Exception {
     Launcher.Run run = Launcher.convgrad("backprop-input", "--help");
     assertEquals(0, run.exit());

@@ -183,6 +183,16 @@ class SparkSubmitSafetyIT {
     env.put("JAVA_HOME", dir.resolve("no-jdk").toString());
     Launcher.run("bin/convgrad-spark-submit", env, "--help").assertOneLine(2, "convgrad: JAVA_HOME=",
         "holds no bin/java");
+    // A JDK 11 (its release file says so; its java runs the real one): refused in one line, not in the JVM's words.
+    Path old = Files.createDirectories(dir.resolve("jdk11/bin")).getParent();
+    Files.writeString(old.resolve("release"), "IMPLEMENTOR=\"x\"\nJAVA_VERSION=\"11.0.2\"\n");
+    Path fake = Files.writeString(old.resolve("bin/java"), "#!/bin/sh\nexec \"" + System.getProperty("java.home")
+        + "/bin/java\" \"$@\"\n");
+    assertTrue(fake.toFile().setExecutable(true));
+    env.put("JAVA_HOME", old.toString());
+    for (String launcher : new String[] {"bin/convgrad", "bin/convgrad-spark-submit"}) {
+      Launcher.run(launcher, env, "--help").assertOneLine(2, "convgrad: ", "is Java 11", "needs a JDK 17 or newer");
+    }
     Launcher.Run help = Launcher.sparkSubmit("--help");
     assertEquals(0, help.exit(), help.err());
     assertTrue(help.out().contains("--demo") && help.out().contains("--assemble"), help.out());
