@@ -154,7 +154,7 @@ public final class BackpropInputOp implements Serializable {
 
     /** 4 values in data_format order ({@code 8, 56, 56, 64}), or 2 spatial values ({@code 56, 56}). */
     public Builder inputSizes(long... inputSizes) {
-      this.inputSizes = inputSizes.clone();
+      this.inputSizes = java.util.Objects.requireNonNull(inputSizes, "inputSizes").clone();
       return this;
     }
 

@@ -138,7 +138,7 @@ public final class ConvParams implements Serializable {
 
     /** 4 values in data_format order, or 1 or 2 spatial values as shorthand. */
     public Builder strides(long... strides) {
-      this.strides = strides.clone();
+      this.strides = java.util.Objects.requireNonNull(strides, "strides").clone();
       return this;
     }
 
@@ -155,7 +155,7 @@ public final class ConvParams implements Serializable {
 
     /** 4 values in data_format order, or 1 or 2 spatial values as shorthand. */
     public Builder dilations(long... dilations) {
-      this.dilations = dilations.clone();
+      this.dilations = java.util.Objects.requireNonNull(dilations, "dilations").clone();
       return this;
     }
 

@@ -43,12 +43,14 @@ public enum DataFormat {
     return out;
   }
 
+  /** TensorFlow's spelling only, as its op checks the attribute. */
   public static DataFormat parse(String name) {
     for (DataFormat f : values()) {
-      if (f.name().equalsIgnoreCase(name.trim())) {
+      if (f.name().equals(name)) {
         return f;
       }
     }
-    throw new InvalidArgumentException("Invalid data format: '" + name + "', expected NHWC or NCHW");
+    throw new InvalidArgumentException(
+        "Invalid data format: '" + name + "', expected NHWC or NCHW (TensorFlow's spelling, upper case)");
   }
 }

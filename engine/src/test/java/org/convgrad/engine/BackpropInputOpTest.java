@@ -43,6 +43,20 @@ class BackpropInputOpTest {
     assertEquals("explicitPaddings",
         assertThrows(NullPointerException.class, () -> b.explicitPaddings((long[]) null)).getMessage());
     assertEquals("kind", assertThrows(NullPointerException.class, () -> Engine.builder().kind(null)).getMessage());
+    assertEquals("strides", assertThrows(NullPointerException.class, () -> b.strides((long[]) null)).getMessage());
+    assertEquals("dilations", assertThrows(NullPointerException.class, () -> b.dilations((long[]) null)).getMessage());
+    assertEquals("inputSizes", assertThrows(NullPointerException.class, () -> b.inputSizes((long[]) null)).getMessage());
+  }
+
+  @Test
+  void paddingAndDataFormatAreSpelledAsTensorFlowSpellsThem() {
+    assertEquals(Padding.SAME, Padding.parse("SAME"));
+    assertEquals(DataFormat.NCHW, DataFormat.parse("NCHW"));
+    for (String wrong : new String[] {"same", " SAME", "Valid", ""}) {
+      assertTrue(assertThrows(InvalidArgumentException.class, () -> Padding.parse(wrong)).getMessage()
+          .startsWith("Invalid padding: '" + wrong + "', expected SAME, VALID or EXPLICIT"), wrong);
+    }
+    assertThrows(InvalidArgumentException.class, () -> DataFormat.parse("nhwc"));
   }
 
   @Test
