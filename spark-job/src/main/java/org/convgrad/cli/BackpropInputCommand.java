@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.convgrad.engine.BackpropInputOp;
 import org.convgrad.engine.Conv2dBackpropInput;
+import org.convgrad.engine.InvalidArgumentException;
 import org.convgrad.engine.Engine;
 import org.convgrad.engine.EngineKind;
 import org.convgrad.engine.band.Bands;
@@ -81,24 +82,31 @@ final class BackpropInputCommand implements Callable<Integer> {
     if (bandRows != null && bandRows < 1) {
       throw new ParameterException(spec.commandLine(), "--band-rows must be at least 1, but got " + bandRows);
     }
-    // Before any work: the output's name, and that writing it destroys nothing the user did not name.
-    TensorFiles.Format.of(output);
+    // Before any file is read: the options that go together, the files' names, and that writing the
+    // output destroys nothing the user did not name.
+    TensorFiles.Format dyFormat = format("--out-backprop", outBackprop);
+    TensorFiles.Format outFormat = format("--output", output);
+    format("--filter", filter);
+    boolean npyToNpy = dyFormat == TensorFiles.Format.NPY && outFormat == TensorFiles.Format.NPY;
+    if (bandRows != null && !npyToNpy) {
+      throw new ParameterException(spec.commandLine(),
+          "--band-rows streams .npy to .npy: --out-backprop and --output must both end in .npy");
+    }
+    if (bandRows != null && engine.repeat > 1) {
+      throw new ParameterException(spec.commandLine(), "--repeat times problems computed in memory, not in bands"
+          + " (--band-rows)");
+    }
     Map<String, @Nullable Path> inputs = new LinkedHashMap<>();
     inputs.put("--out-backprop", outBackprop);
     inputs.put("--filter", filter);
     OutputPaths.checkFile("--output", output, inputs);
     Tensor w = TensorFiles.readFilter(filter);
-    boolean npyToNpy =
-        TensorFiles.Format.of(outBackprop) == TensorFiles.Format.NPY && TensorFiles.Format.of(output) == TensorFiles.Format.NPY;
     if (npyToNpy) {
       NpyHeader dyHeader = Npy.readHeader(outBackprop);
       Conv2dBackpropInput problem = described.bind(w.shape(), w.dtype(), dyHeader.shape(), dyHeader.dtype());
       if (bandRows != null || !fitsInMemory(problem)) {
         return banded(out, problem, w);
       }
-    } else if (bandRows != null) {
-      throw new ParameterException(spec.commandLine(),
-          "--band-rows streams .npy to .npy: --out-backprop and --output must both end in .npy");
     }
     TensorFile dyFile = TensorFiles.read(outBackprop);
     dyFile.requireLayout(described.dataFormat());
@@ -118,6 +126,16 @@ final class BackpropInputCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /** The format {@code path}'s name says, or a usage error naming {@code option}. */
+  private TensorFiles.Format format(String option, Path path) {
+    try {
+      return TensorFiles.Format.of(path);
+    } catch (InvalidArgumentException e) {
+      throw new ParameterException(spec.commandLine(), option + " " + path + ": expected a file name ending in .npy"
+          + " or .arrow");
+    }
   }
 
   /**
