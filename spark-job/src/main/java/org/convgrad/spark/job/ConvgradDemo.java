@@ -1,5 +1,7 @@
 package org.convgrad.spark.job;
 
+import org.convgrad.spark.commit.JobCommitter;
+
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -184,10 +186,37 @@ public final class ConvgradDemo implements Callable<Integer> {
   }
 
   /** What the job writes into its output directory. */
-  private static boolean isJobOutput(Path p) {
+  private static boolean isJobOutput(Path p) throws IOException {
     String name = p.getFileName().toString();
-    return name.matches("part-\\d{5}\\.arrow") || name.equals("manifest.json") || name.equals("_SUCCESS")
-        || name.equals("_temporary");
+    if (name.equals(JobCommitter.TEMPORARY)) {
+      return isJobTemporary(p);
+    }
+    return (name.matches("part-\\d{5}\\.arrow") || name.equals("manifest.json") || name.equals("_SUCCESS"))
+        && Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+  }
+
+  /**
+   * Whether {@code _temporary} holds nothing but what a job of the demo left there (a run stopped
+   * with SIGKILL): its jobs' directories of task attempts. Anything else in it is a stranger's.
+   */
+  private static boolean isJobTemporary(Path temporary) throws IOException {
+    if (!Files.isDirectory(temporary, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return false;
+    }
+    for (Path job : list(temporary)) {
+      if (!job.getFileName().toString().matches("job-[0-9a-f]{8}")
+          || !Files.isDirectory(job, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        return false;
+      }
+      for (Path f : list(job)) {
+        String name = f.getFileName().toString();
+        if (!(name.matches("part-\\d{5}\\.arrow\\.attempt-\\d+-tid\\d+") || name.equals("manifest.json.tmp"))
+            || !Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   private static boolean isEmpty(Path dir) throws IOException {
