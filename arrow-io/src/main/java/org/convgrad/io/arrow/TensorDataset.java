@@ -109,7 +109,8 @@ public final class TensorDataset implements AutoCloseable {
     try (Stream<Path> s = Files.list(directory)) {
       paths = s.filter(p -> {
         String n = p.getFileName().toString();
-        return n.endsWith(".arrow") && !n.startsWith(".") && !n.startsWith("_") && Files.isRegularFile(p);
+        return n.toLowerCase(java.util.Locale.ROOT).endsWith(".arrow") && !n.startsWith(".") && !n.startsWith("_")
+            && Files.isRegularFile(p); // part-1.ARROW too, as a single file's name is read
       }).sorted((a, b) -> a.getFileName().toString().compareTo(b.getFileName().toString())).toList();
     }
     if (paths.isEmpty()) {

@@ -23,10 +23,11 @@ public final class FilterFile {
       if (!fs.exists(path)) {
         throw new DatasetException("filter " + location + " does not exist");
       }
-      if (!location.endsWith(".npy") && !location.endsWith(".arrow")) {
+      String lower = location.toLowerCase(java.util.Locale.ROOT); // extensions as bin/convgrad reads them
+      if (!lower.endsWith(".npy") && !lower.endsWith(".arrow")) {
         throw new DatasetException("filter " + location + ": expected a .npy or .arrow file");
       }
-      if (location.endsWith(".npy")) {
+      if (lower.endsWith(".npy")) {
         try (SeekableByteChannel ch = HadoopChannels.openRead(path, conf)) {
           return Npy.read(ch, location);
         }

@@ -95,14 +95,15 @@ public final class SampleDataset implements Serializable {
       }
       FileStatus status = fs.getFileStatus(path);
       SampleDataset ds;
-      if (status.isFile() && location.endsWith(".npy")) {
+      String lower = location.toLowerCase(java.util.Locale.ROOT); // extensions as bin/convgrad reads them
+      if (status.isFile() && lower.endsWith(".npy")) {
         ds = inspectNpy(location, fs.makeQualified(path), conf);
-      } else if (status.isFile() && location.endsWith(".arrow")) {
+      } else if (status.isFile() && lower.endsWith(".arrow")) {
         ds = ArrowSamples.inspect(location, List.of(fs.makeQualified(path)), conf);
       } else if (status.isDirectory()) {
         List<Path> parts = new ArrayList<>();
         for (FileStatus s : fs.listStatus(path)) {
-          String name = s.getPath().getName();
+          String name = s.getPath().getName().toLowerCase(java.util.Locale.ROOT);
           if (s.isFile() && !name.startsWith("_") && !name.startsWith(".")
               && (name.endsWith(".arrow") || name.endsWith(".arrows") || name.endsWith(".ipc"))) {
             parts.add(s.getPath());

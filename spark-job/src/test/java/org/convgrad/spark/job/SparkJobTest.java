@@ -61,6 +61,16 @@ class SparkJobTest {
   }
 
   @Test
+  void aDatasetFileNamedInCapitalsIsPartOfTheDataset(SparkSession spark) throws Exception {
+    // bin/convgrad reads dy.ARROW as Arrow: a dataset must not skip part of itself by the name's case.
+    JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
+    Files.move(f.dataset.resolve("dy-2.arrow"), f.dataset.resolve("dy-2.ARROW"));
+    JobResult r = f.job("out").build().run(spark);
+    assertEquals(12, r.samples());
+    f.assertAssembledNpy("out");
+  }
+
+  @Test
   void pathsWithDotDotAfterALinkMeanWhatTheShellMeans(SparkSession spark) throws Exception {
     // p/sub/up -> p. Hadoop's Path reads p/sub/up/../x as p/sub/x; the shell, as p's parent's x.
     JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
