@@ -19,9 +19,9 @@ convgrad_find_java() {
   fi
 }
 
-# CONVGRAD_FLAGS: the JVM options the build wrote ($1, its jvm.flags), less those this JDK would warn
-# about in a line of its own; a JDK older than 17 is refused in one line. The JDK's release file
-# gives its version without starting a JVM.
+# CONVGRAD_FLAGS: the JVM options the build wrote ($1, its jvm.flags), those this JDK does not take
+# or warns about left out; a JDK older than 17 is refused in one line. The JDK's release file gives
+# its version without starting a JVM.
 convgrad_jvm_flags() {
   local java release major=0 f kept=()
   java="$(readlink -f "$(command -v "$CONVGRAD_JAVA")" 2>/dev/null)" || java=""
@@ -31,12 +31,19 @@ convgrad_jvm_flags() {
     (( major >= 17 )) || convgrad_fail "$java is Java $major; convgrad needs a JDK 17 or newer (JAVA_HOME picks it)"
   fi
   read -r -a CONVGRAD_FLAGS < "$1"
-  if (( major >= 25 )); then # sun.security.action is gone, though Spark's list of opens still names it
-    for f in "${CONVGRAD_FLAGS[@]}"; do
-      [[ "$f" == --add-opens=java.base/sun.security.action=* ]] || kept+=("$f")
-    done
-    CONVGRAD_FLAGS=("${kept[@]}")
-  fi
+  (( major > 0 )) || return 0 # an unknown JDK: the list as built, which ignores what the JVM does not know
+  # With the version known, only what this JDK takes, so that the JVM refuses a mistyped option of
+  # CONVGRAD_JAVA_OPTS (-XX:+IgnoreUnrecognizedVMOptions would ignore it too, silently).
+  for f in "${CONVGRAD_FLAGS[@]}"; do
+    case "$f" in
+      -XX:+IgnoreUnrecognizedVMOptions) ;;
+      --sun-misc-unsafe-memory-access=*) (( major < 23 )) || kept+=("$f") ;;
+      # gone from JDK 25, though Spark's list of opens still names it: a warning line of its own
+      --add-opens=java.base/sun.security.action=*) (( major >= 25 )) || kept+=("$f") ;;
+      *) kept+=("$f") ;;
+    esac
+  done
+  CONVGRAD_FLAGS=("${kept[@]}")
 }
 
 # CONVGRAD_OPTS: CONVGRAD_JAVA_OPTS split as a shell would split it (quotes keep spaces:

@@ -155,6 +155,15 @@ class ConvgradCliIT {
   }
 
   @Test
+  void aMistypedJvmOptionIsRefusedByTheJvmNotIgnored() throws Exception {
+    // The build's flags carried -XX:+IgnoreUnrecognizedVMOptions, which silently dropped the user's typos too.
+    Launcher.Run run = Launcher.run("bin/convgrad", Map.of("CONVGRAD_JAVA_OPTS", "-XX:+UseZGCC", "CONVGRAD_CDS", "off"),
+        "--version");
+    assertEquals(1, run.exit(), run.out() + run.err());
+    assertTrue(run.err().contains("Unrecognized VM option 'UseZGCC'"), run.err());
+  }
+
+  @Test
   void helpExplainsEveryOption() throws Exception {
     Launcher.Run run = Launcher.convgrad("backprop-input", "--help");
     assertEquals(0, run.exit());
