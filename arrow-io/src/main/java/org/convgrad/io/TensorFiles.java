@@ -243,6 +243,9 @@ public final class TensorFiles {
    */
   private static TensorFile readCarrying(Path file, TensorIpcReader r, TensorColumnInfo c, BufferAllocator allocator)
       throws IOException {
+    for (Field f : c.otherFields()) {
+      refuseNestedDictionary(file, f.getName(), f.getChildren());
+    }
     List<Tensor> parts = new ArrayList<>();
     List<long[]> idParts = new ArrayList<>();
     ByteArrayOutputStream carried = new ByteArrayOutputStream();
@@ -330,6 +333,18 @@ public final class TensorFiles {
       }
     }
     return new TensorFile(file, Format.ARROW, all, c.dataFormat(), ids, fields, carried.toByteArray());
+  }
+
+  /** Refuses a column with a dictionary-encoded field inside it (a struct's, a list's): it is decoded at the top only. */
+  private static void refuseNestedDictionary(Path file, String column, List<Field> children) throws IOException {
+    for (Field child : children) {
+      if (child.getDictionary() != null) {
+        throw new TensorFormatException(file.toString(), "column " + column + " holds a dictionary-encoded field ("
+            + child.getName() + "); convgrad carries a column beside the tensor that is dictionary-encoded itself, not"
+            + " one with such a field inside: decode it, or leave the column out");
+      }
+      refuseNestedDictionary(file, column, child.getChildren());
+    }
   }
 
   /** A dictionary-encoded column's field as its values are: the dictionary's type, under the column's name. */

@@ -178,6 +178,79 @@ class TensorFilesTest {
     }
   }
 
+  /** An Arrow file of dy [2, 2, 2, 3] in column x and {@code column}, whose dictionaries {@code provider} holds. */
+  private Path withColumn(String name, Tensor dy, org.apache.arrow.vector.FieldVector column,
+      org.apache.arrow.vector.dictionary.DictionaryProvider provider, BufferAllocator a) throws IOException {
+    Path in = dir.resolve(name);
+    org.convgrad.io.arrow.FixedShapeTensorType type =
+        new org.convgrad.io.arrow.FixedShapeTensorType(new long[] {2, 2, 3}, List.of("H", "W", "C"), null);
+    try (org.convgrad.io.arrow.FixedShapeTensorVector x = org.convgrad.io.arrow.TensorVectors.toVector("x", dy, type, a);
+        org.apache.arrow.vector.VectorSchemaRoot root = new org.apache.arrow.vector.VectorSchemaRoot(
+            List.of(org.convgrad.io.arrow.TensorVectors.field("x", type, DType.FLOAT32), column.getField()),
+            List.of(x, column), 2);
+        java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(in,
+            java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE);
+        org.apache.arrow.vector.ipc.ArrowFileWriter w = new org.apache.arrow.vector.ipc.ArrowFileWriter(root, provider, ch)) {
+      w.start();
+      w.writeBatch();
+      w.end();
+    }
+    return in;
+  }
+
+  @Test
+  void aDictionaryEncodedIdColumnIsCarriedAsItsValuesNotReadAsItsIndices() throws IOException {
+    Tensor dy = random(DType.FLOAT32, Shape.of(2, 2, 2, 3), 6);
+    Path in;
+    try (BufferAllocator a = new RootAllocator();
+        org.apache.arrow.vector.BigIntVector values = new org.apache.arrow.vector.BigIntVector("id", a);
+        org.apache.arrow.vector.BigIntVector indices = new org.apache.arrow.vector.BigIntVector("id",
+            new FieldType(false, new ArrowType.Int(64, true),
+                new org.apache.arrow.vector.types.pojo.DictionaryEncoding(3, false, new ArrowType.Int(64, true))), a)) {
+      values.allocateNew(2);
+      values.set(0, 100);
+      values.set(1, 200);
+      values.setValueCount(2);
+      indices.allocateNew(2);
+      indices.set(0, 1);
+      indices.set(1, 0);
+      indices.setValueCount(2);
+      in = withColumn("dict-id.arrow", dy, indices, new org.apache.arrow.vector.dictionary.DictionaryProvider
+          .MapDictionaryProvider(new org.apache.arrow.vector.dictionary.Dictionary(values,
+              indices.getField().getDictionary())), a);
+    }
+    TensorFile read = TensorFiles.read(in);
+    assertNull(read.ids(), "the indices are not the ids");
+    Path out = dir.resolve("dx-id.arrow");
+    TensorFiles.write(out, random(DType.FLOAT32, Shape.of(2, 3, 3, 1), 7), DataFormat.NHWC, read);
+    assertArrayEquals(new long[] {200, 100}, TensorFiles.read(out).ids(), "the ids are the dictionary's values");
+  }
+
+  @Test
+  void aDictionaryEncodedFieldInsideACarriedColumnIsRefusedNamingIt() throws IOException {
+    Tensor dy = random(DType.FLOAT32, Shape.of(2, 2, 2, 3), 8);
+    Path in;
+    try (BufferAllocator a = new RootAllocator();
+        VarCharVector values = strings("c", "kind-", 2, a);
+        org.apache.arrow.vector.complex.StructVector s = org.apache.arrow.vector.complex.StructVector.empty("s", a)) {
+      org.apache.arrow.vector.types.pojo.DictionaryEncoding encoding =
+          new org.apache.arrow.vector.types.pojo.DictionaryEncoding(5, false, new ArrowType.Int(32, true));
+      org.apache.arrow.vector.IntVector c =
+          s.addOrGet("c", new FieldType(true, new ArrowType.Int(32, true), encoding), org.apache.arrow.vector.IntVector.class);
+      s.allocateNew();
+      c.setSafe(0, 1);
+      c.setSafe(1, 0);
+      s.setIndexDefined(0);
+      s.setIndexDefined(1);
+      s.setValueCount(2);
+      in = withColumn("nested-dict.arrow", dy, s, new org.apache.arrow.vector.dictionary.DictionaryProvider
+          .MapDictionaryProvider(new org.apache.arrow.vector.dictionary.Dictionary(values, encoding)), a);
+    }
+    org.convgrad.io.arrow.TensorFormatException e =
+        assertThrows(org.convgrad.io.arrow.TensorFormatException.class, () -> TensorFiles.read(in));
+    assertTrue(e.getMessage().startsWith(in + ": column s holds a dictionary-encoded field (c)"), e.getMessage());
+  }
+
   @Test
   void aCarriedColumnWhoseBuffersDoNotHoldTogetherIsCorruptNamingTheFile() throws IOException {
     Path in = withLabels(random(DType.FLOAT32, Shape.of(2, 2, 2, 3), 5), false, true);

@@ -66,6 +66,7 @@ class BandedCliTest {
     StringWriter out = new StringWriter();
     assertEquals(0, run(args, banded, out, new StringWriter(), "--band-rows", "4", "-v"));
     assertTrue(out.toString().contains("8 band(s) of 4 row(s) (computed again: out_backprop holds a value past"), out.toString());
+    assertFalse(out.toString().contains("winograd"), "the bands ran the direct tiles, and say so: " + out);
     assertArrayEquals(Files.readAllBytes(whole), Files.readAllBytes(banded));
   }
 

@@ -76,7 +76,8 @@ public record TensorColumnInfo(
       if (f == tensor) {
         continue;
       }
-      if (id == null && f.getName().equals(TensorIpcWriter.ID_COLUMN)
+      // A dictionary-encoded id's in-memory type is its indices': it is carried (decoded), not read as ids.
+      if (id == null && f.getName().equals(TensorIpcWriter.ID_COLUMN) && f.getDictionary() == null
           && f.getType().equals(new ArrowType.Int(64, true))) {
         id = f.getName();
       } else {

@@ -91,9 +91,9 @@ public final class BandedRun {
     return whole;
   }
 
-  /** The kernel and its tiles, as verbose output prints them. */
+  /** The kernel and the tiles the bands ran, by the values read so far, as verbose output prints them. */
   public String kernelDescription() {
-    return filter.kernel().describe(whole);
+    return filter.kernel().describe(whole, filter, scanned());
   }
 
   /** Up to which magnitude of out_backprop's values the bands choose the tiles they assume (infinite: any). */

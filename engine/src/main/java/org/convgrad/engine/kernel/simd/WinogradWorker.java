@@ -290,6 +290,9 @@ final class WinogradWorker {
     boolean staged = ry == 1 && rx == 1; // V is the window itself: the GEMMs read the staged pixels
     int pointStride = GROUP * ocp;
     int total = nb * blocksPerBand;
+    if (total == 0) {
+      return; // a phase column with no pixel (one column at stride 2): nothing to compute, nor to divide by
+    }
     // Even groups, rounded up to whole tiles: 56 blocks as 28 + 28 ran 60 tile rows, as 30 + 26, 57.
     int even = (total + (total + GROUP - 1) / GROUP - 1) / ((total + GROUP - 1) / GROUP);
     int size = Math.min(GROUP, (even + RowWorker.TILE - 1) / RowWorker.TILE * RowWorker.TILE);

@@ -98,7 +98,9 @@ class WinogradTest {
         // GEMMs read untransformed).
         {14, 14, 16, 24, 5, 2, -1, 0, 0, 0}, {9, 13, 20, 9, 5, 2, -1, 0, 0, 0}, {10, 7, 8, 17, 5, 2, 2, 0, 1, 2},
         {7, 10, 9, 8, 5, 2, 0, 3, 4, 1}, {14, 14, 16, 24, 3, 2, -1, 0, 0, 0}, {9, 13, 20, 9, 3, 2, -1, 0, 0, 0},
-        {10, 7, 8, 17, 3, 2, 1, 0, 1, 2}, {11, 9, 9, 8, 3, 2, 0, 2, 2, 1}, {15, 15, 8, 12, 3, 2, 0, 0, 0, 0}}) {
+        {10, 7, 8, 17, 3, 2, 1, 0, 1, 2}, {11, 9, 9, 8, 3, 2, 0, 2, 2, 1}, {15, 15, 8, 12, 3, 2, 0, 0, 0, 0},
+        // One column (or row) at stride 2: a phase column with no blocks at all.
+        {5, 1, 8, 8, 3, 2, -1, 0, 0, 0}, {1, 5, 8, 8, 4, 2, -1, 0, 0, 0}, {6, 1, 16, 8, 6, 2, -1, 0, 0, 0}}) {
       long[] pads = c[6] < 0 ? new long[0] : new long[] {0, 0, c[6], c[7], c[8], c[9], 0, 0};
       for (DataFormat format : DataFormat.values()) {
         for (DType dtype : new DType[] {DType.FLOAT32, DType.HALF, DType.BFLOAT16}) {
