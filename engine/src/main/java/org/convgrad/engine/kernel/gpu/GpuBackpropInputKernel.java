@@ -66,7 +66,7 @@ final class GpuBackpropInputKernel implements BackpropInputKernel, AutoCloseable
     if (forced != null && forced.accepts(op.dtype())) {
       return forced;
     }
-    return LaunchPlanner.choose(op.geometry(), op.dtype(), finiteFilter, device.info().computeCapability());
+    return LaunchPlanner.choose(op, finiteFilter, device.info().computeCapability());
   }
 
   /** Packs the filter ({@link PackedLayout}) and uploads it; its device memory is freed at close. */

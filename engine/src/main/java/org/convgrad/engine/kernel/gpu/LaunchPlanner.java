@@ -1,5 +1,6 @@
 package org.convgrad.engine.kernel.gpu;
 
+import org.convgrad.engine.Conv2dBackpropInput;
 import org.convgrad.engine.ConvGeometry;
 import org.convgrad.engine.DType;
 
@@ -34,6 +35,15 @@ final class LaunchPlanner {
       return Strategy.TENSOR_CORE;
     }
     return Strategy.IMPLICIT_GEMM;
+  }
+
+  /**
+   * {@link #choose(ConvGeometry, DType, boolean, int)} for a problem or a band of one, by the whole
+   * problem: a band runs the whole call's strategy, so its sums round as the whole call's do,
+   * whatever its height (a one-row band has fewer phases, and might fit a GEMM the whole does not).
+   */
+  static Strategy choose(Conv2dBackpropInput op, boolean finiteFilter, int computeCapability) {
+    return choose(op.whole().geometry(), op.dtype(), finiteFilter, computeCapability);
   }
 
   /** Whether the phase GEMM's grid (phases x groups in z, column tiles in y) fits CUDA's limits. */
