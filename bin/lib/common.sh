@@ -26,6 +26,7 @@ convgrad_jvm_flags() {
   local java release major=0 f kept=()
   java="$(readlink -f "$(command -v "$CONVGRAD_JAVA")" 2>/dev/null)" || java=""
   release="$(dirname "$java")/../release"
+  [[ -f "$release" ]] || release="$(dirname "$java")/../../release" # a JDK 8's java is in jre/bin
   if [[ -n "$java" && -f "$release" ]] && [[ "$(grep -m1 '^JAVA_VERSION=' "$release")" =~ ^JAVA_VERSION=\"(1\.)?([0-9]+) ]]; then
     major="${BASH_REMATCH[2]}"
     (( major >= 17 )) || convgrad_fail "$java is Java $major; convgrad needs a JDK 17 or newer (JAVA_HOME picks it)"
@@ -167,20 +168,27 @@ convgrad_cds_exec() {
   if [[ -z "$CONVGRAD_CDS_DUMP" ]]; then
     exec "$CONVGRAD_JAVA" ${CONVGRAD_CDS_FLAGS[@]+"${CONVGRAD_CDS_FLAGS[@]}"} "$@"
   fi
-  local rc=0 child stopped=""
+  local rc=0 child="" stopped=""
   trap 'rm -f "$CONVGRAD_CDS_DUMP"' EXIT # an interrupted run leaves no dump behind
   # A signal to the launcher (Ctrl-C, a scheduler's SIGTERM to its pid) goes on to the JVM, which
   # stops as it would have stopped itself; bash alone would exit and leave it running. In the
-  # background (where bash has it ignore SIGINT), with the launcher's standard input.
+  # background (where bash has it ignore SIGINT), with the launcher's standard input. The traps come
+  # first, so that a signal during the start is not lost.
+  trap 'stopped=130; [[ -z "$child" ]] || kill -TERM "$child" 2>/dev/null || true' INT
+  trap 'stopped=143; [[ -z "$child" ]] || kill -TERM "$child" 2>/dev/null || true' TERM
+  trap 'stopped=129; [[ -z "$child" ]] || kill -TERM "$child" 2>/dev/null || true' HUP
   "$CONVGRAD_JAVA" "${CONVGRAD_CDS_FLAGS[@]}" "$@" <&0 &
   child=$!
-  trap 'stopped=1; kill -TERM "$child" 2>/dev/null || true' TERM INT HUP
+  [[ -z "$stopped" ]] || kill -TERM "$child" 2>/dev/null || true
   wait "$child" || rc=$?
   while kill -0 "$child" 2>/dev/null; do # the wait was cut short by a signal: the JVM is still stopping
     rc=0
     wait "$child" || rc=$?
   done
   trap - TERM INT HUP
-  [[ -n "$stopped" ]] || convgrad_cds_commit "${@:1:$jvm}"
+  if [[ -n "$stopped" ]]; then
+    exit "$stopped" # as the shell reports the signal (130 for Ctrl-C), whatever the JVM said
+  fi
+  convgrad_cds_commit "${@:1:$jvm}"
   exit "$rc"
 }

@@ -50,8 +50,8 @@ public final class OutputPaths {
       throw new OutputRefusedException(what + ": its directory " + parent + " is not writable");
     }
     if (readOnly(output)) {
-      throw new OutputRefusedException(what + " is read-only: convgrad does not replace a file its owner"
-          + " protected (as NumPy's save does not): make it writable, or choose another " + option);
+      throw new OutputRefusedException(what + " is read-only: convgrad does not replace a file you may not"
+          + " write or its owner protected (NumPy's save does not either): make it writable, or choose another " + option);
     }
     for (Map.Entry<String, @Nullable Path> in : inputs.entrySet()) {
       Path input = in.getValue();
@@ -103,15 +103,19 @@ public final class OutputPaths {
     }
   }
 
-  /** Whether {@code file} exists and its owner may not write it (root may, but a user who chmod-ed it meant it). */
+  /**
+   * Whether {@code file} exists and this user may not write it (a colleague's file), or its owner
+   * may not (root may write it, but a user who made it read-only meant it).
+   */
   static boolean readOnly(Path file) throws IOException {
     if (!Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       return false;
     }
-    if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-      return !Files.getPosixFilePermissions(file).contains(java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+    if (!Files.isWritable(file)) {
+      return true;
     }
-    return !Files.isWritable(file);
+    return file.getFileSystem().supportedFileAttributeViews().contains("posix")
+        && !Files.getPosixFilePermissions(file).contains(java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
   }
 
   private static void checkNotLink(String what, Path output) throws IOException {

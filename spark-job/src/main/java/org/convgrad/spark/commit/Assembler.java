@@ -38,9 +38,10 @@ public final class Assembler {
     Path tmp = new Path(dst.getParent(), "." + dst.getName() + ".convgrad-" + jobId + ".tmp");
     boolean done = false;
     try {
-      if (target.endsWith(".npy")) {
+      String kind = target.toLowerCase(java.util.Locale.ROOT);
+      if (kind.endsWith(".npy")) {
         writeNpy(outputDir, manifest, fs, tmp, conf);
-      } else if (target.endsWith(".arrow")) {
+      } else if (kind.endsWith(".arrow")) {
         writeArrow(outputDir, manifest, fs, tmp, conf);
       } else {
         throw new DatasetException("--assemble " + target + ": expected a .npy or .arrow file name");

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -25,14 +27,14 @@ import scala.runtime.BoxedUnit;
  *       under {@code OUT/_temporary/JOB/}, each under its own name ({@link #attemptPath}).
  *   <li>Tasks report what they wrote ({@link TaskCommit}); Spark accepts one successful attempt
  *       per shard, and only that attempt's file is committed.
- *   <li>{@link #commitJob}: checks that every shard is there exactly once and that each file is
+ *   <li>{@link #commit}: checks that every shard is there exactly once and that each file is
  *       as long as its attempt said, renames each committed attempt to {@code part-NNNNN.arrow},
- *       writes {@code manifest.json}, and removes {@code _temporary} (which still holds the files
- *       of failed, killed or speculative losers).
- *   <li>{@link #markSuccess()} writes {@code _SUCCESS}, last.
- *   <li>{@link #abortJob()} removes what the job wrote; no {@code _SUCCESS} is left. Once the job
- *       has begun to commit, the output is complete with {@code _SUCCESS} or removed, never left
- *       half-committed, also when the JVM stops ({@link #abortOnShutdown()}).
+ *       writes {@code manifest.json}, removes {@code _temporary} (which still holds the files
+ *       of failed, killed or speculative losers) and writes {@code _SUCCESS}, last.
+ *   <li>{@link #abortJob()} removes what the job wrote; no {@code _SUCCESS} is left. A JVM that
+ *       stops before the commit aborts too ({@link #abortOnShutdown()}); one that stops during
+ *       it lets it end, for a while: the output is then complete with {@code _SUCCESS}, or, when
+ *       the JVM halts first, holds parts without {@code _SUCCESS}.
  * </ol>
  */
 public final class JobCommitter {
@@ -41,15 +43,18 @@ public final class JobCommitter {
   public static final String TEMPORARY = "_temporary";
   public static final String MANIFEST = "manifest.json";
   public static final String SUCCESS = "_SUCCESS";
+  static final long SHUTDOWN_WAIT_SECONDS = 10;
 
   private final Path output;
   private final Configuration conf;
   private final String jobId;
   private final FileSystem fs;
   private boolean createdOutput;
-  private final List<Path> committed = new ArrayList<>(); // guarded by this
-  private boolean succeeded; // guarded by this: _SUCCESS written
-  private boolean aborted; // guarded by this
+  /** Held by a commit or an abort: a shutdown hook waits for it a while, never for ever. */
+  private final ReentrantLock lock = new ReentrantLock();
+  private final List<Path> committed = new ArrayList<>(); // guarded by lock
+  private boolean succeeded; // guarded by lock: _SUCCESS written
+  private boolean aborted; // guarded by lock
 
   public JobCommitter(String output, Configuration conf, String jobId) throws IOException {
     Path p = new Path(output);
@@ -96,13 +101,31 @@ public final class JobCommitter {
   }
 
   /**
-   * Commits the accepted attempts (one per shard, any order) and writes the manifest.
+   * Commits the accepted attempts (one per shard, any order), writes the manifest and then
+   * {@code _SUCCESS}: one step, which an abort never cuts in two.
    *
    * @return the committed parts in sample order
    */
-  public synchronized List<TaskCommit> commitJob(
+  public List<TaskCommit> commit(List<TaskCommit> accepted, int shards, long expectedSamples, Manifest manifest)
+      throws IOException {
+    lock.lock();
+    try {
+      if (aborted) {
+        throw new IOException("the job was aborted (the JVM is shutting down): nothing of it was left in " + output);
+      }
+      List<TaskCommit> parts = commitParts(accepted, shards, expectedSamples, manifest);
+      try (OutputStream out = fs.create(new Path(output, SUCCESS), true)) {
+        out.flush();
+      }
+      succeeded = true;
+      return parts;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private List<TaskCommit> commitParts(
       List<TaskCommit> accepted, int shards, long expectedSamples, Manifest manifest) throws IOException {
-    requireNotAborted();
     TaskCommit[] byShard = new TaskCommit[shards];
     for (TaskCommit c : accepted) {
       if (c.shard < 0 || c.shard >= shards) {
@@ -145,33 +168,32 @@ public final class JobCommitter {
     return parts;
   }
 
-  /** Writes {@code _SUCCESS}: the output is complete. Last step of a job. */
-  public synchronized void markSuccess() throws IOException {
-    requireNotAborted();
-    try (OutputStream out = fs.create(new Path(output, SUCCESS), true)) {
-      out.flush();
-    }
-    succeeded = true;
-  }
-
-  private void requireNotAborted() throws IOException {
-    if (aborted) {
-      throw new IOException("the job was aborted (the JVM is shutting down): nothing of it was left in " + output);
-    }
-  }
-
   /**
    * Until the returned handle is closed, a JVM that shuts down (Ctrl-C, SIGTERM) aborts this job
    * unless it succeeded. Spark's own hook stops the SparkContext, which cancels the tasks; the job's
    * thread, whose failure would abort, may not run again before the JVM halts. This hook runs after
    * the context's (so no task of the job writes any more) and before Hadoop closes its file systems.
+   * A commit under way is let end: the hook waits for it at most {@link #SHUTDOWN_WAIT_SECONDS}, well
+   * inside the 30 seconds Hadoop gives all of Spark's hooks, and then leaves it.
    */
   public AutoCloseable abortOnShutdown() {
     Object hook = ShutdownHookManager.addShutdownHook(
         ShutdownHookManager.SPARK_CONTEXT_SHUTDOWN_PRIORITY() - 1, new AbstractFunction0<BoxedUnit>() {
           @Override
           public BoxedUnit apply() {
-            abortJob();
+            try {
+              if (lock.tryLock(SHUTDOWN_WAIT_SECONDS, TimeUnit.SECONDS)) {
+                try {
+                  abortLocked();
+                } finally {
+                  lock.unlock();
+                }
+              } else {
+                LOG.warn("convgrad: the JVM is stopping during the commit of {}; it may be left without _SUCCESS", output);
+              }
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
             return BoxedUnit.UNIT;
           }
         });
@@ -180,9 +202,18 @@ public final class JobCommitter {
 
   /**
    * Removes what this job wrote (its attempts, committed parts, manifest); leaves no _SUCCESS. Does
-   * nothing once the job has succeeded; a commit or success after it fails.
+   * nothing once the job has succeeded; a commit after it fails.
    */
-  public synchronized void abortJob() {
+  public void abortJob() {
+    lock.lock();
+    try {
+      abortLocked();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void abortLocked() {
     if (succeeded) {
       return;
     }

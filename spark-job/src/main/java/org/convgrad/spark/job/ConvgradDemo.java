@@ -163,7 +163,10 @@ public final class ConvgradDemo implements Callable<Integer> {
           }
           break;
         default:
-          strangers.add(p);
+          // A run stopped while it wrote: the temporary names of its assembly and its own files.
+          boolean temporary = name.matches("\\.(dx\\.npy|filter\\.npy)\\.[-0-9a-z.]+\\.tmp")
+              && Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+          (temporary ? ours : strangers).add(p);
       }
     }
     if (!strangers.isEmpty()) {
@@ -178,7 +181,7 @@ public final class ConvgradDemo implements Callable<Integer> {
   private static boolean isDemoDataFile(Path p) {
     String name = p.getFileName().toString();
     for (int f = 0; f < FILES; f++) {
-      if (name.equals(dataFile(f))) {
+      if (name.equals(dataFile(f)) || name.matches("\\." + java.util.regex.Pattern.quote(dataFile(f)) + "\\.\\d+\\.tmp")) {
         return Files.isRegularFile(p);
       }
     }

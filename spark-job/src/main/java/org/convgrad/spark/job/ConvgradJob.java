@@ -186,8 +186,14 @@ public final class ConvgradJob {
     AutoCloseable abortOnShutdown;
     try {
       committer.setupJob();
-      abortOnShutdown = committer.abortOnShutdown();
     } catch (IOException | RuntimeException e) {
+      broadcast.destroy();
+      throw e;
+    }
+    try {
+      abortOnShutdown = committer.abortOnShutdown();
+    } catch (RuntimeException e) { // the JVM is shutting down already
+      committer.abortJob();
       broadcast.destroy();
       throw e;
     }
@@ -243,8 +249,7 @@ public final class ConvgradJob {
       manifest.engine = engineDescription(accepted);
       manifest.sparkApplicationId = jsc.sc().applicationId();
       manifest.jobId = jobId;
-      parts = committer.commitJob(accepted, shards.size(), dataset.samples(), manifest);
-      committer.markSuccess();
+      parts = committer.commit(accepted, shards.size(), dataset.samples(), manifest);
     } catch (Throwable e) { // SparkException is checked in Java's eyes but undeclared: catch all, rethrow as is
       try {
         if (!tasksDone && !jsc.sc().isStopped()) {
@@ -380,7 +385,7 @@ public final class ConvgradJob {
       throw new DatasetException("bands of result rows (--band-rows) read their out_backprop rows from a .npy"
           + " dataset, but " + outBackprop + " is Arrow");
     }
-    if (assemble != null && !assemble.endsWith(".npy")) {
+    if (assemble != null && !assemble.toLowerCase(java.util.Locale.ROOT).endsWith(".npy")) {
       throw new DatasetException("--assemble " + assemble + ": a job in bands of result rows assembles a .npy");
     }
     if (assemble != null && op.dataFormat() == DataFormat.NCHW
@@ -542,7 +547,8 @@ public final class ConvgradJob {
       if (assemble != null) {
         JobPaths.requirePath("--assemble", assemble);
       }
-      if (assemble != null && !assemble.endsWith(".npy") && !assemble.endsWith(".arrow")) {
+      String kind = assemble == null ? "" : assemble.toLowerCase(java.util.Locale.ROOT);
+      if (assemble != null && !kind.endsWith(".npy") && !kind.endsWith(".arrow")) {
         throw new DatasetException("--assemble " + assemble + ": expected a .npy or .arrow file name");
       }
       return new ConvgradJob(this);

@@ -21,7 +21,13 @@ class ConvgradDemoTest {
     Files.writeString(attempts.resolve("part-00003.arrow.attempt-0-tid17"), "a killed task's part");
     Files.writeString(attempts.resolve("manifest.json.tmp"), "{");
     Files.writeString(dir.resolve("dx/part-00000.arrow"), "a part");
+    // A run stopped mid-write also leaves its files' temporary names.
+    Files.writeString(dir.resolve(".dx.npy.convgrad-job-0a1b2c3d.tmp"), "half an assembly");
+    Files.writeString(dir.resolve(".filter.npy.8812345.tmp"), "half a filter");
+    Files.writeString(Files.createDirectories(dir.resolve("out_backprop")).resolve(".dy-00.arrow.1234567.tmp"), "half");
     ConvgradDemo.claim(dir);
+    assertFalse(Files.exists(dir.resolve(".dx.npy.convgrad-job-0a1b2c3d.tmp")));
+    assertFalse(Files.exists(dir.resolve("out_backprop/.dy-00.arrow.1234567.tmp")));
     assertFalse(Files.exists(dir.resolve("dx/_temporary")), "the demo's own leftovers go");
     assertFalse(Files.exists(dir.resolve("dx/part-00000.arrow")));
 
