@@ -113,45 +113,29 @@ class TensorFilesTest {
     return withLabels(dy, empty, false);
   }
 
-  /** As {@link #withDictionaryColumn}; {@code corrupt}: the labels' middle offset is negative. */
+  /** As {@link #withDictionaryColumn}; {@code corrupt}: the labels, not encoded, whose middle offset is negative. */
   private Path withLabels(Tensor dy, boolean empty, boolean corrupt) throws IOException {
-    Path in = dir.resolve(empty ? "empty.arrow" : corrupt ? "corrupt.arrow" : "dict.arrow");
-    org.convgrad.io.arrow.FixedShapeTensorType type =
-        new org.convgrad.io.arrow.FixedShapeTensorType(new long[] {2, 2, 3}, List.of("H", "W", "C"), null);
     try (BufferAllocator a = new RootAllocator();
         VarCharVector values = strings("label", "kind-", 2, a);
-        org.convgrad.io.arrow.FixedShapeTensorVector x =
-            org.convgrad.io.arrow.TensorVectors.toVector("x", dy, type, a)) {
+        VarCharVector plain = new VarCharVector("label", a)) {
       org.apache.arrow.vector.dictionary.Dictionary dictionary = new org.apache.arrow.vector.dictionary.Dictionary(
           values, new org.apache.arrow.vector.types.pojo.DictionaryEncoding(7, false, null));
-      org.apache.arrow.vector.dictionary.DictionaryProvider.MapDictionaryProvider provider =
-          new org.apache.arrow.vector.dictionary.DictionaryProvider.MapDictionaryProvider(dictionary);
-      try (VarCharVector plain = new VarCharVector("label", a)) {
-        plain.allocateNew();
-        plain.setSafe(0, "kind-1".getBytes(StandardCharsets.UTF_8));
-        plain.setSafe(1, "kind-0".getBytes(StandardCharsets.UTF_8));
-        plain.setValueCount(2);
-        if (corrupt) {
-          plain.getOffsetBuffer().setInt(Integer.BYTES, -5);
-        }
-        try (org.apache.arrow.vector.FieldVector label = corrupt ? plain
-                : (org.apache.arrow.vector.FieldVector) org.apache.arrow.vector.dictionary.DictionaryEncoder.encode(plain, dictionary);
-            org.apache.arrow.vector.VectorSchemaRoot root = new org.apache.arrow.vector.VectorSchemaRoot(
-                List.of(org.convgrad.io.arrow.TensorVectors.field("x", type, DType.FLOAT32), label.getField()),
-                List.of(x, label), 0);
-            java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(in,
-                java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE);
-            org.apache.arrow.vector.ipc.ArrowFileWriter w = new org.apache.arrow.vector.ipc.ArrowFileWriter(root, provider, ch)) {
-          w.start();
-          if (!empty) {
-            root.setRowCount(2);
-            w.writeBatch();
-          }
-          w.end();
-        }
+      int rows = (int) dy.shape().get(0);
+      plain.allocateNew();
+      for (int i = 0; i < rows; i++) {
+        plain.setSafe(i, ("kind-" + (1 - i)).getBytes(StandardCharsets.UTF_8));
+      }
+      plain.setValueCount(rows);
+      if (corrupt) {
+        plain.getOffsetBuffer().setInt(Integer.BYTES, -5);
+        return withColumn("corrupt.arrow", dy, plain, null, a);
+      }
+      try (org.apache.arrow.vector.FieldVector label =
+          (org.apache.arrow.vector.FieldVector) org.apache.arrow.vector.dictionary.DictionaryEncoder.encode(plain, dictionary)) {
+        return withColumn(empty ? "empty.arrow" : "dict.arrow", dy, label,
+            new org.apache.arrow.vector.dictionary.DictionaryProvider.MapDictionaryProvider(dictionary), a);
       }
     }
-    return in;
   }
 
   @Test
@@ -178,21 +162,24 @@ class TensorFilesTest {
     }
   }
 
-  /** An Arrow file of dy [2, 2, 2, 3] in column x and {@code column}, whose dictionaries {@code provider} holds. */
+  /** An Arrow file of dy [n, 2, 2, 3] in column x and {@code column}, whose dictionaries {@code provider} holds. */
   private Path withColumn(String name, Tensor dy, org.apache.arrow.vector.FieldVector column,
-      org.apache.arrow.vector.dictionary.DictionaryProvider provider, BufferAllocator a) throws IOException {
+      org.apache.arrow.vector.dictionary.@org.jspecify.annotations.Nullable DictionaryProvider provider,
+      BufferAllocator a) throws IOException {
     Path in = dir.resolve(name);
     org.convgrad.io.arrow.FixedShapeTensorType type =
         new org.convgrad.io.arrow.FixedShapeTensorType(new long[] {2, 2, 3}, List.of("H", "W", "C"), null);
     try (org.convgrad.io.arrow.FixedShapeTensorVector x = org.convgrad.io.arrow.TensorVectors.toVector("x", dy, type, a);
         org.apache.arrow.vector.VectorSchemaRoot root = new org.apache.arrow.vector.VectorSchemaRoot(
             List.of(org.convgrad.io.arrow.TensorVectors.field("x", type, DType.FLOAT32), column.getField()),
-            List.of(x, column), 2);
+            List.of(x, column), (int) dy.shape().get(0));
         java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(in,
             java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE);
         org.apache.arrow.vector.ipc.ArrowFileWriter w = new org.apache.arrow.vector.ipc.ArrowFileWriter(root, provider, ch)) {
       w.start();
-      w.writeBatch();
+      if (root.getRowCount() > 0) { // an empty table: no record batch, as pyarrow writes it
+        w.writeBatch();
+      }
       w.end();
     }
     return in;
