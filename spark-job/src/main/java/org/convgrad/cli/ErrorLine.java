@@ -8,6 +8,7 @@ import org.convgrad.engine.EngineUnavailableException;
 import org.convgrad.engine.InvalidArgumentException;
 import org.convgrad.spark.io.DatasetException;
 import org.convgrad.spark.job.AssemblyException;
+import org.convgrad.spark.job.CommitFailedException;
 import org.convgrad.spark.job.TaskRejectionException;
 import picocli.CommandLine;
 
@@ -42,7 +43,7 @@ public final class ErrorLine {
   /** The exit status for {@code e}: {@link #REJECTED} when the user can fix the input, else {@link #FAILED}. */
   public static int exitCode(Throwable e) {
     Throwable t = unwrap(e);
-    if (t instanceof AssemblyException) {
+    if (t instanceof AssemblyException || t instanceof CommitFailedException) {
       return FAILED;
     }
     return t instanceof CommandLine.ParameterException || t instanceof InvalidArgumentException
@@ -79,7 +80,7 @@ public final class ErrorLine {
     } else if (t instanceof AccessDeniedException) {
       message = "permission denied: " + message;
     }
-    if (exitCode(t) == REJECTED || t instanceof AssemblyException) {
+    if (exitCode(t) == REJECTED || t instanceof AssemblyException || t instanceof CommitFailedException) {
       return "Error: " + flat(message);
     }
     return "Error: convgrad failed: " + firstLine(message) + " (" + t.getClass().getName() + ")";

@@ -121,9 +121,14 @@ public final class ConvgradConf {
           "spark.convgrad.test.failAssembly", "false",
           "Tests only: the assembly of --assemble fails after the job's output is committed.");
 
+  public static final Entry TEST_FAIL_COMMIT =
+      new Entry(
+          "spark.convgrad.test.failCommit", "false",
+          "Tests only: the job's commit fails after its tasks have ended (a storage failure).");
+
   public static final List<Entry> ALL =
       List.of(BATCH_MAX_BYTES, ENGINE_IDLE_TIMEOUT, TEST_FAIL_FIRST_ATTEMPT, TEST_KILL_EXECUTOR_ONCE, TEST_SLOW_FIRST_ATTEMPT_MILLIS,
-          TEST_FAIL_SHARD, TEST_OUT_OF_MEMORY, TEST_FAIL_ASSEMBLY);
+          TEST_FAIL_SHARD, TEST_OUT_OF_MEMORY, TEST_FAIL_ASSEMBLY, TEST_FAIL_COMMIT);
 
   private ConvgradConf() {}
 

@@ -129,6 +129,7 @@ public final class ConvgradJob {
    * @throws org.convgrad.engine.EngineUnavailableException before any task, for engine gpu where the cluster offers no GPU
    * @throws DatasetException before any task, for a missing or unusable dataset, filter or output path
    * @throws TaskRejectionException when a task finds a sample it cannot use (a null row, say); the job's output is removed
+   * @throws CommitFailedException when the tasks ended but the storage failed the commit; the job's output is removed
    * @throws AssemblyException when the committed output is complete but the assembled file could not be written
    */
   public JobResult run(SparkSession spark) throws IOException {
@@ -249,7 +250,14 @@ public final class ConvgradJob {
       manifest.engine = engineDescription(accepted);
       manifest.sparkApplicationId = jsc.sc().applicationId();
       manifest.jobId = jobId;
-      parts = committer.commit(accepted, shards.size(), dataset.samples(), manifest);
+      try {
+        if (ConvgradConf.TEST_FAIL_COMMIT.getBoolean(spark)) {
+          throw new IOException("injected failure (" + ConvgradConf.TEST_FAIL_COMMIT.key() + ")");
+        }
+        parts = committer.commit(accepted, shards.size(), dataset.samples(), manifest);
+      } catch (IOException e) {
+        throw new CommitFailedException(committer.output().toString(), e);
+      }
     } catch (Throwable e) { // SparkException is checked in Java's eyes but undeclared: catch all, rethrow as is
       try {
         if (!tasksDone && !jsc.sc().isStopped()) {

@@ -272,6 +272,22 @@ class SparkJobTest {
   }
 
   @Test
+  void aCommitTheStorageFailsIsAFailedRunThatLeavesNoOutput(SparkSession spark) throws Exception {
+    JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
+    spark.conf().set(ConvgradConf.TEST_FAIL_COMMIT.key(), "true");
+    try {
+      CommitFailedException e = assertThrows(CommitFailedException.class, () -> f.job("out").build().run(spark));
+      assertTrue(e.getMessage().contains("could not be committed: injected failure"), e.getMessage());
+      assertEquals(org.convgrad.cli.ErrorLine.FAILED, org.convgrad.cli.ErrorLine.exitCode(e), "a failed run, not a rejected input");
+      assertTrue(org.convgrad.cli.ErrorLine.of(e).startsWith("Error: the job's tasks ended, but its output "),
+          org.convgrad.cli.ErrorLine.of(e));
+      assertFalse(Files.exists(dir.resolve("out")), "nothing of the job is left");
+    } finally {
+      spark.conf().set(ConvgradConf.TEST_FAIL_COMMIT.key(), "false");
+    }
+  }
+
+  @Test
   void aFailedAssemblyNeverRemovesTheCommittedOutput(SparkSession spark) throws Exception {
     JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
     Files.writeString(dir.resolve("out.npy"), "an older result, kept when the new one cannot be written");
