@@ -135,10 +135,12 @@ class LauncherClassSharingIT {
     }
   }
 
-  @Test
-  void aLauncherStoppedWhileItsJvmDumpsAnArchiveStopsTheJvmToo() throws Exception {
-    // The run that dumps an archive has its JVM as a child: a SIGTERM to the launcher's pid (a
-    // scheduler's, Python's terminate()) must reach it, or it writes its output after all.
+  @org.junit.jupiter.params.ParameterizedTest(name = "SIG{0}, exit {1}")
+  @org.junit.jupiter.params.provider.CsvSource({"TERM, 143", "INT, 130"})
+  void aLauncherStoppedWhileItsJvmDumpsAnArchiveStopsTheJvmToo(String signal, int exit) throws Exception {
+    // The run that dumps an archive has its JVM as a child: a signal to the launcher's pid (a
+    // scheduler's SIGTERM, Python's terminate(), Ctrl-C's SIGINT) must reach it, or it writes its
+    // output after all; the launcher exits as the shell reports that signal.
     Npy.write(dir.resolve("w.npy"), org.convgrad.spark.testing.TestData.random(DType.FLOAT32, 1, 7, 7, 16, 16));
     Npy.write(dir.resolve("dy.npy"), org.convgrad.spark.testing.TestData.random(DType.FLOAT32, 2, 1, 1024, 1024, 16));
     Path out = dir.resolve("dx.npy");
@@ -159,7 +161,8 @@ class LauncherClassSharingIT {
       }
       assertFalse(jvm.isEmpty(), "the JVM runs as the launcher's child: " + Files.readString(dir.resolve("log.txt")));
       Thread.sleep(500); // the reference kernel's 26 GFLOP on one thread take far longer
-      launcher.destroy(); // SIGTERM to the launcher alone
+      Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(launcher.pid())).start(); // the launcher alone
+      assertEquals(0, kill.waitFor());
       assertTrue(launcher.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the launcher ended");
       for (ProcessHandle h : jvm) {
         h.onExit().get(60, java.util.concurrent.TimeUnit.SECONDS);
@@ -169,7 +172,7 @@ class LauncherClassSharingIT {
       launcher.destroyForcibly();
       removeArchivesSince(before);
     }
-    assertEquals(143, launcher.exitValue(), Files.readString(dir.resolve("log.txt")));
+    assertEquals(exit, launcher.exitValue(), Files.readString(dir.resolve("log.txt")));
     assertFalse(Files.exists(out), "the stopped JVM wrote no result");
     try (Stream<Path> dumps = Files.list(ARCHIVES)) {
       assertEquals(List.of(), dumps.filter(f -> f.toString().endsWith(".jsa.tmp." + launcher.pid())).toList(),
