@@ -282,7 +282,7 @@ public final class ConvgradJob {
     // The output is committed: from here on nothing removes it, whatever happens to the assembly.
     if (assemble != null) {
       jsc.setCallSite("convgrad assemble " + assemble);
-      boolean existed = existsQuietly(assemble, hadoop);
+      boolean existed = JobPaths.existsQuietly(assemble, hadoop);
       try {
         if (ConvgradConf.TEST_FAIL_ASSEMBLY.getBoolean(spark)) {
           throw new IOException("injected failure (" + ConvgradConf.TEST_FAIL_ASSEMBLY.key() + ")");
@@ -329,15 +329,6 @@ public final class ConvgradJob {
       }
     }
     LOG.warn("convgrad: tasks of {} still run a minute after it was cancelled; cleaning up all the same", group);
-  }
-
-  private static boolean existsQuietly(String location, Configuration conf) {
-    try {
-      org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(location);
-      return HadoopChannels.fileSystem(p, conf).exists(p);
-    } catch (IOException e) {
-      return false;
-    }
   }
 
   private static void closeQuietly(AutoCloseable c) {

@@ -141,4 +141,14 @@ final class JobPaths {
     String q = HadoopChannels.fileSystem(p, conf).makeQualified(p).toString();
     return q.endsWith("/") ? q.substring(0, q.length() - 1) : q;
   }
+
+  /** Whether something is at {@code location}; false when that cannot be told. */
+  static boolean existsQuietly(String location, Configuration conf) {
+    try {
+      Path p = new Path(location);
+      return HadoopChannels.fileSystem(p, conf).exists(p);
+    } catch (IOException | IllegalArgumentException e) {
+      return false;
+    }
+  }
 }
