@@ -5,6 +5,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import org.convgrad.engine.BackpropInputOp;
 import org.convgrad.engine.Conv2dBackpropInput;
@@ -181,8 +182,8 @@ final class BackpropInputCommand implements Callable<Integer> {
             + " gpu (fails with the reason when no GPU is usable).")
     EngineKind kind = EngineKind.AUTO;
 
-    @Option(names = "--device", paramLabel = "N", description = "The GPU's ordinal (CUDA's numbering) for auto and gpu."
-        + " Default: 0.")
+    @Option(names = "--device", paramLabel = "N", description = "The GPU's ordinal (CUDA's numbering) for auto and gpu;"
+        + " refused with simd and scalar. Default: 0.")
     int device = 0;
 
     @Option(names = "--threads", paramLabel = "N", description = "Worker threads, at least 1. Default: the available processors.")
@@ -201,6 +202,12 @@ final class BackpropInputCommand implements Callable<Integer> {
       }
       if (device < 0) {
         throw new ParameterException(command.commandLine(), "--device must be at least 0, but got " + device);
+      }
+      // A GPU ordinal with a CPU engine is a mistake in the command, not a choice to ignore.
+      if ((kind == EngineKind.SIMD || kind == EngineKind.SCALAR)
+          && command.commandLine().getParseResult().hasMatchedOption("--device")) {
+        throw new ParameterException(command.commandLine(),
+            "--device picks a GPU, for --engine auto or gpu; it does not apply to --engine " + kind.name().toLowerCase(Locale.ROOT));
       }
       if (repeat < 1) {
         throw new ParameterException(command.commandLine(), "--repeat must be at least 1, but got " + repeat);
