@@ -156,13 +156,17 @@ final class BackpropInputCommand implements Callable<Integer> {
           + " bands (" + (bandRows != null ? "--band-rows" : "larger than a quarter of the heap or one tensor") + ")");
     }
     long rows = bandRows != null ? bandRows : Bands.defaultRows(problem);
-    // Two bands are in memory at a time (the next one is read ahead): at most half the heap, one tensor each.
+    // Two bands are in memory at a time (the next one is read ahead), beside the filter and its packed
+    // copy and the engine's scratch. A band of at most an eighth of the rest, one tensor each: a
+    // quarter of the heap in bands ran out of memory at 64 MiB (G1 gives each of a band's large
+    // arrays contiguous regions of its own, and a small heap has few).
     long heap = Runtime.getRuntime().maxMemory();
-    long most = Bands.rowsWithin(problem, Math.min(heap / 4 / problem.dtype().byteSize(), Shape.MAX_ELEMENTS));
+    long room = Math.max(0, heap - 2 * w.size() * (long) w.dtype().byteSize());
+    long most = Bands.rowsWithin(problem, Math.min(room / 8 / problem.dtype().byteSize(), Shape.MAX_ELEMENTS));
     if (bandRows != null && Math.min(Bands.height(problem, bandRows), problem.geometry().inHeight()) > most) {
       throw new ParameterException(spec.commandLine(), "--band-rows " + bandRows + " is more than the " + most
-          + " rows a band of this problem may have in this JVM's heap (" + (heap >> 20) + " MiB, two bands at a time);"
-          + " give at most " + most + ", or more heap (CONVGRAD_JAVA_OPTS=-Xmx...)");
+          + " rows a band of this problem may have in this JVM's heap (" + (heap >> 20) + " MiB, two bands at a time"
+          + " beside the filter); give at most " + most + ", or more heap (CONVGRAD_JAVA_OPTS=-Xmx...)");
     }
     try (Engine e = engine.build()) {
       BandedNpyRun.Report report = new BandedNpyRun(e, problem, rows).run(w, outBackprop, output);
