@@ -73,10 +73,13 @@ final class Fatbin {
     return out;
   }
 
-  /** Whether the image has code a device of this compute capability runs: its cubin, or older PTX. */
+  /**
+   * Whether the image has code a device of this compute capability runs: a cubin of the same major
+   * version and no later minor one (CUDA's binary compatibility: sm_86 runs on 8.7), or older PTX.
+   */
   static boolean runsOn(List<Entry> entries, int computeCapability) {
     for (Entry e : entries) {
-      if (!e.ptx() && e.arch() == computeCapability) {
+      if (!e.ptx() && e.arch() / 10 == computeCapability / 10 && e.arch() <= computeCapability) {
         return true;
       }
       if (e.ptx() && e.arch() <= computeCapability) {

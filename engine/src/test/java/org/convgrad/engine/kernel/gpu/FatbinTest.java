@@ -37,7 +37,9 @@ class FatbinTest {
     assertTrue(Fatbin.runsOn(e, 89));
     assertTrue(Fatbin.runsOn(e, 100), "Blackwell JIT-compiles the compute_90 PTX");
     assertFalse(Fatbin.runsOn(e, 75));
-    assertFalse(Fatbin.runsOn(e, 87), "no cubin for sm_87 and the PTX is for 9.0");
+    assertTrue(Fatbin.runsOn(e, 87), "an sm_86 cubin runs on 8.7: CUDA keeps cubins compatible up a major version's minors");
+    assertFalse(Fatbin.runsOn(List.of(new Fatbin.Entry(false, 86)), 85), "but not down them");
+    assertFalse(Fatbin.runsOn(List.of(new Fatbin.Entry(false, 86)), 90), "nor across major versions");
   }
 
   @Test
