@@ -49,7 +49,8 @@ final class GpuBackpropInputKernel implements BackpropInputKernel, AutoCloseable
 
   /**
    * Every problem whose single sample and packed filter fit the device's memory and whose packed
-   * filter fits one host buffer (2 GiB).
+   * filter fits one host buffer (2 GiB); in an AUTO engine ({@link GpuOptions#yieldsWhenFull}), only
+   * those the memory free now, less the reserve, holds.
    */
   @Override
   public boolean supports(Conv2dBackpropInput op) {
@@ -57,7 +58,10 @@ final class GpuBackpropInputKernel implements BackpropInputKernel, AutoCloseable
     long filterBytes = PackedLayout.bytes(g, op.dtype());
     long sample = (g.outHeight() * g.outWidth() * g.outDepth() + g.inHeight() * g.inWidth() * g.inDepth())
         * op.dtype().byteSize();
-    return filterBytes <= Integer.MAX_VALUE && filterBytes + sample <= device.info().totalBytes();
+    if (filterBytes > Integer.MAX_VALUE || filterBytes + sample > device.info().totalBytes()) {
+      return false;
+    }
+    return !options.yieldsWhenFull() || filterBytes + sample <= device.memoryInfo()[0] - options.reserveBytes();
   }
 
   /** The strategy for {@code op}: the planner's, unless the options force one. */

@@ -96,7 +96,7 @@ public final class GpuSupport {
       throw new EngineUnavailableException("engine gpu: no usable GPU: " + p.reason());
     }
     try {
-      return open(ordinal);
+      return open(ordinal, GpuOptions.defaults());
     } catch (GpuException e) {
       throw new EngineUnavailableException("engine gpu: device " + ordinal + " failed to open: " + e.getMessage());
     }
@@ -113,20 +113,20 @@ public final class GpuSupport {
       return Optional.empty();
     }
     try {
-      return Optional.of(open(ordinal));
+      return Optional.of(open(ordinal, GpuOptions.defaults().yieldingWhenFull()));
     } catch (GpuException e) {
       LOG.warn("GPU device {} is usable but failed to open, AUTO runs on the CPU: {}", ordinal, e.getMessage());
       return Optional.empty();
     }
   }
 
-  private static BackpropInputKernel open(int ordinal) {
+  private static BackpropInputKernel open(int ordinal, GpuOptions options) {
     Driver d = driver();
     byte[] image = Fatbin.image();
     if (d == null || image == null) {
       throw new GpuException(d == null ? Binding.FAILURE : missingImage());
     }
-    return new GpuBackpropInputKernel(d.open(ordinal, image), GpuOptions.defaults());
+    return new GpuBackpropInputKernel(d.open(ordinal, image), options);
   }
 
   private static @Nullable Driver driver() {
