@@ -7,6 +7,7 @@ import org.apache.spark.SparkConf;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
 import org.apache.spark.resource.ResourceInformation;
+import org.convgrad.engine.kernel.gpu.GpuSupport;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -27,6 +28,28 @@ public final class ExecutorResources {
       return null;
     }
     return gpu.addresses()[0];
+  }
+
+  /**
+   * The CUDA device ordinal a GPU address names, or null when it is not one (a number from 0): a
+   * discovery script may report anything, a UUID, say, or a failing nvidia-smi's complaint.
+   */
+  public static @Nullable Integer ordinal(String address) {
+    if (!address.matches("[0-9]{1,9}")) {
+      return null;
+    }
+    return Integer.valueOf(address);
+  }
+
+  /** Why a task cannot compute on the GPU of {@code address}: the address itself, or the probe's reason. */
+  public static String unusableReason(String address) {
+    Integer ordinal = ordinal(address);
+    return ordinal == null ? notAnOrdinal(address) : GpuSupport.probe(ordinal).reason();
+  }
+
+  static String notAnOrdinal(String address) {
+    return "Spark assigned GPU address '" + address + "', which is not a CUDA device ordinal (a number from 0): check"
+        + " spark.executor.resource.gpu.discoveryScript (conf/gpu-discovery.sh reports ordinals)";
   }
 
   /**

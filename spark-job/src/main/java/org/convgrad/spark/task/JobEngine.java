@@ -6,6 +6,7 @@ import java.util.concurrent.TimeUnit;
 import org.convgrad.engine.Conv2dBackpropInput;
 import org.convgrad.engine.Engine;
 import org.convgrad.engine.EngineKind;
+import org.convgrad.engine.EngineUnavailableException;
 import org.convgrad.engine.band.OutBackpropScan;
 import org.convgrad.engine.kernel.PackedFilter;
 import org.convgrad.engine.tensor.Tensor;
@@ -59,10 +60,15 @@ public final class JobEngine {
     this.concurrentTasks = Math.max(1, executorCores / Math.max(1, taskCpus));
     this.threadsPerTask = spec.threads > 0 ? spec.threads : Math.max(1, executorCores / concurrentTasks);
     int poolThreads = concurrentTasks * (threadsPerTask - 1) + 1;
-    boolean gpu = !device.equals(ExecutorResources.CPU);
-    EngineKind kind = EngineChoice.parse(spec.engine).kindFor(gpu);
-    int ordinal = gpu ? Integer.parseInt(device.substring("gpu ".length())) : 0;
-    this.engine = Engine.create(b -> b.kind(kind).device(ordinal).threads(poolThreads));
+    EngineChoice choice = EngineChoice.parse(spec.engine);
+    String address = device.equals(ExecutorResources.CPU) ? null : device.substring("gpu ".length());
+    Integer ordinal = address == null ? null : ExecutorResources.ordinal(address);
+    if (address != null && ordinal == null && choice == EngineChoice.GPU) {
+      throw new EngineUnavailableException("engine gpu: " + ExecutorResources.notAnOrdinal(address));
+    }
+    // An address that is no ordinal leaves auto on the CPU; the task says why (ShardTask).
+    EngineKind kind = choice.kindFor(ordinal != null);
+    this.engine = Engine.create(b -> b.kind(kind).device(ordinal == null ? 0 : ordinal).threads(poolThreads));
     try {
       this.packed = engine.pack(op(1), filter);
     } catch (RuntimeException | Error e) { // an OutOfMemoryError too: the task lives on, and must not leak threads

@@ -23,7 +23,6 @@ import org.convgrad.engine.InvalidArgumentException;
 import org.convgrad.engine.RowBand;
 import org.convgrad.engine.band.BandedRun;
 import org.convgrad.engine.band.OutBackpropScan;
-import org.convgrad.engine.kernel.gpu.GpuSupport;
 import org.convgrad.engine.tensor.Tensor;
 import org.convgrad.spark.commit.JobCommitter;
 import org.convgrad.io.arrow.TensorFormatException;
@@ -247,7 +246,7 @@ public final class ShardTask implements FlatMapFunction<Iterator<Shard>, TaskCom
     c.kernelDescription = h.describe(op);
     if (assigned != null && !onGpu) {
       c.gpuFallback = assigned;
-      c.gpuFallbackReason = GpuSupport.probe(Integer.parseInt(assigned)).reason();
+      c.gpuFallbackReason = ExecutorResources.unusableReason(assigned);
       LOG.warn("convgrad task {}: Spark assigned gpu {}, which convgrad cannot use ({}); running on the CPU",
           ctx.taskAttemptId(), assigned, c.gpuFallbackReason);
     }

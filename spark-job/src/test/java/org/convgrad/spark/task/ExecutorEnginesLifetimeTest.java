@@ -48,11 +48,15 @@ class ExecutorEnginesLifetimeTest {
   }
 
   private static JobSpec spec(long id, long idleMillis) {
+    return spec(id, idleMillis, "cpu");
+  }
+
+  private static JobSpec spec(long id, long idleMillis, String engine) {
     BackpropInputOp op = BackpropInputOp.of(o -> o.inputSizes(6, 6).strides(1).padding(Padding.SAME));
     SampleDataset dataset = new SampleDataset("test", SampleDataset.Format.ARROW, List.of(), new long[] {6, 6, 4},
         DType.FLOAT32);
     Tensor filter = Tensor.ofFloat32(Shape.of(3, 3, 2, 4), new float[3 * 3 * 2 * 4]);
-    return new JobSpec(new Configuration(false), "job" + id, op, dataset, filter, "cpu", 1, 1 << 20, idleMillis, "",
+    return new JobSpec(new Configuration(false), "job" + id, op, dataset, filter, engine, 1, 1 << 20, idleMillis, "",
         false, "", 0, -1, false);
   }
 
@@ -116,6 +120,25 @@ class ExecutorEnginesLifetimeTest {
     assertTrue(closesWithin(h, 10_000), "closed by the reaper once idle for 50 ms");
     assertThrows(IllegalStateException.class, () -> h.engine.pack(h.op(1), h.filter), "its threads are gone");
     assertFalse(kept.isClosed(), "an engine within its idle timeout stays");
+  }
+
+  @Test
+  void aGpuAddressThatIsNoCudaOrdinalLeavesAutoOnTheCpuAndRefusesGpuInOneLine() {
+    // A discovery script's UUID, or a failing nvidia-smi's complaint, instead of an ordinal.
+    for (String address : new String[] {"GPU-8f3c2a", "NVIDIA-SMIhasfailed", " 1", "-1"}) {
+      long auto = job();
+      JobEngine h = ExecutorEngines.acquire(auto, () -> spec(auto, HOUR, "auto"), null, "gpu " + address, 1);
+      assertEquals(org.convgrad.engine.EngineKind.SIMD, h.engine.kind(), address);
+      ExecutorEngines.release(h);
+      assertTrue(ExecutorResources.unusableReason(address).startsWith("Spark assigned GPU address '" + address
+          + "', which is not a CUDA device ordinal"), ExecutorResources.unusableReason(address));
+      long gpu = job();
+      org.convgrad.engine.EngineUnavailableException e = assertThrows(
+          org.convgrad.engine.EngineUnavailableException.class,
+          () -> ExecutorEngines.acquire(gpu, () -> spec(gpu, HOUR, "gpu"), null, "gpu " + address, 1));
+      assertEquals("engine gpu: " + ExecutorResources.unusableReason(address), e.getMessage());
+    }
+    assertEquals(3, ExecutorResources.ordinal("3"));
   }
 
   @Test
