@@ -54,7 +54,7 @@ final class Notes {
       "4. GPU executors", Map.of(
           "Does this cluster offer GPUs?", List.of("the job runs with engine auto"),
           "Run the job", List.of("convgrad: 16 samples in", "engine cpu ("),
-          "Per task", List.of("%table shard\texecutor\tGPU assigned\tkernel\tseconds"),
+          "Per task", List.of("%table shard\texecutor\tdevice\tGPU assigned but not used\tkernel\tseconds", "\tcpu\t"),
           "Remove the directory", List.of("files and directories in it, and itself")));
 
   record Paragraph(String id, String title, String text) {

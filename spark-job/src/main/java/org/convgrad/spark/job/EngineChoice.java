@@ -29,16 +29,23 @@ public enum EngineChoice {
   /**
    * Refuses, on the driver and in seconds, {@code gpu} where no task could get one: on a local
    * master, when this machine's GPU 0 is not usable (the probe's reason); on a cluster, when
-   * executors and tasks ask Spark for no GPUs.
+   * executors and tasks ask Spark for no GPUs. And, whatever the engine, tasks that ask for GPUs on
+   * a local master, which offers them none: Spark would wait for ever to schedule them.
    *
    * @throws EngineUnavailableException naming what is missing and what to do
    */
   public void checkAvailable(SparkConf conf) {
+    String master = conf.get("spark.master", "");
+    boolean local = master.startsWith("local") && !master.startsWith("local-cluster");
+    if (local && amount(conf, "spark.task.resource.gpu.amount") > 0) {
+      throw new EngineUnavailableException("spark.task.resource.gpu.amount is " + conf.get("spark.task.resource.gpu.amount")
+          + ", but a local master (" + master + ") gives tasks no GPUs, so Spark would never schedule the job's tasks:"
+          + " remove the spark.*.resource.gpu.* settings (a local job uses this machine's GPU 0 without them)");
+    }
     if (this != GPU) {
       return;
     }
-    String master = conf.get("spark.master", "");
-    if (master.startsWith("local") && !master.startsWith("local-cluster")) {
+    if (local) {
       GpuProbe probe = GpuSupport.probe(0);
       if (!probe.usable()) {
         throw new EngineUnavailableException("--engine gpu: no usable GPU on this machine: " + probe.reason()

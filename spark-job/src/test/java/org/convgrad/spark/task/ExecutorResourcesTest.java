@@ -39,4 +39,18 @@ class ExecutorResourcesTest {
     assertEquals(EngineKind.SIMD, EngineChoice.AUTO.kindFor(false), "a GPU Spark did not assign is another task's");
     assertEquals(EngineKind.GPU, EngineChoice.GPU.kindFor(true));
   }
+
+  @Test
+  void tasksThatAskForGpusOnALocalMasterAreRefusedWhateverTheEngineForSparkWouldNeverScheduleThem() {
+    SparkConf conf = new SparkConf(false).set("spark.master", "local[4]").set("spark.task.resource.gpu.amount", "1");
+    for (EngineChoice choice : EngineChoice.values()) {
+      org.convgrad.engine.EngineUnavailableException e = org.junit.jupiter.api.Assertions.assertThrows(
+          org.convgrad.engine.EngineUnavailableException.class, () -> choice.checkAvailable(conf), choice.name());
+      org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().startsWith("spark.task.resource.gpu.amount is 1, but a"
+          + " local master (local[4]) gives tasks no GPUs"), e.getMessage());
+    }
+    // A local cluster's executors do offer them (from a discovery script), and the CPU engines run there.
+    EngineChoice.AUTO.checkAvailable(conf.clone().set("spark.master", "local-cluster[2,1,1024]"));
+    EngineChoice.CPU.checkAvailable(new SparkConf(false).set("spark.master", "local[4]"));
+  }
 }
