@@ -202,7 +202,13 @@ public final class ConvgradJob {
     String what = String.format("convgrad conv2d_backprop_input: %d samples of %s %s in %d shards of <= %d (%s)",
         dataset.samples(), Arrays.toString(dataset.sampleShape()), dataset.dtype().tfName(), shards.size(), perTask,
         op);
-    jsc.setJobGroup("convgrad-" + jobId, what, true);
+    // The caller's job group stays, so that cancelling it (a notebook's Cancel) cancels this job
+    // too; convgrad's own jobs carry a tag, and the caller's properties come back at the end.
+    String tag = "convgrad-" + jobId;
+    CallerProperties caller = CallerProperties.of(jsc.sc());
+    jsc.sc().addJobTag(tag);
+    jsc.sc().setJobDescription(what);
+    jsc.sc().setInterruptOnCancel(true);
     jsc.setCallSite("convgrad backprop-input shards [" + shards.size() + " tasks]");
     List<TaskCommit> parts;
     Manifest manifest = new Manifest();
@@ -261,8 +267,8 @@ public final class ConvgradJob {
     } catch (Throwable e) { // SparkException is checked in Java's eyes but undeclared: catch all, rethrow as is
       try {
         if (!tasksDone && !jsc.sc().isStopped()) {
-          jsc.cancelJobGroup("convgrad-" + jobId); // stragglers of a failed job stop before the cleanup
-          awaitNoRunningTasks(jsc, "convgrad-" + jobId);
+          jsc.sc().cancelJobsWithTag(tag); // stragglers of a failed job stop before the cleanup
+          awaitNoRunningTasks(jsc, tag);
         }
       } catch (RuntimeException stopped) { // the context stopped meanwhile (Ctrl-C): its tasks are gone
         e.addSuppressed(stopped);
@@ -272,8 +278,8 @@ public final class ConvgradJob {
       throw e;
     } finally {
       closeQuietly(abortOnShutdown);
-      jsc.clearCallSite();
-      jsc.clearJobGroup();
+      jsc.sc().removeJobTag(tag);
+      caller.restore(jsc.sc());
       ExecutorEngines.retire(broadcast.id()); // where the tasks ran in this JVM (a local master); executors wait out the idle timeout
       if (!jsc.sc().isStopped()) {
         broadcast.destroy();
@@ -291,7 +297,7 @@ public final class ConvgradJob {
       } catch (IOException | RuntimeException e) {
         throw new AssemblyException(committer.output().toString(), assemble, existed, e);
       } finally {
-        jsc.clearCallSite();
+        caller.restore(jsc.sc());
       }
     }
     int fallbacks = 0;
@@ -303,18 +309,19 @@ public final class ConvgradJob {
   }
 
   /**
-   * Waits, at most a minute, until a cancelled job group has no task running: Spark cancels
+   * Waits, at most a minute, until the cancelled jobs of a tag have no task running: Spark cancels
    * asynchronously, and a task still writing its attempt under {@code _temporary} would make the
    * cleanup fail, leaving an output that every rerun refuses.
    */
-  private static void awaitNoRunningTasks(JavaSparkContext jsc, String group) {
+  private static void awaitNoRunningTasks(JavaSparkContext jsc, String tag) {
     long deadline = System.nanoTime() + 60_000_000_000L;
     while (System.nanoTime() < deadline) {
       int running = 0;
-      for (int job : jsc.statusTracker().getJobIdsForGroup(group)) {
-        org.apache.spark.SparkJobInfo info = jsc.statusTracker().getJobInfo(job);
+      org.apache.spark.SparkStatusTracker tracker = jsc.sc().statusTracker(); // the Java one has no tags
+      for (int job : tracker.getJobIdsForTag(tag)) {
+        org.apache.spark.SparkJobInfo info = tracker.getJobInfo(job).getOrElse(() -> null);
         for (int stage : info == null ? new int[0] : info.stageIds()) {
-          org.apache.spark.SparkStageInfo s = jsc.statusTracker().getStageInfo(stage);
+          org.apache.spark.SparkStageInfo s = tracker.getStageInfo(stage).getOrElse(() -> null);
           running += s == null ? 0 : s.numActiveTasks();
         }
       }
@@ -328,7 +335,7 @@ public final class ConvgradJob {
         return;
       }
     }
-    LOG.warn("convgrad: tasks of {} still run a minute after it was cancelled; cleaning up all the same", group);
+    LOG.warn("convgrad: tasks of {} still run a minute after they were cancelled; cleaning up all the same", tag);
   }
 
   private static void closeQuietly(AutoCloseable c) {

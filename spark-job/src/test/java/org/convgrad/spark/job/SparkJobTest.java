@@ -272,6 +272,44 @@ class SparkJobTest {
   }
 
   @Test
+  void theCallersJobGroupCancelsTheJobAndItsSettingsOutliveIt(SparkSession spark) throws Exception {
+    // As Zeppelin runs a paragraph: its own job group and description on the thread, Cancel from another thread.
+    org.apache.spark.SparkContext sc = spark.sparkContext();
+    JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
+    java.util.concurrent.ExecutorService paragraph = java.util.concurrent.Executors.newSingleThreadExecutor();
+    try {
+      java.util.List<String> after = paragraph.submit(() -> {
+        sc.setJobGroup("paragraph-1", "the caller's paragraph", false);
+        f.job("out").build().run(spark);
+        return java.util.Arrays.asList(sc.getLocalProperty("spark.jobGroup.id"),
+            sc.getLocalProperty("spark.job.description"), sc.getLocalProperty("spark.job.interruptOnCancel"));
+      }).get();
+      assertEquals(java.util.List.of("paragraph-1", "the caller's paragraph", "false"), after);
+      assertTrue(spark.sparkContext().statusTracker().getJobIdsForGroup("paragraph-1").length > 0,
+          "the job's Spark jobs ran in the caller's group");
+
+      spark.conf().set(ConvgradConf.TEST_SLOW_FIRST_ATTEMPT_MILLIS.key(), "120000");
+      java.util.concurrent.Future<?> slow = paragraph.submit(() -> {
+        sc.setJobGroup("paragraph-2", "the caller's next paragraph", false);
+        return f.job("out2").build().run(spark);
+      });
+      long deadline = System.nanoTime() + 60_000_000_000L;
+      while (sc.statusTracker().getJobIdsForGroup("paragraph-2").length == 0 && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      long cancelled = System.nanoTime();
+      sc.cancelJobGroup("paragraph-2");
+      java.util.concurrent.ExecutionException e =
+          assertThrows(java.util.concurrent.ExecutionException.class, () -> slow.get(60, java.util.concurrent.TimeUnit.SECONDS));
+      assertTrue(e.getCause() instanceof org.apache.spark.SparkException, e.getCause().toString());
+      assertTrue(System.nanoTime() - cancelled < 30_000_000_000L, "cancelled, not waited out");
+      assertFalse(Files.exists(dir.resolve("out2")), "the cancelled job's output is removed");
+    } finally {
+      paragraph.shutdownNow();
+    }
+  }
+
+  @Test
   void aCommitTheStorageFailsIsAFailedRunThatLeavesNoOutput(SparkSession spark) throws Exception {
     JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT32);
     spark.conf().set(ConvgradConf.TEST_FAIL_COMMIT.key(), "true");
