@@ -125,10 +125,20 @@ convgrad_cds() {
   if [[ -f "$archive" ]]; then
     touch -c "$archive" 2>/dev/null || true # last used now: the archives kept are those last used
     CONVGRAD_CDS_FLAGS=(-Xlog:cds*=off -XX:SharedArchiveFile="$archive")
-  else
+  elif convgrad_cds_fits "$dir"; then
     CONVGRAD_CDS_DUMP="$archive.tmp.$$"
     CONVGRAD_CDS_FLAGS=(-Xlog:cds*=off -XX:ArchiveClassesAtExit="$CONVGRAD_CDS_DUMP")
   fi
+}
+
+# Whether an archive (15-90 MB) can be written in $1: a JVM that cannot write its dump at exit
+# prints four lines and exits 1, after the run's own work succeeded. So no dump under a file-size
+# limit or with less than 256 MiB free; such runs start as they would without archives.
+convgrad_cds_fits() {
+  local free
+  [[ "$(ulimit -f)" == unlimited ]] || return 1
+  free="$(df -Pk "$1" 2>/dev/null | awk 'NR == 2 { print $4 }')" || return 1
+  [[ "$free" =~ ^[0-9]+$ ]] && ((free >= 262144))
 }
 
 # After a run that dumped an archive: keeps it if a JVM maps it as it is ("$@": that JVM's options

@@ -84,6 +84,32 @@ class LauncherClassSharingIT {
   }
 
   @Test
+  void aRunThatCouldNotWriteAnArchiveRunsWithoutDumpingOne() throws Exception {
+    // Under a file-size limit smaller than an archive, the JVM would fail its dump at exit, and with
+    // it a run whose work had succeeded (exit 1, four lines of the JVM's).
+    Problem p = Problem.random(90_200, DType.FLOAT32, DataFormat.NHWC, true);
+    Npy.write(dir.resolve("w.npy"), p.filter);
+    Npy.write(dir.resolve("dy.npy"), p.outBackprop);
+    Path limited = dir.resolve("limited.sh");
+    Files.writeString(limited, "#!/usr/bin/env bash\nulimit -f 10000\nexec '" + Launcher.ROOT.resolve("bin/convgrad")
+        + "' \"$@\"\n");
+    assertTrue(limited.toFile().setExecutable(true));
+    Map<String, String> env = Map.of("CONVGRAD_JAVA_OPTS", "-Dconvgrad.test.group=" + UUID.randomUUID());
+    Set<Path> before = archives();
+    try {
+      Launcher.Run run = Launcher.run(dir, "limited.sh", env, args(p, "dx.npy"));
+      assertEquals(0, run.exit(), run.out() + run.err());
+      assertEquals("", run.err());
+      Set<Path> after = archives();
+      after.removeAll(before);
+      assertEquals(Set.of(), after, "no archive dumped");
+      assertEquals(p.op.inputShape(), Npy.readHeader(dir.resolve("dx.npy")).shape());
+    } finally {
+      removeArchivesSince(before);
+    }
+  }
+
+  @Test
   void theSparkLauncherKeepsAnArchiveOfItsDriverToo() throws Exception {
     Map<String, String> env = Map.of("CONVGRAD_JAVA_OPTS", "-Dconvgrad.test.group=" + UUID.randomUUID());
     Set<Path> before = archives();
