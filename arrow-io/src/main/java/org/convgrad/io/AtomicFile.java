@@ -56,9 +56,21 @@ public final class AtomicFile implements AutoCloseable {
   /** Writes {@code target} through {@code body}, atomically (see the class comment). */
   public static void write(Path target, Body body) throws IOException {
     try (AtomicFile f = begin(target)) {
-      body.write(f.channel());
+      try {
+        body.write(f.channel());
+      } catch (IOException e) {
+        throw f.failed(e);
+      }
       f.commit();
     }
+  }
+
+  /**
+   * What a writer of this file throws when writing it failed: {@code e}, as an {@link
+   * OutputWriteException} that names the target (unless it says so already, or is a refusal).
+   */
+  public IOException failed(IOException e) {
+    return e instanceof OutputWriteException || e instanceof OutputRefusedException ? e : new OutputWriteException(target, e);
   }
 
   /**
@@ -130,10 +142,12 @@ public final class AtomicFile implements AutoCloseable {
       try {
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {
-        throw new IOException(target + ": the file system cannot rename atomically", e);
+        throw new IOException("the file system cannot rename atomically", e);
       }
       PENDING.remove(tmp);
       finished = true;
+    } catch (IOException e) {
+      throw failed(e);
     } finally {
       if (!finished) {
         abort();

@@ -95,7 +95,9 @@ class PositionedChannelAndAtomicFileTest {
       ch.write(ByteBuffer.wrap(new byte[1000]));
       throw new IOException("disk on fire");
     }));
-    assertEquals("disk on fire", e.getMessage());
+    assertTrue(e instanceof OutputWriteException, e.toString());
+    assertEquals(f.toAbsolutePath() + ": could not be written: disk on fire; nothing of it was kept (a file already"
+        + " there is as it was)", e.getMessage(), "the storage's reason, naming the file");
     assertFalse(Files.exists(f));
     try (Stream<Path> s = Files.list(dir)) {
       assertEquals(0, s.count());

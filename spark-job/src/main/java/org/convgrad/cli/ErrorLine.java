@@ -6,6 +6,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
 import org.convgrad.engine.EngineUnavailableException;
 import org.convgrad.engine.InvalidArgumentException;
+import org.convgrad.io.OutputWriteException;
 import org.convgrad.spark.io.DatasetException;
 import org.convgrad.spark.job.AssemblyException;
 import org.convgrad.spark.job.CommitFailedException;
@@ -25,6 +26,8 @@ import picocli.CommandLine;
  *       cannot run here;
  *   <li>{@code Error: out of memory ...}, exit 1: the JVM's heap (or another of its memories), or a
  *       Spark task's, was too small, with the heap's size and where to set it;
+ *   <li>{@code Error: FILE: could not be written: ...}, exit 1: the storage failed an output (a full
+ *       disk, a file-size limit); nothing of it was kept;
  *   <li>{@code Error: ...}, exit 1: anything else (a failed Spark job, a bug, a stack overflow),
  *       without its stack trace, which goes to the log at debug level.
  * </ul>
@@ -43,7 +46,7 @@ public final class ErrorLine {
   /** The exit status for {@code e}: {@link #REJECTED} when the user can fix the input, else {@link #FAILED}. */
   public static int exitCode(Throwable e) {
     Throwable t = unwrap(e);
-    if (t instanceof AssemblyException || t instanceof CommitFailedException) {
+    if (t instanceof AssemblyException || t instanceof CommitFailedException || t instanceof OutputWriteException) {
       return FAILED;
     }
     return t instanceof CommandLine.ParameterException || t instanceof InvalidArgumentException
@@ -80,7 +83,8 @@ public final class ErrorLine {
     } else if (t instanceof AccessDeniedException) {
       message = "permission denied: " + message;
     }
-    if (exitCode(t) == REJECTED || t instanceof AssemblyException || t instanceof CommitFailedException) {
+    if (exitCode(t) == REJECTED || t instanceof AssemblyException || t instanceof CommitFailedException
+        || t instanceof OutputWriteException) {
       return "Error: " + flat(message);
     }
     return "Error: convgrad failed: " + firstLine(message) + " (" + t.getClass().getName() + ")";
@@ -101,6 +105,12 @@ public final class ErrorLine {
   }
 
   private static Throwable unwrap(Throwable e) {
+    // A writer's storage failure, however a library wrapped it (Arrow's writer in a RuntimeException).
+    for (Throwable c = e; c != null && c.getCause() != c; c = c.getCause()) {
+      if (c instanceof OutputWriteException) {
+        return c;
+      }
+    }
     Throwable t = e;
     while ((t instanceof UncheckedIOException || t instanceof CommandLine.ExecutionException) && t.getCause() != null) {
       t = t.getCause();

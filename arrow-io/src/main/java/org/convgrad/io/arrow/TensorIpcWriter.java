@@ -357,7 +357,7 @@ public final class TensorIpcWriter implements AutoCloseable {
     public TensorIpcWriter openFile(Path path, BufferAllocator allocator) throws IOException {
       AtomicFile f = AtomicFile.begin(path);
       try {
-        return new TensorIpcWriter(this, allocator, new KeepOpen(f.channel()), true, f, path.toString());
+        return new TensorIpcWriter(this, allocator, new KeepOpen(f), true, f, path.toString());
       } catch (RuntimeException e) {
         f.abort();
         throw e;
@@ -383,7 +383,7 @@ public final class TensorIpcWriter implements AutoCloseable {
     public TensorIpcWriter openStream(Path path, BufferAllocator allocator) throws IOException {
       AtomicFile f = AtomicFile.begin(path);
       try {
-        return new TensorIpcWriter(this, allocator, new KeepOpen(f.channel()), false, f, path.toString());
+        return new TensorIpcWriter(this, allocator, new KeepOpen(f), false, f, path.toString());
       } catch (RuntimeException e) {
         f.abort();
         throw e;
@@ -391,13 +391,16 @@ public final class TensorIpcWriter implements AutoCloseable {
     }
   }
 
-  /** A view of a channel whose close() leaves the channel open, for AtomicFile to force and rename. */
+  /**
+   * A view of an AtomicFile's channel whose close() leaves the channel open, for AtomicFile to force
+   * and rename; a write the storage fails names the file ({@link AtomicFile#failed}).
+   */
   private static final class KeepOpen implements WritableByteChannel {
-    private final WritableByteChannel channel;
+    private final AtomicFile file;
     private boolean open = true;
 
-    KeepOpen(WritableByteChannel channel) {
-      this.channel = channel;
+    KeepOpen(AtomicFile file) {
+      this.file = file;
     }
 
     @Override
@@ -405,7 +408,11 @@ public final class TensorIpcWriter implements AutoCloseable {
       if (!open) {
         throw new java.nio.channels.ClosedChannelException();
       }
-      return channel.write(src);
+      try {
+        return file.channel().write(src);
+      } catch (IOException e) {
+        throw file.failed(e);
+      }
     }
 
     @Override

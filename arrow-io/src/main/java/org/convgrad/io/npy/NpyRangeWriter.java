@@ -80,7 +80,10 @@ public final class NpyRangeWriter implements AutoCloseable {
         NpyData.writeFully(ch, ByteBuffer.allocate(1), end - 1);
       }
       return new NpyRangeWriter(target, dtype, shape, header.length, elements, file);
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException e) {
+      file.abort();
+      throw file.failed(e);
+    } catch (RuntimeException e) {
       file.abort();
       throw e;
     }
@@ -117,10 +120,14 @@ public final class NpyRangeWriter implements AutoCloseable {
     }
     int width = dtype.byteSize();
     FileChannel ch = file.channel();
-    placed.forEachRun((element, at, length) -> {
-      long position = dataOffset + element * width;
-      NpyData.write(box, at, length, buf, (chunk, offset) -> NpyData.writeFully(ch, chunk, position + offset));
-    });
+    try {
+      placed.forEachRun((element, at, length) -> {
+        long position = dataOffset + element * width;
+        NpyData.write(box, at, length, buf, (chunk, offset) -> NpyData.writeFully(ch, chunk, position + offset));
+      });
+    } catch (IOException e) {
+      throw file.failed(e);
+    }
     written += box.size();
   }
 
