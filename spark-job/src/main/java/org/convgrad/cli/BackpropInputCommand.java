@@ -108,6 +108,14 @@ final class BackpropInputCommand implements Callable<Integer> {
       if (bandRows != null || !fitsInMemory(problem)) {
         return banded(out, problem, w);
       }
+    } else if (dyFormat == TensorFiles.Format.NPY) {
+      NpyHeader dyHeader = Npy.readHeader(outBackprop);
+      Shape result = described.bind(w.shape(), w.dtype(), dyHeader.shape(), dyHeader.dtype()).inputShape();
+      if (result.elementCount() > Shape.MAX_ELEMENTS) {
+        throw new ParameterException(spec.commandLine(), "--output " + output + ": the result " + result + " has "
+            + result.elementCount() + " elements, more than one tensor in memory holds; an --output ending in .npy"
+            + " streams it from the .npy out_backprop in bands");
+      }
     }
     TensorFile dyFile = TensorFiles.read(outBackprop);
     dyFile.requireLayout(described.dataFormat());
@@ -154,6 +162,18 @@ final class BackpropInputCommand implements Callable<Integer> {
     if (engine.repeat > 1) {
       throw new ParameterException(spec.commandLine(), "--repeat times problems computed in memory; this one runs in"
           + " bands (" + (bandRows != null ? "--band-rows" : "larger than a quarter of the heap or one tensor") + ")");
+    }
+    // Before the output is made: the thinnest band must fit the arrays a band is computed in.
+    long height = problem.geometry().inHeight();
+    if (problem.geometry().batch() > 0 && height > 0) {
+      Conv2dBackpropInput thinnest = problem.band(0, 0, Math.min(height, problem.bandAlignment()));
+      if (thinnest.inputShape().elementCount() > Shape.MAX_ELEMENTS
+          || thinnest.outBackpropShape().elementCount() > Shape.MAX_ELEMENTS) {
+        throw new InvalidArgumentException("Conv2DBackpropInput: the image's rows are too wide to compute in bands:"
+            + " a band of " + thinnest.inputShape().get(problem.params().dataFormat().heightDim()) + " rows has result "
+            + thinnest.inputShape() + " and out_backprop " + thinnest.outBackpropShape() + ", and one tensor holds at"
+            + " most " + Shape.MAX_ELEMENTS + " elements");
+      }
     }
     long rows = bandRows != null ? bandRows : Bands.defaultRows(problem);
     // Two bands are in memory at a time (the next one is read ahead), beside the filter and its packed

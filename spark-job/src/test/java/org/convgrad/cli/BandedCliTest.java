@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -88,19 +89,7 @@ class BandedCliTest {
   @Test
   void bandsTallerThanTheHeapHoldsAreAUsageErrorNamingTheOption() throws Exception {
     // A 100000 x 100000 image: a sparse out_backprop file whose header is all that is read.
-    Path dyf = dir.resolve("huge-dy.npy");
-    byte[] dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 100000, 100000, 1), }".getBytes(
-        java.nio.charset.StandardCharsets.ISO_8859_1);
-    int padded = (10 + dict.length + 1 + 63) / 64 * 64 - 10; // the header text ends in '\n' at a multiple of 64
-    byte[] head = java.nio.ByteBuffer.allocate(10 + padded).order(java.nio.ByteOrder.LITTLE_ENDIAN)
-        .put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0}).putShort((short) padded).put(dict)
-        .put(" ".repeat(padded - dict.length - 1).getBytes(java.nio.charset.StandardCharsets.ISO_8859_1))
-        .put((byte) '\n').array();
-    try (var ch = java.nio.channels.FileChannel.open(dyf, java.nio.file.StandardOpenOption.CREATE_NEW,
-        java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.SPARSE)) {
-      ch.write(java.nio.ByteBuffer.wrap(head));
-      ch.write(java.nio.ByteBuffer.wrap(new byte[1]), head.length + 4L * 100000 * 100000 - 1);
-    }
+    Path dyf = sparseNpy(dir.resolve("huge-dy.npy"), "<f4", 4, 1, 100000, 100000, 1);
     Path wf = dir.resolve("w1.npy");
     Npy.write(wf, random(DType.FLOAT32, Shape.of(3, 3, 1, 1), 1));
     List<String> args = List.of("--input-sizes", "100000,100000", "--padding", "SAME", "--filter", wf.toString(),
@@ -109,6 +98,56 @@ class BandedCliTest {
     assertEquals(2, run(args, dir.resolve("dx.npy"), new StringWriter(), err, "--band-rows", "100000"));
     assertTrue(err.toString().startsWith("Usage error: --band-rows 100000 is more than the "), err.toString());
     assertFalse(Files.exists(dir.resolve("dx.npy")));
+  }
+
+  @Test
+  void anImageNoTensorHoldsIsRefusedBeforeAnyOutputIsMadeSayingWhatWouldStreamIt() throws Exception {
+    // A result of 2^31 + 32768 half elements: only a .npy output can take it, in bands.
+    Path dyf = sparseNpy(dir.resolve("big-dy.npy"), "<f2", 2, 1, 65536, 32769, 1);
+    Npy.write(dir.resolve("w.npy"), random(DType.HALF, Shape.of(1, 1, 1, 1), 1));
+    List<String> args = List.of("--input-sizes", "65536,32769", "--padding", "VALID", "--filter",
+        dir.resolve("w.npy").toString(), "--out-backprop", dyf.toString());
+    StringWriter err = new StringWriter();
+    assertEquals(2, run(args, dir.resolve("dx.arrow"), new StringWriter(), err));
+    assertTrue(err.toString().startsWith("Usage error: --output " + dir.resolve("dx.arrow") + ": the result [1, 65536,"
+        + " 32769, 1] has 2147549184 elements, more than one tensor in memory holds; an --output ending in .npy"
+        + " streams it"), err.toString());
+
+    // Rows so wide that the thinnest band (2 rows of 1.1e9 pixels of 2 channels) is past one tensor.
+    Path wide = sparseNpy(dir.resolve("wide-dy.npy"), "<f2", 2, 1, 4, 1_100_000_000, 2);
+    Npy.write(dir.resolve("w2.npy"), random(DType.HALF, Shape.of(1, 1, 2, 2), 2));
+    args = List.of("--input-sizes", "4,1100000000", "--padding", "VALID", "--filter", dir.resolve("w2.npy").toString(),
+        "--out-backprop", wide.toString());
+    err = new StringWriter();
+    assertEquals(2, run(args, dir.resolve("dx.npy"), new StringWriter(), err));
+    assertTrue(err.toString().startsWith("InvalidArgument: Conv2DBackpropInput: the image's rows are too wide to"
+        + " compute in bands: a band of 2 rows has result [1, 2, 1100000000, 2]"), err.toString());
+    try (var files = Files.list(dir)) {
+      assertEquals(List.of("big-dy.npy", "w.npy", "w2.npy", "wide-dy.npy"),
+          files.map(f -> f.getFileName().toString()).sorted().toList(), "no output, no temporary file");
+    }
+  }
+
+  /** A .npy file of {@code shape} whose header is all that is written (the data a sparse hole). */
+  private static Path sparseNpy(Path file, String descr, int width, long... shape) throws IOException {
+    String dims = java.util.Arrays.stream(shape).mapToObj(Long::toString).collect(java.util.stream.Collectors.joining(", "));
+    byte[] dict = ("{'descr': '" + descr + "', 'fortran_order': False, 'shape': (" + dims + "), }").getBytes(
+        java.nio.charset.StandardCharsets.ISO_8859_1);
+    int padded = (10 + dict.length + 1 + 63) / 64 * 64 - 10; // the header text ends in '\n' at a multiple of 64
+    byte[] head = java.nio.ByteBuffer.allocate(10 + padded).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+        .put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0}).putShort((short) padded).put(dict)
+        .put(" ".repeat(padded - dict.length - 1).getBytes(java.nio.charset.StandardCharsets.ISO_8859_1))
+        .put((byte) '\n').array();
+    long bytes = width;
+    for (long d : shape) {
+      bytes *= d;
+    }
+    try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.CREATE_NEW,
+        java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.SPARSE)) {
+      ch.write(java.nio.ByteBuffer.wrap(head));
+      ch.write(java.nio.ByteBuffer.wrap(new byte[1]), head.length + bytes - 1);
+    }
+    return file;
   }
 
   @Test
