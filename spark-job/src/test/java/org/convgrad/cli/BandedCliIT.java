@@ -5,13 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.convgrad.engine.DType;
 import org.convgrad.engine.tensor.Shape;
-import org.convgrad.engine.tensor.Tensor;
 import org.convgrad.io.npy.Npy;
+import org.convgrad.spark.testing.TestData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,8 +21,8 @@ class BandedCliIT {
   @Test
   void theLargestBandTheUsageErrorAdvisesFitsTheHeap() throws Exception {
     // out_backprop of 64 MiB in a heap of 64 MiB: only bands can do it.
-    Npy.write(dir.resolve("w.npy"), random(Shape.of(3, 3, 64, 64), 1));
-    Npy.write(dir.resolve("dy.npy"), random(Shape.of(1, 512, 512, 64), 2));
+    TestData.npy(dir.resolve("w.npy"), TestData.random(DType.FLOAT32, 1, 3, 3, 64, 64));
+    TestData.npy(dir.resolve("dy.npy"), TestData.random(DType.FLOAT32, 2, 1, 512, 512, 64));
     Map<String, String> heap = Map.of("CONVGRAD_JAVA_OPTS", "-Xmx64m");
     Path dx = dir.resolve("dx.npy");
     String[] args = {"backprop-input", "--input-sizes", "1,512,512,64", "--filter", dir.resolve("w.npy").toString(),
@@ -42,14 +41,5 @@ class BandedCliIT {
     String[] all = java.util.Arrays.copyOf(args, args.length + 1);
     all[args.length] = last;
     return all;
-  }
-
-  private static Tensor random(Shape shape, long seed) {
-    SplittableRandom r = new SplittableRandom(seed);
-    float[] v = new float[(int) shape.elementCount()];
-    for (int i = 0; i < v.length; i++) {
-      v[i] = (float) r.nextDouble(-1, 1);
-    }
-    return Tensor.ofFloat32(shape, v);
   }
 }

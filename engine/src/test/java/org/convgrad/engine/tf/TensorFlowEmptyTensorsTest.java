@@ -16,8 +16,6 @@ import org.convgrad.engine.InvalidArgumentException;
 import org.convgrad.engine.Padding;
 import org.convgrad.engine.tensor.Shape;
 import org.convgrad.engine.tensor.Tensor;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -34,20 +32,6 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class TensorFlowEmptyTensorsTest {
   private static final String CPU_REFUSES_GROUPS = "Gradients for grouped convolutions are not supported on CPU";
-  private static Engine scalar;
-  private static Engine auto;
-
-  @BeforeAll
-  static void engines() {
-    scalar = Engine.create(b -> b.kind(EngineKind.SCALAR).threads(2));
-    auto = Engine.create(b -> b.kind(EngineKind.AUTO).threads(2));
-  }
-
-  @AfterAll
-  static void close() {
-    scalar.close();
-    auto.close();
-  }
 
   /** One grid point: input_sizes (4 values or 2), filter and out_backprop shapes, NHWC. */
   record Case(long[] inputSizes, Shape filter, Shape dy, Padding padding, long stride) {
@@ -83,6 +67,13 @@ class TensorFlowEmptyTensorsTest {
   @ParameterizedTest(name = "{0}")
   @EnumSource(DType.class)
   void acceptedAndRejectedAsTensorFlowDoes(DType dtype) {
+    try (Engine scalar = Engine.create(b -> b.kind(EngineKind.SCALAR).threads(2));
+        Engine auto = Engine.create(b -> b.kind(EngineKind.AUTO).threads(2))) {
+      compareOverTheGrid(dtype, scalar, auto);
+    }
+  }
+
+  private static void compareOverTheGrid(DType dtype, Engine... engines) {
     int accepted = 0;
     int rejected = 0;
     int groupedOnCpu = 0;
@@ -118,7 +109,7 @@ class TensorFlowEmptyTensorsTest {
       assertEquals(expected, op.inputShape(), c.toString());
       Tensor filter = Tensor.zeros(dtype, c.filter);
       Tensor dy = Tensor.zeros(dtype, c.dy);
-      for (Engine engine : new Engine[] {scalar, auto}) {
+      for (Engine engine : engines) {
         Tensor dx = engine.backpropInput(op, filter, dy);
         assertEquals(expected, dx.shape(), c.toString());
         for (int i = 0; i < dx.size(); i++) {
