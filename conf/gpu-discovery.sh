@@ -7,7 +7,7 @@
 # will see, which convgrad opens as they are. Without CUDA_VISIBLE_DEVICES, those are the indices
 # nvidia-smi lists; with it, CUDA numbers the visible devices 0 to k-1 (so CUDA_VISIBLE_DEVICES=2,3
 # gives "0","1"; empty, or -1 first, gives none). It prints {"name":"gpu","addresses":[]} on a
-# machine without GPUs, without nvidia-smi, or whose nvidia-smi fails (a driver it cannot reach),
+# machine without GPUs, without nvidia-smi, or whose nvidia-smi lists none (a driver it cannot reach),
 # so that the executor starts and asks for none.
 #
 # CONVGRAD_FAKE_GPUS=0,1 makes it report those addresses without nvidia-smi (tests, demos).
@@ -15,8 +15,10 @@ set -u
 ids=()
 if [[ -n "${CONVGRAD_FAKE_GPUS:-}" ]]; then
   IFS=',' read -r -a ids <<< "${CONVGRAD_FAKE_GPUS// /}"
-elif command -v nvidia-smi >/dev/null 2>&1 && listed="$(nvidia-smi --query-gpu=index --format=csv,noheader 2>/dev/null)"; then
-  # Index lines only: nvidia-smi prints its complaints on standard output too.
+elif command -v nvidia-smi >/dev/null 2>&1; then
+  # Index lines only: nvidia-smi prints its complaints on standard output too, and its exit status
+  # is no guide (14: a warning, such as a corrupt infoROM, with the GPUs listed and working).
+  listed="$(nvidia-smi --query-gpu=index --format=csv,noheader 2>/dev/null)" || true
   mapfile -t ids < <(sed -n 's/^[[:space:]]*\([0-9][0-9]*\)[[:space:]]*$/\1/p' <<< "$listed")
   if [[ -n "${CUDA_VISIBLE_DEVICES+set}" ]]; then
     # CUDA reads the list up to its first entry that names no device: indices nvidia-smi listed,

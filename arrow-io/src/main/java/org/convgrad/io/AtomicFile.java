@@ -70,7 +70,9 @@ public final class AtomicFile implements AutoCloseable {
    * OutputWriteException} that names the target (unless it says so already, or is a refusal).
    */
   public IOException failed(IOException e) {
-    return e instanceof OutputWriteException || e instanceof OutputRefusedException ? e : new OutputWriteException(target, e);
+    // A permission the rename lacks (another user's file in a sticky directory) is a refusal.
+    return e instanceof OutputWriteException || e instanceof OutputRefusedException
+        || e instanceof java.nio.file.AccessDeniedException ? e : new OutputWriteException(target, e);
   }
 
   /**

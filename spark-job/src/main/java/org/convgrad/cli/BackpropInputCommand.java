@@ -163,26 +163,26 @@ final class BackpropInputCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "--repeat times problems computed in memory; this one runs in"
           + " bands (" + (bandRows != null ? "--band-rows" : "larger than a quarter of the heap or one tensor") + ")");
     }
-    // Before the output is made: the thinnest band must fit the arrays a band is computed in.
+    // Before the output is made: the thinnest bands must fit the arrays a band is computed in.
     long height = problem.geometry().inHeight();
     if (problem.geometry().batch() > 0 && height > 0) {
-      Conv2dBackpropInput thinnest = problem.band(0, 0, Math.min(height, problem.bandAlignment()));
-      if (thinnest.inputShape().elementCount() > Shape.MAX_ELEMENTS
-          || thinnest.outBackpropShape().elementCount() > Shape.MAX_ELEMENTS) {
+      long align = problem.bandAlignment();
+      Conv2dBackpropInput thinnest = problem.band(0, 0, Math.min(height, align));
+      long dyElements = Bands.mostOutBackpropElements(problem, align);
+      if (thinnest.inputShape().elementCount() > Shape.MAX_ELEMENTS || dyElements > Shape.MAX_ELEMENTS) {
         throw new InvalidArgumentException("Conv2DBackpropInput: the image's rows are too wide to compute in bands:"
-            + " a band of " + thinnest.inputShape().get(problem.params().dataFormat().heightDim()) + " rows has result "
-            + thinnest.inputShape() + " and out_backprop " + thinnest.outBackpropShape() + ", and one tensor holds at"
-            + " most " + Shape.MAX_ELEMENTS + " elements");
+            + " a band of " + Math.min(height, align) + " rows has result " + thinnest.inputShape() + " and reads up to "
+            + dyElements + " out_backprop elements, and one tensor holds at most " + Shape.MAX_ELEMENTS);
       }
     }
     long rows = bandRows != null ? bandRows : Bands.defaultRows(problem);
     // Two bands are in memory at a time (the next one is read ahead), beside the filter and its packed
-    // copy and the engine's scratch. A band of at most an eighth of the rest, one tensor each: a
-    // quarter of the heap in bands ran out of memory at 64 MiB (G1 gives each of a band's large
-    // arrays contiguous regions of its own, and a small heap has few).
+    // copy and the JVM's own use (classes' objects, I/O buffers, the engine's scratch: about 32 MiB).
+    // A band of at most a quarter of what is left, one tensor each: a quarter of the whole heap ran
+    // out of memory at 64 MiB, where G1 has few regions to give a band's large arrays.
     long heap = Runtime.getRuntime().maxMemory();
-    long room = Math.max(0, heap - 2 * w.size() * (long) w.dtype().byteSize());
-    long most = Bands.rowsWithin(problem, Math.min(room / 8 / problem.dtype().byteSize(), Shape.MAX_ELEMENTS));
+    long room = Math.max(0, heap - 2 * w.size() * (long) w.dtype().byteSize() - (32L << 20));
+    long most = Bands.rowsWithin(problem, Math.min(room / 4 / problem.dtype().byteSize(), Shape.MAX_ELEMENTS));
     if (bandRows != null && Math.min(Bands.height(problem, bandRows), problem.geometry().inHeight()) > most) {
       throw new ParameterException(spec.commandLine(), "--band-rows " + bandRows + " is more than the " + most
           + " rows a band of this problem may have in this JVM's heap (" + (heap >> 20) + " MiB, two bands at a time"

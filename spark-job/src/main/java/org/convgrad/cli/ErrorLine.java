@@ -105,8 +105,13 @@ public final class ErrorLine {
   }
 
   private static Throwable unwrap(Throwable e) {
-    // A writer's storage failure, however a library wrapped it (Arrow's writer in a RuntimeException).
-    for (Throwable c = e; c != null && c.getCause() != c; c = c.getCause()) {
+    // A writer's storage failure, however a library wrapped it (Arrow's writer in a RuntimeException);
+    // not inside the job's own failures, whose lines say what of the job is left.
+    Throwable c = e;
+    for (int depth = 0; c != null && depth < 16; c = c.getCause(), depth++) {
+      if (c instanceof AssemblyException || c instanceof CommitFailedException) {
+        break;
+      }
       if (c instanceof OutputWriteException) {
         return c;
       }

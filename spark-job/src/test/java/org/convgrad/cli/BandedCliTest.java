@@ -121,9 +121,19 @@ class BandedCliTest {
     err = new StringWriter();
     assertEquals(2, run(args, dir.resolve("dx.npy"), new StringWriter(), err));
     assertTrue(err.toString().startsWith("InvalidArgument: Conv2DBackpropInput: the image's rows are too wide to"
-        + " compute in bands: a band of 2 rows has result [1, 2, 1100000000, 2]"), err.toString());
+        + " compute in bands: a band of 2 rows has result [1, 2, 1100000000, 2] and reads up to"), err.toString());
+    // And where only the last band reads that much: a bottom pad of 1000 rows, which it reads them all of.
+    Path padded = sparseNpy(dir.resolve("padded-dy.npy"), "<f4", 4, 1, 1004, 2_200_000, 1);
+    Npy.write(dir.resolve("w3.npy"), random(DType.FLOAT32, Shape.of(1, 1, 1, 1), 3));
+    args = List.of("--input-sizes", "4,2200000", "--padding", "EXPLICIT", "--explicit-paddings", "0,0,0,1000,0,0,0,0",
+        "--filter", dir.resolve("w3.npy").toString(), "--out-backprop", padded.toString());
+    err = new StringWriter();
+    assertEquals(2, run(args, dir.resolve("dx.npy"), new StringWriter(), err, "--band-rows", "2"));
+    assertTrue(err.toString().startsWith("InvalidArgument: Conv2DBackpropInput: the image's rows are too wide to"
+        + " compute in bands: a band of 2 rows has result [1, 2, 2200000, 1] and reads up to 2204400000 out_backprop"
+        + " elements"), err.toString());
     try (var files = Files.list(dir)) {
-      assertEquals(List.of("big-dy.npy", "w.npy", "w2.npy", "wide-dy.npy"),
+      assertEquals(List.of("big-dy.npy", "padded-dy.npy", "w.npy", "w2.npy", "w3.npy", "wide-dy.npy"),
           files.map(f -> f.getFileName().toString()).sorted().toList(), "no output, no temporary file");
     }
   }

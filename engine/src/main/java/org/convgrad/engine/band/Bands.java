@@ -69,10 +69,46 @@ public final class Bands {
     return rowsWithin(op, Math.min(heapShare, Shape.MAX_ELEMENTS));
   }
 
-  /** Result and out_backprop elements of the first band of {@code rows} rows (the tallest halo is no taller). */
+  /** Result and out_backprop elements of the largest band of {@code rows} rows. */
   public static long elements(Conv2dBackpropInput op, long rows) {
-    Conv2dBackpropInput band = op.band(0, 0, Math.min(op.geometry().inHeight(), rows));
-    return band.inputShape().elementCount() + band.outBackpropShape().elementCount();
+    long most = 0;
+    for (Conv2dBackpropInput band : sizes(op, rows)) {
+      most = Math.max(most, band.inputShape().elementCount() + band.outBackpropShape().elementCount());
+    }
+    return most;
+  }
+
+  /** The most out_backprop elements a band of {@code rows} rows reads. */
+  public static long mostOutBackpropElements(Conv2dBackpropInput op, long rows) {
+    long most = 0;
+    for (Conv2dBackpropInput band : sizes(op, rows)) {
+      most = Math.max(most, band.outBackpropShape().elementCount());
+    }
+    return most;
+  }
+
+  /** Bands at either end of an image whose out_backprop rows may differ in number from the rest's. */
+  private static final long EDGE_BANDS = 1024;
+
+  /**
+   * Sample 0's bands of {@code rows} rows, but those between the first and last {@link #EDGE_BANDS}:
+   * a band reads the out_backprop rows its rows reach, and at the image's top and bottom more (every
+   * row from the first, every row to the last), so the bands at either end differ; between them,
+   * where neither end is in reach, every band reads as many rows (bands start at multiples of the
+   * stride).
+   */
+  private static List<Conv2dBackpropInput> sizes(Conv2dBackpropInput op, long rows) {
+    long height = op.geometry().inHeight();
+    long step = height(op, rows);
+    long count = (height + step - 1) / step;
+    List<Conv2dBackpropInput> bands = new ArrayList<>();
+    for (long k = 0; k < count; k++) {
+      if (k == EDGE_BANDS && count > 2 * EDGE_BANDS) {
+        k = count - EDGE_BANDS;
+      }
+      bands.add(op.band(0, k * step, Math.min(height, (k + 1) * step)));
+    }
+    return bands;
   }
 
   /**

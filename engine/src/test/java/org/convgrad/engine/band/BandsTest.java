@@ -292,6 +292,36 @@ class BandsTest {
     assertThrows(InvalidArgumentException.class, () -> band.band(1, 0, 2), "a band has one sample");
   }
 
+  @Test
+  void aBandsSizeIsTheLargestOfAnyBandNotTheFirstOnes() {
+    // Every band of sample 0, counted: the first bands read from the top, the last to the bottom (a
+    // large bottom pad reads hundreds of rows), and the sizes must be the largest of them all.
+    List<Conv2dBackpropInput> ops = new ArrayList<>();
+    for (int seed = 0; seed < 200; seed++) {
+      ops.add(Problem.random(seed, DType.FLOAT32, seed % 2 == 0 ? DataFormat.NHWC : DataFormat.NCHW, true).op);
+    }
+    ops.add(Conv2dBackpropInput.of(new long[] {1, 4, 5, 1}, Shape.of(1, 1, 1, 1), DType.FLOAT32,
+        Shape.of(1, 1004, 5, 1), DType.FLOAT32, ConvParams.of(p -> p.padding(Padding.EXPLICIT)
+            .explicitPaddings(0, 0, 0, 1000, 0, 0, 0, 0))));
+    for (Conv2dBackpropInput op : ops) {
+      if (op.geometry().batch() == 0 || op.geometry().inHeight() == 0) {
+        continue;
+      }
+      for (long rows = 1; rows <= op.geometry().inHeight(); rows++) {
+        long elements = 0;
+        long dy = 0;
+        for (Conv2dBackpropInput band : Bands.of(op, rows)) {
+          if (band.bandOf().sample() == 0) {
+            elements = Math.max(elements, band.inputShape().elementCount() + band.outBackpropShape().elementCount());
+            dy = Math.max(dy, band.outBackpropShape().elementCount());
+          }
+        }
+        assertEquals(elements, Bands.elements(op, rows), op + ", bands of " + rows);
+        assertEquals(dy, Bands.mostOutBackpropElements(op, rows), op + ", bands of " + rows);
+      }
+    }
+  }
+
   /** The whole result assembled from bands of {@code rows} rows computed by a {@link BandedRun}. */
   private static Tensor banded(Engine engine, Conv2dBackpropInput op, Tensor filter, Tensor dy, long rows) {
     return banded(new BandedRun(engine, op, filter), dy, rows);

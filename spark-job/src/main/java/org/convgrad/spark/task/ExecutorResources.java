@@ -7,6 +7,7 @@ import org.apache.spark.SparkConf;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
 import org.apache.spark.resource.ResourceInformation;
+import org.convgrad.engine.kernel.gpu.GpuProbe;
 import org.convgrad.engine.kernel.gpu.GpuSupport;
 import org.jspecify.annotations.Nullable;
 
@@ -41,10 +42,21 @@ public final class ExecutorResources {
     return Integer.valueOf(address);
   }
 
-  /** Why a task cannot compute on the GPU of {@code address}: the address itself, or the probe's reason. */
+  /**
+   * Why a task did not compute on the GPU of {@code address}: the address itself, the probe's reason,
+   * or, for a usable GPU, that an AUTO engine found too little of its memory free when it was built.
+   */
   public static String unusableReason(String address) {
     Integer ordinal = ordinal(address);
-    return ordinal == null ? notAnOrdinal(address) : GpuSupport.probe(ordinal).reason();
+    if (ordinal == null) {
+      return notAnOrdinal(address);
+    }
+    GpuProbe probe = GpuSupport.probe(ordinal);
+    if (!probe.usable()) {
+      return probe.reason();
+    }
+    return "device " + ordinal + " (" + probe.deviceName() + ") had too little memory free for the job's filter and a"
+        + " sample beside its reserve when the task's engine was built (" + (probe.freeBytes() >> 20) + " MiB free now)";
   }
 
   static String notAnOrdinal(String address) {

@@ -31,11 +31,26 @@ class GpuDiscoveryScriptTest {
     return bin;
   }
 
-  private static String addresses(Path bin, Map<String, String> env) throws Exception {
+  /** A PATH of the tools the script uses and nothing else: a GPU host's own nvidia-smi stays out. */
+  private Path tools() throws Exception {
+    Path tools = dir.resolve("tools");
+    if (!Files.isDirectory(tools)) {
+      Files.createDirectories(tools);
+      for (String tool : new String[] {"bash", "sed", "grep"}) {
+        Process which = new ProcessBuilder("bash", "-c", "command -v " + tool).start();
+        String path = new String(which.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertTrue(which.waitFor(10, TimeUnit.SECONDS) && which.exitValue() == 0, tool);
+        Files.createSymbolicLink(tools.resolve(tool), Path.of(path));
+      }
+    }
+    return tools;
+  }
+
+  private String addresses(Path bin, Map<String, String> env) throws Exception {
     ProcessBuilder pb = new ProcessBuilder("bash", SCRIPT.toString()).redirectErrorStream(true);
     pb.environment().remove("CUDA_VISIBLE_DEVICES");
     pb.environment().remove("CONVGRAD_FAKE_GPUS");
-    pb.environment().put("PATH", (bin == null ? "" : bin + ":") + "/usr/bin:/bin");
+    pb.environment().put("PATH", (bin == null ? "" : bin + ":") + tools());
     pb.environment().putAll(env);
     Process p = pb.start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
@@ -55,6 +70,10 @@ class GpuDiscoveryScriptTest {
     assertEquals("", addresses(failing, Map.of()));
     Path noDevices = nvidiaSmi("none", "echo 'No devices were found'; exit 6");
     assertEquals("", addresses(noDevices, Map.of()));
+    // Exit 14 is a warning: the GPUs are listed, and work.
+    Path warning = nvidiaSmi("warning", "echo 'WARNING: infoROM is corrupted at gpu 0000:01:00.0'; printf '0\\n1\\n';"
+        + " exit 14");
+    assertEquals("0,1", addresses(warning, Map.of()));
     assertEquals("", addresses(null, Map.of()), "no nvidia-smi");
   }
 
