@@ -15,7 +15,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * Writes a file under a temporary name in the target's directory, forces it to disk and renames
  * it onto the target atomically, so that the final name holds either the old file or the whole
  * new one, never a partial file. On failure the temporary file is deleted, and when the JVM is
- * stopped (Ctrl-C, SIGTERM) every temporary file it was writing is deleted on its way out. A
+ * stopped (Ctrl-C, SIGTERM) every temporary file it was writing is deleted on its way out; one a
+ * JVM killed outright left goes when a later writer of the same target finds it a day old. A
  * target that is a symbolic link is refused ({@link OutputPaths} says why).
  */
 public final class AtomicFile implements AutoCloseable {
@@ -96,6 +97,7 @@ public final class AtomicFile implements AutoCloseable {
     if (!Files.isDirectory(dir)) {
       throw new NoSuchFileException(dir.toString(), null, "the directory of " + target + " does not exist");
     }
+    removeStaleTemporaries(dir, absolute.getFileName().toString());
     // Created without attributes, so that the user's umask sets its permissions as it would for
     // NumPy or any other writer (createTempFile would make it owner-only).
     while (true) {
@@ -116,6 +118,30 @@ public final class AtomicFile implements AutoCloseable {
   }
 
   private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
+  /** How long a temporary file goes unwritten before a new writer of its target removes it. */
+  static final java.time.Duration STALE = java.time.Duration.ofDays(1);
+
+  /**
+   * Removes the temporary files of {@code name} that a writer killed outright (SIGKILL, the kernel's
+   * OOM killer) left behind, each as large as the output, once unwritten for {@link #STALE}: names
+   * only this class makes, which a live writer writes to more often (each band touches it).
+   */
+  private static void removeStaleTemporaries(Path dir, String name) {
+    java.util.regex.Pattern ours = java.util.regex.Pattern.compile("\\." + java.util.regex.Pattern.quote(name) + "\\.\\d+\\.tmp");
+    long before = System.currentTimeMillis() - STALE.toMillis();
+    try (java.nio.file.DirectoryStream<Path> files =
+        Files.newDirectoryStream(dir, f -> ours.matcher(f.getFileName().toString()).matches())) {
+      for (Path f : files) {
+        if (!PENDING.contains(f) && Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+            && Files.getLastModifiedTime(f, java.nio.file.LinkOption.NOFOLLOW_LINKS).toMillis() < before) {
+          Files.deleteIfExists(f);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // Housekeeping: a directory that cannot be listed or a file that cannot be removed never fails a write.
+    }
+  }
 
   /**
    * A file that is replaced keeps its permissions (one the user made private stays private), set

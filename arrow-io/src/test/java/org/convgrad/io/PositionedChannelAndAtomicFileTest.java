@@ -113,4 +113,21 @@ class PositionedChannelAndAtomicFileTest {
       assertEquals(1, s.count());
     }
   }
+
+  @Test
+  void aTemporaryFileAKilledWriterLeftGoesWhenTheNextWriterFindsItStale() throws IOException {
+    java.nio.file.attribute.FileTime old = java.nio.file.attribute.FileTime.from(
+        java.time.Instant.now().minus(AtomicFile.STALE).minusSeconds(60));
+    Path stale = Files.writeString(dir.resolve(".out.bin.123.tmp"), "a killed writer's");
+    Files.setLastModifiedTime(stale, old);
+    Path fresh = Files.writeString(dir.resolve(".out.bin.456.tmp"), "another writer's, writing now");
+    Path notOurs = Files.writeString(dir.resolve(".out.bin.backup.tmp"), "the user's");
+    Files.setLastModifiedTime(notOurs, old);
+    Path otherTarget = Files.writeString(dir.resolve(".other.bin.789.tmp"), "another target's");
+    Files.setLastModifiedTime(otherTarget, old);
+    AtomicFile.write(dir.resolve("out.bin"), ch -> ch.write(ByteBuffer.wrap("new".getBytes())));
+    assertFalse(Files.exists(stale));
+    assertTrue(Files.exists(fresh) && Files.exists(notOurs) && Files.exists(otherTarget));
+    assertEquals("new", Files.readString(dir.resolve("out.bin")));
+  }
 }
