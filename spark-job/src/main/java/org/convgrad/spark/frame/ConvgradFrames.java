@@ -35,6 +35,7 @@ import org.convgrad.engine.tensor.Shape;
 import org.convgrad.engine.tensor.Tensor;
 import org.convgrad.spark.io.SampleDataset;
 import org.convgrad.spark.job.ConvgradConf;
+import org.convgrad.spark.job.EngineChoice;
 import org.convgrad.spark.task.ExecutorEngines;
 import org.convgrad.spark.task.ExecutorResources;
 import org.convgrad.spark.task.JobEngine;
@@ -122,6 +123,7 @@ public final class ConvgradFrames {
 
     org.apache.spark.sql.classic.SparkSession session = (org.apache.spark.sql.classic.SparkSession) df.sparkSession();
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(session.sparkContext());
+    EngineChoice.AUTO.checkAvailable(jsc.getConf()); // a local master whose tasks ask for GPUs never runs them
     SampleDataset described = new SampleDataset("dataframe column " + inputColumn, SampleDataset.Format.ARROW,
         List.of(), sampleShape, dtype);
     JobSpec spec = new JobSpec(new Configuration(false), "frame", op, described, filter, "auto", 0, 64L << 20,
