@@ -1,6 +1,7 @@
 package org.convgrad.io;
 
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -62,6 +63,17 @@ public final class OutputPaths {
       if (input != null && Files.isDirectory(input) && canonical(output).startsWith(resolved(input))) {
         throw new OutputRefusedException(what + " lies inside " + in.getKey() + " " + input
             + ", a directory convgrad reads; choose a file outside it");
+      }
+      if (input != null && Files.isDirectory(input) && Files.exists(output)) {
+        // A dataset directory may hold links to files elsewhere, or hard links: each is read.
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(input)) {
+          for (Path f : files) {
+            if (Files.isRegularFile(f) && sameFile(output, f)) {
+              throw new OutputRefusedException(what + " is the same file as " + f + ", which " + in.getKey() + " "
+                  + input + " holds; convgrad never overwrites an input: choose another " + option);
+            }
+          }
+        }
       }
     }
   }

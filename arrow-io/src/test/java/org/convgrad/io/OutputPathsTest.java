@@ -104,6 +104,22 @@ class OutputPathsTest {
   }
 
   @Test
+  void aFileOutputIsNoFileAnInputDirectoryHoldsThroughALinkOrAHardLink() throws Exception {
+    // A dataset of links to files kept elsewhere: writing one of those files overwrites an input.
+    Path real = Files.createDirectories(dir.resolve("real"));
+    Path part = Files.writeString(real.resolve("dy-00.arrow"), "samples");
+    Path hard = Files.writeString(real.resolve("dy-01.arrow"), "more samples");
+    Path data = Files.createDirectories(dir.resolve("data"));
+    Files.createSymbolicLink(data.resolve("dy-00.arrow"), part);
+    Files.createLink(data.resolve("dy-01.arrow"), hard);
+    inputs.put("--out-backprop", data);
+    assertTrue(refusedFile(part).contains("is the same file as " + data.resolve("dy-00.arrow") + ", which --out-backprop "
+        + data + " holds"), refusedFile(part));
+    assertTrue(refusedFile(hard).contains("is the same file as " + data.resolve("dy-01.arrow")), refusedFile(hard));
+    assertDoesNotThrow(() -> OutputPaths.checkFile("--assemble", real.resolve("dx.arrow"), inputs));
+  }
+
+  @Test
   void atomicFilesNeverWriteThroughOrOverALink() throws Exception {
     Path target = Files.writeString(dir.resolve("target.npy"), "kept");
     Path link = Files.createSymbolicLink(dir.resolve("link.npy"), target);
