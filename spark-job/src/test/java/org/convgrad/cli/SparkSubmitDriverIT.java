@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -51,6 +52,24 @@ class SparkSubmitDriverIT {
     assertEquals(1200L << 20, maxHeap(submit(Map.of(), "--help", "--properties-file", props.toString())));
     assertEquals(g, maxHeap(submit(Map.of("CONVGRAD_DRIVER_MEMORY", "1g"), "--driver-java-options", SHOW, "--help")));
     assertEquals(2 * g, maxHeap(submit(Map.of(), "--conf", "spark.driver.extraJavaOptions=" + SHOW, "--help")));
+  }
+
+  @Test
+  void aMasterFromConfOrAPropertiesFileIsKeptAndLocalStarOnlyWhenNoneIsNamed() throws Exception {
+    // spark-submit --verbose prints the master it took; before, local[*] was forced over these.
+    Path props = Files.writeString(dir.resolve("cluster.conf"), "spark.master local[1]\n");
+    for (String[] args : new String[][] {{"--properties-file", props.toString()}, {"--conf", "spark.master=local[1]"},
+        {"--master", "local[1]", "--conf", "spark.master=local[2]"}}) {
+      List<String> all = new java.util.ArrayList<>(List.of(args));
+      all.addAll(List.of("--verbose", "--help"));
+      Launcher.Run r = submit(Map.of(), all.toArray(new String[0]));
+      assertEquals(0, r.exit(), r.err());
+      assertTrue(java.util.regex.Pattern.compile("(?m)^\\s*master\\s+local\\[1\\]$").matcher(r.out() + r.err()).find(),
+          List.of(args) + ": " + r.out() + r.err());
+    }
+    Launcher.Run none = submit(Map.of(), "--verbose", "--help");
+    assertTrue(java.util.regex.Pattern.compile("(?m)^\\s*master\\s+local\\[\\*\\]$").matcher(none.out() + none.err()).find(),
+        none.out() + none.err());
   }
 
   @Test
