@@ -36,6 +36,18 @@ public final class Assembler {
     FileSystem fs = HadoopChannels.fileSystem(dst, conf); // file: through the raw local file system: no .crc files
     dst = fs.makeQualified(dst);
     Path tmp = new Path(dst.getParent(), "." + dst.getName() + ".convgrad-" + jobId + ".tmp");
+    // A driver stopped meanwhile (Ctrl-C, SIGTERM) removes the partial file on its way out.
+    java.nio.file.Path localTmp = HadoopChannels.localPath(tmp, conf);
+    Thread removal = new Thread(() -> {
+      try {
+        java.nio.file.Files.deleteIfExists(localTmp);
+      } catch (IOException e) {
+        // the JVM is stopping: nothing more can be done for this file
+      }
+    }, "convgrad-assembly-cleanup");
+    if (localTmp != null) {
+      Runtime.getRuntime().addShutdownHook(removal);
+    }
     boolean done = false;
     try {
       String kind = target.toLowerCase(java.util.Locale.ROOT);
@@ -51,6 +63,13 @@ public final class Assembler {
     } finally {
       if (!done) {
         fs.delete(tmp, false);
+      }
+      if (localTmp != null) {
+        try {
+          Runtime.getRuntime().removeShutdownHook(removal);
+        } catch (IllegalStateException stopping) {
+          // the hook runs, or has run
+        }
       }
     }
   }

@@ -261,7 +261,7 @@ public final class ConvgradJob {
           throw new IOException("injected failure (" + ConvgradConf.TEST_FAIL_COMMIT.key() + ")");
         }
         parts = committer.commit(accepted, shards.size(), dataset.samples(), manifest);
-      } catch (IOException e) {
+      } catch (IOException | org.apache.hadoop.fs.FSError e) { // Hadoop's local file system throws a full disk as an Error
         throw new CommitFailedException(committer.output().toString(), e);
       }
     } catch (Throwable e) { // SparkException is checked in Java's eyes but undeclared: catch all, rethrow as is
@@ -294,7 +294,7 @@ public final class ConvgradJob {
           throw new IOException("injected failure (" + ConvgradConf.TEST_FAIL_ASSEMBLY.key() + ")");
         }
         Assembler.assemble(committer.output(), manifest, assemble, hadoop, jobId);
-      } catch (IOException | RuntimeException e) {
+      } catch (IOException | RuntimeException | org.apache.hadoop.fs.FSError e) {
         throw new AssemblyException(committer.output().toString(), assemble, existed, e);
       } finally {
         caller.restore(jsc.sc());
