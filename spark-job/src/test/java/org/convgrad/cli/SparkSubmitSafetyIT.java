@@ -79,6 +79,14 @@ class SparkSubmitSafetyIT {
   }
 
   @Test
+  void aDemoWithATypoInItsJobsOptionsIsRefusedBeforeItWritesAnything() throws Exception {
+    Path demo = dir.resolve("demo");
+    Launcher.Run r = Launcher.sparkSubmit("--demo", "--dir", demo.toString(), "--sample", "8");
+    r.assertOneLine(2, "Usage error: ", "'--sample'", "--demo --help");
+    assertFalse(Files.exists(demo), "nothing made, nothing written");
+  }
+
+  @Test
   void theDemoNeverRemovesWhatItDidNotWrite() throws Exception {
     Path mine = Files.createDirectories(dir.resolve("mine/keep"));
     Files.writeString(mine.resolve("notes.txt"), "x");

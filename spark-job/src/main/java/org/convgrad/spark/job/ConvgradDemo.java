@@ -88,6 +88,17 @@ public final class ConvgradDemo implements Callable<Integer> {
     Path filter = dir.resolve("filter.npy");
     Path result = dir.resolve("dx");
     Path assembled = dir.resolve("dx.npy");
+    List<String> all = new ArrayList<>(List.of(
+        "--out-backprop", dy.toString(), "--filter", filter.toString(), "--input-sizes", SIZE + "," + SIZE,
+        "--strides", "1",
+        "--padding", "SAME", "--output", result.toString(), "--assemble", assembled.toString()));
+    all.addAll(jobArgs);
+    // The job's options checked before anything is removed or written: a typo costs nothing.
+    try {
+      new CommandLine(new JobOptions()).parseArgs(all.toArray(new String[0])).commandSpec();
+    } catch (CommandLine.ParameterException e) {
+      throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+    }
     claim(dir);
     long t0 = System.nanoTime();
     int files = Math.min(FILES, samples);
@@ -102,11 +113,6 @@ public final class ConvgradDemo implements Callable<Integer> {
     out.printf("convgrad demo: wrote %d samples of out_backprop [%d, %d, %d] in %d Arrow files to %s and a"
         + " [3, 3, %d, %d] filter (%.1f s)%n", samples, SIZE, SIZE, CHANNELS, files, dy, CHANNELS, CHANNELS,
         (System.nanoTime() - t0) / 1e9);
-    List<String> all = new ArrayList<>(List.of(
-        "--out-backprop", dy.toString(), "--filter", filter.toString(), "--input-sizes", SIZE + "," + SIZE,
-        "--strides", "1",
-        "--padding", "SAME", "--output", result.toString(), "--assemble", assembled.toString()));
-    all.addAll(jobArgs);
     out.println("convgrad demo: running the job: " + String.join(" ", all));
     int code = ConvgradSparkJob.run(all.toArray(new String[0]));
     if (code == 0) {
