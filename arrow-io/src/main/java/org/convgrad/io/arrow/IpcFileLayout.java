@@ -3,6 +3,7 @@ package org.convgrad.io.arrow;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.arrow.vector.ipc.message.ArrowBlock;
@@ -34,15 +35,35 @@ final class IpcFileLayout {
     }
   }
 
-  /** Fails unless every record batch the footer lists lies inside the {@code size}-byte file. */
-  static void checkBlocks(List<ArrowBlock> blocks, long size, String source) throws TensorFormatException {
+  /**
+   * Fails unless every record batch the footer lists lies before the footer, and its message's own
+   * length prefix says the metadata length the footer gives (as Arrow C++ requires): the body is
+   * read where the footer's length puts it, so a footer that lies would shift every value.
+   */
+  static void checkBlocks(SeekableByteChannel ch, List<ArrowBlock> blocks, long size, String source)
+      throws IOException {
+    byte[] footerLength = readAt(ch, size - 10, 4);
+    long footerStart = size - 10 - (ByteBuffer.wrap(footerLength).order(ByteOrder.LITTLE_ENDIAN).getInt() & 0xffffffffL);
     for (int i = 0; i < blocks.size(); i++) {
       ArrowBlock block = blocks.get(i);
-      if (block.getOffset() < 0 || block.getMetadataLength() < 0 || block.getBodyLength() < 0
-          || block.getOffset() + block.getMetadataLength() + block.getBodyLength() > size) {
+      long end;
+      try {
+        end = Math.addExact(Math.addExact(block.getOffset(), block.getMetadataLength()), block.getBodyLength());
+      } catch (ArithmeticException e) {
+        end = Long.MAX_VALUE;
+      }
+      if (block.getOffset() < 0 || block.getMetadataLength() < 0 || block.getBodyLength() < 0 || end > footerStart) {
         throw new TensorFormatException(source, "truncated or corrupt: record batch " + i + " at byte "
             + block.getOffset() + " (" + block.getMetadataLength() + " + " + block.getBodyLength()
-            + " bytes) runs past the end of the " + size + "-byte file");
+            + " bytes) runs past the start of the footer at byte " + footerStart + " of the " + size + "-byte file");
+      }
+      ByteBuffer prefix = ByteBuffer.wrap(readAt(ch, block.getOffset(), 8)).order(ByteOrder.LITTLE_ENDIAN);
+      boolean continuation = prefix.limit() >= 4 && prefix.getInt(0) == -1;
+      long length = prefix.limit() < (continuation ? 8 : 4) ? -1 : prefix.getInt(continuation ? 4 : 0) & 0xffffffffL;
+      if (length <= 0 || (continuation ? 8 : 4) + length != block.getMetadataLength()) {
+        throw new TensorFormatException(source, "corrupt: record batch " + i + " at byte " + block.getOffset()
+            + " has a message of " + length + " bytes of metadata, but the footer gives it " + block.getMetadataLength()
+            + " with its prefix");
       }
     }
   }

@@ -74,7 +74,7 @@ public final class TensorIpcReader implements AutoCloseable {
       this.schema = wrap(r::getVectorSchemaRoot).getSchema();
       if (file) {
         List<ArrowBlock> b = wrap(((ArrowFileReader) r)::getRecordBlocks);
-        IpcFileLayout.checkBlocks(b, size, source);
+        IpcFileLayout.checkBlocks((SeekableByteChannel) channel, b, size, source);
         this.blocks = b;
       } else {
         this.blocks = null;
@@ -465,6 +465,9 @@ public final class TensorIpcReader implements AutoCloseable {
       throw e;
     } catch (IOException | RuntimeException e) {
       throw format(e);
+    } catch (StackOverflowError e) {
+      // A schema whose field counts itself among its children: Arrow recurses into it for ever.
+      throw new TensorFormatException(source, "corrupt schema: its fields nest without end");
     }
   }
 

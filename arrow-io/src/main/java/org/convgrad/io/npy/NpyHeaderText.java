@@ -29,7 +29,7 @@ final class NpyHeaderText {
         throw p.error("unexpected text after the header dictionary");
       }
     } catch (IllegalStateException e) {
-      throw new NpyFormatException(source, "malformed header: " + e.getMessage() + " in " + quote(text));
+      throw new NpyFormatException(source, "malformed header: " + printable(e.getMessage()) + " in " + quote(text));
     }
     if (!(parsed instanceof Map)) {
       throw new NpyFormatException(source, "malformed header: not a dictionary: " + quote(text));
@@ -105,9 +105,24 @@ final class NpyHeaderText {
     return new NpyHeader(major, minor, descr, dtype, order, shape, (Boolean) fortran, dataOffset);
   }
 
+  /** The header as an error line may show it: at most 200 characters, control characters escaped. */
   private static String quote(String text) {
     String t = text.strip();
-    return "\"" + (t.length() > 200 ? t.substring(0, 200) + "..." : t) + "\"";
+    return "\"" + printable(t.length() > 200 ? t.substring(0, 200) : t) + (t.length() > 200 ? "...\"" : "\"");
+  }
+
+  /** {@code s} with its control characters as {@code \xNN}: a corrupt header's bytes never reach a terminal raw. */
+  private static String printable(String s) {
+    StringBuilder b = new StringBuilder();
+    for (int k = 0; k < s.length(); k++) {
+      char c = s.charAt(k);
+      if (c < 0x20 || (c >= 0x7f && c < 0xa0)) {
+        b.append(String.format("\\x%02x", (int) c));
+      } else {
+        b.append(c);
+      }
+    }
+    return b.toString();
   }
 
   /** A parser of the Python literals a .npy header holds: dict, str, bool, int, tuple, list. */

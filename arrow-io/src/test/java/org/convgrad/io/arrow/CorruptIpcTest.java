@@ -145,7 +145,50 @@ class CorruptIpcTest extends ArrowMemoryTest {
       }
     }
     assertTrue(patched > 0, "body length found in the footer");
-    rejected(lying, true, "runs past the end");
+    rejected(lying, true, "runs past the start of the footer");
+    // One so long the sum of offset, metadata and body overflows a long.
+    byte[] overflowing = valid.clone();
+    for (int i = footerStart; i + 8 <= valid.length - 10; i++) {
+      if (Arrays.equals(Arrays.copyOfRange(valid, i, i + 8), pattern)) {
+        ByteBuffer.wrap(overflowing, i, 8).order(ByteOrder.LITTLE_ENDIAN).putLong(Long.MAX_VALUE);
+      }
+    }
+    rejected(overflowing, true, "runs past the start of the footer");
+  }
+
+  @Test
+  void aFooterThatLiesAboutABatchsMetadataLengthIsRejectedNotReadShifted() throws IOException {
+    // The body is read where the footer's lengths put it: 8 bytes more of metadata shifted every id
+    // and value by 8 bytes, and the direct reads accepted it.
+    byte[] valid = validFile(true);
+    long offset;
+    int metadata;
+    try (var fr = new org.apache.arrow.vector.ipc.ArrowFileReader(new ByteArrayReadableSeekableByteChannel(valid),
+        allocator)) {
+      offset = fr.getRecordBlocks().get(0).getOffset();
+      metadata = fr.getRecordBlocks().get(0).getMetadataLength();
+    }
+    byte[] pattern = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN).putLong(offset).putInt(metadata).array();
+    int footerStart = valid.length - 10 - ByteBuffer.wrap(valid, valid.length - 10, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
+    byte[] lying = valid.clone();
+    int patched = 0;
+    for (int i = footerStart; i + 12 <= valid.length - 10; i++) {
+      if (Arrays.equals(Arrays.copyOfRange(valid, i, i + 12), pattern)) {
+        ByteBuffer.wrap(lying, i + 8, 4).order(ByteOrder.LITTLE_ENDIAN).putInt(metadata + 8);
+        patched++;
+      }
+    }
+    assertEquals(1, patched, "the block found in the footer");
+    rejected(lying, true, "record batch 0", "but the footer gives it " + (metadata + 8));
+  }
+
+  @Test
+  void aSchemaWhoseFieldNestsInItselfIsRejectedNotAStackOverflow() throws IOException {
+    for (String name : new String[] {"self-nesting-schema.arrow", "self-nesting-schema.arrows"}) {
+      try (var in = getClass().getResourceAsStream(name)) {
+        rejected(in.readAllBytes(), name.endsWith(".arrow"), "corrupt schema");
+      }
+    }
   }
 
   @Test

@@ -233,4 +233,22 @@ class NpyTest {
       assertEquals(1, files.count(), "no temporary file left behind");
     }
   }
+
+  @Test
+  void aHeaderLengthThatTakesInDataNeverPutsRawBytesInTheMessage() throws Exception {
+    // The header length grown by 128: the header text then holds float bytes, control characters among them.
+    float[] v = new float[96];
+    for (int k = 0; k < v.length; k++) {
+      v[k] = Float.intBitsToFloat(0x017f1b07 + k * 0x01010101);
+    }
+    Path f = dir.resolve("binary-header.npy");
+    Npy.write(f, org.convgrad.engine.tensor.Tensor.ofFloat32(org.convgrad.engine.tensor.Shape.of(2, 4, 4, 3), v));
+    byte[] b = java.nio.file.Files.readAllBytes(f);
+    b[8] = (byte) (b[8] + 0x80);
+    java.nio.file.Files.write(f, b);
+    NpyFormatException e = org.junit.jupiter.api.Assertions.assertThrows(NpyFormatException.class, () -> Npy.read(f));
+    org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().chars().noneMatch(c -> c < 0x20 || (c >= 0x7f && c < 0xa0)),
+        e.getMessage());
+    org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("\\x"), e.getMessage());
+  }
 }
