@@ -153,6 +153,33 @@ public final class AtomicFile implements AutoCloseable {
     }
   }
 
+  /**
+   * Gives {@code written}, a file another writer made under its own rules (Hadoop's local file system
+   * applies its own umask, 022), the permissions it should have when renamed onto {@code target}:
+   * those of the file it replaces, else what the user's umask gives a new file (found by creating
+   * one), as this class's own files have.
+   */
+  public static void givePermissions(Path written, Path target) throws IOException {
+    if (!written.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+      return;
+    }
+    if (Files.isRegularFile(target)) {
+      Files.setPosixFilePermissions(written, Files.getPosixFilePermissions(target));
+      return;
+    }
+    Path absolute = target.toAbsolutePath();
+    Path probe = absolute.resolveSibling(
+        "." + absolute.getFileName() + "." + Long.toUnsignedString(RANDOM.nextLong()) + ".tmp");
+    PENDING.add(probe);
+    try {
+      Files.createFile(probe);
+      Files.setPosixFilePermissions(written, Files.getPosixFilePermissions(probe));
+    } finally {
+      Files.deleteIfExists(probe);
+      PENDING.remove(probe);
+    }
+  }
+
   /** The temporary file's channel. */
   public FileChannel channel() {
     return channel;

@@ -82,6 +82,9 @@ public final class Assembler {
   private static void replace(FileSystem fs, Path tmp, Path dst, Configuration conf) throws IOException {
     java.nio.file.Path local = HadoopChannels.localPath(dst, conf);
     if (local != null) {
+      // A replaced file keeps its permissions (one the user made private stays private); a new one
+      // gets what the user's umask gives, as bin/convgrad's outputs do.
+      org.convgrad.io.AtomicFile.givePermissions(HadoopChannels.localPath(tmp, conf), local);
       java.nio.file.Files.move(HadoopChannels.localPath(tmp, conf), local,
           java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       return;

@@ -155,11 +155,16 @@ class SparkJobTest {
     JobFixture f = new JobFixture(dir, DataFormat.NHWC, DType.FLOAT64);
     ConvgradJob.Builder o = f.job("out");
     Files.writeString(dir.resolve("dx.arrow"), "an older result, replaced in one rename");
+    // A file its user made private stays private (Hadoop's local file system would give it 644).
+    java.util.Set<java.nio.file.attribute.PosixFilePermission> owner =
+        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------");
+    Files.setPosixFilePermissions(dir.resolve("dx.arrow"), owner);
     o.assemble(dir.resolve("dx.arrow").toString());
     o.samplesPerTask(2);
     o.build().run(spark);
     f.assertCommitted("out");
     assertArrayEquals(Files.readAllBytes(f.expectedArrow()), Files.readAllBytes(dir.resolve("dx.arrow")));
+    assertEquals(owner, Files.getPosixFilePermissions(dir.resolve("dx.arrow")));
   }
 
   @Test
