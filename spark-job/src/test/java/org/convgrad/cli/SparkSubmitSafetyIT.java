@@ -87,6 +87,21 @@ class SparkSubmitSafetyIT {
   }
 
   @Test
+  void theDemosDirectoryMayHoldAColonAndIsNoUri() throws Exception {
+    // A time stamp in the name: Hadoop would take "demo-12" for a URI scheme of a relative path.
+    Path stamped = dir.resolve("demo-12:00");
+    Launcher.Run r = Launcher.run(dir, Launcher.ROOT.resolve("bin/convgrad-spark-submit").toString(), java.util.Map.of(),
+        "--demo", "--master", "local[2]", "--dir", "demo-12:00", "--samples", "8"); // relative, from dir
+    assertEquals(0, r.exit(), r.out() + r.err());
+    assertTrue(Files.exists(stamped.resolve("dx.npy")), r.out());
+    Launcher.Run uri = Launcher.sparkSubmit("--demo", "--dir", "file://" + dir.resolve("d5"), "--samples", "8");
+    uri.assertOneLine(2, "Usage error: --dir file:", "looks like a URI");
+    try (java.util.stream.Stream<Path> files = Files.list(Launcher.ROOT)) {
+      assertTrue(files.noneMatch(f -> f.getFileName().toString().startsWith("file:")), "no directory named file:");
+    }
+  }
+
+  @Test
   void theDemoNeverRemovesWhatItDidNotWrite() throws Exception {
     Path mine = Files.createDirectories(dir.resolve("mine/keep"));
     Files.writeString(mine.resolve("notes.txt"), "x");

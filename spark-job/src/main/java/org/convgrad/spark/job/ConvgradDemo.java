@@ -84,10 +84,17 @@ public final class ConvgradDemo implements Callable<Integer> {
       throw new CommandLine.ParameterException(new CommandLine(this), "--samples must be at least 1, but got "
           + samples);
     }
-    Path dy = dir.resolve("out_backprop");
-    Path filter = dir.resolve("filter.npy");
-    Path result = dir.resolve("dx");
-    Path assembled = dir.resolve("dx.npy");
+    if (dir.toString().matches("[A-Za-z][A-Za-z0-9+.-]*:/.*") && !Files.exists(dir)) {
+      // file:///x would be a directory named file: here, and the job would read it as a URI.
+      throw new CommandLine.ParameterException(new CommandLine(this), "--dir " + dir + " looks like a URI; the demo"
+          + " writes to a local directory: give its path");
+    }
+    // The job takes paths as Hadoop does, where "demo-12:00" would be a URI's scheme: absolute ones.
+    Path home = dir.toAbsolutePath();
+    Path dy = home.resolve("out_backprop");
+    Path filter = home.resolve("filter.npy");
+    Path result = home.resolve("dx");
+    Path assembled = home.resolve("dx.npy");
     List<String> all = new ArrayList<>(List.of(
         "--out-backprop", dy.toString(), "--filter", filter.toString(), "--input-sizes", SIZE + "," + SIZE,
         "--strides", "1",
