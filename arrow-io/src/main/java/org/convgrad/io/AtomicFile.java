@@ -101,7 +101,7 @@ public final class AtomicFile implements AutoCloseable {
     // Created without attributes, so that the user's umask sets its permissions as it would for
     // NumPy or any other writer (createTempFile would make it owner-only).
     while (true) {
-      Path tmp = dir.resolve("." + absolute.getFileName() + "." + Long.toUnsignedString(RANDOM.nextLong()) + ".tmp");
+      Path tmp = temporaryBeside(absolute);
       PENDING.add(tmp);
       try {
         return new AtomicFile(absolute, tmp, FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE));
@@ -118,6 +118,11 @@ public final class AtomicFile implements AutoCloseable {
   }
 
   private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
+  /** A new temporary name for {@code target}, in its directory: the names {@link #removeStaleTemporaries} knows. */
+  private static Path temporaryBeside(Path target) {
+    return target.resolveSibling("." + target.getFileName() + "." + Long.toUnsignedString(RANDOM.nextLong()) + ".tmp");
+  }
 
   /** How long a temporary file goes unwritten before a new writer of its target removes it. */
   static final java.time.Duration STALE = java.time.Duration.ofDays(1);
@@ -168,8 +173,7 @@ public final class AtomicFile implements AutoCloseable {
       return;
     }
     Path absolute = target.toAbsolutePath();
-    Path probe = absolute.resolveSibling(
-        "." + absolute.getFileName() + "." + Long.toUnsignedString(RANDOM.nextLong()) + ".tmp");
+    Path probe = temporaryBeside(absolute);
     PENDING.add(probe);
     try {
       Files.createFile(probe);

@@ -59,17 +59,13 @@ class ConvgradCliSafetyIT {
   void anOutputTheStorageFailsIsNamedInOneLineExitOneAndLeavesTheOldFileAndNoTemporaryOne() throws Exception {
     // A file-size limit of 256 KiB under the launcher (as a full disk fails a write) and results of 512 KiB.
     Path bigDy = TestData.npy(dir.resolve("big-dy.npy"), TestData.random(DType.FLOAT32, 3, 1, 256, 256, 3));
-    Path limited = dir.resolve("limited.sh");
-    Files.writeString(limited, "#!/usr/bin/env bash\nulimit -f 256\nexec '" + Launcher.ROOT.resolve("bin/convgrad")
-        + "' \"$@\"\n");
-    assertTrue(limited.toFile().setExecutable(true));
     for (String[] run : new String[][] {{"dx.npy"}, {"dx.npy", "--band-rows", "16"}, {"dx.arrow"}}) {
       Path out = dir.resolve(run[0]);
       Files.writeString(out, "an older result");
       List<String> a = new ArrayList<>(List.of(args(w, bigDy, out)));
       a.set(a.indexOf("4,4"), "256,256");
       a.addAll(List.of(run).subList(1, run.length));
-      Launcher.Run r = Launcher.run(dir, "limited.sh", java.util.Map.of(), a.toArray(new String[0]));
+      Launcher.Run r = Launcher.underFileSizeLimit(dir, 256, "bin/convgrad", java.util.Map.of(), a.toArray(new String[0]));
       r.assertOneLine(1, "Error: " + out + ": could not be written: File too large; nothing of it was kept");
       assertEquals("an older result", Files.readString(out), List.of(run).toString());
       try (java.util.stream.Stream<Path> files = Files.list(dir)) {

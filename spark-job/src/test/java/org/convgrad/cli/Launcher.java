@@ -41,6 +41,21 @@ final class Launcher {
     return run(ROOT, script, env, args);
   }
 
+  /**
+   * {@code script} (relative to the repository's root) run from {@code dir} under a file-size limit
+   * of {@code kib} KiB ({@code ulimit -f}), which fails writes past it as a full disk does.
+   */
+  static Run underFileSizeLimit(Path dir, long kib, String script, Map<String, String> env, String... args)
+      throws IOException, InterruptedException {
+    Path limited = dir.resolve("limited.sh");
+    java.nio.file.Files.writeString(limited, "#!/usr/bin/env bash\nulimit -f " + kib + "\nexec '" + ROOT.resolve(script)
+        + "' \"$@\"\n");
+    if (!limited.toFile().setExecutable(true)) {
+      throw new IOException("cannot make " + limited + " executable");
+    }
+    return run(dir, "limited.sh", env, args);
+  }
+
   /** {@link #run(String, Map, String...)} from another root: a copy of the repository's layout. */
   static Run run(Path root, String script, Map<String, String> env, String... args)
       throws IOException, InterruptedException {

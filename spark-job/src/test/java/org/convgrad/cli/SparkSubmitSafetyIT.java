@@ -59,14 +59,11 @@ class SparkSubmitSafetyIT {
     // Under a file-size limit of 1 MiB: parts of 256 KiB are written, the assembled 1.5 MiB is not
     // (Hadoop's local file system throws that as an FSError, an Error, which escaped as a stack trace).
     Path dy = TestData.npy(dir.resolve("big-dy.npy"), TestData.random(DType.FLOAT32, 3, 192, 32, 32, 3));
-    Path limited = dir.resolve("limited.sh");
-    Files.writeString(limited, "#!/usr/bin/env bash\nulimit -f 1024\nexec '"
-        + Launcher.ROOT.resolve("bin/convgrad-spark-submit") + "' \"$@\"\n");
-    assertTrue(limited.toFile().setExecutable(true));
     List<String> args = new ArrayList<>(List.of("--master", "local[2]", "--out-backprop", dy.toString(), "--filter",
         w.toString(), "--input-sizes", "32,32", "--padding", "SAME", "--output", dir.resolve("out").toString(),
         "--samples-per-task", "32", "--assemble", dir.resolve("dx.npy").toString()));
-    Launcher.Run r = Launcher.run(dir, "limited.sh", java.util.Map.of(), args.toArray(new String[0]));
+    Launcher.Run r = Launcher.underFileSizeLimit(dir, 1024, "bin/convgrad-spark-submit", java.util.Map.of(),
+        args.toArray(new String[0]));
     String line = r.err().lines().filter(l -> l.startsWith("Error:")).findFirst().orElse(r.err());
     assertEquals(1, r.exit(), r.err());
     assertTrue(line.startsWith("Error: the job's output ") && line.contains("is complete and committed")
