@@ -35,11 +35,8 @@ class LauncherClassSharingIT {
 
   @Test
   void theFirstRunArchivesItsClassesAndLaterRunsMapThemToTheSameOutput() throws Exception {
-    Problem p = Problem.random(90_100, DType.FLOAT32, DataFormat.NHWC, true);
-    Npy.write(dir.resolve("w.npy"), p.filter);
-    Npy.write(dir.resolve("dy.npy"), p.outBackprop);
-    // Options of this test's own: an archive group no other run shares.
-    Map<String, String> env = Map.of("CONVGRAD_JAVA_OPTS", "-Dconvgrad.test.group=" + UUID.randomUUID());
+    Problem p = inputs(90_100);
+    Map<String, String> env = ownGroup();
     Set<Path> before = archives();
     Set<Path> made = new HashSet<>();
     try {
@@ -87,10 +84,8 @@ class LauncherClassSharingIT {
   void aRunThatCouldNotWriteAnArchiveRunsWithoutDumpingOne() throws Exception {
     // Under a file-size limit smaller than an archive, the JVM would fail its dump at exit, and with
     // it a run whose work had succeeded (exit 1, four lines of the JVM's).
-    Problem p = Problem.random(90_200, DType.FLOAT32, DataFormat.NHWC, true);
-    Npy.write(dir.resolve("w.npy"), p.filter);
-    Npy.write(dir.resolve("dy.npy"), p.outBackprop);
-    Map<String, String> env = Map.of("CONVGRAD_JAVA_OPTS", "-Dconvgrad.test.group=" + UUID.randomUUID());
+    Problem p = inputs(90_200);
+    Map<String, String> env = ownGroup();
     Set<Path> before = archives();
     try {
       Launcher.Run run = Launcher.underFileSizeLimit(dir, 10000, "bin/convgrad", env, args(p, "dx.npy"));
@@ -214,6 +209,19 @@ class LauncherClassSharingIT {
     made.removeAll(before);
     assertEquals(1, made.size(), made.toString());
     return made.iterator().next();
+  }
+
+  /** A problem of {@code seed}, its filter and out_backprop written to w.npy and dy.npy. */
+  private Problem inputs(long seed) throws IOException {
+    Problem p = Problem.random(seed, DType.FLOAT32, DataFormat.NHWC, true);
+    Npy.write(dir.resolve("w.npy"), p.filter);
+    Npy.write(dir.resolve("dy.npy"), p.outBackprop);
+    return p;
+  }
+
+  /** JVM options of a test's own: an archive group no other run shares. */
+  private static Map<String, String> ownGroup() {
+    return Map.of("CONVGRAD_JAVA_OPTS", "-Dconvgrad.test.group=" + UUID.randomUUID());
   }
 
   private String[] args(Problem p, String output) {
